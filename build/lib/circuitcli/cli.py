@@ -1,0 +1,210 @@
+"""The `circuit` command: click arguments in, renderers out, errors to exit codes.
+
+Each subcommand lives in its own module under `circuitcli.commands` and is
+imported only when it runs, so `circuit grad` never pays for sympy or numpy.
+Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from . import __version__
+from .circuit import Circuit, parse
+from .syntax import CircuitError
+
+__all__ = ["CircuitCommand", "Target", "circuit_arguments", "load_target", "main", "make_console"]
+
+# name -> (module, one line for `circuit --help`); a command appears once its module exists
+COMMANDS: dict[str, tuple[str, str]] = {
+    "grad": ("circuitcli.commands.grad", "Every node's value and gradient, as a table or JSON."),
+    "check": ("circuitcli.commands.check", "Compare analytic, numerical and sympy derivatives."),
+    "step": ("circuitcli.commands.step", "Nudge the inputs along the gradient, like the notebook."),
+    "search": ("circuitcli.commands.search", "Random local search: strategy 1 of the notebook."),
+    "compare": ("circuitcli.commands.compare", "Random search, numerical and analytic, side by side."),
+    "show": ("circuitcli.commands.show", "Show the current circuit and its input values."),
+    "set": ("circuitcli.commands.set", "Change input values of the current circuit."),
+    "reset": ("circuitcli.commands.reset", "Forget the current circuit."),
+    "train": ("circuitcli.commands.train", "Learn a circuit's parameters from a CSV file."),
+    "predict": ("circuitcli.commands.predict", "Score CSV rows with learned parameters."),
+    "graph": ("circuitcli.commands.graph", "Draw the circuit: tree, DOT, SVG, PNG or Mermaid."),
+    "code": ("circuitcli.commands.code", "The circuit as backprop-ninja Python code."),
+    "samples": ("circuitcli.commands.samples", "List the sample circuits from the notebook."),
+}
+
+_ASSIGNMENT = re.compile(r"([^\W\d]\w*)=(.*)", re.DOTALL)
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+class LazyGroup(click.Group):
+    """Imports a subcommand's module only when that subcommand is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name, (module, _) in COMMANDS.items() if _exists(module)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None or not _exists(entry[0]):
+            return None
+        return getattr(importlib.import_module(entry[0]), "command")
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+class CircuitCommand(click.Command):
+    """A command whose positional arguments may start with '-' (`circuit grad "-x*y" x=1`).
+
+    click would read `-x*y` as an option; here an argument that is not one of the
+    command's own options is kept as a positional, wherever it stands. Bad input
+    of any kind ends in one error message and exit code 2, never a traceback.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value: dict[str, bool] = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for opt in (*param.opts, *param.secondary_opts):
+                    takes_value[opt] = not (param.is_flag or param.count)
+        options: list[str] = []
+        positionals: list[str] = []
+        it = iter(args)
+        for token in it:
+            if token == "--":
+                positionals.extend(it)
+                break
+            name = token.split("=", 1)[0]
+            if name in takes_value:
+                options.append(token)
+                if takes_value[name] and "=" not in token:
+                    value = next(it, None)
+                    if value is not None:
+                        options.append(value)
+            elif re.fullmatch(r"--[A-Za-z][\w-]*(=.*)?", token, re.DOTALL):
+                options.append(token)  # an unknown option: let click say so, with a suggestion
+            else:
+                positionals.append(token)
+        return super().parse_args(ctx, [*options, "--", *positionals])
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CircuitError as err:
+            click.echo(err.render(), err=True)
+            ctx.exit(2)
+        except OSError as err:
+            where = f": {err.filename}" if getattr(err, "filename", None) else ""
+            click.echo(f"error: {err.strerror or err}{where}", err=True)
+            ctx.exit(2)
+
+
+@dataclass
+class Target:
+    """The circuit a command works on, the input values to use, and a title for it."""
+
+    circuit: Circuit
+    values: dict[str, float]
+    title: str
+
+
+def circuit_arguments(func: Callable) -> Callable:
+    """`[EXPR|FILE] [NAME=VALUE ...]` and `--output NAME`, shared by every circuit command."""
+    func = click.option("--output", "output", metavar="NAME",
+                        help="The node to treat as the output (default: the last statement).")(func)
+    return click.argument("args", nargs=-1, metavar="EXPR|FILE [NAME=VALUE]...")(func)
+
+
+def split_args(args: tuple[str, ...]) -> tuple[str | None, dict[str, float]]:
+    """The circuit argument and the NAME=VALUE assignments, in any order."""
+    circuit_arg: str | None = None
+    values: dict[str, float] = {}
+    for arg in args:
+        m = _ASSIGNMENT.fullmatch(arg)
+        if m and _NUMBER.fullmatch(m.group(2)):
+            values[m.group(1)] = float(m.group(2))
+        elif m and circuit_arg is not None and "=" not in m.group(2):
+            raise CircuitError(f"{arg}: the value of {m.group(1)} must be a number "
+                               f"(such as {m.group(1)}=-2 or {m.group(1)}=1.5e-3)", arg,
+                               len(m.group(1)) + 1, len(arg))
+        elif circuit_arg is None:
+            circuit_arg = arg
+        else:
+            raise CircuitError(f"unexpected argument {arg!r}: the circuit is already given "
+                               f"({circuit_arg!r}); give input values as NAME=VALUE")
+    return circuit_arg, values
+
+
+def read_circuit(arg: str) -> tuple[str, str]:
+    """(text, source name) from an expression, a file path or '-' for standard input."""
+    if arg == "-":
+        return sys.stdin.read(), "<stdin>"
+    if os.path.isfile(arg):
+        with open(arg, encoding="utf-8") as f:
+            return f.read(), arg
+    if arg.endswith(".circuit") and os.sep not in arg:
+        from .bundled import sample_dir
+
+        shipped = sample_dir() / arg
+        if shipped.is_file():
+            return shipped.read_text(encoding="utf-8"), arg
+    if arg.endswith((".circuit", ".txt")) or (os.sep in arg and not re.search(r"[-+*()^ ]", arg)):
+        raise CircuitError(f"no such file: {arg} (circuit samples lists the shipped ones)")
+    return arg, ""
+
+
+def load_target(args: tuple[str, ...], output: str | None = None) -> Target:
+    """Parse the circuit argument and check the values against its inputs."""
+    circuit_arg, values = split_args(args)
+    if circuit_arg is None:
+        raise CircuitError("no circuit given: pass an expression, a circuit file or '-' "
+                           "(e.g. circuit grad \"(x+y)*z\" x=-2 y=5 z=-4)")
+    text, source = read_circuit(circuit_arg)
+    circuit = parse(text, source, output)
+    return Target(circuit, circuit.values_for(values), source or _one_line(text))
+
+
+def _one_line(text: str, width: int = 60) -> str:
+    parts = (line.split("#")[0].strip() for line in text.splitlines())
+    flat = "; ".join(part for part in parts if part)
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def make_console(stderr: bool = False):
+    """A rich console: colour only on a terminal, never with NO_COLOR or TERM=dumb."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["--help"]})
+@click.version_option(__version__, "--version", prog_name="circuit")
+def main() -> None:
+    """A calculator for real-valued circuits: every gate's value and gradient.
+
+    \b
+    Examples:
+      circuit grad "(x+y)*z" x=-2 y=5 z=-4
+      circuit grad samples/neuron.circuit --json
+      circuit samples
+
+    Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input.
+    """

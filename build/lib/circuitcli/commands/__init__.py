@@ -1,0 +1,1 @@
+"""One module per `circuit` subcommand, each exposing `command`; see cli.COMMANDS."""

@@ -1,0 +1,46 @@
+"""`circuit grad`: forward, one backward sweep, and the per-node table."""
+
+from __future__ import annotations
+
+import click
+
+from ..cli import CircuitCommand, circuit_arguments, load_target, make_console
+
+
+@click.command("grad", cls=CircuitCommand)
+@circuit_arguments
+@click.option("--pull", type=float, default=1.0, show_default=True,
+              help="The gradient of the output: the tug from above.")
+@click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True,
+              help="Significant digits in the table (JSON keeps them all).")
+@click.option("--max-rows", type=click.IntRange(1), default=40, show_default=True,
+              help="Longer tables keep the inputs, the output and the largest gradients.")
+@click.option("--all", "show_all", is_flag=True, help="Show every row, however many.")
+@click.option("--json", "as_json", is_flag=True, help="Machine output on stdout, full precision.")
+@click.option("--no-nodes", is_flag=True, help="With --json: leave out the per-node list.")
+def command(args: tuple[str, ...], output: str | None, pull: float, digits: int, max_rows: int,
+            show_all: bool, as_json: bool, no_nodes: bool) -> None:
+    """Every node's value and gradient: how hard the output pulls on it.
+
+    The circuit is an expression, a circuit file, or - for standard input;
+    NAME=VALUE arguments set (or override) input values.
+
+    \b
+    Examples:
+      circuit grad "(x+y)*z" x=-2 y=5 z=-4
+      circuit grad "sigmoid(a*x + b*y + c)" a=1 b=2 c=-3 x=-1 y=3
+      circuit grad samples/neuron.circuit --json
+    """
+    from ..evaluate import evaluate
+
+    target = load_target(args, output)
+    result = evaluate(target.circuit, target.values, pull=pull)
+    if as_json:
+        from ..render.json import dumps, grad_document
+
+        click.echo(dumps(grad_document(result, nodes=not no_nodes)))
+        return
+    from ..render.table import grad_table
+
+    make_console().print(grad_table(result, target.title, digits,
+                                    None if show_all else max_rows))

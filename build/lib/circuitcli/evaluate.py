@@ -1,0 +1,161 @@
+"""Forward and reverse-mode evaluation over a Circuit: data in, a Result out.
+
+Forward runs the tape in order; backward runs it once in reverse, each gate
+multiplying its local derivatives by the pull from above and adding the
+product into its arguments' gradients (so a node used twice collects both).
+Nothing here prints; nothing here knows any gate by name.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .backend import REAL
+from .circuit import Circuit
+from .syntax import CircuitError
+
+__all__ = ["Result", "backward", "evaluate", "forward"]
+
+_MAX_WARNINGS = 8
+
+
+@dataclass
+class Result:
+    """One evaluation: every node's value and (after backward) gradient."""
+
+    circuit: Circuit
+    values: list[float]
+    grads: list[float] | None = None
+    pull: float = 1.0
+    kinks: dict[int, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    # nodes whose value or gradient is inf or nan, to flag in tables
+    bad: set[int] = field(default_factory=set)
+
+    @property
+    def output(self) -> float:
+        return self.values[self.circuit.output]
+
+    @property
+    def inputs(self) -> dict[str, float]:
+        return {name: self.values[i] for name, i in self.circuit.inputs.items()}
+
+    @property
+    def input_grads(self) -> dict[str, float]:
+        if self.grads is None:
+            raise ValueError("this result has no gradients: call grad(), not forward()")
+        return {name: self.grads[i] for name, i in self.circuit.inputs.items()}
+
+    def value(self, name: str) -> float:
+        return self.values[self.circuit.named[name]]
+
+    def grad(self, name: str) -> float:
+        if self.grads is None:
+            raise ValueError("this result has no gradients: call grad(), not forward()")
+        return self.grads[self.circuit.named[name]]
+
+
+def forward(circuit: Circuit, values: Mapping[str, float], backend=REAL) -> list[float]:
+    """Every node's value; a gate outside its domain raises CircuitError naming the node."""
+    vals = circuit.base.copy()
+    for name, i in circuit.inputs.items():
+        vals[i] = values[name]
+    gates = circuit.gates
+    args = circuit.args
+    B = backend
+    i = 0
+    try:
+        for i, a in enumerate(args):
+            if a:
+                if len(a) == 2:
+                    vals[i] = gates[i].forward(B, vals[a[0]], vals[a[1]])
+                elif len(a) == 1:
+                    vals[i] = gates[i].forward(B, vals[a[0]])
+                else:
+                    vals[i] = gates[i].forward(B, *[vals[j] for j in a])
+    except (ArithmeticError, ValueError) as exc:
+        raise _domain_error(circuit, vals, i, exc) from None
+    return vals
+
+
+def backward(circuit: Circuit, vals: list[float], pull: float = 1.0, backend=REAL) -> list[float]:
+    """One reverse sweep from the output, whose gradient is `pull`."""
+    grads = [0.0] * len(vals)
+    out = circuit.output
+    grads[out] = pull
+    gates = circuit.gates
+    args = circuit.args
+    B = backend
+    for i in range(out, -1, -1):
+        g = grads[i]
+        a = args[i]
+        if not a or not g:
+            continue  # a leaf, or nothing pulls on this node
+        if len(a) == 2:
+            j, k = a
+            p, q = gates[i].partials(B, vals[i], vals[j], vals[k])
+            grads[j] += p * g
+            grads[k] += q * g
+        elif len(a) == 1:
+            j = a[0]
+            grads[j] += gates[i].partials(B, vals[i], vals[j])[0] * g
+        else:
+            for j, p in zip(a, gates[i].partials(B, vals[i], *[vals[j] for j in a])):
+                grads[j] += p * g
+    return grads
+
+
+def evaluate(circuit: Circuit, values: Mapping[str, float], pull: float = 1.0,
+             with_grads: bool = True) -> Result:
+    """Forward (and backward) at a point, with kinks and non-finite values noted."""
+    vals = forward(circuit, values)
+    result = Result(circuit, vals, pull=pull)
+    for i in circuit.kinkable:
+        note = circuit.gates[i].kink(vals[i], *[vals[j] for j in circuit.args[i]])
+        if note is not None:
+            result.kinks[i] = note
+    _flag_nonfinite(result, vals, "value")
+    if with_grads:
+        result.grads = backward(circuit, vals, pull)
+        _flag_nonfinite(result, result.grads, "gradient")
+    return result
+
+
+def _flag_nonfinite(result: Result, numbers: list[float], what: str) -> None:
+    """Warn where inf or nan first appears (not at every node downstream of it)."""
+    circuit = result.circuit
+    isfinite = math.isfinite
+    live = circuit.live
+    found = 0
+    for i, v in enumerate(numbers):
+        if v - v == 0 or not live[i]:
+            continue  # finite (inf - inf and nan - nan are nan), or a constant
+        result.bad.add(i)
+        if what == "value" and any(not isfinite(numbers[j]) for j in circuit.args[i]):
+            continue  # inherited from an argument, which is where the warning went
+        found += 1
+        if found <= _MAX_WARNINGS:
+            kind = "nan" if v != v else "inf" if v > 0 else "-inf"
+            label = circuit.labels()[i]
+            result.warnings.append(f"{what} of {label} = {circuit.formula(i)} is {kind}")
+    if found > _MAX_WARNINGS:
+        result.warnings.append(f"... and {found - _MAX_WARNINGS} more nodes whose {what} is not finite")
+
+
+def _domain_error(circuit: Circuit, vals: list[float], i: int, exc: Exception) -> CircuitError:
+    """`log(q): argument is -3 at node q = x - y`, pointing at node i in the source."""
+    gate = circuit.gates[i]
+    xs = [vals[j] for j in circuit.args[i]]
+    problem = gate.problem(*xs) if gate.problem is not None else None
+    if problem is None:
+        problem = f"cannot be computed at {', '.join(f'{x:.6g}' for x in xs)} ({exc})"
+    labels = circuit.labels()
+    where = [f"{labels[j]} = {circuit.formula(j)}" for j in circuit.args[i] if circuit.args[j]]
+    # "argument is -3" + " at node q = x - y" + "; log needs a positive number"
+    what, _, why = problem.partition("; ")
+    tail = f" at node {where[0]}" if where else ""
+    why = f"; {why}" if why else ""
+    return CircuitError(f"{circuit.formula(i)}: {what}{tail}{why}", circuit.text,
+                        circuit.starts[i], circuit.ends[i], circuit.source)

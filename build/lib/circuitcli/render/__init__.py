@@ -1,0 +1,1 @@
+"""Renderers: Results in, text out (tables, JSON, ...). They never compute a gradient."""

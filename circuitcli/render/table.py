@@ -1,0 +1,117 @@
+"""Result -> a rich table: one row per node, its value, and how hard the output pulls on it."""
+
+from __future__ import annotations
+
+import heapq
+import math
+
+from rich.bar import Bar
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ..evaluate import Result
+
+__all__ = ["fmt", "grad_style", "grad_table", "pick_rows"]
+
+BAR_WIDTH = 10
+
+
+def fmt(value: float | None, digits: int = 6) -> str:
+    """A number rounded for reading; the JSON output keeps every digit."""
+    if value is None:
+        return "—"
+    if value != value:
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    text = f"{value:.{digits}g}"
+    return "0" if text == "-0" else text
+
+
+def grad_style(g: float | None) -> str:
+    """Positive pulls green, negative red, none dim: the sign tells which way to nudge."""
+    if g is None or g == 0 or g != g:
+        return "dim"
+    return "green" if g > 0 else "red"
+
+
+def pick_rows(result: Result, max_rows: int | None) -> tuple[list[int], int]:
+    """Rows to show in evaluation order, and how many were left out.
+
+    A long table keeps the inputs, the output and the nodes the output pulls on hardest.
+    """
+    c = result.circuit
+    rows = [i for i, a in enumerate(c.args) if a or c.is_input(i)]
+    if max_rows is None or len(rows) <= max_rows:
+        return rows, 0
+    keep = {i for i in rows if c.is_input(i)} | {c.output}
+    grads = result.grads or [0.0] * len(c)
+    rest = [i for i in rows if i not in keep]
+    room = max(0, max_rows - len(keep))
+    keep.update(heapq.nlargest(room, rest, key=lambda i: _magnitude(grads[i])))
+    shown = sorted(keep)
+    return shown, len(rows) - len(shown)
+
+
+def _magnitude(g: float) -> float:
+    return abs(g) if g == g else math.inf
+
+
+def grad_table(result: Result, title: str, digits: int = 6, max_rows: int | None = 40
+               ) -> RenderableType:
+    """The header line, the per-node table and the notes (kinks, warnings, rows left out)."""
+    c = result.circuit
+    labels = c.labels()
+    grads = result.grads
+    rows, left_out = pick_rows(result, max_rows)
+    header = Text()
+    header.append(title, style="bold")
+    header.append("   ")
+    header.append(f"{c.output_name} = ", style="bold")
+    header.append(fmt(result.output, digits), style="bold cyan")
+    if grads is not None and result.pull != 1.0:
+        header.append(f"   (pull from above: {fmt(result.pull, digits)})", style="dim")
+
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    table.add_column("node", no_wrap=True)
+    table.add_column("gate", style="dim", no_wrap=True)
+    table.add_column("computes", overflow="fold")
+    table.add_column("value", justify="right", no_wrap=True)
+    if grads is not None:
+        table.add_column("gradient", justify="right", no_wrap=True)
+        table.add_column("pull", no_wrap=True, width=BAR_WIDTH)
+    flagged = bool(result.kinks or result.bad)
+    if flagged:
+        table.add_column("", no_wrap=True)
+    biggest = max((_magnitude(grads[i]) for i in rows if c.live[i] and grads[i] == grads[i]
+                   and not math.isinf(grads[i])), default=0.0) if grads is not None else 0.0
+    for i in rows:
+        is_input = c.is_input(i)
+        name = Text(("▸ " if is_input else "  ") + labels[i],
+                    style="bold" if i == c.output else ("cyan" if is_input else ""))
+        gate = "input" if is_input else c.gates[i].name
+        cells: list[RenderableType] = [name, gate, "" if is_input else c.formula(i),
+                                       fmt(result.values[i], digits)]
+        if grads is not None:
+            g = grads[i] if c.live[i] else None
+            cells.append(Text(fmt(g, digits), style=grad_style(g)))
+            if g is None or biggest == 0 or g != g or math.isinf(g):
+                cells.append("")
+            else:
+                cells.append(Bar(biggest, 0, abs(g), width=BAR_WIDTH, color=grad_style(g)))
+        if flagged:
+            flags = ["kink"] * (i in result.kinks) + ["⚠ not finite"] * (i in result.bad)
+            cells.append(Text(" ".join(flags), style="yellow"))
+        table.add_row(*cells)
+
+    notes = []
+    for i, note in result.kinks.items():
+        notes.append(Text(f"kink at {labels[i]} = {c.formula(i)}: {note}", style="yellow"))
+    for warning in result.warnings:
+        notes.append(Text(f"warning: {warning}", style="yellow"))
+    if left_out:
+        notes.append(Text(f"{left_out} rows left out (inputs, output and largest gradients "
+                          "shown); --all shows every row", style="dim"))
+    return Group(header, table, *notes)
+
