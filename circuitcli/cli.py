@@ -2,7 +2,7 @@
 
 Each subcommand lives in its own module under `circuitcli.commands` and is
 imported only when it runs, so `circuit grad` never pays for sympy or numpy.
-Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input.
+Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input, 3 a bug in circuitcli.
 """
 
 from __future__ import annotations
@@ -111,10 +111,22 @@ class CircuitCommand(click.Command):
         except CircuitError as err:
             click.echo(err.render(), err=True)
             ctx.exit(2)
+        except BrokenPipeError:
+            # the reader went away (`circuit grad ... | head`): nothing left to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except OSError as err:
             where = f": {err.filename}" if getattr(err, "filename", None) else ""
             click.echo(f"error: {err.strerror or err}{where}", err=True)
             ctx.exit(2)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as err:  # a bug of ours: say so in one line, not a traceback
+            if os.environ.get("CIRCUIT_DEBUG"):
+                raise
+            click.echo(f"internal error: {type(err).__name__}: {err} (a bug in circuitcli; "
+                       "CIRCUIT_DEBUG=1 shows the traceback)", err=True)
+            ctx.exit(3)
 
 
 @dataclass
