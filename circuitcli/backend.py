@@ -26,15 +26,21 @@ def _exp(x: float) -> float:
 
 
 def _pow(x: float, y: float) -> float:
+    """x ** y; 0 to a negative power raises (a division by zero), overflow gives inf."""
     if x < 0 and y != int(y):
         raise ValueError("negative base with a fractional exponent")
     try:
-        r = x**y
+        return x**y
     except OverflowError:
         return _inf if x > 0 or y % 2 == 0 else -_inf
+
+
+def _power(x: float, y: float) -> float:
+    """x ** y as IEEE (and numpy) has it: 0 to a negative power is inf, for derivatives."""
+    try:
+        return _pow(x, y)
     except ZeroDivisionError:
         return _inf
-    return r
 
 
 def _log(x: float) -> float:
@@ -87,6 +93,7 @@ class RealBackend:
     cos = staticmethod(math.cos)
     abs = staticmethod(abs)
     pow = staticmethod(_pow)
+    power = staticmethod(_power)
     where = staticmethod(_where)
     # comparisons go through the backend so a complex backend can compare real parts
     gt = staticmethod(_gt)
@@ -133,7 +140,7 @@ def numpy_backend():
 
         _NUMPY = SimpleNamespace(
             name="numpy", exp=np.exp, log=np.log, sqrt=np.sqrt, tanh=np.tanh, sin=np.sin,
-            cos=np.cos, abs=np.abs, pow=np.power, where=np.where, gt=gt, ge=ge, step=step,
+            cos=np.cos, abs=np.abs, pow=np.power, power=np.power, where=np.where, gt=gt, ge=ge, step=step,
             sign=sign, eq=eq, div=np.divide, inf=np.inf, nan=np.nan,
         )
     return _NUMPY

@@ -78,7 +78,7 @@ def _pow_problem(x: float, y: float) -> str | None:
 
 def _pow_partials(B, out, x, y):
     # d/dx x**y = y * x**(y-1); d/dy x**y = x**y * log(x), defined for x > 0 only
-    dx = B.where(y != 0, y * B.pow(x, y - 1), 0.0)
+    dx = B.where(y != 0, y * B.power(x, y - 1), 0.0)
     positive = B.gt(x, 0.0)
     dy = B.where(positive, out * B.log(B.where(positive, x, 1.0)), B.where(x == 0, 0.0, B.nan))
     return dx, dy

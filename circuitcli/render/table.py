@@ -99,7 +99,8 @@ def grad_table(result: Result, title: str, digits: int = 6, max_rows: int | None
             if g is None or biggest == 0 or g != g or math.isinf(g):
                 cells.append("")
             else:
-                cells.append(Bar(biggest, 0, abs(g), width=BAR_WIDTH, color=grad_style(g)))
+                cells.append(Bar(biggest, 0, abs(g), width=BAR_WIDTH,
+                                 color="green" if g > 0 else "red" if g < 0 else "default"))
         if flagged:
             flags = ["kink"] * (i in result.kinks) + ["⚠ not finite"] * (i in result.bad)
             cells.append(Text(" ".join(flags), style="yellow"))

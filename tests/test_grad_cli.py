@@ -1,0 +1,198 @@
+"""`circuit grad` through click: table, colours, JSON, argument shapes and errors."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from click.testing import CliRunner
+
+from circuitcli.cli import main
+
+ANSI_COLOUR = "\x1b[3"  # the start of a foreground colour code (31 red, 32 green, ...)
+
+
+def run(*args: str, input: str | None = None, env: dict | None = None):
+    return CliRunner().invoke(main, list(args), input=input, env=env)
+
+
+def test_table_rows_values_and_gradients():
+    r = run("grad", "(x+y)*z", "x=-2", "y=5", "z=-4")
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert "(x+y)*z" in lines[0] and "out = -12" in lines[0]
+    rows = {line.split()[1] if line.startswith("▸") else line.split()[0]: line
+            for line in lines[3:]}
+    assert set(rows) == {"x", "y", "add1", "z", "out"}
+    assert rows["add1"].split("│")[2].strip() == "x + y"
+    assert rows["out"].split("│")[2].strip() == "add1 * z"
+    # value and gradient columns: hand-checked chain rule
+    cells = {k: [c.strip() for c in v.split("│")] for k, v in rows.items()}
+    assert [cells[k][3:5] for k in ("x", "y", "add1", "z", "out")] == [
+        ["-2", "-4"], ["5", "-4"], ["3", "-4"], ["-4", "3"], ["-12", "1"]]
+    assert ANSI_COLOUR not in r.output  # not a terminal: plain text
+
+
+def test_inputs_are_marked():
+    r = run("grad", "x*y", "x=2", "y=3")
+    assert "▸ x" in r.output and "▸ y" in r.output
+    assert "▸ out" not in r.output
+
+
+def test_colours_by_sign_on_a_terminal():
+    r = run("grad", "x - y", "x=1", "y=1", env={"FORCE_COLOR": "1", "TERM": "xterm-256color"})
+    assert r.exit_code == 0
+    assert "\x1b[32m" in r.output  # green: x pulls up
+    assert "\x1b[31m" in r.output  # red: y pulls down
+
+
+@pytest.mark.parametrize("env", [{"NO_COLOR": "1", "FORCE_COLOR": "1"},
+                                 {"TERM": "dumb", "FORCE_COLOR": "1"}])
+def test_no_colour_when_asked(env):
+    r = run("grad", "x - y", "x=1", "y=1", env=env)
+    assert r.exit_code == 0
+    assert ANSI_COLOUR not in r.output
+
+
+def test_digits_rounds_the_table_only():
+    r = run("grad", "x / 3", "x=1", "--digits", "3")
+    assert "0.333" in r.output and "0.3333" not in r.output
+    doc = json.loads(run("grad", "x / 3", "x=1", "--json", "--digits", "3").output)
+    assert doc["output"]["value"] == 1 / 3
+
+
+def test_json_document_schema_and_full_precision():
+    r = run("grad", "sigmoid(a*x + b*y + c)", "a=1", "b=2", "c=-3", "x=-1", "y=3", "--json")
+    assert r.exit_code == 0
+    doc = json.loads(r.output)
+    assert set(doc) >= {"expression", "output", "inputs", "nodes", "warnings"}
+    assert doc["expression"] == "sigmoid(a*x + b*y + c)"
+    assert doc["output"] == {"name": "out", "value": 0.8807970779778823}
+    assert doc["inputs"]["b"] == {"value": 2.0, "grad": 0.31498075621051985}
+    assert doc["inputs"]["y"]["grad"] == 0.20998717080701323
+    names = [n["name"] for n in doc["nodes"]]
+    assert names[-1] == "out" and {"a", "b", "c", "x", "y"} <= set(names)
+    for node in doc["nodes"]:
+        assert set(node) >= {"name", "gate", "args", "value", "grad", "kink"}
+    sig = doc["nodes"][-1]
+    assert sig["gate"] == "sigmoid" and len(sig["args"]) == 1
+    assert doc["warnings"] == []
+
+
+def test_json_no_nodes():
+    doc = json.loads(run("grad", "x*y", "x=2", "y=3", "--json", "--no-nodes").output)
+    assert "nodes" not in doc
+    assert doc["inputs"] == {"x": {"value": 2.0, "grad": 3.0}, "y": {"value": 3.0, "grad": 2.0}}
+
+
+def test_json_inf_and_nan_are_null_with_warnings():
+    doc = json.loads(run("grad", "exp(x) - exp(x)", "x=1000", "--json").output)
+    assert doc["output"]["value"] is None  # inf - inf = nan
+    assert doc["warnings"], doc
+    assert not any(isinstance(v, float) and not math.isfinite(v)
+                   for n in doc["nodes"] for v in (n["value"], n["grad"]))
+
+
+def test_kink_flag_in_table_and_json():
+    r = run("grad", "relu(x) * 3", "x=0")
+    assert "kink" in r.output and "subgradient 0" in r.output
+    doc = json.loads(run("grad", "relu(x) * 3", "x=0", "--json").output)
+    assert [n["name"] for n in doc["nodes"] if n["kink"]] == ["relu1"]
+
+
+def test_expression_starting_with_minus_needs_no_double_dash():
+    r = run("grad", "-x*y", "x=1", "y=2", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["inputs"]["x"]["grad"] == -2.0
+
+
+def test_assignments_may_come_first():
+    r = run("grad", "x=3", "x*x", "--json")
+    assert json.loads(r.output)["inputs"]["x"]["grad"] == 6.0
+
+
+def test_circuit_from_stdin():
+    r = run("grad", "-", "--json", input="a = 2\nb = a * a\n")
+    assert json.loads(r.output)["inputs"]["a"]["grad"] == 4.0
+
+
+def test_circuit_from_file(tmp_path):
+    path = tmp_path / "c.circuit"
+    path.write_text("x = 2\nf = x ** 3\n")
+    doc = json.loads(run("grad", str(path), "--json").output)
+    assert doc["inputs"]["x"]["grad"] == 12.0
+    r = run("grad", str(path), "x=1")
+    assert str(path) in r.output.splitlines()[0]
+
+
+def test_shipped_sample_by_name_from_anywhere(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    doc = json.loads(run("grad", "chain.circuit", "--json").output)
+    assert doc["output"]["value"] == -12.0
+
+
+def test_pull_option():
+    doc = json.loads(run("grad", "x*y", "x=2", "y=3", "--pull", "-2", "--json").output)
+    assert doc["inputs"]["x"]["grad"] == -6.0
+
+
+def test_output_option():
+    doc = json.loads(run("grad", "q = x*y; f = q + x", "x=2", "y=3", "--output", "q",
+                         "--json").output)
+    assert doc["output"] == {"name": "q", "value": 6.0}
+    assert doc["inputs"]["x"]["grad"] == 3.0
+
+
+def test_long_tables_are_cut_to_the_strongest_pulls():
+    # out = sum of k * (xk * xk): the node xk * xk gets gradient k, every other node 1
+    terms = " + ".join(f"{k}*(x{k}*x{k})" for k in range(1, 61))
+    values = [f"x{k}=1" for k in range(1, 61)]
+    r = run("grad", terms, *values, "--max-rows", "70")
+    # 60 inputs and the output stay; 9 rows are left for the strongest pulls: k = 52..60
+    assert "rows left out" in r.output
+    assert all(f"x{k} * x{k} " in r.output for k in range(52, 61))
+    assert not any(f"x{k} * x{k} " in r.output for k in range(1, 52))
+    assert all(f"▸ x{k} " in r.output for k in range(1, 61))
+    full = run("grad", terms, *values, "--all")
+    assert "rows left out" not in full.output and "x1 * x1" in full.output
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["grad", "2x", "x=1"], "write 2*x"),
+        (["grad", "x+", "x=1"], "ends early"),
+        (["grad", "x*y", "x=1"], "no value for y"),
+        (["grad", "x*y", "x=1", "y=2", "w=3"], "no input named w"),
+        (["grad", "x", "x=abc"], "must be a number"),
+        (["grad", "x", "x=1", "extra"], "unexpected argument"),
+        (["grad", "missing.circuit"], "no such file"),
+        (["grad"], "no circuit given"),
+        (["grad", "log(x)", "x=-1"], "log needs a positive number"),
+        (["grad", "x", "x=1", "--digits", "0"], "digits"),
+        (["grad", "x", "x=1", "--dgits", "3"], "No such option"),
+    ],
+)
+def test_errors_exit_2_with_one_message(args, fragment):
+    r = run(*args)
+    assert r.exit_code == 2, r.output
+    assert fragment in r.output
+    assert "Traceback" not in r.output
+    assert not isinstance(r.exception, Exception) or isinstance(r.exception, SystemExit)
+
+
+def test_expression_error_has_a_caret_under_the_column():
+    r = run("grad", "(a+b)(c+d)", "a=1", "b=1", "c=1", "d=1")
+    err = r.output.splitlines()
+    assert err[0].startswith("error: 1:6:")
+    assert err[1].strip() == "(a+b)(c+d)"
+    assert err[2].index("^") - err[1].index("(") == 5
+
+
+def test_version_and_help_show_examples():
+    assert "0.1.0" in run("--version").output
+    top = run("--help").output
+    assert 'circuit grad "(x+y)*z" x=-2 y=5 z=-4' in top
+    sub = run("grad", "--help").output
+    assert "Examples:" in sub and "circuit grad" in sub
