@@ -281,8 +281,8 @@ def _postfix(text: str, toks: list[Token]) -> list[Term]:
                                text, s)
         else:
             prev = toks[i - 2]
-            hint = ("write 2*x, not 2x" if kind == "name" and prev[0] == "num"
-                    else f"put '*' before {text[s:e]!r}")
+            hint = (f"write {prev[1]}*{val}, not {prev[1]}{val}"
+                    if kind == "name" and prev[0] == "num" else f"put '*' before {text[s:e]!r}")
             raise CircuitError(f"missing operator (implicit multiplication): {hint}", text, s, e)
     if expect_operand:
         where = toks[-1][3] if toks else 0

@@ -98,7 +98,7 @@ def caret_column(err: CircuitError) -> int:
 @pytest.mark.parametrize(
     ("text", "fragment", "column"),
     [
-        ("2x", "write 2*x", 2),
+        ("2x", "write 2*x, not 2x", 2),
         ("(a+b)(c+d)", "implicit multiplication", 6),
         ("x y", "implicit multiplication", 3),
         ("sigmod(x)", "did you mean sigmoid?", 1),
