@@ -8,7 +8,6 @@ is as safe as a three-gate one.
 
 from __future__ import annotations
 
-import difflib
 from array import array
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
@@ -27,6 +26,8 @@ _CONST = GATES["const"]
 
 def suggest(word: str, choices, what: str = "") -> str:
     """'; did you mean X?' for the nearest choice, or ''."""
+    import difflib  # only on the error path: keeps start-up lean
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]}?" if close else ""
 
@@ -331,5 +332,9 @@ def _function(word: str, arity: int, start: int, end: int, text: str) -> Gate:
     if (want is None and arity < 1) or (want is not None and arity != want):
         need = "at least 1 argument" if want is None else (
             f"{want} argument" + ("s" if want != 1 else ""))
-        raise CircuitError(f"{word}() takes {need}, got {arity}", text, start, end)
+        others = [name for name, g in FUNCTIONS.items()
+                  if g.arity == arity or (g.arity is None and arity >= 1)]
+        hint = f"; functions of {arity} argument{'s' * (arity != 1)}: {', '.join(others)}" if (
+            others and arity) else ""
+        raise CircuitError(f"{word}() takes {need}, got {arity}{hint}", text, start, end)
     return gate

@@ -74,16 +74,16 @@ def grad_table(result: Result, title: str, digits: int = 6, max_rows: int | None
         header.append(f"   (pull from above: {fmt(result.pull, digits)})", style="dim")
 
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    table.add_column("node", no_wrap=True)
-    table.add_column("gate", style="dim", no_wrap=True)
-    table.add_column("computes", overflow="fold")
-    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column(Text("node"), no_wrap=True)
+    table.add_column(Text("gate"), style="dim", no_wrap=True)
+    table.add_column(Text("computes"), overflow="fold")
+    table.add_column(Text("value"), justify="right", no_wrap=True)
     if grads is not None:
-        table.add_column("gradient", justify="right", no_wrap=True)
-        table.add_column("pull", no_wrap=True, width=BAR_WIDTH)
+        table.add_column(Text("gradient"), justify="right", no_wrap=True)
+        table.add_column(Text("pull"), no_wrap=True, width=BAR_WIDTH)
     flagged = bool(result.kinks or result.bad)
     if flagged:
-        table.add_column("", no_wrap=True)
+        table.add_column(Text(""), no_wrap=True)
     biggest = max((_magnitude(grads[i]) for i in rows if c.live[i] and grads[i] == grads[i]
                    and not math.isinf(grads[i])), default=0.0) if grads is not None else 0.0
     for i in rows:
@@ -91,13 +91,14 @@ def grad_table(result: Result, title: str, digits: int = 6, max_rows: int | None
         name = Text(("▸ " if is_input else "  ") + labels[i],
                     style="bold" if i == c.output else ("cyan" if is_input else ""))
         gate = "input" if is_input else c.gates[i].name
-        cells: list[RenderableType] = [name, gate, "" if is_input else c.formula(i),
-                                       fmt(result.values[i], digits)]
+        # Text everywhere: plain strings would go through rich's markup and emoji parsing
+        cells: list[RenderableType] = [name, Text(gate), Text("" if is_input else c.formula(i)),
+                                       Text(fmt(result.values[i], digits))]
         if grads is not None:
             g = grads[i] if c.live[i] else None
             cells.append(Text(fmt(g, digits), style=grad_style(g)))
             if g is None or biggest == 0 or g != g or math.isinf(g):
-                cells.append("")
+                cells.append(Text(""))
             else:
                 cells.append(Bar(biggest, 0, abs(g), width=BAR_WIDTH,
                                  color="green" if g > 0 else "red" if g < 0 else "default"))
