@@ -1,1 +1,0 @@
-"""One module per `circuit` subcommand, each exposing `command`; see cli.COMMANDS."""

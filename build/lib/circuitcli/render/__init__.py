@@ -1,1 +1,0 @@
-"""Renderers: Results in, text out (tables, JSON, ...). They never compute a gradient."""
