@@ -68,7 +68,7 @@ def scale(label: str, text: str, runs: int) -> None:
     vals = forward(circuit, values)
     t_fwd = median_time(lambda: forward(circuit, values), runs)
     t_bwd = median_time(lambda: backward(circuit, vals), runs)
-    del circuit, vals
+    circuit = vals = None  # free the timed copies before measuring memory
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
@@ -78,7 +78,7 @@ def scale(label: str, text: str, runs: int) -> None:
     grads = backward(circuit, vals)
     total = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
-    del circuit, vals, grads
+    circuit = vals = grads = None
     print(f"{label}: {gates:,} tape nodes")
     print(f"  parse {t_parse:.3f} s   forward {t_fwd:.3f} s   backward {t_bwd:.3f} s   "
           f"backward/forward {t_bwd / t_fwd:.2f} (target <= 2)")

@@ -140,7 +140,7 @@ def numpy_backend():
 
         _NUMPY = SimpleNamespace(
             name="numpy", exp=np.exp, log=np.log, sqrt=np.sqrt, tanh=np.tanh, sin=np.sin,
-            cos=np.cos, abs=np.abs, pow=np.power, power=np.power, where=np.where, gt=gt, ge=ge, step=step,
-            sign=sign, eq=eq, div=np.divide, inf=np.inf, nan=np.nan,
+            cos=np.cos, abs=np.abs, pow=np.power, power=np.power, where=np.where, gt=gt, ge=ge,
+            step=step, sign=sign, eq=eq, div=np.divide, inf=np.inf, nan=np.nan,
         )
     return _NUMPY

@@ -89,10 +89,10 @@ class Circuit:
             labels = []
             for i, (gate, name) in enumerate(zip(self.gates, self.names)):
                 if name is None:
-                    if gate is _CONST:
-                        name = format_number(self.base[i])
-                    elif i == self.output and "out" not in taken:
+                    if i == self.output and "out" not in taken:
                         name = "out"
+                    elif gate is _CONST:
+                        name = format_number(self.base[i])
                     else:
                         k = counters.get(gate.stem, 0)
                         while True:
@@ -136,7 +136,8 @@ class Circuit:
                     )
                 raise CircuitError(
                     f"the circuit has no input named {name}"
-                    + (suggest(name, self.inputs) or f"; inputs: {', '.join(self.inputs) or 'none'}")
+                    + (suggest(name, self.inputs)
+                       or f"; inputs: {', '.join(self.inputs) or 'none'}")
                 )
             values[name] = float(value)
         missing = [n for n in self.inputs if n not in values]

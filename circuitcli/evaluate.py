@@ -143,7 +143,8 @@ def _flag_nonfinite(result: Result, numbers: list[float], what: str) -> None:
             label = circuit.labels()[i]
             result.warnings.append(f"{what} of {label} = {circuit.formula(i)} is {kind}")
     if found > _MAX_WARNINGS:
-        result.warnings.append(f"... and {found - _MAX_WARNINGS} more nodes whose {what} is not finite")
+        result.warnings.append(
+            f"... and {found - _MAX_WARNINGS} more nodes whose {what} is not finite")
 
 
 def _domain_error(circuit: Circuit, vals: list[float], i: int, exc: Exception) -> CircuitError:

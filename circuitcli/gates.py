@@ -143,7 +143,8 @@ _GATES = [
          lambda sp, x: sp.exp(x), lambda a, o: (o,), stem="exp"),
     Gate("log", 1, lambda B, x: B.log(x), lambda B, out, x: (B.div(1.0, x),), "log({0})",
          lambda sp, x: sp.log(x), lambda a, o: (f"1.0 / {a[0]}",), stem="log",
-         problem=lambda x: f"argument is {_num(x)}; log needs a positive number" if x <= 0 else None),
+         problem=lambda x: (f"argument is {_num(x)}; log needs a positive number"
+                            if x <= 0 else None)),
     Gate("sqrt", 1, lambda B, x: B.sqrt(x), lambda B, out, x: (B.div(0.5, out),), "sqrt({0})",
          lambda sp, x: sp.sqrt(x), lambda a, o: (f"0.5 / {o}",), stem="sqrt",
          problem=lambda x: f"argument is {_num(x)}; sqrt needs a number >= 0" if x < 0 else None),

@@ -65,7 +65,8 @@ class CircuitError(Exception):
         if len(line) > width:
             offset = max(0, col - 1 - width // 2)
             line = line[offset : offset + width]
-        span = max(1, min((self.end or self.start + 1) - self.start, len(line) - (col - 1 - offset)))
+        width_left = len(line) - (col - 1 - offset)
+        span = max(1, min((self.end or self.start + 1) - self.start, width_left))
         caret = " " * (col - 1 - offset) + "^" * span
         return f"{head}\n  {line}\n  {caret}"
 

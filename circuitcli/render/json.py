@@ -39,11 +39,12 @@ def grad_document(result: Result, nodes: bool = True) -> dict[str, Any]:
                 "gate": c.gates[i].name,
                 "args": [labels[j] for j in c.args[i]],
                 "value": finite(result.values[i]),
-                "grad": finite(grads[i]) if grads is not None and c.live[i] else None,
+                "grad": (finite(grads[i]) if grads is not None and (c.live[i] or i == c.output)
+                         else None),
                 "kink": i in result.kinks,
             }
             for i, a in enumerate(c.args)
-            if a or c.is_input(i)
+            if a or c.is_input(i) or i == c.output
         ]
     doc["warnings"] = list(result.warnings)
     doc["kinks"] = [{"name": c.labels()[i], "note": note} for i, note in result.kinks.items()]

@@ -42,7 +42,7 @@ def pick_rows(result: Result, max_rows: int | None) -> tuple[list[int], int]:
     A long table keeps the inputs, the output and the nodes the output pulls on hardest.
     """
     c = result.circuit
-    rows = [i for i, a in enumerate(c.args) if a or c.is_input(i)]
+    rows = [i for i, a in enumerate(c.args) if a or c.is_input(i) or i == c.output]
     if max_rows is None or len(rows) <= max_rows:
         return rows, 0
     keep = {i for i in rows if c.is_input(i)} | {c.output}
@@ -95,7 +95,7 @@ def grad_table(result: Result, title: str, digits: int = 6, max_rows: int | None
         cells: list[RenderableType] = [name, Text(gate), Text("" if is_input else c.formula(i)),
                                        Text(fmt(result.values[i], digits))]
         if grads is not None:
-            g = grads[i] if c.live[i] else None
+            g = grads[i] if c.live[i] or i == c.output else None
             cells.append(Text(fmt(g, digits), style=grad_style(g)))
             if g is None or biggest == 0 or g != g or math.isinf(g):
                 cells.append(Text(""))
