@@ -78,6 +78,7 @@ def scale(label: str, text: str, runs: int) -> None:
     grads = backward(circuit, vals)
     total = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
+    assert len(grads) == gates
     circuit = vals = grads = None
     print(f"{label}: {gates:,} tape nodes")
     print(f"  parse {t_parse:.3f} s   forward {t_fwd:.3f} s   backward {t_bwd:.3f} s   "
