@@ -12,9 +12,12 @@ from ..cli import CircuitCommand, make_console
 def command(paths: bool) -> None:
     """List the sample circuits, one line each.
 
-    Any sample runs by its file name from any directory, e.g.
+    Any sample runs by its file name from any directory.
 
     \b
+    Examples:
+      circuit samples
+      circuit samples --paths
       circuit grad neuron.circuit
       circuit grad chain.circuit z=-3
     """
