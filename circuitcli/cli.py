@@ -14,7 +14,7 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,7 +22,11 @@ from . import __version__
 from .circuit import Circuit, parse
 from .syntax import CircuitError
 
-__all__ = ["CircuitCommand", "Target", "circuit_arguments", "load_target", "main", "make_console"]
+if TYPE_CHECKING:
+    from .session import Session
+
+__all__ = ["CircuitCommand", "Target", "circuit_arguments", "current_session", "load_target",
+           "main", "make_console", "session_lock", "session_options"]
 
 # name -> (module, one line for `circuit --help`); a command appears once its module exists
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -30,7 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("circuitcli.commands.check", "Compare analytic, numerical and sympy derivatives."),
     "step": ("circuitcli.commands.step", "Nudge the inputs along the gradient, like the notebook."),
     "search": ("circuitcli.commands.search", "Random local search: strategy 1 of the notebook."),
-    "compare": ("circuitcli.commands.compare", "Random search, numerical and analytic, side by side."),
+    "compare": ("circuitcli.commands.compare", "The three strategies side by side, with costs."),
     "show": ("circuitcli.commands.show", "Show the current circuit and its input values."),
     "set": ("circuitcli.commands.set", "Change input values of the current circuit."),
     "reset": ("circuitcli.commands.reset", "Forget the current circuit."),
@@ -55,7 +59,7 @@ class LazyGroup(click.Group):
         entry = COMMANDS.get(cmd_name)
         if entry is None or not _exists(entry[0]):
             return None
-        return getattr(importlib.import_module(entry[0]), "command")
+        return importlib.import_module(entry[0]).command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
@@ -131,18 +135,90 @@ class CircuitCommand(click.Command):
 
 @dataclass
 class Target:
-    """The circuit a command works on, the input values to use, and a title for it."""
+    """The circuit a command works on, the input values to use, and a title for it.
+
+    `session` is where it is remembered (None with --no-session); `remember` makes new
+    values the current ones, as `circuit step` does after each run.
+    """
 
     circuit: Circuit
     values: dict[str, float]
     title: str
+    output: str | None = None  # the --output the circuit was loaded with
+    session: Session | None = None
+
+    def remember(self, values: dict[str, float] | None = None) -> None:
+        """Make this circuit, at these values (default: its own), the current circuit."""
+        if self.session is None:
+            return
+        from .session import Saved
+
+        values = self.values if values is None else values
+        self.session.update(Saved(self.circuit.text, dict(values), self.circuit.source,
+                                  self.output))
+
+
+_SESSION_PATH = "circuitcli.session_path"
+_NO_SESSION = "circuitcli.no_session"
+_SESSION = "circuitcli.session"
+
+
+def _session_option(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    # given before the command name or after it, the choice lands in the shared ctx.meta
+    if value is not None and value is not False:
+        ctx.meta[_NO_SESSION if param.name == "no_session" else _SESSION_PATH] = value
+
+
+def session_options(func: Callable) -> Callable:
+    """`--session PATH` and `--no-session`, for commands that take no circuit argument."""
+    func = click.option("--no-session", "no_session", is_flag=True, expose_value=False,
+                        callback=_session_option,
+                        help="Neither read nor remember a current circuit "
+                             "(also CIRCUIT_SESSION=off).")(func)
+    return click.option("--session", "session_path", metavar="PATH", expose_value=False,
+                        callback=_session_option,
+                        help="The file that keeps the current circuit "
+                             "(default: $CIRCUIT_SESSION, else the state directory).")(func)
+
+
+def current_session() -> Session | None:
+    """The session the running command uses, or None when it runs without one.
+
+    One Session object per invocation, so that a lock taken around a read-modify-write
+    (`session_lock`) is the one `load_target` and `Target.remember` re-enter.
+    """
+    ctx = click.get_current_context(silent=True)
+    meta: dict[str, Any] = ctx.meta if ctx is not None else {}
+    if _SESSION in meta:
+        return meta[_SESSION]
+    path, off = meta.get(_SESSION_PATH), meta.get(_NO_SESSION, False)
+    if path is not None and off:
+        raise click.UsageError("--session and --no-session contradict each other; give one")
+    from .session import locate
+
+    session = locate(path, off)
+    if session is not None:
+        session.on_wait = lambda note: click.echo(note, err=True)
+    if ctx is not None:
+        meta[_SESSION] = session
+    return session
+
+
+def session_lock():
+    """A context manager holding the session's lock (a no-op without a session)."""
+    from contextlib import nullcontext
+
+    session = current_session()
+    return nullcontext() if session is None else session.locked()
 
 
 def circuit_arguments(func: Callable) -> Callable:
-    """`[EXPR|FILE] [NAME=VALUE ...]` and `--output NAME`, shared by every circuit command."""
+    """`[EXPR|FILE] [NAME=VALUE ...]`, `--output NAME` and the session options, for every
+    circuit command."""
+    func = session_options(func)
     func = click.option("--output", "output", metavar="NAME",
                         help="The node to treat as the output (default: the last statement).")(func)
-    return click.argument("args", nargs=-1, metavar="EXPR|FILE [NAME=VALUE]...")(func)
+    return click.argument("args", nargs=-1, metavar="[EXPR|FILE] [NAME=VALUE]...")(func)
 
 
 def split_args(args: tuple[str, ...]) -> tuple[str | None, dict[str, float]]:
@@ -178,20 +254,53 @@ def read_circuit(arg: str) -> tuple[str, str]:
         shipped = sample_dir() / arg
         if shipped.is_file():
             return shipped.read_text(encoding="utf-8"), arg
-    if arg.endswith((".circuit", ".txt")) or (os.sep in arg and not re.search(r"[-+*()^ ]", arg)):
+    if arg.endswith((".circuit", ".txt")):
         raise CircuitError(f"no such file: {arg} (circuit samples lists the shipped ones)")
     return arg, ""
 
 
 def load_target(args: tuple[str, ...], output: str | None = None) -> Target:
-    """Parse the circuit argument and check the values against its inputs."""
+    """The circuit to work on, with its values checked against its inputs.
+
+    A circuit given on the command line becomes the current circuit, values included;
+    with none given, the current circuit is used, and NAME=VALUE or --output update it.
+    """
     circuit_arg, values = split_args(args)
-    if circuit_arg is None:
-        raise CircuitError("no circuit given: pass an expression, a circuit file or '-' "
-                           "(e.g. circuit grad \"(x+y)*z\" x=-2 y=5 z=-4)")
-    text, source = read_circuit(circuit_arg)
-    circuit = parse(text, source, output)
-    return Target(circuit, circuit.values_for(values), source or _one_line(text))
+    session = current_session()
+    if circuit_arg is not None:
+        text, source = read_circuit(circuit_arg)
+        circuit = parse(text, source, output)
+        target = Target(circuit, circuit.values_for(values), source or _one_line(text), output,
+                        session)
+        target.remember()
+        return target
+    if session is None:
+        raise CircuitError("no circuit given, and the session is off (--no-session or "
+                           "CIRCUIT_SESSION=off), so there is no current circuit: pass an "
+                           "expression, a circuit file or '-'")
+    saved = session.load()
+    if saved is None:
+        raise CircuitError("no circuit given and no current circuit yet: pass an expression, "
+                           "a circuit file or '-' (e.g. circuit grad \"(x+y)*z\" x=-2 y=5 z=-4)")
+    if output is None:
+        output = saved.output
+    try:
+        circuit = parse(saved.text, saved.source, output)
+    except CircuitError as err:
+        if output is not None and output != saved.output:
+            raise  # a bad --output given now, not a damaged session
+        where = err.located()
+        at = f" at line {where[0]}, column {where[1]}" if where else ""
+        raise CircuitError(f"the session file {session.path} holds a circuit that does not "
+                           f"parse ({err.message}{at}); circuit reset starts afresh") from None
+    from .session import values_from
+
+    known = values_from(saved, circuit.inputs)
+    target = Target(circuit, circuit.values_for({**known, **values}),
+                    saved.source or _one_line(saved.text), output, session)
+    if values or output != saved.output:
+        target.remember()
+    return target
 
 
 def _one_line(text: str, width: int = 60) -> str:
@@ -209,6 +318,7 @@ def make_console(stderr: bool = False):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["--help"]})
 @click.version_option(__version__, "--version", prog_name="circuit")
+@session_options
 def main() -> None:
     """A calculator for real-valued circuits: every gate's value and gradient.
 
@@ -217,6 +327,12 @@ def main() -> None:
       circuit grad "(x+y)*z" x=-2 y=5 z=-4
       circuit grad samples/neuron.circuit --json
       circuit samples
+
+    \b
+    The current circuit: a command given a circuit remembers it, with its
+    input values; a command given none works on it (see circuit show).
+      circuit grad "(x+y)*z" x=-2 y=5 z=-4
+      circuit step --lr 0.01
 
     Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input.
     """

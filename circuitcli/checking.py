@@ -1,0 +1,250 @@
+"""`circuit check` as data: the analytic gradient against numerical and exact references.
+
+Every row compares reverse mode's d output / d node with a finite-difference (or
+complex-step) estimate and with sympy's exact value, and gives a verdict. Beside
+the rows, every gate's own local rule is checked in isolation (perturb one
+argument, re-run only that gate), so a wrong derivative is pinned on the gate
+that has it, not smeared over every node upstream of it. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .circuit import Circuit
+from .evaluate import Result, evaluate
+from .numeric import METHODS, analytic_partials, derivatives, local_partials, tolerances
+
+__all__ = ["Check", "Row", "check", "close", "relative_error"]
+
+
+@dataclass
+class Row:
+    """One node's derivative three ways, and the verdict."""
+
+    node: int
+    name: str
+    # what the node computes ("x + y"), or "input"
+    computes: str
+    is_input: bool
+    analytic: float
+    numerical: float
+    # the numerical method this row used (a one-sided fallback says so)
+    how: str
+    symbolic: float | None
+    formula: str | None
+    abs_err: float
+    rel_err: float
+    sym_abs_err: float | None
+    sym_rel_err: float | None
+    ok: bool
+    kink: bool
+    # one-sided derivatives, shown at kinks: the analytic subgradient must lie between them
+    left: float | None = None
+    right: float | None = None
+    side_step: float = 0.0
+    # this gate's own local derivatives agree (None: an input, or nothing to judge)
+    rule_ok: bool | None = None
+    # no finite derivative exists here, and the reference agrees
+    undefined: bool = False
+    note: str | None = None
+
+
+@dataclass
+class Check:
+    """The whole check: rows, the gates whose local rule is wrong, and the settings used."""
+
+    circuit: Circuit
+    result: Result
+    method: str
+    h: float | None
+    rtol: float
+    atol: float
+    rows: list[Row]
+    # nodes whose gate's local derivative disagrees with the references
+    culprits: list[int] = field(default_factory=list)
+    culprit_notes: dict[int, str] = field(default_factory=dict)
+    sympy: bool = True
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rows) and not self.culprits
+
+    @property
+    def agreeing(self) -> int:
+        return sum(1 for r in self.rows if r.ok)
+
+
+def relative_error(a: float, ref: float) -> float:
+    """|a - ref| / |ref|; 0 when both are equal, inf when only the reference is 0."""
+    diff = abs(a - ref)
+    if diff == 0:
+        return 0.0
+    return diff / abs(ref) if ref != 0 else math.inf
+
+
+def close(a: float, ref: float, rtol: float, atol: float) -> bool:
+    """|a - ref| <= atol + rtol * |ref|, the reference being the numerical or exact value."""
+    if not (math.isfinite(a) and math.isfinite(ref)):
+        return False
+    return abs(a - ref) <= atol + rtol * abs(ref)
+
+
+def _ancestors(circuit: Circuit) -> list[int]:
+    """The live nodes the output depends on, in tape order."""
+    keep = bytearray(len(circuit.gates))
+    keep[circuit.output] = 1
+    for i in range(circuit.output, -1, -1):
+        if keep[i]:
+            for j in circuit.args[i]:
+                keep[j] = 1
+    return [i for i in range(circuit.output + 1) if keep[i] and circuit.live[i]]
+
+
+def check(circuit: Circuit, values: Mapping[str, float], method: str = "central",
+          h: float | None = None, rtol: float | None = None, atol: float | None = None,
+          nodes: bool = False, use_sympy: bool = True, formulas: bool = True) -> Check:
+    """Check the gradient at `values` (defaults fill the rest); `nodes`: a row per node.
+
+    Raises CircuitError for bad values or a point outside a gate's domain.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+    default_rtol, default_atol = tolerances(method, h)
+    rtol = default_rtol if rtol is None else rtol
+    atol = default_atol if atol is None else atol
+    values = circuit.values_for(values)
+    result = evaluate(circuit, values)
+    vals = result.values
+    grads = result.grads or []
+    gate_nodes = [i for i in _ancestors(circuit) if circuit.args[i]]
+    targets = list(circuit.inputs.values())
+    if nodes:
+        targets = sorted(set(targets) | set(_ancestors(circuit)))
+
+    numerical = derivatives(circuit, vals, targets, method, h)
+    local = local_partials(circuit, vals, gate_nodes, method, h)
+    exact = None
+    formula_of: dict[int, str | None] = {}
+    if use_sympy:
+        from . import symbolic
+
+        exact = symbolic.at_point(circuit, values)
+        if formulas:
+            formula_of = symbolic.formulas(circuit, targets)
+
+    check = Check(circuit, result, method, h, rtol, atol, [], sympy=use_sympy)
+    judged = _judge_rules(check, gate_nodes, local, exact)
+    labels = circuit.labels()
+    for t, num in zip(targets, numerical):
+        a = grads[t]
+        s = exact.grads[t] if exact is not None else None
+        n = num.value
+        row = Row(
+            node=t, name=labels[t], computes=circuit.formula(t) if circuit.args[t] else "input",
+            is_input=circuit.is_input(t), analytic=a, numerical=n, how=num.how, symbolic=s,
+            formula=formula_of.get(t), abs_err=abs(a - n), rel_err=relative_error(a, n),
+            sym_abs_err=None if s is None else abs(a - s),
+            sym_rel_err=None if s is None else relative_error(a, s),
+            ok=False, kink=num.crossed, left=num.left, right=num.right,
+            side_step=num.side_step,
+        )
+        if t in judged:
+            row.rule_ok = t not in check.culprit_notes
+        _verdict(row, method, rtol, atol, use_sympy)
+        check.rows.append(row)
+    if method == "complex":
+        used = set(gate_nodes)
+        kinked = sorted({circuit.gates[i].name for i in circuit.kinkable if i in used})
+        if kinked:
+            check.notes.append(
+                f"complex-step passes {', '.join(kinked)} (gates with a kink) by their rule on "
+                "the real part; rows at a kink use one-sided real differences")
+    return check
+
+
+def _verdict(row: Row, method: str, rtol: float, atol: float, sympy: bool) -> None:
+    a, n, s = row.analytic, row.numerical, row.symbolic
+    if not math.isfinite(a):
+        # no finite derivative: fine when the exact reference (or, without sympy, the
+        # numerical one) finds none either, as for sqrt at 0 or x ** y in y at x < 0
+        if sympy:
+            row.undefined = s is None or not math.isfinite(s)
+        else:  # a one-sided fallback means one side is outside the domain: an edge
+            row.undefined = not math.isfinite(n) or row.how != method
+        row.ok = row.undefined
+        row.note = ("no finite derivative here, and " + ("sympy" if sympy else "the numerical "
+                    "estimate") + " agrees" if row.undefined else
+                    "the analytic gradient is not finite here, but the reference is")
+    elif row.kink:
+        lo, hi = sorted((row.left if row.left is not None else math.nan,
+                         row.right if row.right is not None else math.nan))
+        if math.isfinite(lo) and math.isfinite(hi):
+            # one-sided differences are only O(h) accurate: allow for that as for --h
+            side = 10.0 * row.side_step
+            slack = max(atol, side) + max(rtol, side) * max(abs(lo), abs(hi))
+            row.ok = lo - slack <= a <= hi + slack
+            row.note = ("the subgradient lies between the one-sided derivatives" if row.ok else
+                        "the subgradient lies outside the one-sided derivatives")
+        else:
+            row.ok = False
+            row.note = "a one-sided derivative is not finite here"
+    elif not math.isfinite(n):
+        row.ok = False
+        row.note = "the numerical derivative is not finite here"
+    else:
+        by_numbers = close(a, n, rtol, atol)
+        row.ok = by_numbers and (s is None or close(a, s, rtol, atol))
+        if row.how != method:
+            row.note = row.how
+        if not by_numbers and s is not None and close(a, s, rtol, atol):
+            row.note = ("sympy agrees with the analytic gradient: the numerical estimate's own "
+                        "error is larger than the tolerance (try --method complex, or a looser "
+                        "--rtol)")
+    if row.rule_ok is False:
+        row.ok = False
+        row.note = "this gate's own local derivative is wrong"
+
+
+def _judge_rules(check: Check, gate_nodes: list[int], local, exact) -> set[int]:
+    """Find the gates whose own local derivatives disagree with sympy's (or, without sympy,
+    a numerical estimate's). Returns the nodes that could be judged.
+    """
+    c = check.circuit
+    vals = check.result.values
+    labels = c.labels()
+    kinks = check.result.kinks
+    judged: set[int] = set()
+    loosest = tolerances(check.method, check.h)
+    for i in gate_nodes:
+        if i in kinks:
+            continue  # at the kink itself the rule is a choice of subgradient, not a derivative
+        rule = analytic_partials(c, vals, i)
+        sym = exact.local.get(i) if exact is not None else None
+        for k, j in enumerate(c.args[i]):
+            if not c.live[j]:
+                continue  # a derivative with respect to a constant feeds nothing
+            est, near = local[i][k]
+            # sympy's exact local derivative is the judge when there is one (a numerical
+            # estimate has its own error, which a tight --rtol may not allow for)
+            if sym is not None and sym[k] is not None:
+                what, ref = "sympy", sym[k]
+            elif near or not math.isfinite(est):
+                continue  # within h of a kink, or outside the domain: nothing to judge by
+            else:
+                what, ref = "numerical", est
+            if not (math.isfinite(rule[k]) and math.isfinite(ref)):
+                continue  # an infinite slope (sqrt at 0) or an overflow: no number to compare
+            judged.add(i)
+            rtol, atol = check.rtol, check.atol
+            if what == "numerical":  # never stricter than the method can be
+                rtol, atol = max(rtol, loosest[0]), max(atol, loosest[1])
+            if not close(rule[k], ref, rtol, atol):
+                check.culprits.append(i)
+                check.culprit_notes[i] = (f"d {labels[i]} / d {labels[j]}: the {c.gates[i].name}"
+                                          f" rule gives {rule[k]:.10g}, {what} {ref:.10g}")
+                break
+    return judged

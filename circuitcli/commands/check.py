@@ -1,0 +1,90 @@
+"""`circuit check`: the analytic gradient against numerical and sympy's exact derivatives."""
+
+from __future__ import annotations
+
+import math
+
+import click
+
+from ..cli import CircuitCommand, circuit_arguments, load_target, make_console
+from ..numeric import METHODS
+
+_METHODS = tuple(METHODS)
+
+
+def _defaults(what: str) -> str:
+    return ", ".join(f"{m.name} {getattr(m, what):g}" for m in METHODS.values())
+
+
+def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise click.BadParameter("must be a positive number", ctx, param)
+    return value
+
+
+def _tolerance(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise click.BadParameter("must be a number >= 0", ctx, param)
+    return value
+
+
+@click.command("check", cls=CircuitCommand)
+@circuit_arguments
+@click.option("--method", type=click.Choice(_METHODS), default="central", show_default=True,
+              help="Numerical reference: central or forward differences, complex-step, "
+                   "or Richardson extrapolation.")
+@click.option("--h", "h", type=float, callback=_positive, metavar="H",
+              help="The step (default: cbrt(eps)·max(1,|x|) for central, sqrt(eps)·max(1,|x|) "
+                   "for forward, eps^(1/5)·max(1,|x|) for richardson, 1e-20 for complex).")
+@click.option("--rtol", type=float, callback=_tolerance,
+              help=f"Relative tolerance (default per method: {_defaults('rtol')}; with --h, "
+                   "at least 10·h^order).")
+@click.option("--atol", type=float, callback=_tolerance,
+              help=f"Absolute tolerance (default per method: {_defaults('atol')}; with --h, "
+                   "at least 10·h^order).")
+@click.option("--nodes", is_flag=True, help="A row for every node, not only the inputs.")
+@click.option("--no-sympy", is_flag=True, help="Skip sympy's exact derivatives (faster).")
+@click.option("--no-formula", is_flag=True, help="Hide sympy's derivative formulas.")
+@click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True,
+              help="Significant digits in the table (JSON keeps them all).")
+@click.option("--max-rows", type=click.IntRange(1), default=40, show_default=True,
+              help="Longer tables keep failures, kinks and inputs first.")
+@click.option("--all", "show_all", is_flag=True, help="Show every row, however many.")
+@click.option("--json", "as_json", is_flag=True, help="Machine output on stdout, full precision.")
+def command(args: tuple[str, ...], output: str | None, method: str, h: float | None,
+            rtol: float | None, atol: float | None, nodes: bool, no_sympy: bool,
+            no_formula: bool, digits: int, max_rows: int, show_all: bool, as_json: bool) -> None:
+    """Check the gradient: analytic against numerical and sympy's exact derivative.
+
+    One row per input (every node with --nodes): the analytic gradient, the
+    numerical one, sympy's exact value and formula, their relative errors and a
+    verdict. A gate whose own local derivative is wrong is named. A value at a
+    kink (relu or abs at 0, a max tie) is judged against its one-sided
+    derivatives instead. Agreement means |analytic - reference| <= atol + rtol·|reference|.
+
+    Exit codes: 0 all agree, 1 something disagrees, 2 bad input.
+
+    \b
+    Examples:
+      circuit check "(x+y)*z" x=-2 y=5 z=-4
+      circuit check neuron.circuit --method forward --h 0.0001
+      circuit check "relu(x) * y" x=0 y=2 --nodes
+    """
+    from ..checking import check
+
+    target = load_target(args, output)
+    result = check(target.circuit, target.values, method=method, h=h, rtol=rtol, atol=atol,
+                   nodes=nodes, use_sympy=not no_sympy, formulas=not no_formula)
+    if as_json:
+        from ..render.check import check_document
+        from ..render.json import dumps
+
+        click.echo(dumps(check_document(result)))
+    else:
+        from ..render.check import check_table
+
+        make_console().print(check_table(result, target.title, digits,
+                                         None if show_all else max_rows,
+                                         show_formulas=not no_formula))
+    if not result.ok:
+        raise SystemExit(1)

@@ -1,0 +1,37 @@
+"""`circuit code`: the circuit as the notebook's "backprop ninja" Python, forward then backward."""
+
+from __future__ import annotations
+
+import click
+
+from ..cli import CircuitCommand, circuit_arguments
+from .graph import load_drawable
+
+
+@click.command("code", cls=CircuitCommand)
+@circuit_arguments
+@click.option("--values", "with_values", is_flag=True,
+              help="Start with the input assignments and end by printing the gradients, so "
+                   "the program runs as it is.")
+@click.option("--pull", type=float, default=1.0, show_default=True,
+              help="The gradient of the output: the tug from above.")
+def command(args: tuple[str, ...], output: str | None, with_values: bool, pull: float) -> None:
+    """The circuit as straight-line Python, in the notebook's backprop ninja style.
+
+    Forward lines first, then the backward lines in reverse: the gradient of
+    node n is dn, and a node used twice collects its gradient with +=. Each
+    line's comment names its gate.
+
+    \b
+    Examples:
+      circuit code "(x+y)*z"
+      circuit code neuron.circuit --values
+      circuit code "((a*b+c)*d)**2" a=3 b=-2 c=5 d=0.5 --values | python3
+    """
+    from ..render.code import ninja_code
+
+    d = load_drawable(args, output)
+    values = None
+    if with_values:  # with an input left without a value, values_for says which
+        values = d.values if d.values is not None else d.circuit.values_for(d.given)
+    click.echo(ninja_code(d.circuit, values, pull, d.title), nl=False)

@@ -1,0 +1,25 @@
+"""`circuit reset`: forget the current circuit."""
+
+from __future__ import annotations
+
+import click
+
+from ..cli import CircuitCommand, current_session, session_options
+
+
+@click.command("reset", cls=CircuitCommand)
+@session_options
+def command() -> None:
+    """Forget the current circuit. A session file circuitcli cannot read is moved
+    aside (to SESSION.broken-DATE), never deleted, and a fresh start is made.
+
+    \b
+    Examples:
+      circuit reset
+      circuit reset --session ./lesson.json
+    """
+    session = current_session()
+    if session is None:
+        click.echo("the session is off (--no-session or CIRCUIT_SESSION=off): nothing to forget")
+        return
+    click.echo(session.reset())

@@ -1,0 +1,49 @@
+"""`circuit show`: the current circuit, its input values and its output."""
+
+from __future__ import annotations
+
+import click
+
+from ..cli import CircuitCommand, Target, circuit_arguments, load_target, make_console
+from .step import output_options
+
+
+def display(target: Target, digits: int, as_json: bool,
+            changed: dict[str, float] | None = None) -> None:
+    """Print a circuit at its values (shared with `circuit set`)."""
+    from ..evaluate import forward
+    from ..syntax import CircuitError
+
+    c = target.circuit
+    problem = ""
+    try:
+        value: float | None = forward(c, target.values)[c.output]
+    except CircuitError as err:  # show the state anyway; the problem is the output's value
+        value, problem = None, err.message
+    text = c.text
+    if as_json:
+        from ..render.json import dumps
+        from ..render.step import show_document
+
+        click.echo(dumps(show_document(text, target.values, c.output_name, value)))
+        return
+    from ..render.step import show_view
+
+    where = (f"current circuit, kept in {target.session.path}" if target.session is not None
+             else "no session (nothing is remembered)")
+    make_console().print(show_view(text, target.title, target.values, c.output_name, value,
+                                   digits, changed, where, problem))
+
+
+@click.command("show", cls=CircuitCommand)
+@circuit_arguments
+@output_options
+def command(args: tuple[str, ...], output: str | None, digits: int, as_json: bool) -> None:
+    """The current circuit: its text, its input values and the output at those values.
+
+    \b
+    Examples:
+      circuit show
+      circuit show --json
+    """
+    display(load_target(args, output), digits, as_json)

@@ -1,0 +1,191 @@
+"""`circuit train`: learn a circuit's parameters from the rows of a CSV file."""
+
+from __future__ import annotations
+
+import click
+
+from ..cli import CircuitCommand, circuit_arguments, make_console
+from ..syntax import CircuitError
+
+
+def _names(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str] | None:
+    """--reg-on a,b --reg-on c -> [a, b, c]; not given -> None (the file's, else all)."""
+    if not value:
+        return None
+    return [n.strip() for item in value for n in item.split(",") if n.strip()]
+
+
+@click.command("train", cls=CircuitCommand)
+@circuit_arguments
+@click.option("--data", "data_path", required=True, metavar="FILE.csv",
+              help="Training rows: a header line, one column per feature, and the label.")
+@click.option("--label", metavar="NAME", help="The label column (default: label).")
+@click.option("--loss", type=click.Choice(["hinge", "logistic", "square"]),
+              help="hinge (default; the notebook's SVM), logistic or square.")
+@click.option("--reg", type=click.FloatRange(0), metavar="LAMBDA",
+              help="L2 regularization: adds LAMBDA/2 * p**2 per regularized parameter "
+                   "(default: the file's '# train:' line, else 0).")
+@click.option("--reg-on", callback=_names, multiple=True, metavar="NAMES",
+              help="The parameters --reg applies to, comma-separated (default: all).")
+@click.option("--iters", type=click.IntRange(1), metavar="N",
+              help="N steps of one random row each: the notebook's loop.")
+@click.option("--epochs", type=click.IntRange(1), metavar="N",
+              help="N passes over the data in batches (default 100).")
+@click.option("--batch", type=click.IntRange(1), metavar="B",
+              help="Rows per step with --epochs (default: all rows, up to 1024).")
+@click.option("--lr", type=click.FloatRange(0, min_open=True), metavar="RATE",
+              help="Learning rate: p -= RATE * dloss/dp (default 0.01).")
+@click.option("--lr-end", type=click.FloatRange(0), metavar="RATE",
+              help="Decay the learning rate linearly to RATE over the run.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seeds the random starting values and row order: same seed, same run.")
+@click.option("--save", "save_path", metavar="PARAMS.json",
+              help="Write the learned parameters here (for circuit predict).")
+@click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True,
+              help="Significant digits in the table (JSON keeps them all).")
+@click.option("--max-rows", type=click.IntRange(1), default=20, show_default=True,
+              help="Longer parameter tables keep the largest gradients.")
+@click.option("--all", "show_all", is_flag=True, help="Show every parameter, however many.")
+@click.option("--no-plot", is_flag=True, help="Leave out the loss and decision-boundary plots.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Machine output on stdout: params, loss, accuracy and history.")
+def command(args: tuple[str, ...], output: str | None, data_path: str, label: str | None,
+            loss: str | None, reg: float | None, reg_on: list[str] | None, iters: int | None,
+            epochs: int | None, batch: int | None, lr: float | None, lr_end: float | None,
+            seed: int, save_path: str | None, digits: int, max_rows: int, show_all: bool,
+            no_plot: bool, as_json: bool) -> None:
+    """Learn the parameters of a circuit from a CSV file.
+
+    The circuit's output is a score. Its inputs that are columns of the CSV
+    file are features; the label column is --label; every other input is a
+    parameter, starting at its NAME=VALUE or the circuit's value, else at
+    random in [-0.5, 0.5]. Each step runs the circuit forward and backward
+    over a batch of rows and moves every parameter down the gradient of
+    mean loss + LAMBDA/2 * sum of squares. Given no circuit, trains the
+    current one, from its current values; the learned values become its values.
+
+    \b
+    Examples:
+      circuit train svm.circuit --data svm.csv --iters 400 --lr 0.01
+      circuit train nn.circuit --data svm.csv --epochs 300 --lr 0.1
+      circuit train mlp.circuit --data moons.csv --epochs 100 --lr 1.0 --lr-end 0.1
+    """
+    from ..train import Schedule, directive, prepare, read_csv, resolve_data_path, train
+
+    if iters is not None and (epochs is not None or batch is not None):
+        raise click.UsageError("--iters (one random row per step) and --epochs/--batch are two "
+                               "different schedules: give one of them")
+    if save_path is not None:
+        _check_writable(save_path)
+    target, given = load_model(args, output)
+    circuit = target.circuit
+    data = read_csv(resolve_data_path(data_path), data_path)
+    model = prepare(circuit, data, given, known=target.values, label=label, loss=loss, reg=reg,
+                    reg_on=reg_on, seed=seed)
+    if lr is None:
+        lr = directive(circuit).lr or 0.01
+    schedule = Schedule(lr=lr, lr_end=lr_end, iters=iters, epochs=epochs, batch=batch)
+    console = make_console()
+    show_progress = not as_json and console.is_terminal
+    if show_progress:
+        from ..render.train import progress_bar
+
+        with progress_bar(console) as update:
+            run = train(model, schedule, update)
+    else:
+        run = train(model, schedule)
+    if save_path is not None:
+        from ..train import params_document, save_params
+
+        save_params(params_document(run), save_path)
+    if as_json:
+        from ..render.json import dumps
+        from ..render.train import train_document
+
+        click.echo(dumps(train_document(run)))
+        remember(target, run.params, data)
+        return
+    from ..render.train import train_report
+
+    grid = None
+    if not no_plot and len(model.features) == 2:
+        from ..train import decision_grid
+
+        width, height = _plot_size(console.width)
+        grid = decision_grid(model, run.params, width, height)
+    console.print(train_report(run, title=target.title, data_name=data_path,
+                               digits=digits, max_rows=None if show_all else max_rows,
+                               plots=not no_plot, grid=grid, width=console.width,
+                               saved=save_path))
+    remember(target, run.params, data)
+
+
+def _check_writable(path: str) -> None:
+    """Fail before training, not after it, when --save cannot be written."""
+    import os
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise CircuitError(f"--save {path}: no such folder {folder}")
+    if os.path.isdir(path):
+        raise CircuitError(f"--save {path}: is a folder; give a file name such as params.json")
+    if not os.access(folder, os.W_OK):
+        raise CircuitError(f"--save {path}: cannot write to the folder {folder}")
+
+
+def _plot_size(columns: int) -> tuple[int, int]:
+    width = max(20, min(72, columns - 12))
+    return width, max(8, width * 2 // 7)
+
+
+def load_model(args: tuple[str, ...], output: str | None):
+    """The circuit to train or score, and the NAME=VALUE values given on the command line.
+
+    With none given, the current circuit is used, its saved values as starting values
+    (so a second `circuit train` continues from the first one's parameters). Unlike
+    `load_target`, inputs may lack values (features come from the data, parameters
+    without one start at random) and nothing is remembered here: `circuit train`
+    remembers the learned values once it has them, `circuit predict` nothing.
+    """
+    from ..circuit import parse
+    from ..cli import Target, current_session, read_circuit, split_args
+
+    circuit_arg, given = split_args(args)
+    session = current_session()
+    if circuit_arg is not None:
+        text, source = read_circuit(circuit_arg)
+        circuit = parse(text, source, output)
+        return Target(circuit, dict(given), source or _title(text), output, session), given
+    if session is None:
+        raise CircuitError("no circuit given, and the session is off, so there is no current "
+                           "circuit: pass an expression or a circuit file, e.g. "
+                           "circuit train svm.circuit --data svm.csv")
+    saved = session.load()
+    if saved is None:
+        raise CircuitError("no circuit given and no current circuit yet: pass an expression or "
+                           "a circuit file, e.g. circuit train svm.circuit --data svm.csv")
+    output = output if output is not None else saved.output
+    try:
+        circuit = parse(saved.text, saved.source, output)
+    except CircuitError as err:
+        err.message = f"the current circuit ({session.path}): {err.message}"
+        raise
+    known = {name: v for name, v in saved.values.items() if name in circuit.inputs}
+    title = saved.source or _title(saved.text)
+    return Target(circuit, known, title, output, session), given
+
+
+def _title(text: str, width: int = 60) -> str:
+    flat = "; ".join(p for p in (line.split("#")[0].strip() for line in text.splitlines()) if p)
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def remember(target, values, data) -> None:
+    """Make the trained circuit current: learned parameters, features at the first row."""
+    if target.session is None:
+        return
+    circuit = target.circuit
+    point = {name: float(data.values[name][0]) if name in data.values else
+             circuit.defaults.get(name, 0.0) for name in circuit.inputs}
+    point.update(values)
+    target.remember(point)

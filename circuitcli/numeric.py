@@ -1,0 +1,386 @@
+"""Numerical derivatives of a circuit: forward, central, Richardson and complex-step.
+
+The notebook's strategy 2, done in bulk: every perturbed point is one row of a
+numpy batch, and the batch runs through the tape once (in chunks that fit in
+memory), so the 2n points of n inputs cost one pass, not 2n Python-level runs.
+A perturbation may sit on any node, not only an input: nudging an intermediate
+node's value and re-running the rest gives d output / d node, which is how
+`circuit check --nodes` checks every gate. The same rows also watch the gates
+with a kink rule: when a nudge moves one of them onto another piece (its local
+derivatives change), the point is within h of its kink and the caller is told.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from .backend import REAL, numpy_backend
+from .circuit import Circuit
+
+__all__ = ["METHODS", "Method", "Numerical", "complex_backend", "derivatives", "local_partials",
+           "tolerances"]
+
+EPS = 2.220446049250313e-16
+# elements per chunk of the batch (rows x simultaneously live nodes): about 32 MB of floats
+_BUDGET = 1 << 22
+
+
+@dataclass(frozen=True)
+class Method:
+    """A finite-difference recipe: its step, its error order and its default tolerances."""
+
+    name: str
+    formula: str
+    # truncation error is O(h ** order)
+    order: int
+    # default step is `scale * max(1, |x|)` (complex-step: `scale` alone)
+    scale: float
+    rtol: float
+    atol: float
+    # offsets of the perturbed points, in units of h; complex-step uses an imaginary one
+    offsets: tuple[complex, ...]
+
+    def step(self, x: Any) -> Any:
+        """The default h at x (a float or an array of them)."""
+        if self.name == "complex":
+            return self.scale + 0.0 * abs(x)
+        import numpy as np
+
+        return self.scale * np.maximum(1.0, np.abs(x))
+
+
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method("central", "(f(x+h) - f(x-h)) / 2h", 2, EPS ** (1 / 3), 1e-6, 1e-8, (1, -1)),
+        Method("forward", "(f(x+h) - f(x)) / h", 1, EPS**0.5, 1e-5, 1e-7, (1,)),
+        Method("complex", "Im f(x+ih) / h", 2, 1e-20, 1e-10, 1e-12, (1j,)),
+        Method("richardson", "(4 D(h/2) - D(h)) / 3", 4,
+               EPS**0.2, 1e-8, 1e-10, (1, -1, 0.5, -0.5)),
+    )
+}
+
+
+def tolerances(method: str, h: float | None = None) -> tuple[float, float]:
+    """(rtol, atol): the method's defaults, loosened to h ** order when a larger h is given.
+
+    A user's h of 1e-4 with forward differences has an error of order 1e-4, so a
+    tolerance meant for the default h ~ 1.5e-8 would fail a correct gradient.
+    """
+    m = METHODS[method]
+    if h is None:
+        return m.rtol, m.atol
+    slack = 10.0 * h**m.order
+    return max(m.rtol, slack), max(m.atol, slack)
+
+
+@dataclass
+class Numerical:
+    """One numerical derivative and how it was obtained."""
+
+    value: float
+    # the method used for this row: the one asked for, or a one-sided fallback
+    how: str
+    step: float
+    # one-sided derivatives (f(x) - f(x-h)) / h and (f(x+h) - f(x)) / h, when computed
+    left: float | None = None
+    right: float | None = None
+    # a gate with a kink changed piece between x - h and x + h
+    crossed: bool = False
+    # the real step of the one-sided derivatives (their error is O(side_step))
+    side_step: float = 0.0
+    note: str | None = None
+
+
+_COMPLEX = None
+
+
+def complex_backend():
+    """numpy on complex arrays for complex-step: comparisons and abs read real parts.
+
+    Gates with a kink (relu, abs, max, min) are piecewise analytic: choosing the
+    piece by the real part and carrying the imaginary part through that piece
+    gives their exact derivative away from the kink (at it, the caller uses
+    one-sided real differences). |z| itself is not analytic, so abs becomes
+    z * sign(Re z), the real rule applied to the real part.
+    """
+    global _COMPLEX
+    if _COMPLEX is None:
+        import numpy as np
+
+        base = numpy_backend()
+
+        def cabs(x):
+            return np.where(np.real(x) < 0, -x, x)
+
+        def cpow(x, y):
+            # numpy's complex 0 ** y is nan; the real 0 ** y (y > 0) is 0, flat in y
+            zero = (x == 0) & (np.real(y) > 0)
+            return np.where(zero, 0.0, np.power(np.where(zero, 1.0, x), y))
+
+        _COMPLEX = SimpleNamespace(**{**vars(base), "name": "complex", "abs": cabs,
+                                      "pow": cpow, "power": cpow})
+    return _COMPLEX
+
+
+# -- the batch -------------------------------------------------------------------------------
+
+
+def _needed(circuit: Circuit) -> tuple[bytearray, list[int]]:
+    """Which nodes the output depends on, and each node's last reader (for freeing arrays)."""
+    n = len(circuit.gates)
+    needed = bytearray(n)
+    out = circuit.output
+    needed[out] = 1
+    args = circuit.args
+    for i in range(out, -1, -1):
+        if needed[i]:
+            for j in args[i]:
+                needed[j] = 1
+    last = list(range(n))
+    for i in range(out + 1):
+        if needed[i]:
+            for j in args[i]:
+                last[j] = i
+    last[out] = n  # the output is read after the sweep
+    return needed, last
+
+
+def _width(circuit: Circuit, needed: bytearray, last: list[int], first: int) -> int:
+    """How many node values are alive at once from `first` on (arrays to budget for)."""
+    n = len(circuit.gates)
+    deaths = [0] * (n + 1)
+    alive = best = 0
+    for i in range(first, circuit.output + 1):
+        if needed[i]:
+            alive += 1
+            best = max(best, alive)
+            deaths[min(last[i], n)] += 1
+        alive -= deaths[i]
+    return max(best, 1)
+
+
+def _sweep(circuit: Circuit, vals: Sequence[float], targets: Sequence[int],
+           deltas: Any, needed: bytearray, last: list[int], B, watch: bool):
+    """Output values for a batch whose rows nudge `targets` (row 0 nudges nothing).
+
+    `deltas` is (len(targets), k): target t's rows are 1 + t*k ... 1 + t*k + k - 1.
+    Returns the output array and, if `watch`, a bool array of rows where a gate
+    with a kink sits on a different piece than in row 0.
+    """
+    import numpy as np
+
+    k = deltas.shape[1]
+    rows = 1 + k * len(targets)
+    dtype = complex if np.iscomplexobj(deltas) else float
+    bumps = {node: t for t, node in enumerate(targets)}
+    first = min(targets)
+    out = circuit.output
+    gates, args = circuit.gates, circuit.args
+    cur: list[Any] = list(vals)
+    crossed = np.zeros(rows, dtype=bool) if watch else None
+    touched = np.zeros(rows, dtype=bool) if watch else None
+    for i in range(first, out + 1):
+        if not needed[i]:
+            continue
+        a = args[i]
+        gate = gates[i]
+        if a and any(isinstance(cur[j], np.ndarray) for j in a):
+            xs = [cur[j] for j in a]
+            v = gate.forward(B, *xs)
+            if watch and gate.kink is not None:
+                if gate.kink(vals[i], *[vals[j] for j in a]) is not None:
+                    # at the kink itself: every row that moves an argument may leave it
+                    for x in xs:
+                        if isinstance(x, np.ndarray):
+                            touched |= np.broadcast_to(x != x[0], (rows,))
+                for p in gate.partials(B, v, *xs):
+                    if isinstance(p, np.ndarray) and p.shape:
+                        moved = (p != p[0]) & ~(np.isnan(p) & np.isnan(p[0]))
+                        crossed |= np.broadcast_to(moved, (rows,))
+            for j in a:
+                if last[j] == i:
+                    cur[j] = vals[j]  # nobody reads it again: let the array go
+        else:
+            v = cur[i]
+        t = bumps.get(i)
+        if t is not None:
+            v = np.array(np.broadcast_to(v, (rows,)), dtype=dtype)
+            s = 1 + t * k
+            v[s : s + k] += deltas[t]
+        cur[i] = v
+    f = np.broadcast_to(cur[out], (rows,))
+    return f, crossed, touched
+
+
+def _run(circuit: Circuit, vals: Sequence[float], targets: Sequence[int], deltas: Any, B,
+         watch: bool):
+    """`_sweep` in chunks of targets sized to the memory budget, per target.
+
+    Returns f0s (the unnudged output of target t's chunk), fs (its k nudged outputs),
+    crossed (a kink gate changed piece) and touched (a gate sitting at its kink moved).
+    """
+    import numpy as np
+
+    needed, last = _needed(circuit)
+    order = sorted(range(len(targets)), key=lambda t: targets[t])
+    k = deltas.shape[1]
+    width = _width(circuit, needed, last, targets[order[0]]) if order else 1
+    per_chunk = max(1, (_BUDGET // width) // k)
+    dtype = complex if np.iscomplexobj(deltas) else float
+    fs = np.empty((len(targets), k), dtype=dtype)
+    f0s = np.empty(len(targets), dtype=dtype)
+    crossed = np.zeros(len(targets), dtype=bool)
+    touched = np.zeros(len(targets), dtype=bool)
+    with np.errstate(all="ignore"):
+        for c in range(0, len(order), per_chunk):
+            chunk = order[c : c + per_chunk]
+            f, cross, touch = _sweep(circuit, vals, [targets[t] for t in chunk], deltas[chunk],
+                                     needed, last, B, watch)
+            fs[chunk] = f[1:].reshape(len(chunk), k)
+            f0s[chunk] = f[0]
+            if watch:
+                crossed[chunk] = cross[1:].reshape(len(chunk), k).any(axis=1)
+                touched[chunk] = touch[1:].reshape(len(chunk), k).any(axis=1)
+    return f0s, fs, crossed, touched
+
+
+def _steps(method: Method, at: Any, h: float | None) -> Any:
+    import numpy as np
+
+    at = np.asarray(at, dtype=float)
+    return np.full(at.shape, float(h)) if h is not None else method.step(at)
+
+
+def _estimate(method: Method, f0: Any, fs: Any, hs: Any) -> tuple[Any, list[str]]:
+    """Vectorized difference quotients, with one-sided fallbacks where a point is undefined."""
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        how = [method.name] * len(hs)
+        if method.name == "complex":
+            return np.imag(fs[:, 0]) / hs, how
+        if method.name == "forward":
+            return (fs[:, 0] - f0) / hs, how
+        fwd = (fs[:, 0] - f0) / hs
+        bwd = (f0 - fs[:, 1]) / hs
+        d = (fs[:, 0] - fs[:, 1]) / (2 * hs)
+        if method.name == "richardson":
+            half = (fs[:, 2] - fs[:, 3]) / hs
+            d = (4 * half - d) / 3
+        bad = ~np.isfinite(d)
+        for t in np.flatnonzero(bad):
+            if np.isfinite(fwd[t]):
+                d[t], how[t] = fwd[t], "forward (x - h is outside the domain)"
+            elif np.isfinite(bwd[t]):
+                d[t], how[t] = bwd[t], "backward (x + h is outside the domain)"
+        return d, how
+
+
+def derivatives(circuit: Circuit, vals: Sequence[float], targets: Sequence[int],
+                method: str = "central", h: float | None = None) -> list[Numerical]:
+    """d output / d node for each target node, by perturbing that node's value.
+
+    `vals` are every node's values at the point (from `evaluate.forward`).
+    """
+    import numpy as np
+
+    if not targets:
+        return []
+    m = METHODS[method]
+    at = np.array([vals[t] for t in targets], dtype=float)
+    hs = _steps(m, at, h)
+    watch = bool(circuit.kinkable)
+    B = complex_backend() if m.name == "complex" else numpy_backend()
+    offsets = np.array(m.offsets)
+    if watch and m.name == "forward":
+        offsets = np.array([1.0, -1.0])  # the -h row is only for the one-sided left derivative
+    deltas = hs[:, None] * offsets[None, :]
+    f0, fs, crossed, touched = _run(circuit, vals, targets, deltas, B,
+                                    watch and m.name != "complex")
+    value, how = _estimate(m, f0, fs, hs)
+    left = right = None
+    side_h = hs
+    if watch:
+        if m.name == "complex":
+            side_h = _steps(METHODS["central"], at, None)
+            sides = side_h[:, None] * np.array([1.0, -1.0])
+            rf0, rfs, crossed, touched = _run(circuit, vals, targets, sides, numpy_backend(), True)
+        else:
+            rf0, rfs = f0, fs
+        with np.errstate(all="ignore"):
+            left = np.real((rf0 - rfs[:, 1]) / side_h)
+            right = np.real((rfs[:, 0] - rf0) / side_h)
+            # a gate exactly at its kink counts when the two sides differ (a max of a node
+            # with itself is always tied, yet smooth): this does not trust the gate's rule
+            apart = np.abs(left - right) > 1e-3 * (1 + np.maximum(np.abs(left), np.abs(right)))
+            crossed = crossed | (touched & apart)
+    return [
+        Numerical(float(value[t]), how[t], float(hs[t]),
+                  None if left is None else float(left[t]),
+                  None if right is None else float(right[t]), bool(crossed[t]),
+                  float(side_h[t]))
+        for t in range(len(targets))
+    ]
+
+
+def local_partials(circuit: Circuit, vals: Sequence[float], nodes: Sequence[int],
+                   method: str = "central", h: float | None = None
+                   ) -> dict[int, list[tuple[float, bool]]]:
+    """Each node's own local derivatives, numerically: (estimate, near a kink) per argument.
+
+    This checks a gate's rule in isolation: perturb one argument, re-run only that
+    gate's forward. Nodes of one gate kind are done together as arrays.
+    """
+    import numpy as np
+
+    m = METHODS[method]
+    B = complex_backend() if m.name == "complex" else numpy_backend()
+    real = numpy_backend()
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i in nodes:
+        if circuit.args[i]:
+            groups.setdefault((id(circuit.gates[i]), len(circuit.args[i])), []).append(i)
+    found: dict[int, list[tuple[float, bool]]] = {}
+    with np.errstate(all="ignore"):
+        for members in groups.values():
+            gate = circuit.gates[members[0]]
+            X = np.array([[vals[j] for j in circuit.args[i]] for i in members], dtype=float)
+            f0 = np.asarray(gate.forward(real, *X.T), dtype=float)
+            cols = []
+            for p in range(X.shape[1]):
+                hs = _steps(m, X[:, p], h)
+                fs = []
+                for off in m.offsets:
+                    Y = X.astype(complex if isinstance(off, complex) else float)
+                    Y[:, p] = Y[:, p] + off * hs
+                    fs.append(np.broadcast_to(gate.forward(B, *Y.T), (len(members),)))
+                est, _ = _estimate(m, f0, np.stack(fs, axis=1), hs)
+                near = np.zeros(len(members), dtype=bool)
+                if gate.kink is not None:
+                    side = _steps(METHODS["central"], X[:, p], None) if m.name == "complex" else hs
+                    ref = [np.broadcast_to(q, (len(members),))
+                           for q in gate.partials(real, f0, *X.T)]
+                    for sign in (1.0, -1.0):
+                        Y = X.copy()
+                        Y[:, p] = Y[:, p] + sign * side
+                        out = gate.forward(real, *Y.T)
+                        for q, r in zip(gate.partials(real, out, *Y.T), ref):
+                            near |= np.broadcast_to(q != r, (len(members),))
+                cols.append((est, near))
+            for r, i in enumerate(members):
+                found[i] = [(float(np.real(est[r])), bool(near[r])) for est, near in cols]
+    return found
+
+
+def analytic_partials(circuit: Circuit, vals: Sequence[float], i: int) -> list[float]:
+    """Node i's local derivatives from the gate table's rule (what backward uses)."""
+    xs = [vals[j] for j in circuit.args[i]]
+    try:
+        return [float(p) for p in circuit.gates[i].partials(REAL, vals[i], *xs)]
+    except (ArithmeticError, ValueError):
+        return [math.nan] * len(xs)

@@ -1,0 +1,384 @@
+"""Circuit -> straight-line Python in the notebook's "backprop ninja" style.
+
+Forward lines first (`q = x + y`), then the backward lines in reverse order
+(`df = 1.0`, `dq = z * df`, ...): the gradient of node n is always `dn`, and a
+node used twice collects `+=`. Every line comes from the gate table: forward
+from a gate's `display`, backward from its `code` rule (its local derivatives)
+times the pull from above, so a new gate needs no change here. A function that
+is not a Python builtin gets an import or a small definition at the top,
+written from the gate's sympy form (sympy is imported only then).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import functools
+import keyword
+import math
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+
+from ..circuit import Circuit
+from ..gates import Gate, format_number
+
+__all__ = ["ninja_code", "python_names"]
+
+# a local derivative that parses to one of these needs no parentheses before `* dout`
+_ATOMS = (ast.Name, ast.Constant, ast.Call, ast.Attribute, ast.Subscript, ast.List)
+_TIGHT = (ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.MatMult, ast.Pow)
+_FOLD = {ast.Add: lambda x, y: x + y, ast.Sub: lambda x, y: x - y,
+         ast.Mult: lambda x, y: x * y}
+_COMMENT_COLUMN = 44
+
+
+def ninja_code(circuit: Circuit, values: Mapping[str, float] | None = None, pull: float = 1.0,
+               title: str = "") -> str:
+    """The program as text; with `values` it assigns the inputs and prints the gradients."""
+    c = circuit
+    out = c.output
+    args = c.args
+    live = c.live
+    candidates = _Candidates({c.gates[i] for i in range(out + 1) if args[i]})
+    names = python_names(c, candidates.names)
+    labels = c.labels()
+    rules = _Rules(c)
+
+    inputs = list(c.inputs.values())
+    body: list[tuple[str, str]] = []
+    if values is not None:
+        body.append(("# inputs", ""))
+        for i in inputs:
+            body.append((f"{names[i]} = {_number(float(values[labels[i]]), repr)}", "input"))
+        body.append(("", ""))
+    body.append(("# forward pass", ""))
+    forward: dict[int, str] = {}
+    for i in range(out + 1):
+        if args[i]:
+            forward[i] = rules.forward(i, names)
+            body.append((f"{names[i]} = {forward[i]}", c.gates[i].name))
+    if not forward:
+        body.append((f"# (nothing to compute: the output is {names.get(out, labels[out])})", ""))
+
+    body.append(("", ""))
+    body.append(("# backward pass: dn is how hard the output pulls on node n", ""))
+    grad = {i: "d" + n for i, n in names.items()}
+    done = bytearray(len(c))
+    if out in names:
+        body.append((f"{grad[out]} = {_number(float(pull), repr)}",
+                     "the pull on the output from above"))
+        done[out] = 1
+    used = _used(c)
+    for i in inputs:
+        if not used[i]:
+            body.append((f"{grad[i]} = 0.0", f"the output does not depend on {names[i]}"))
+            done[i] = 1
+    for i in range(out, -1, -1):
+        a = args[i]
+        if not a or not done[i] or not live[i]:
+            continue
+        why = f"{c.gates[i].name}: {names[i]} = {forward[i]}"
+        for k, j in enumerate(a):
+            if live[j]:
+                d = rules.backward(i, names, grad[i], k)
+                body.append((f"{grad[j]} {'+=' if done[j] else '='} {d}", why))
+                done[j] = 1
+
+    if values is not None:
+        body.append(("", ""))
+        if out in names:
+            body.append((f'print("{names[out]} =", {names[out]})', ""))
+        for i in inputs:
+            body.append((f'print("{grad[i]} =", {grad[i]})', ""))
+
+    title = " ".join(title.split())
+    head = [f"# {title}: backprop ninja code from circuitcli" if title
+            else "# backprop ninja code from circuitcli"]
+    if values is None and inputs:
+        listed = ", ".join(names[i] for i in inputs)
+        head.append(f"# inputs: {listed} (assign them first, or use circuit code --values)")
+    needed = set(rules.free)
+    given = [float(values[labels[i]]) for i in inputs] if values is not None else []
+    if not all(math.isfinite(v) for v in (*given, float(pull))):
+        needed.add("math")
+    return "\n".join([*head, "", *candidates.preamble(needed), *_aligned(body)]) + "\n"
+
+
+class _Rules:
+    """Forward and backward lines, from each gate's rules run once per shape and cached.
+
+    A shape is a gate plus which arguments are constants (written inline, so
+    `2 - 1` folds); node names go into the finished template in one pass.
+    """
+
+    _SLOT = re.compile(r"__(?:a\d+|o|g)__")
+
+    def __init__(self, c: Circuit) -> None:
+        self.c = c
+        self.cache: dict[tuple, tuple[str, list[str]]] = {}
+        self.free: set[str] = set()
+        self.seen: set[str] = set()
+        self.spelling = {node: word for word, node in c.consts.items()}
+
+    def literal(self, i: int) -> str:
+        """A constant as the user wrote it (1.0 stays 1.0), if Python reads it the same."""
+        word = self.spelling.get(i)
+        value = self.c.base[i]
+        if word is not None and math.isfinite(value):
+            try:
+                if float(ast.literal_eval(word)) == value:
+                    return word
+            except (ValueError, SyntaxError):
+                pass
+        return _number(value)
+
+    def _shape(self, i: int) -> tuple[str, list[str]]:
+        c = self.c
+        gate = c.gates[i]
+        a = c.args[i]
+        consts = tuple(None if c.live[j] or c.args[j] else self.literal(j) for j in a)
+        key = (gate, consts)
+        found = self.cache.get(key)
+        if found is None:
+            slots = [f"__a{k}__" if v is None else v for k, v in enumerate(consts)]
+            forward = _checked(gate.describe(slots), gate)
+            backward = [_times(_simplified(_checked(d, gate)), "__g__")
+                        for d in gate.code(slots, "__o__")]
+            found = self.cache[key] = (forward, backward)
+        return found
+
+    def _use(self, template: str) -> str:
+        """Note the names a template that goes into the program needs (math, sigmoid)."""
+        if template not in self.seen:
+            self.seen.add(template)
+            self.free |= {n for n in _free_names(template) if not self._SLOT.fullmatch(n)}
+        return template
+
+    def _fill(self, template: str, i: int, names: dict[int, str], pull: str = "") -> str:
+        a = self.c.args[i]
+
+        def slot(m: re.Match) -> str:
+            word = m.group(0)
+            if word == "__o__":
+                return names[i]
+            if word == "__g__":
+                return pull
+            return names[a[int(word[3:-2])]]
+
+        return self._SLOT.sub(slot, template)
+
+    def forward(self, i: int, names: dict[int, str]) -> str:
+        return self._fill(self._use(self._shape(i)[0]), i, names)
+
+    def backward(self, i: int, names: dict[int, str], pull: str, k: int) -> str:
+        """The gradient node i sends its k-th argument: local derivative times pull."""
+        return self._fill(self._use(self._shape(i)[1][k]), i, names, pull)
+
+
+def python_names(c: Circuit, reserved: frozenset[str] | set[str] = frozenset()) -> dict[int, str]:
+    """A Python name for every input and gate node (constants are written inline).
+
+    The circuit's own names are kept where Python allows them; a keyword or a
+    name the program needs (math, sigmoid, print) gets a trailing '_'. Names are
+    also chosen so that no value is called `dn` for another node n, and no `dn`
+    is a keyword (`def` for a node `ef`).
+    """
+    labels = c.labels()
+    blocked = set(reserved) | set(keyword.kwlist) | {"math", "print"}
+    names: dict[int, str] = {}
+    taken: set[str] = set()
+
+    def fresh(base: str) -> str:
+        name = base
+        while name in taken or name in blocked:
+            name += "_"
+        return name
+
+    for i, label in enumerate(labels):
+        if c.args[i] or c.is_input(i):
+            ok = label.isidentifier() and unicodedata.normalize("NFKC", label) == label
+            name = fresh(label if ok else f"n{i}")
+            names[i] = name
+            taken.add(name)
+    changed = True
+    while changed:  # each rename lengthens a name, so this ends
+        changed = False
+        owner = {n: i for i, n in names.items()}
+        for i, n in names.items():
+            g = "d" + n
+            victim = i if g in blocked else owner.get(g)
+            if victim is not None:
+                taken.discard(names[victim])
+                names[victim] = fresh(names[victim] + "_")
+                taken.add(names[victim])
+                changed = True
+                break
+    return names
+
+
+def _used(c: Circuit) -> bytearray:
+    """Which nodes the output depends on (one reverse sweep)."""
+    used = bytearray(len(c))
+    used[c.output] = 1
+    for i in range(c.output, -1, -1):
+        if used[i]:
+            for a in c.args[i]:
+                used[a] = 1
+    return used
+
+
+def _number(value: float, spell=format_number) -> str:
+    """A number as Python source (2 for a constant, 2.0 for an input); inf and nan from math."""
+    if math.isfinite(value):
+        return spell(value)
+    return "math.nan" if value != value else ("math.inf" if value > 0 else "-math.inf")
+
+
+def _times(local: str, pull: str) -> str:
+    """`local * pull`, with parentheses only where Python's precedence needs them."""
+    node = ast.parse(local, mode="eval").body
+    tight = _wrapped(local) or isinstance(node, _ATOMS) or (
+        isinstance(node, ast.BinOp) and isinstance(node.op, _TIGHT)) or (
+        isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)))
+    return f"{local} * {pull}" if tight else f"({local}) * {pull}"
+
+
+def _wrapped(text: str) -> bool:
+    """Is the whole text one parenthesised group, `(1.0 if a > 0 else 0.0)`?"""
+    if not text.startswith("("):
+        return False
+    depth = 0
+    for k, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0:
+            return k == len(text) - 1
+    return False
+
+
+def _simplified(local: str) -> str:
+    """Arithmetic on literals folded (`2 * q ** (2 - 1)` reads `2 * q`); else the rule as is."""
+    tree = ast.parse(local, mode="eval")
+    before = ast.dump(tree)
+    tree = _Fold().visit(tree)
+    return ast.unparse(tree) if ast.dump(tree) != before else local
+
+
+class _Fold(ast.NodeTransformer):
+    """Folds `2 - 1` to 1 and `q ** 1` to q: the same numbers, fewer symbols."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        x, y = _constant(node.left), _constant(node.right)
+        fold = _FOLD.get(type(node.op))
+        if fold is not None and x is not None and y is not None:
+            value = fold(x, y)
+            return ast.UnaryOp(ast.USub(), ast.Constant(-value)) if value < 0 else \
+                ast.Constant(value)
+        if isinstance(node.op, ast.Pow) and y == 1:
+            return node.left
+        return node
+
+
+def _constant(node: ast.AST) -> float | None:
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _constant(node.operand)
+        return None if inner is None else -inner
+    return None
+
+
+def _checked(text: str, gate: Gate) -> str:
+    try:
+        ast.parse(text, mode="eval")
+    except SyntaxError:
+        raise RuntimeError(f"gate {gate.name}'s display or code rule is not Python: {text!r}"
+                           ) from None
+    return text
+
+
+def _free_names(program: str) -> set[str]:
+    """Names the program reads but never assigns: math, sigmoid, max, ..."""
+    loaded, stored = set(), set()
+    for node in ast.walk(ast.parse(program)):
+        if isinstance(node, ast.Name):
+            (stored if isinstance(node.ctx, ast.Store) else loaded).add(node.id)
+    return loaded - stored
+
+
+def _aligned(body: Sequence[tuple[str, str]]) -> list[str]:
+    """Code with its comments lined up in one column (past it for long lines)."""
+    width = min(max((len(code) for code, note in body if note), default=0), _COMMENT_COLUMN)
+    return [f"{code.ljust(width)}  # {note}" if note else code for code, note in body]
+
+
+class _Candidates:
+    """The names the used gates' rules may need: reserved before nodes are named.
+
+    `preamble` then writes what the program really reads: `import math`, `from
+    math import tanh` where sympy writes the gate as math's function, and a
+    `def` with sympy's Python for any other gate function (sigmoid, relu).
+    """
+
+    def __init__(self, gates: set[Gate]) -> None:
+        self.calls: dict[str, Gate] = {}
+        free: set[str] = set()
+        for gate in sorted(gates, key=lambda g: g.name):
+            xs = [f"_x{k}_" for k in range(gate.arity if gate.arity is not None else 2)]
+            for node in ast.walk(ast.parse(_checked(gate.describe(xs), gate), mode="eval")):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    self.calls[node.func.id] = gate
+            for text in (gate.describe(xs), *gate.code(xs, "_out_")):
+                for node in ast.walk(ast.parse(_checked(text, gate), mode="eval")):
+                    if isinstance(node, ast.Name) and node.id not in (*xs, "_out_"):
+                        free.add(node.id)
+        self.names = free | set(self.calls)
+
+    def preamble(self, needed: set[str]) -> list[str]:
+        imports: set[str] = set()
+        from_math: set[str] = set()
+        defs: list[str] = []
+        for name in sorted(needed):
+            if name == "math":
+                imports.add("import math")
+            elif hasattr(builtins, name):
+                continue
+            elif name in self.calls:
+                text, uses_math = _definition(name, self.calls[name])
+                if text is None:
+                    from_math.add(name)
+                else:
+                    defs.append(text)
+                    if uses_math:
+                        imports.add("import math")
+            elif hasattr(math, name):
+                from_math.add(name)
+            else:
+                raise RuntimeError(f"the generated code uses {name}, which Python does not define")
+        lines = sorted(imports)
+        if from_math:
+            lines.append(f"from math import {', '.join(sorted(from_math))}")
+        for text in defs:
+            lines += ["", "", text]
+        if not lines:
+            return []
+        return [*lines, "", ""] if defs else [*lines, ""]
+
+
+@functools.lru_cache(maxsize=64)
+def _definition(name: str, gate: Gate) -> tuple[str | None, bool]:
+    """(`def name(x): ...` from the gate's sympy form, or None when it is math.name; uses math)"""
+    if gate.arity is None:
+        raise RuntimeError(f"cannot write a Python definition of the variadic gate {name}")
+    import sympy as sp
+
+    params = ["x"] if gate.arity == 1 else [f"x{k}" for k in range(gate.arity)]
+    expr = gate.sympy(sp, *sp.symbols(params, real=True))
+    text = ast.unparse(ast.parse(sp.pycode(expr, fully_qualified_modules=True), mode="eval"))
+    if text == f"math.{name}({', '.join(params)})":
+        return None, False
+    used = _free_names(text) - set(params)
+    if not used <= {"math"}:
+        raise RuntimeError(f"cannot write gate {name} in Python: sympy gives {text!r}")
+    return f"def {name}({', '.join(params)}):\n    return {text}", "math" in used

@@ -1,0 +1,88 @@
+"""Circuit (and Result) -> a Mermaid flowchart, the diagram GitHub and most Markdown viewers draw.
+
+Same picture as the DOT output: left to right, one box per node (name, value,
+gradient, what it computes), one arrow per use. Every user string goes through
+Mermaid's entity codes (#quot; #lt; ...), so no name can break the block.
+"""
+
+from __future__ import annotations
+
+from ..circuit import Circuit
+from ..evaluate import Result
+from ..gates import format_number
+from .table import fmt
+from .tree import computes, unused_nodes
+
+__all__ = ["MERMAID_EDGE_LIMIT", "mermaid_source"]
+
+# Mermaid refuses to draw a flowchart with more edges than this unless configured
+MERMAID_EDGE_LIMIT = 500
+
+_ENTITIES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;",
+             "`": "#96;", "\n": " "}
+
+
+def _text(text: str) -> str:
+    return "".join(_ENTITIES.get(ch, ch) for ch in text)
+
+
+def mermaid_source(circuit: Circuit, result: Result | None = None, title: str = "",
+                   digits: int = 6, fenced: bool = True) -> str:
+    """A `flowchart LR` block, inside ```mermaid fences when `fenced` (for Markdown)."""
+    c = circuit
+    labels = c.labels()
+    unused = set(unused_nodes(c))
+    lines = []
+    if fenced:
+        lines.append("```mermaid")
+    if title:
+        lines += ["---", f"title: {_yaml(title)}", "---"]
+    lines.append("flowchart LR")
+    classes: dict[str, list[str]] = {"input": [], "output": [], "unused": [], "kink": []}
+    for i, a in enumerate(c.args):
+        if not a and not c.live[i]:  # a constant leaf: a small rounded box with its number
+            lines.append(f'    n{i}(["{_text(format_number(c.base[i]))}"])')
+            continue
+        head = _text(labels[i])
+        if result is not None:
+            head += f" = {_text(fmt(result.values[i], digits))}"
+        parts = [f"<b>{head}</b>"]
+        if result is not None and result.grads is not None and c.live[i]:
+            g = result.grads[i]
+            parts.append(f"grad {_text(fmt(g, digits))}")
+        if c.is_input(i):
+            parts.append("input")
+            classes["input"].append(f"n{i}")
+        else:
+            formula, gate = computes(c, i)
+            parts.append(_text(f"{gate}: {formula}" if gate else formula))
+        if result is not None and i in result.kinks:
+            parts.append("kink")
+            classes["kink"].append(f"n{i}")
+        if i == c.output:
+            classes["output"].append(f"n{i}")
+        if i in unused:
+            classes["unused"].append(f"n{i}")
+        lines.append(f'    n{i}["{"<br/>".join(parts)}"]')
+    for i, a in enumerate(c.args):
+        for j in a:
+            lines.append(f"    n{j} --> n{i}")
+    styles = {
+        "input": "fill:#dbeafe,stroke:#2563eb",
+        "output": "fill:#fde68a,stroke:#b45309,stroke-width:3px",
+        "kink": "stroke:#ca8a04,stroke-dasharray:4 2",
+        "unused": "opacity:0.5",
+    }
+    for name, members in classes.items():
+        if members:
+            lines.append(f"    classDef {name} {styles[name]}")
+            lines.append(f"    class {','.join(members)} {name}")
+    if fenced:
+        lines.append("```")
+    return "\n".join(lines) + "\n"
+
+
+def _yaml(text: str) -> str:
+    """A title as a YAML double-quoted scalar (Mermaid's front matter is YAML)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return f'"{escaped}"'

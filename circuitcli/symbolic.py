@@ -1,0 +1,189 @@
+"""sympy's exact derivatives of a circuit, built from the gate graph (imported lazily).
+
+The ground truth for `circuit check`. Each gate's sympy form comes from the gate
+table and sympy differentiates it; the user's text never reaches sympy. Values
+are carried node by node in mpmath at 40 digits, so sharing in the graph stays
+sharing (a 10,000-gate circuit is 10,000 small steps, not one huge tree), and the
+chain rule is summed over the graph in reverse, giving d output / d node for
+every node at once: the derivative with respect to a fresh symbol standing for
+that node's subexpression. Formulas are built as trees only for small circuits,
+where a person can read them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .circuit import Circuit
+
+__all__ = ["Exact", "at_point", "formulas"]
+
+DIGITS = 40
+# formulas are built for circuits with at most this many gates, and simplified while small
+FORMULA_GATES = 40
+_SIMPLIFY_OPS = 12
+_MAX_CHARS = 240
+
+
+@dataclass
+class Exact:
+    """sympy's numbers at a point: d output / d node, and each gate's local derivatives."""
+
+    # d output / d node, None where it is not a real number (or not defined)
+    grads: list[float | None]
+    # node -> sympy's local derivative of the gate with respect to each argument
+    local: dict[int, list[float | None]]
+
+
+_RULES: dict[tuple[int, int], tuple[Any, list[Any]]] = {}
+
+
+def _rules(gate, k: int):
+    """The gate's forward and local derivatives as mpmath functions, from its sympy form."""
+    key = (id(gate), k)
+    if key not in _RULES:
+        import sympy as sp
+
+        xs = sp.symbols(f"x0:{k}", real=True)
+        expr = gate.sympy(sp, *xs)
+        # lambdify prints sympy's own expression (built from the gate table) as mpmath code
+        forward = sp.lambdify(xs, expr, "mpmath")
+        partials = [sp.lambdify(xs, sp.diff(expr, x), "mpmath") for x in xs]
+        _RULES[key] = (forward, partials)
+    return _RULES[key]
+
+
+def _real(v: Any):
+    """An mpmath number as a real mpf, or None when it is complex, infinite or undefined."""
+    import mpmath
+
+    if v is None:
+        return None
+    try:
+        if isinstance(v, mpmath.mpc):
+            if abs(v.imag) > abs(v.real) * mpmath.mpf(10) ** (-DIGITS + 5) and v.imag != 0:
+                return None
+            v = v.real
+        v = mpmath.mpf(v)
+    except (TypeError, ValueError):
+        return None
+    return v if mpmath.isfinite(v) else None
+
+
+def at_point(circuit: Circuit, values: dict[str, float]) -> Exact:
+    """d output / d node for every node (and local derivatives) at 40 digits.
+
+    Inputs enter as the exact binary values of their floats; constants as the
+    decimal they were written as.
+    """
+    import mpmath
+
+    from .gates import format_number
+
+    n = len(circuit.gates)
+    out = circuit.output
+    args = circuit.args
+    with mpmath.workdps(DIGITS):
+        vals: list[Any] = [None] * n
+        for name, i in circuit.inputs.items():
+            vals[i] = mpmath.mpf(values[name])
+        local: dict[int, list[Any]] = {}
+        for i in range(out + 1):
+            a = args[i]
+            if not a:
+                if vals[i] is None:
+                    vals[i] = mpmath.mpf(format_number(circuit.base[i]))
+                continue
+            xs = [vals[j] for j in a]
+            if any(x is None for x in xs):
+                local[i] = [None] * len(a)
+                continue
+            forward, partials = _rules(circuit.gates[i], len(a))
+            vals[i] = _call(forward, xs)
+            local[i] = [_call(p, xs) for p in partials]
+        grads: list[Any] = [mpmath.mpf(0)] * n
+        grads[out] = mpmath.mpf(1)
+        for i in range(out, -1, -1):
+            g = grads[i]
+            a = args[i]
+            if not a or (g is not None and g == 0):
+                continue
+            for j, p in zip(a, local[i]):
+                if grads[j] is None:
+                    continue
+                grads[j] = None if g is None or p is None else grads[j] + p * g
+        return Exact([None if g is None else float(g) for g in grads],
+                     {i: [None if p is None else float(p) for p in ps]
+                      for i, ps in local.items()})
+
+
+def _call(fn, xs):
+    try:
+        return _real(fn(*xs))
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+
+
+def _tree(circuit: Circuit, fresh: int | None = None):
+    """Every node as a sympy expression over the input symbols (node `fresh` as its own symbol)."""
+    import sympy as sp
+
+    from .gates import format_number
+
+    labels = circuit.labels()
+    exprs: list[Any] = []
+    for i, (gate, a) in enumerate(zip(circuit.gates, circuit.args)):
+        if i == fresh:
+            exprs.append(sp.Symbol(f"_node_{labels[i]}", real=True))
+        elif circuit.is_input(i):
+            exprs.append(sp.Symbol(circuit.names[i], real=True))
+        elif not a:
+            # the constant's own decimal (0.1 rather than its binary approximation)
+            exprs.append(sp.Rational(format_number(circuit.base[i])))
+        else:
+            exprs.append(gate.sympy(sp, *[exprs[j] for j in a]))
+        if i == circuit.output:
+            break
+    return exprs
+
+
+def _gate_count(circuit: Circuit) -> int:
+    return sum(1 for i in range(circuit.output + 1) if circuit.args[i] and circuit.live[i])
+
+
+def formulas(circuit: Circuit, targets: Sequence[int]) -> dict[int, str | None]:
+    """sympy's simplified d output / d node, as text over the inputs, for small circuits.
+
+    A circuit too large for a readable formula gets None everywhere (its numbers
+    still come from `at_point`).
+    """
+    if _gate_count(circuit) > FORMULA_GATES:
+        return {t: None for t in targets}
+    import sympy as sp
+
+    found: dict[int, str | None] = {}
+    whole = _tree(circuit)
+    for t in targets:
+        if circuit.is_input(t):
+            d = sp.diff(whole[circuit.output], sp.Symbol(circuit.names[t], real=True))
+        else:
+            exprs = _tree(circuit, fresh=t)
+            s = exprs[t]
+            d = sp.diff(exprs[circuit.output], s).subs(s, whole[t])
+        found[t] = _readable(d)
+    return found
+
+
+def _readable(d) -> str | None:
+    """A short form of d: sympy's factor_terms always, full simplify only where it is cheap."""
+    import sympy as sp
+
+    best = sp.factor_terms(d)
+    if sp.count_ops(d) <= _SIMPLIFY_OPS and not d.has(sp.Piecewise):
+        simpler = sp.simplify(d)
+        if len(sp.sstr(simpler)) < len(sp.sstr(best)):
+            best = simpler
+    text = sp.sstr(best)
+    return text if len(text) <= _MAX_CHARS else None

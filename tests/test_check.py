@@ -1,0 +1,364 @@
+"""`circuit check` through click: verdicts, exit codes, JSON, kinks, a wrong rule found.
+
+Expected numbers come from the notebook or are derived by hand; a wrong derivative
+is planted by replacing one gate's rule in the gate table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from circuitcli.bundled import sample_dir
+from circuitcli.circuit import parse
+from circuitcli.cli import main
+from circuitcli.gates import FUNCTIONS, GATES, OPERATORS
+
+ROW_KEYS = {"name", "analytic", "numerical", "symbolic", "formula", "abs_err", "rel_err", "ok",
+            "kink"}
+
+
+def run(*args: str, input: str | None = None):
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def doc_of(*args: str) -> tuple[int, dict]:
+    r = run(*args, "--json")
+    return r.exit_code, json.loads(r.output)
+
+
+def rows_by_name(doc: dict) -> dict[str, dict]:
+    return {row["name"]: row for row in doc["rows"]}
+
+
+# -- the table ----------------------------------------------------------------------------
+
+
+def test_table_has_a_row_per_input_with_a_verdict():
+    r = run("check", "(x+y)*z", "x=-2", "y=5", "z=-4")
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert "(x+y)*z" in lines[0] and "out = -12" in lines[0]
+    cells = {line.split("│")[0].strip(): [c.strip() for c in line.split("│")]
+             for line in lines if line.count("│") >= 6}
+    assert set(cells) == {"x", "y", "z"}
+    # analytic, central, rel err, sympy, rel err, verdict, formula
+    assert cells["x"][1] == "-4" and cells["x"][2] == "-4" and cells["x"][4] == "-4"
+    assert cells["z"][1] == "3" and cells["z"][6] == "✓" and cells["z"][7] == "x + y"
+    assert cells["x"][7] == "z"
+    assert "✓ 3 of 3 inputs agree" in r.output
+
+
+def test_notebook_forward_numbers_in_the_table_and_json():
+    r = run("check", "(x+y)*z", "x=-2", "y=5", "z=-4", "--method", "forward", "--h", "0.0001",
+            "--digits", "17")
+    assert r.exit_code == 0, r.output
+    cells = [line.split("│") for line in r.output.splitlines() if line.count("│") >= 6]
+    # the table rounds to --digits; at 17 digits it is the notebook's float exactly
+    assert [float(c[2]) for c in cells] == [-3.9999999999906777, -3.9999999999906777,
+                                            3.000000000010772]
+    code, doc = doc_of("check", "neuron.circuit", "--method", "forward", "--h", "0.0001")
+    assert code == 0
+    assert [row["numerical"] for row in doc["rows"]] == [
+        -0.10499758359205913, 0.3149447748351797, 0.10498958734506125, 0.10498958734506125,
+        0.2099711788272618]
+    # the notebook's analytic gradient (In [20])
+    assert [row["analytic"] for row in doc["rows"]] == [
+        -0.10499358540350662, 0.31498075621051985, 0.10499358540350662, 0.10499358540350662,
+        0.20998717080701323]
+
+
+def test_json_document_schema():
+    code, doc = doc_of("check", "sin(x) * y", "x=0.5", "y=2")
+    assert code == 0
+    assert {"ok", "method", "rtol", "atol", "rows"} <= set(doc)
+    assert doc["ok"] is True and doc["method"] == "central"
+    assert doc["rtol"] == 1e-6 and doc["atol"] == 1e-8
+    for row in doc["rows"]:
+        assert set(row) >= ROW_KEYS
+        assert isinstance(row["rel_err"], float) and row["rel_err"] < 1e-8
+    x = rows_by_name(doc)["x"]
+    assert x["formula"] == "y*cos(x)"
+    assert x["symbolic"] == pytest.approx(2 * 0.8775825618903728, rel=1e-15)  # 2 cos(0.5)
+    assert x["abs_err"] == abs(x["analytic"] - x["numerical"])
+
+
+def test_relative_error_tells_a_tight_method_from_a_loose_one():
+    _, central = doc_of("check", "exp(x)", "x=1", "--method", "central")
+    _, forward = doc_of("check", "exp(x)", "x=1", "--method", "forward", "--h", "0.001")
+    assert central["rows"][0]["rel_err"] < 1e-9
+    assert 1e-4 < forward["rows"][0]["rel_err"] < 1e-3  # about h/2 for exp
+
+
+def test_tolerances_are_applied_and_reported():
+    code, doc = doc_of("check", "exp(x)", "x=1", "--method", "forward", "--h", "0.001",
+                       "--rtol", "1e-6", "--atol", "0")
+    assert code == 1 and doc["ok"] is False and doc["rtol"] == 1e-6 and doc["atol"] == 0
+    code, _ = doc_of("check", "exp(x)", "x=1", "--method", "forward", "--h", "0.001")
+    assert code == 0  # the default tolerance follows the step given
+
+
+def _sample_values(name: str) -> list[str]:
+    """NAME=VALUE for the inputs a sample leaves open, from a seeded generator."""
+    c = parse((sample_dir() / name).read_text(), name)
+    rng = random.Random(name)
+    return [f"{k}={rng.uniform(-1, 1)!r}" for k in c.inputs if k not in c.defaults]
+
+
+SAMPLES = sorted(p.name for p in sample_dir().glob("*.circuit"))
+
+
+@pytest.mark.parametrize("method", ["central", "forward", "complex", "richardson"])
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_every_sample_passes_with_every_method(sample, method):
+    code, doc = doc_of("check", sample, *_sample_values(sample), "--method", method,
+                       "--no-formula")
+    bad = [row for row in doc["rows"] if not row["ok"]]
+    assert code == 0 and not bad, bad
+
+
+def test_nodes_gives_a_row_for_every_node():
+    code, doc = doc_of("check", "neuron.circuit", "--nodes")
+    assert code == 0
+    names = [row["name"] for row in doc["rows"]]
+    assert names == ["a", "b", "c", "x", "y", "ax", "by", "axpby", "axpbypc", "s"]
+    s = 1 / (1 + 2.718281828459045 ** -2.0)
+    assert rows_by_name(doc)["axpby"]["symbolic"] == pytest.approx(s * (1 - s), rel=1e-15)
+    assert rows_by_name(doc)["s"]["analytic"] == 1.0
+
+
+# -- a planted bug -------------------------------------------------------------------------
+
+
+def _plant(monkeypatch, name: str, partials) -> None:
+    """Replace one gate's local derivatives everywhere the parser may find it."""
+    wrong = dataclasses.replace(GATES[name], partials=partials)
+    monkeypatch.setitem(GATES, name, wrong)
+    for table in (OPERATORS, FUNCTIONS):
+        for key, gate in list(table.items()):
+            if gate.name == name:
+                monkeypatch.setitem(table, key, wrong)
+
+
+def test_a_wrong_mul_rule_fails_and_is_pinned_on_the_mul_nodes(monkeypatch):
+    # the notebook's own slip in Ex-4: da = db * dx instead of b * dx
+    _plant(monkeypatch, "mul", lambda B, out, x, y: (y, x + 1.0))
+    code, doc = doc_of("check", "neuron.circuit")
+    assert code == 1 and doc["ok"] is False
+    assert {row["name"] for row in doc["rows"] if not row["ok"]} == {"x", "y"}
+    code, doc = doc_of("check", "neuron.circuit", "--nodes")
+    assert code == 1
+    assert {row["name"] for row in doc["rows"] if row["rule_ok"] is False} == {"ax", "by"}
+    assert {c["name"] for c in doc["culprits"]} == {"ax", "by"}
+    assert all(c["gate"] == "mul" for c in doc["culprits"])
+    r = run("check", "neuron.circuit", "--nodes")
+    marked = {line.split()[0] for line in r.output.splitlines() if "✗ rule" in line}
+    assert marked == {"ax", "by"}
+
+
+def test_without_sympy_the_numerical_estimate_pins_the_wrong_rule(monkeypatch):
+    _plant(monkeypatch, "mul", lambda B, out, x, y: (y, x + 1.0))
+    code, doc = doc_of("check", "neuron.circuit", "--nodes", "--no-sympy")
+    assert code == 1
+    assert {row["name"] for row in doc["rows"] if row["rule_ok"] is False} == {"ax", "by"}
+
+
+def test_a_tight_tolerance_fails_rows_but_blames_no_gate():
+    code, doc = doc_of("check", "exp(x) * y", "x=1", "y=2", "--method", "forward", "--h",
+                       "0.001", "--rtol", "1e-6", "--atol", "0", "--nodes")
+    assert code == 1 and not doc["culprits"]
+    assert all(row["rule_ok"] is not False for row in doc["rows"])
+    assert "sympy agrees" in rows_by_name(doc)["x"]["note"]
+    code, doc = doc_of("check", "exp(x) * y", "x=1", "y=2", "--method", "forward", "--h",
+                       "0.001", "--rtol", "1e-6", "--atol", "0", "--nodes", "--no-sympy")
+    assert code == 1 and not doc["culprits"]
+
+
+def test_a_wrong_sigmoid_rule_is_pinned_on_the_sigmoid_node_only(monkeypatch):
+    _plant(monkeypatch, "sigmoid", lambda B, out, x: (out * (1.0 + out),))
+    code, doc = doc_of("check", "neuron.circuit", "--nodes")
+    assert code == 1
+    assert [row["name"] for row in doc["rows"] if row["rule_ok"] is False] == ["s"]
+    # every node below it inherits the wrong pull, but is not blamed for it
+    assert {row["name"] for row in doc["rows"] if not row["ok"]} == {
+        "a", "b", "c", "x", "y", "ax", "by", "axpby", "axpbypc", "s"}
+
+
+def test_a_subgradient_outside_the_one_sided_derivatives_fails(monkeypatch):
+    _plant(monkeypatch, "relu", lambda B, out, x: (1.5,))
+    code, doc = doc_of("check", "relu(x) * y", "x=0", "y=2")
+    x = rows_by_name(doc)["x"]
+    assert code == 1 and x["kink"] and not x["ok"]
+    assert (x["left"], x["right"]) == (pytest.approx(0.0), pytest.approx(2.0))
+
+
+# -- kinks ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, values, left, right", [
+    ("relu(x) * y", ["x=0", "y=2"], 0.0, 2.0),
+    ("abs(x) + y", ["x=0", "y=2"], -1.0, 1.0),
+    ("max(x, y) * 3", ["x=1", "y=1"], 0.0, 3.0),
+])
+@pytest.mark.parametrize("method", ["central", "forward", "complex", "richardson"])
+def test_kinks_are_reported_not_failed(text, values, left, right, method):
+    code, doc = doc_of("check", text, *values, "--method", method)
+    x = rows_by_name(doc)["x"]
+    assert code == 0, doc
+    assert x["kink"] is True and x["ok"] is True
+    assert x["left"] == pytest.approx(left, abs=1e-9)
+    assert x["right"] == pytest.approx(right, abs=1e-9)
+    assert left <= x["analytic"] <= right
+
+
+@pytest.mark.parametrize("method", ["central", "forward", "complex", "richardson"])
+def test_a_subgradient_at_the_end_of_the_interval_allows_for_one_sided_error(method):
+    # left derivative (e^-h - 1)/h = -1 + h/2: the analytic -1 is its limit, not inside it
+    code, doc = doc_of("check", "relu(x) - exp(x)", "x=0", "--method", method)
+    x = rows_by_name(doc)["x"]
+    assert code == 0 and x["kink"] and x["analytic"] == -1.0
+
+
+def test_kink_rows_say_so_in_the_table():
+    r = run("check", "relu(x) * y", "x=0", "y=2")
+    assert r.exit_code == 0
+    assert "kink ✓" in r.output
+    assert "kink at x: one-sided derivatives 0 (left), 2 (right)" in r.output
+
+
+@pytest.mark.parametrize("args", [["sqrt(x) + y", "x=0", "y=1"], ["x ** y", "x=-2", "y=3"]])
+@pytest.mark.parametrize("sympy", [[], ["--no-sympy"]])
+def test_no_finite_derivative_anywhere_is_not_a_failure(args, sympy):
+    # d/dx sqrt(x) at 0 is infinite; d/dy x**y at x < 0 does not exist in the reals
+    code, doc = doc_of("check", *args, *sympy)
+    assert code == 0
+    undefined = [row["name"] for row in doc["rows"] if row["undefined"]]
+    assert undefined == [("x" if "sqrt" in args[0] else "y")]
+
+
+def test_a_constant_circuit_has_nothing_to_check():
+    r = run("check", "2*3")
+    assert r.exit_code == 0 and "nothing to check" in r.output
+
+
+# -- options ------------------------------------------------------------------------------
+
+
+def test_no_sympy_never_imports_sympy():
+    code = ("import sys\nfrom click.testing import CliRunner\nfrom circuitcli.cli import main\n"
+            "r = CliRunner().invoke(main, ['check', 'sin(x)*y', 'x=1', 'y=2', '--no-sympy'])\n"
+            "assert r.exit_code == 0, r.output\n"
+            "print(sorted(m for m in ('sympy', 'mpmath') if m in sys.modules))\n")
+    env = {**os.environ, "CIRCUIT_SESSION": "off"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_no_sympy_json_has_null_symbolic():
+    code, doc = doc_of("check", "x*y", "x=1", "y=2", "--no-sympy")
+    assert code == 0
+    assert all(row["symbolic"] is None and row["formula"] is None for row in doc["rows"])
+
+
+def test_no_formula_hides_formulas_but_keeps_values():
+    r = run("check", "(x+y)*z", "x=-2", "y=5", "z=-4", "--no-formula")
+    assert r.exit_code == 0 and "x + y" not in r.output
+    code, doc = doc_of("check", "(x+y)*z", "x=-2", "y=5", "z=-4", "--no-formula")
+    assert code == 0
+    assert doc["rows"][0]["formula"] is None and doc["rows"][0]["symbolic"] == -4.0
+
+
+def test_long_tables_keep_failures_and_say_what_was_left_out():
+    text = "\n".join(["s0 = x"] + [f"s{k} = s{k - 1} * 0.5 + x" for k in range(1, 60)])
+    r = run("check", text, "x=1", "--nodes", "--no-sympy")
+    assert r.exit_code == 0
+    assert "rows left out" in r.output and "✓ 119 of 119 nodes agree" in r.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["x +", "x=1"], "error"),
+    (["x*y", "x=1"], "no value for y"),
+    (["log(x)", "x=-1"], "log"),
+    (["x*y", "x=1", "y=2", "--h", "0"], "positive"),
+    (["x*y", "x=1", "y=2", "--h", "nan"], "positive"),
+    (["x*y", "x=1", "y=2", "--rtol", "-1"], ">= 0"),
+    (["x*y", "x=1", "y=2", "--method", "secant"], "secant"),
+    (["x*y", "x=1", "y=2", "--output", "nope"], "nope"),
+])
+def test_bad_input_exits_2_with_one_message(args, message):
+    r = run("check", *args)
+    assert r.exit_code == 2, r.output
+    assert message in r.output
+    assert "Traceback" not in r.output
+
+
+def test_domain_error_points_at_the_gate():
+    r = run("check", "log(x - y)", "x=1", "y=2")
+    assert r.exit_code == 2
+    assert "^" in r.output
+
+
+def test_without_a_circuit_the_current_one_is_checked():
+    first = run("check", "x*y", "x=3", "y=4", "--json")
+    assert first.exit_code == 0
+    again = run("check", "--json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.output)["rows"] == json.loads(first.output)["rows"]
+
+
+def test_without_a_circuit_or_session_it_says_how_to_give_one():
+    r = run("check", "--no-session")
+    assert r.exit_code == 2
+    assert "expression" in r.output
+
+
+def test_user_text_never_reaches_sympy_parsing(monkeypatch):
+    # sympify hands any string to parse_expr (imported at call time); sympy parses some
+    # strings of its own, so refuse only those holding the user's names
+    from sympy.parsing import sympy_parser
+
+    original = sympy_parser.parse_expr
+
+    def guarded(text, *args, **kwargs):
+        assert not any(name in str(text) for name in ("xx", "yy", "qq")), text
+        return original(text, *args, **kwargs)
+
+    monkeypatch.setattr(sympy_parser, "parse_expr", guarded)
+    code, doc = doc_of("check", "qq = sin(xx) * yy\nf = qq / (1 + qq)", "xx=0.5", "yy=2",
+                       "--nodes")
+    assert code == 0
+    q = 2 * 0.479425538604203  # yy sin(xx)
+    assert rows_by_name(doc)["qq"]["symbolic"] == pytest.approx(1 / (1 + q) ** 2, rel=1e-15)
+    assert rows_by_name(doc)["qq"]["formula"] == "(yy*sin(xx) + 1)**(-2)"
+
+
+def test_a_thousand_gate_circuit_checks_every_node():
+    # s_k = s_{k-1} * 0.5 + x: ds_k/dx = 2 - 0.5^k, and d s_500 / d s_k = 0.5^(500-k)
+    text = "\n".join(["s0 = x"] + [f"s{k} = s{k - 1} * 0.5 + x" for k in range(1, 501)])
+    code, doc = doc_of("check", text, "x=1", "--nodes", "--method", "complex")
+    assert code == 0 and len(doc["rows"]) == 1001
+    rows = rows_by_name(doc)
+    assert rows["x"]["symbolic"] == pytest.approx(2.0, rel=1e-15)
+    assert rows["s400"]["symbolic"] == pytest.approx(0.5**100, rel=1e-15)
+    assert rows["s400"]["numerical"] == pytest.approx(0.5**100, rel=1e-13)
+
+
+def test_a_cut_table_keeps_the_failing_rows(monkeypatch):
+    _plant(monkeypatch, "sin", lambda B, out, x: (B.cos(x) * 2.0,))
+    # only x feeds the (wrong) sine; y feeds the 60 agreeing gates after it
+    text = "\n".join(["s0 = sin(x)"] + [f"s{k} = s{k - 1} + y" for k in range(1, 61)])
+    r = run("check", text, "x=0.3", "y=1", "--nodes", "--no-sympy")
+    assert r.exit_code == 1
+    assert "rows left out" in r.output
+    shown = {line.split()[0] for line in r.output.splitlines() if "│" in line}
+    assert "s0" in shown
+    assert [line.split()[0] for line in r.output.splitlines() if "✗ rule" in line] == ["s0"]
+    assert any(line.startswith("▸ x") and "✗" in line for line in r.output.splitlines())

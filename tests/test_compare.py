@@ -1,0 +1,84 @@
+"""`circuit compare`: the three strategies from one point with one step size."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from circuitcli.cli import main
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def doc(*args: str) -> dict:
+    r = run(*args, "--json")
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout)
+
+
+def by_name(d: dict) -> dict:
+    return {s["name"]: s for s in d["strategies"]}
+
+
+def test_numerical_step_on_the_multiply_gate_is_the_notebooks():
+    # In [7] and [67]: h = 0.00001, step_size = 0.01, forMulGate(x, y) -> -5.870599999997832
+    s = by_name(doc("compare", "x*y", "x=-2", "y=3", "--seed", "1"))
+    assert s["numerical gradient"]["output"] == -5.870599999997832
+    # In [68] with the analytic gradient (x_gradient = y, y_gradient = x): -1.97 * 2.98
+    assert s["analytic gradient"]["output"] == (-2 + 0.01 * 3) * (3 + 0.01 * -2)
+
+
+def test_chain_rule_analytic_step_is_the_notebooks():
+    s = by_name(doc("compare", "(x+y)*z", "x=-2", "y=5", "z=-4", "--seed", "1"))
+    assert abs(s["analytic gradient"]["output"] - -11.5924) < 1e-12
+    assert abs(s["numerical gradient"]["output"] - -11.5924) < 1e-6
+
+
+def test_passes_counted_per_strategy():
+    d = doc("compare", "sigmoid(a*x + b*y + c)", "a=1", "b=2", "c=-3", "x=-1", "y=3",
+            "--tries", "250", "--seed", "1")
+    s = by_name(d)
+    assert [(v["forward"], v["backward"]) for v in s.values()] == [(250, 0), (6, 0), (1, 1)]
+    assert all(v["seconds"] > 0 for v in s.values())
+
+
+def test_the_gradient_beats_random_search_on_the_chain():
+    # within ±0.01 of every input the best random nudge gains at most
+    # 0.01 * (|-4| + |-4| + |3|) plus second-order terms, well under the gradient step's 0.4076
+    s = by_name(doc("compare", "(x+y)*z", "x=-2", "y=5", "z=-4", "--seed", "9"))
+    assert s["random search"]["gain"] < 0.12
+    assert s["analytic gradient"]["gain"] > 3 * s["random search"]["gain"]
+
+
+def test_gradient_error_is_small_and_start_is_shared():
+    d = doc("compare", "(x+y)*z", "x=-2", "y=5", "z=-4", "--seed", "1")
+    assert d["gradient_error"] < 1e-8
+    assert d["start"] == {"inputs": {"x": -2.0, "y": 5.0, "z": -4.0}, "output": -12.0}
+    assert d["lr"] == 0.01
+    for s in d["strategies"]:
+        assert s["gain"] == s["output"] - -12.0
+
+
+def test_compare_leaves_the_current_values_alone():
+    run("grad", "(x+y)*z", "x=-2", "y=5", "z=-4")
+    assert run("compare", "--seed", "1").exit_code == 0
+    path = Path(os.environ["CIRCUIT_SESSION"])
+    assert json.loads(path.read_text())["inputs"] == {"x": -2.0, "y": 5.0, "z": -4.0}
+
+
+def test_table_lists_the_three_strategies():
+    r = run("compare", "(x+y)*z", "x=-2", "y=5", "z=-4", "--seed", "1")
+    assert r.exit_code == 0
+    rows = [line.split("│")[0].strip() for line in r.output.splitlines() if "│" in line]
+    assert rows == ["random search", "numerical gradient", "analytic gradient"]
+
+
+def test_minimize_compares_going_down():
+    s = by_name(doc("compare", "(x+y)*z", "x=-2", "y=5", "z=-4", "--minimize", "--seed", "1"))
+    assert abs(s["analytic gradient"]["output"] - (-1.96 + 5.04) * -4.03) < 1e-12
+    assert all(v["gain"] < 0 for v in s.values())

@@ -1,0 +1,171 @@
+"""Numerical derivatives: the notebook's numbers exactly, each method's accuracy, kinks, batches.
+
+Expected values come from the notebook, from hand-derived formulas evaluated with
+math, or from re-implementing the difference quotient in the test.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import circuitcli
+from circuitcli import numeric
+from circuitcli.bundled import sample_dir
+from circuitcli.evaluate import forward
+from circuitcli.numeric import METHODS, complex_backend, derivatives, local_partials, tolerances
+
+
+def _at(text: str, **values: float):
+    c = circuitcli.parse(text)
+    vals = forward(c, c.values_for(values))
+    return c, vals
+
+
+def _inputs(c) -> list[int]:
+    return list(c.inputs.values())
+
+
+def test_notebook_forward_differences_are_exact():
+    # notebook In [8]: h = 0.0001, (f(x+h) - f(x)) / h for f = (x+y)*z at -2, 5, -4
+    c, vals = _at("(x+y)*z", x=-2, y=5, z=-4)
+    got = [d.value for d in derivatives(c, vals, _inputs(c), "forward", 1e-4)]
+    assert got == [-3.9999999999906777, -3.9999999999906777, 3.000000000010772]
+
+
+def test_notebook_neuron_forward_differences_are_exact():
+    # notebook In [23]: the neuron's numerical gradient with h = 0.0001
+    c = circuitcli.parse((sample_dir() / "neuron.circuit").read_text())
+    vals = forward(c, c.values_for())
+    got = [d.value for d in derivatives(c, vals, _inputs(c), "forward", 1e-4)]
+    assert got == [-0.10499758359205913, 0.3149447748351797, 0.10498958734506125,
+                   0.10498958734506125, 0.2099711788272618]
+
+
+def _sin_exp(x: float, y: float) -> float:
+    return math.sin(x) * math.exp(y)
+
+
+@pytest.mark.parametrize("method, tol", [("central", 1e-9), ("forward", 1e-7),
+                                         ("richardson", 1e-11), ("complex", 1e-15)])
+def test_each_method_is_as_accurate_as_its_order(method, tol):
+    c, vals = _at("sin(x) * exp(y)", x=0.7, y=-0.3)
+    exact = [math.cos(0.7) * math.exp(-0.3), math.sin(0.7) * math.exp(-0.3)]
+    got = [d.value for d in derivatives(c, vals, _inputs(c), method)]
+    for g, e in zip(got, exact):
+        assert abs(g - e) <= tol * abs(e), (method, g, e)
+
+
+def test_central_default_step_matches_a_hand_written_quotient():
+    c, vals = _at("sin(x) * exp(y)", x=3.0, y=0.5)
+    h = (2.220446049250313e-16) ** (1 / 3) * 3.0  # cbrt(eps) * max(1, |x|)
+    by_hand = (_sin_exp(3.0 + h, 0.5) - _sin_exp(3.0 - h, 0.5)) / (2 * h)
+    d = derivatives(c, vals, _inputs(c), "central")[0]
+    assert d.step == h
+    assert d.value == pytest.approx(by_hand, rel=1e-12)
+
+
+def test_richardson_combines_two_central_differences():
+    c, vals = _at("sin(x) * exp(y)", x=0.25, y=0.0)
+    h = 1e-2
+
+    def central(step):
+        return (_sin_exp(0.25 + step, 0.0) - _sin_exp(0.25 - step, 0.0)) / (2 * step)
+
+    by_hand = (4 * central(h / 2) - central(h)) / 3
+    d = derivatives(c, vals, _inputs(c), "richardson", h)[0]
+    assert d.value == pytest.approx(by_hand, rel=1e-12)
+    # O(h^4): far better than central at the same h
+    assert abs(d.value - math.cos(0.25)) < 1e-9 < abs(central(h) - math.cos(0.25))
+
+
+def test_complex_step_has_no_cancellation_even_with_a_tiny_step():
+    c, vals = _at("exp(x) / (sqrt(x) + 1)", x=1.3)
+    s = math.sqrt(1.3)
+    exact = math.exp(1.3) / (s + 1) - math.exp(1.3) / (s + 1) ** 2 / (2 * s)
+    d = derivatives(c, vals, _inputs(c), "complex")[0]
+    assert d.step == 1e-20
+    assert d.value == pytest.approx(exact, rel=1e-15)
+
+
+def test_complex_backend_takes_abs_by_the_real_part():
+    B = complex_backend()
+    z = np.array([-2 + 1e-20j, 3 + 1e-20j])
+    assert np.array_equal(B.abs(z), np.array([2 - 1e-20j, 3 + 1e-20j]))
+    c, vals = _at("abs(x) * x + relu(x) + max(x, 2*x)", x=-1.5)
+    d = derivatives(c, vals, _inputs(c), "complex")[0]
+    # d/dx (-x * x) + 0 + d/dx x  (max picks x when x < 0) = -2x + 1
+    assert d.value == 4.0 and not d.crossed
+
+
+def test_intermediate_nodes_are_perturbed_in_place():
+    # d f / d q for f = q * z with q = x + y is z; perturbing q leaves x and y alone
+    c, vals = _at("q = x + y\nf = q * z", x=-2, y=5, z=-4)
+    q = c.named["q"]
+    d = derivatives(c, vals, [q], "central")[0]
+    assert d.value == pytest.approx(-4.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("text, values, left, right", [
+    ("relu(x)", {"x": 0.0}, 0.0, 1.0),
+    ("abs(x)", {"x": 0.0}, -1.0, 1.0),
+    ("max(x, y)", {"x": 1.0, "y": 1.0}, 0.0, 1.0),
+])
+def test_kinks_are_seen_with_one_sided_derivatives(text, values, left, right):
+    c, vals = _at(text, **values)
+    for method in METHODS:
+        d = derivatives(c, vals, _inputs(c)[:1], method)[0]
+        assert d.crossed, method
+        assert d.left == pytest.approx(left, abs=1e-9)
+        assert d.right == pytest.approx(right, abs=1e-9)
+
+
+def test_a_kink_more_than_h_away_is_not_a_kink():
+    c, vals = _at("relu(x - 0.001)", x=0.0)
+    d = derivatives(c, vals, _inputs(c), "central")[0]
+    assert not d.crossed and d.value == 0.0
+    d = derivatives(c, vals, _inputs(c), "central", 0.01)[0]
+    assert d.crossed  # with a step of 0.01 the kink at 0.001 is within reach
+
+
+def test_max_of_a_node_with_itself_is_not_a_kink():
+    c, vals = _at("max(x, x) * 3", x=2.0)
+    d = derivatives(c, vals, _inputs(c), "central")[0]
+    assert not d.crossed and d.value == pytest.approx(3.0)
+
+
+def test_outside_the_domain_a_one_sided_difference_is_used_and_named():
+    c, vals = _at("sqrt(x)", x=1e-6)  # the default h (6e-6) would step below 0
+    d = derivatives(c, vals, _inputs(c), "central")[0]
+    assert d.how.startswith("forward")
+    h = d.step
+    assert d.value == (math.sqrt(1e-6 + h) - math.sqrt(1e-6)) / h
+
+
+def test_chunked_batches_give_the_same_numbers(monkeypatch):
+    text = "\n".join(["s0 = x0"] + [f"s{k} = sin(s{k - 1}) * x{k % 7} + x{(k + 3) % 7}"
+                                    for k in range(1, 60)])
+    c = circuitcli.parse(text)
+    vals = forward(c, {f"x{k}": 0.1 * k + 0.05 for k in range(7)})
+    targets = list(range(len(c)))
+    whole = derivatives(c, vals, targets, "central")
+    monkeypatch.setattr(numeric, "_BUDGET", 16)
+    chunked = derivatives(c, vals, targets, "central")
+    assert [d.value for d in whole] == [d.value for d in chunked]
+
+
+def test_local_partials_check_one_gate_at_a_time():
+    c, vals = _at("x * y + x / y", x=3.0, y=2.0)
+    found = local_partials(c, vals, [i for i, a in enumerate(c.args) if a], "central")
+    mul, div = [i for i, g in enumerate(c.gates) if g.name in ("mul", "div")]
+    assert [p for p, _ in found[mul]] == pytest.approx([2.0, 3.0], rel=1e-9)
+    assert [p for p, _ in found[div]] == pytest.approx([0.5, -0.75], rel=1e-9)
+
+
+def test_tolerances_default_per_method_and_loosen_with_a_large_step():
+    assert tolerances("central") == (1e-6, 1e-8)
+    assert tolerances("complex") == (1e-10, 1e-12)
+    assert tolerances("forward", 1e-4) == (pytest.approx(1e-3), pytest.approx(1e-3))
+    assert tolerances("central", 1e-9) == (1e-6, 1e-8)  # a small step never tightens them

@@ -1,0 +1,489 @@
+"""`circuit train`: the notebook's SVM replayed exactly, the guide's network and micrograd's
+moons MLP learning, gradients checked against plain-Python objectives, and bad data."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from circuitcli.circuit import parse
+from circuitcli.cli import main
+from circuitcli.train import Schedule, prepare, read_csv, train
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+SVM_ROWS = [(1.2, 0.7, 1), (-0.3, -0.5, -1), (3.0, 0.1, 1), (-0.1, -1.0, -1), (-1.0, 1.1, -1),
+            (2.1, -3.0, 1)]
+
+
+def run(*args: str, ok: bool = True):
+    result = CliRunner().invoke(main, list(args))
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+def run_json(*args: str) -> dict:
+    return json.loads(run(*args, "--json").stdout)
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+# ---- the notebook's SVM, exactly ------------------------------------------------------------
+
+
+def notebook_svm(seed: int, iters: int = 400, step_size: float = 0.01) -> tuple[float, ...]:
+    """The notebook's SVM loop in plain Python: its Unit/gate arithmetic, pull and update.
+
+    Row choice: random.Random(seed).randrange(rows) per iteration, as docs/train.md says.
+    """
+    a, b, c = 1.0, -2.0, -1.0
+    rng = random.Random(seed)
+    for _ in range(iters):
+        x, y, label = SVM_ROWS[rng.randrange(len(SVM_ROWS))]
+        score = a * x + b * y + c  # mulg0, mulg1, addg0, addg1
+        pull = 0.0
+        if label == 1 and score < 1:
+            pull = 1.0
+        if label == -1 and score > -1:
+            pull = -1.0
+        a_grad = 0.0 + x * pull  # mulg0.backward: a.grad += x.value * ax.grad
+        b_grad = 0.0 + y * pull
+        c_grad = 0.0 + pull
+        a_grad += -a  # regularization: pull a and b towards zero, not c
+        b_grad += -b
+        a += step_size * a_grad
+        b += step_size * b_grad
+        c += step_size * c_grad
+    return a, b, c
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 12345])
+def test_svm_runs_the_notebooks_update_rule(seed):
+    doc = run_json("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--iters", "400",
+                   "--lr", "0.01", "--seed", str(seed))
+    a, b, c = notebook_svm(seed)
+    assert abs(doc["params"]["a"] - a) <= 1e-12
+    assert abs(doc["params"]["b"] - b) <= 1e-12
+    assert abs(doc["params"]["c"] - c) <= 1e-12
+    # the notebook's starting values, and a, b regularized but not c (the file says so)
+    assert doc["start"] == {"a": 1.0, "b": -2.0, "c": -1.0}
+    assert doc["reg_on"] == ["a", "b"] and doc["reg"] == 1.0
+
+
+def test_svm_accuracy_is_what_the_learned_line_gives():
+    doc = run_json("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--iters", "400",
+                   "--lr", "0.01", "--seed", "3")
+    p = doc["params"]
+    right = sum((p["a"] * x + p["b"] * y + p["c"] > 0) == (label > 0) for x, y, label in SVM_ROWS)
+    assert doc["accuracy"] == right / 6
+    assert doc["history"][-1] == {"step": 400, "loss": doc["loss"], "accuracy": doc["accuracy"]}
+
+
+def full_batch_hinge(params, rows, reg, reg_on, lr, lr_end, steps):
+    """Full-batch gradient descent on mean hinge + reg/2 * sum p**2, in plain Python."""
+    a, b, c = params
+    for t in range(steps):
+        ga = gb = gc = 0.0
+        for x, y, label in rows:
+            if label * (a * x + b * y + c) < 1:
+                ga -= label * x
+                gb -= label * y
+                gc -= label
+        n = len(rows)
+        ga, gb, gc = ga / n + reg * a, gb / n + reg * b, gc / n
+        rate = lr + (lr_end - lr) * t / steps
+        a, b, c = a - rate * ga, b - rate * gb, c - rate * gc
+    return a, b, c
+
+
+def test_full_batch_with_linear_decay_matches_a_plain_replay():
+    doc = run_json("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--epochs", "50",
+                   "--lr", "0.5", "--lr-end", "0.05", "--reg", "0.1")
+    want = full_batch_hinge((1.0, -2.0, -1.0), SVM_ROWS, 0.1, "ab", 0.5, 0.05, 50)
+    got = (doc["params"]["a"], doc["params"]["b"], doc["params"]["c"])
+    assert got == pytest.approx(want, abs=1e-12)
+    assert doc["steps"] == 50
+
+
+def test_minibatches_follow_the_documented_shuffle():
+    doc = run_json("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--epochs", "3",
+                   "--batch", "4", "--lr", "0.1", "--reg", "0", "--seed", "5")
+    a, b, c = 1.0, -2.0, -1.0
+    rng = random.Random(5)
+    order = list(range(6))
+    for _ in range(3):
+        rng.shuffle(order)
+        for batch in (order[:4], order[4:]):
+            ga = gb = gc = 0.0
+            for i in batch:
+                x, y, label = SVM_ROWS[i]
+                if label * (a * x + b * y + c) < 1:
+                    ga, gb, gc = ga - label * x, gb - label * y, gc - label
+            a, b, c = (a - 0.1 * ga / len(batch), b - 0.1 * gb / len(batch),
+                       c - 0.1 * gc / len(batch))
+    assert (doc["params"]["a"], doc["params"]["b"], doc["params"]["c"]) == pytest.approx(
+        (a, b, c), abs=1e-12)
+    assert doc["steps"] == 6
+
+
+# ---- networks that learn --------------------------------------------------------------------
+
+
+def test_moons_mlp_reaches_full_training_accuracy():
+    doc = run_json("train", str(SAMPLES / "mlp.circuit"), "--data", str(SAMPLES / "moons.csv"),
+                   "--loss", "hinge", "--reg", "1e-4", "--epochs", "100", "--lr", "1.0",
+                   "--lr-end", "0.1", "--seed", "1")
+    assert len(doc["params"]) == 337
+    assert doc["accuracy"] == 1.0
+    assert doc["history"][0]["loss"] > doc["loss"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_two_layer_network_separates_the_six_points(seed):
+    doc = run_json("train", "nn.circuit", "--data", str(SAMPLES / "svm.csv"), "--epochs", "300",
+                   "--lr", "0.1", "--seed", str(seed))
+    assert len(doc["params"]) == 13
+    p = doc["params"]
+
+    def score(x, y):
+        hidden = [max(0.0, p[f"a{k}"] * x + p[f"b{k}"] * y + p[f"c{k}"]) for k in (1, 2, 3)]
+        return p["a4"] * hidden[0] + p["b4"] * hidden[1] + p["c4"] * hidden[2] + p["d4"]
+
+    assert all((score(x, y) > 0) == (label > 0) for x, y, label in SVM_ROWS)
+    assert doc["accuracy"] == 1.0
+
+
+def test_random_starts_come_from_the_documented_generator():
+    doc = run_json("train", "nn.circuit", "--data", str(SAMPLES / "svm.csv"), "--epochs", "1",
+                   "--seed", "42")
+    rng = random.Random(42)
+    names = ["a1", "b1", "c1", "a2", "b2", "c2", "a3", "b3", "c3", "a4", "b4", "c4", "d4"]
+    assert doc["start"] == {name: rng.uniform(-0.5, 0.5) for name in names}
+
+
+def test_same_seed_same_run_bit_for_bit_and_another_seed_differs():
+    args = ("train", "nn.circuit", "--data", str(SAMPLES / "svm.csv"), "--epochs", "30",
+            "--batch", "2", "--seed", "9")
+    first, second = run_json(*args), run_json(*args)
+    assert first == second
+    other = run_json(*args[:-1], "10")
+    assert other["params"] != first["params"]
+
+
+# ---- gradients on batches: array gradients summed over rows --------------------------------
+
+
+SMOOTH = """
+h = tanh(a*x + b*y + c)
+k = sigmoid(p*x*y - q)
+score = w*h + v*k*k + a*b + u
+"""
+
+
+def objective(params, rows, loss, reg, reg_on):
+    """J in plain Python: mean loss of the circuit above plus reg/2 * sum of squares."""
+    total = 0.0
+    for x, y, label in rows:
+        h = math.tanh(params["a"] * x + params["b"] * y + params["c"])
+        k = 1 / (1 + math.exp(-(params["p"] * x * y - params["q"])))
+        s = params["w"] * h + params["v"] * k * k + params["a"] * params["b"] + params["u"]
+        if loss == "logistic":
+            total += math.log1p(math.exp(-label * s))
+        else:
+            total += 0.5 * (s - label) ** 2
+    return total / len(rows) + 0.5 * reg * sum(params[n] ** 2 for n in reg_on)
+
+
+coords = st.floats(-2, 2, allow_nan=False)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(st.tuples(coords, coords, st.sampled_from([-1.0, 1.0])), min_size=1,
+                     max_size=12),
+       start=st.lists(st.floats(-1, 1), min_size=8, max_size=8),
+       loss=st.sampled_from(["logistic", "square"]), reg=st.sampled_from([0.0, 0.3]))
+def test_batch_gradient_is_the_gradient_of_the_objective(rows, start, loss, reg):
+    circuit = parse(SMOOTH)
+    import numpy as np
+
+    from circuitcli.train import Data
+
+    data = Data("rows.csv", ["x", "y", "label"],
+                {"x": np.array([r[0] for r in rows]), "y": np.array([r[1] for r in rows]),
+                 "label": np.array([r[2] for r in rows])}, list(range(2, len(rows) + 2)))
+    names = ["a", "b", "c", "p", "q", "w", "v", "u"]
+    given_values = dict(zip(names, start))
+    model = prepare(circuit, data, given_values, loss=loss, reg=reg, reg_on=["a", "w"])
+    result = train(model, Schedule(iters=0))  # no step: loss and gradient at the start
+    assert result.loss == pytest.approx(objective(given_values, rows, loss, reg, "aw"),
+                                        rel=1e-12, abs=1e-12)
+    h = 1e-6
+    for name in names:
+        up = {**given_values, name: given_values[name] + h}
+        down = {**given_values, name: given_values[name] - h}
+        numeric = (objective(up, rows, loss, reg, "aw")
+                   - objective(down, rows, loss, reg, "aw")) / (2 * h)
+        assert result.grads[name] == pytest.approx(numeric, rel=1e-5, abs=1e-6), name
+
+
+def test_parameter_reaching_the_output_only_through_other_parameters():
+    # `a*b` holds no feature: its gradient reaches a and b through an array pull all the same
+    circuit = parse("unused = 3*z\nscore = (a*b)*x + c")
+    data = read_csv(str(SAMPLES / "svm.csv"))
+    model = prepare(circuit, data, {"a": 2.0, "b": 3.0, "c": 0.0, "z": 1.0}, loss="square")
+    result = train(model, Schedule(iters=0))
+    xs = [r[0] for r in SVM_ROWS]
+    ys = [r[2] for r in SVM_ROWS]
+    slopes = [(6.0 * x - y) / 6 for x, y in zip(xs, ys)]  # d mean(0.5*(s-y)^2) / ds per row
+    assert result.grads["a"] == pytest.approx(sum(s * 3.0 * x for s, x in zip(slopes, xs)))
+    assert result.grads["b"] == pytest.approx(sum(s * 2.0 * x for s, x in zip(slopes, xs)))
+    assert result.grads["c"] == pytest.approx(sum(slopes))
+    assert result.grads["z"] == 0.0
+    assert all(isinstance(g, float) for g in result.grads.values())
+
+
+# ---- the command's output -------------------------------------------------------------------
+
+
+def test_table_plots_and_no_progress_bar_when_not_a_terminal():
+    out = run("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--iters", "400",
+              "--lr", "0.01", "--seed", "3").stdout
+    assert "accuracy 100.0% (6 of 6 rows)" in out
+    assert "loss over the run" in out and "decision regions" in out
+    # no progress bar: it would start a line with "training" and hide the cursor
+    assert not any(line.startswith("training") for line in out.splitlines())
+    assert "\x1b" not in out
+    for name in ("a", "b", "c"):
+        assert any(line.split()[0] == name for line in out.splitlines() if line.strip())
+
+
+def test_json_is_pure_json_with_the_documented_keys():
+    doc = run_json("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--iters", "10")
+    assert {"params", "loss", "accuracy", "history"} <= set(doc)
+    assert all(set(p) == {"step", "loss", "accuracy"} for p in doc["history"])
+    assert [p["step"] for p in doc["history"]] == list(range(11))
+
+
+def test_decision_grid_is_the_score_at_cell_centres():
+    from circuitcli.render.train import boundary_plot
+
+    circuit = parse(SAMPLES.joinpath("svm.circuit").read_text(), "svm.circuit")
+    model = prepare(circuit, read_csv(str(SAMPLES / "svm.csv")), {"a": 1.0, "b": 0.0, "c": -1.0})
+    from circuitcli.train import decision_grid
+
+    scores, (x0, x1), (y0, y1) = decision_grid(model, model.start, 40, 10)
+    for r, c in [(0, 0), (3, 17), (9, 39)]:
+        x = x0 + (c + 0.5) * (x1 - x0) / 40
+        assert scores[r, c] == pytest.approx(x - 1.0)
+    result = train(model, Schedule(iters=0))
+    text = boundary_plot(result, (scores, (x0, x1), (y0, y1))).plain.splitlines()
+    # score = x - 1: blank left of x = 1, dots right of it, on every line of the plot
+    split = int((1.0 - x0) / (x1 - x0) * 40)
+    for line in text[:10]:
+        cells = line[1:]
+        assert set(cells[: split - 1]) <= {" ", "o", "+"}
+        assert set(cells[split + 1:]) <= {"·", "+", "o"}
+
+
+def test_loss_plot_falls_from_top_left_to_bottom_right():
+    from circuitcli.render.train import loss_plot
+    from circuitcli.train import Point
+
+    history = [Point(k, 10.0 - k, None) for k in range(11)]
+    lines = loss_plot(history, width=20, height=5).plain.splitlines()
+    body = [line.split("┤", 1)[-1].split("│", 1)[-1] for line in lines[:5]]
+    assert body[0][0] != "\u2800" and body[-1][-1] != "\u2800"
+    assert body[0][-1] == "\u2800" and body[-1][0] == "\u2800"
+    assert lines[0].lstrip().startswith("10")
+
+
+def test_save_writes_the_learned_parameters(tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "params.json"
+    doc = run_json("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--iters", "50",
+                   "--save", str(target))
+    saved = json.loads(target.read_text())
+    assert saved["params"] == doc["params"]
+    assert saved["features"] == ["x", "y"] and saved["label"] == "label"
+    assert [p.name for p in folder.iterdir()] == ["params.json"]  # no temporary file left
+    err = bad("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--save",
+              str(tmp_path / "missing" / "p.json"))
+    assert "missing" in err and len(err.strip().splitlines()) == 1
+
+
+def test_trained_values_become_the_current_circuit(tmp_path, monkeypatch):
+    session = tmp_path / "session.json"
+    monkeypatch.setenv("CIRCUIT_SESSION", str(session))
+    doc = run_json("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--iters", "20")
+    saved = json.loads(session.read_text())
+    values = saved["inputs"]
+    assert {k: values[k] for k in "abc"} == doc["params"]
+    assert (values["x"], values["y"]) == (1.2, 0.7)  # the first row's features
+    # no circuit given: train the current one, starting where the last run stopped
+    again = run_json("train", "--data", str(SAMPLES / "svm.csv"), "--iters", "1", "--seed", "4")
+    assert again["start"] == doc["params"]
+
+
+# ---- bad input: one line naming the file, row and column, exit 2 ----------------------------
+
+
+def bad(*args: str) -> str:
+    result = run(*args, ok=False)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    return result.stderr
+
+
+def test_non_numeric_cell(tmp_path):
+    path = write(tmp_path, "d.csv", "x,y,label\n1,2,+1\n3,oops,-1\n")
+    err = bad("train", "svm.circuit", "--data", path)
+    assert "d.csv, row 2 (line 3), column y: 'oops' is not a number" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_empty_file_and_header_only(tmp_path):
+    err = bad("train", "svm.circuit", "--data", write(tmp_path, "e.csv", ""))
+    assert "e.csv: the file is empty" in err
+    err = bad("train", "svm.circuit", "--data", write(tmp_path, "h.csv", "x,y,label\n"))
+    assert "h.csv: no data rows" in err
+
+
+def test_missing_label_column_and_ragged_row(tmp_path):
+    err = bad("train", "svm.circuit", "--data", write(tmp_path, "m.csv", "x,y,lab\n1,2,1\n"))
+    assert "m.csv, line 1 (the header): no label column label; did you mean lab?" in err
+    err = bad("train", "svm.circuit", "--data",
+              write(tmp_path, "r.csv", "x,y,label\n1,2,1\n1,2\n"))
+    assert "r.csv, row 2 (line 3): 2 cells, but the header has 3 columns" in err
+
+
+def test_label_that_is_not_a_class(tmp_path):
+    path = write(tmp_path, "l.csv", "x,y,label\n1,2,1\n1,2,0\n")
+    err = bad("train", "svm.circuit", "--data", path, "--loss", "logistic")
+    assert "l.csv, row 2 (line 3), column label: 0 is not a class label" in err
+    # the square loss takes any number
+    run("train", "svm.circuit", "--data", path, "--loss", "square", "--iters", "3")
+
+
+def test_feature_given_a_value_on_the_command_line():
+    err = bad("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "x=2")
+    assert "svm.csv, line 1 (the header), column 1: x is a data column" in err
+
+
+def test_missing_file_unknown_names_and_clashing_schedules(tmp_path):
+    assert "nope.csv: no such data file" in bad("train", "svm.circuit", "--data", "nope.csv")
+    err = bad("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--reg-on", "a,bb")
+    assert "--reg-on: bb is not a parameter; did you mean b?" in err
+    err = bad("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--reg-on", "x")
+    assert "x is a data column (a feature)" in err
+    err = bad("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--iters", "3",
+              "--epochs", "2")
+    assert "give one of them" in err
+    err = bad("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "q=1")
+    assert "no input named q" in err
+
+
+def test_domain_error_names_the_row_and_points_at_the_node(tmp_path):
+    path = write(tmp_path, "d.csv", "x,label\n1,1\n-2,-1\n")
+    err = bad("train", "score = log(a*x) + c", "--data", path, "a=1", "c=0")
+    assert "d.csv, row 2 (line 3), step 0: log(mul1): argument is -2" in err
+    assert "^" in err
+
+
+def test_divergence_is_reported_not_a_traceback(tmp_path):
+    err = bad("train", "score = a*x*x*x", "--data", str(SAMPLES / "svm.csv"), "--loss", "square",
+              "--lr", "1e6", "--epochs", "50", "a=1")
+    assert "training diverged at step" in err and "smaller --lr" in err
+
+
+def test_bad_train_directive_points_at_it(tmp_path):
+    path = write(tmp_path, "m.circuit", "# train: --reg lots\nscore = a*x + b*y + c\n")
+    err = bad("train", path, "--data", str(SAMPLES / "svm.csv"))
+    assert "--reg needs a number >= 0, not lots" in err
+    assert "^^^^" in err
+
+
+def test_moons_sample_is_what_its_generator_writes(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "moons.csv"
+    subprocess.run([sys.executable, str(SAMPLES / "make_moons.py"), str(out)], check=True)
+    assert out.read_text() == (SAMPLES / "moons.csv").read_text()
+    rows = out.read_text().splitlines()[1:]
+    assert len(rows) == 100 and sum(r.endswith(",+1") for r in rows) == 50
+    mlp = tmp_path / "mlp.circuit"
+    subprocess.run([sys.executable, str(SAMPLES / "make_mlp.py"), str(mlp)], check=True)
+    assert mlp.read_text() == (SAMPLES / "mlp.circuit").read_text()
+
+
+def test_square_loss_fits_the_least_squares_line(tmp_path):
+    xs = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0]
+    ys = [1.1, 1.9, 3.2, 3.9, 5.1, 7.0]
+    path = write(tmp_path, "line.csv", "x,label\n" + "".join(
+        f"{x},{y}\n" for x, y in zip(xs, ys)))
+    doc = run_json("train", "score = a*x + c", "--data", path, "--loss", "square",
+                   "--epochs", "4000", "--lr", "0.1", "a=0", "c=0")
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    assert doc["params"]["a"] == pytest.approx(slope, abs=1e-9)
+    assert doc["params"]["c"] == pytest.approx(my - slope * mx, abs=1e-9)
+    assert doc["accuracy"] is None  # labels are not classes: no accuracy
+    params = str(tmp_path / "line.json")
+    run("train", "score = a*x + c", "--data", path, "--loss", "square", "--epochs", "10",
+        "--save", params)
+    out = run("predict", "score = a*x + c", "--params", params, "--data", path).stdout
+    assert out.splitlines()[0] == "x,label,score"  # a regression: no predicted-class column
+
+
+def test_progress_bar_on_a_terminal_but_never_with_json(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    import circuitcli.commands.train as command_module
+
+    screen = io.StringIO()
+    monkeypatch.setattr(command_module, "make_console",
+                        lambda: Console(file=screen, force_terminal=True, width=100))
+    args = ("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--iters", "400",
+            "--lr", "0.01", "--seed", "3")
+    doc = run_json(*args)  # pure JSON on stdout, and nothing drawn on the terminal
+    assert doc["accuracy"] == 1.0 and screen.getvalue() == ""
+    run(*args)
+    drawn = screen.getvalue()
+    assert "\x1b[?25l" in drawn  # the progress bar hides the cursor while it runs
+    assert "400/400" in drawn and "accuracy 100%" in drawn
+    assert "loss over the run" in drawn  # then the report
+
+
+def test_directive_options_and_command_line_precedence(tmp_path):
+    path = write(tmp_path, "m.circuit",
+                 "# train: --loss=square --reg 0.5 --reg-on b --label y2 --lr 0.2\n"
+                 "score = a*x + b*y + c\n")
+    data = write(tmp_path, "d.csv", "x,y,y2\n1,2,3\n2,1,1\n")
+    doc = run_json("train", path, "--data", data, "--iters", "1", "a=0", "b=0", "c=0")
+    assert (doc["loss_function"], doc["reg"], doc["reg_on"], doc["label"]) == (
+        "square", 0.5, ["b"], "y2")
+    # one step from zero at lr 0.2 on one row: p -= 0.2 * (score - label) * feature
+    x, y, label = [(1, 2, 3), (2, 1, 1)][random.Random(0).randrange(2)]
+    assert doc["params"] == pytest.approx({"a": 0.2 * label * x, "b": 0.2 * label * y,
+                                           "c": 0.2 * label}, abs=1e-15)
+    err = bad("train", path, "--data", data, "--label", "x")
+    assert "x is the label column; the circuit cannot also use it as an input" in err
+    bad_key = write(tmp_path, "k.circuit", "# train: --epochs 3\nscore = a*x\n")
+    err = bad("train", bad_key, "--data", data)
+    assert "unknown option --epochs" in err and "^^^^^^^^" in err
