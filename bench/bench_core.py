@@ -7,7 +7,8 @@ forward and backward times (medians) and bytes per gate; then `circuit grad --js
 --no-nodes FILE` end to end against micrograd building the same graph and calling
 backward(), as time and peak-memory ratios with a gradient agreement check; then the
 start-up of `circuit grad` against `python -c "import click, rich.console, rich.table"`.
-Times are medians of several runs; the machine is shared, so read the ratios.
+Times are medians of several runs; the machine is shared, so read the ratios. Run it from a
+`pip install .` environment: an editable install adds an import hook that slows every start.
 """
 
 from __future__ import annotations
