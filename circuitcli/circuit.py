@@ -143,9 +143,11 @@ class Circuit:
         missing = [n for n in self.inputs if n not in values]
         if missing:
             first = self.inputs[missing[0]]
-            listed = " ".join(f"{n}=..." for n in missing)
+            shown = missing[:5]
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            listed = " ".join(f"{n}=..." for n in shown)
             raise CircuitError(
-                f"no value for {', '.join(missing)}: give one on the command line ({listed})"
+                f"no value for {', '.join(shown)}{more}: give one on the command line ({listed})"
                 " or declare it in the circuit (x = 1.5)",
                 self.text, self.starts[first], self.ends[first], self.source,
             )
