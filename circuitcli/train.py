@@ -24,7 +24,6 @@ run, bit for bit. Nothing here prints.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import math
 import os
@@ -708,23 +707,12 @@ def params_document(run: Run) -> dict[str, Any]:
 
 
 def save_params(doc: Mapping[str, Any], path: str) -> None:
-    """Write JSON atomically: a temporary file in the same folder, fsync, rename."""
+    """Write the learned parameters as JSON, atomically."""
     import json
-    import tempfile
 
-    text = json.dumps(doc, indent=2, allow_nan=False) + "\n"
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    from .atomic import write_atomic
+
+    write_atomic(path, json.dumps(doc, indent=2, allow_nan=False) + "\n")
 
 
 def load_params(path: str) -> dict[str, Any]:

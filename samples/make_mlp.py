@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
+
+from circuitcli.atomic import write_atomic
 
 SIZES = (2, 16, 16, 1)
 
@@ -57,21 +58,6 @@ def mlp(sizes: tuple[int, ...] = SIZES) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_text(text: str, path: str) -> None:
-    """Write to a temporary file next to `path`, then rename it into place."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".mlp-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def main() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -82,7 +68,7 @@ def main() -> None:
     sizes = tuple(int(s) for s in args.sizes.split(","))
     if len(sizes) < 2 or min(sizes) < 1:
         parser.error("--sizes needs at least two positive sizes, e.g. 2,16,16,1")
-    write_text(mlp(sizes), args.out)
+    write_atomic(args.out, mlp(sizes))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ import argparse
 import math
 import os
 import random
-import tempfile
+
+from circuitcli.atomic import write_atomic
 
 SEED = 1
 POINTS = 100
@@ -44,17 +45,7 @@ def moons(points: int = POINTS, noise: float = NOISE, seed: int = SEED) -> list[
 def write_csv(rows: list[tuple], path: str) -> None:
     """x1,x2,label with 6 decimals; written to a temporary file, then renamed into place."""
     text = "x1,x2,label\n" + "".join(f"{x:.6f},{y:.6f},{label:+d}\n" for x, y, label in rows)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".moons-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomic(path, text)
 
 
 def main() -> None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 
 import click
 
+from ..atomic import write_atomic
 from ..circuit import Circuit, parse
 from ..cli import (
     CircuitCommand,
@@ -68,32 +67,6 @@ def _one_line(text: str, width: int = 60) -> str:
     parts = (line.split("#")[0].strip() for line in text.splitlines())
     flat = "; ".join(part for part in parts if part)
     return flat if len(flat) <= width else flat[: width - 1] + "…"
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Write through a temporary file in the same folder, fsync, then rename over `path`.
-
-    A reader never sees half a file, and an existing file keeps its permissions.
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        mode = os.stat(path).st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def pick_format(form: str | None, path: str | None) -> str:
