@@ -6,9 +6,9 @@
     (-12.0, {'x': -4.0, 'y': -4.0, 'z': 3.0})
 """
 
-from .circuit import Circuit, parse
-from .evaluate import Result
-from .syntax import CircuitError
+from .core.circuit import Circuit, parse
+from .core.evaluate import Result
+from .core.syntax import CircuitError
 
 __all__ = ["Circuit", "CircuitError", "Result", "__version__", "parse"]
 __version__ = "0.1.0"

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import __version__
-from .circuit import Circuit, parse
-from .syntax import CircuitError
+from .core.circuit import Circuit, parse
+from .core.syntax import CircuitError
 
 if TYPE_CHECKING:
-    from .session import Session
+    from .io.session import Session
 
 __all__ = ["CircuitCommand", "Target", "circuit_arguments", "current_session", "load_target",
            "main", "make_console", "session_lock", "session_options"]
@@ -151,7 +151,7 @@ class Target:
         """Make this circuit, at these values (default: its own), the current circuit."""
         if self.session is None:
             return
-        from .session import Saved
+        from .io.session import Saved
 
         values = self.values if values is None else values
         self.session.update(Saved(self.circuit.text, dict(values), self.circuit.source,
@@ -194,7 +194,7 @@ def current_session() -> Session | None:
     path, off = meta.get(_SESSION_PATH), meta.get(_NO_SESSION, False)
     if path is not None and off:
         raise click.UsageError("--session and --no-session contradict each other; give one")
-    from .session import locate
+    from .io.session import locate
 
     session = locate(path, off)
     if session is not None:
@@ -249,7 +249,7 @@ def read_circuit(arg: str) -> tuple[str, str]:
         with open(arg, encoding="utf-8") as f:
             return f.read(), arg
     if arg.endswith(".circuit") and os.sep not in arg:
-        from .bundled import sample_dir
+        from .io.bundled import sample_dir
 
         shipped = sample_dir() / arg
         if shipped.is_file():
@@ -293,7 +293,7 @@ def load_target(args: tuple[str, ...], output: str | None = None) -> Target:
         at = f" at line {where[0]}, column {where[1]}" if where else ""
         raise CircuitError(f"the session file {session.path} holds a circuit that does not "
                            f"parse ({err.message}{at}); circuit reset starts afresh") from None
-    from .session import values_from
+    from .io.session import values_from
 
     known = values_from(saved, circuit.inputs)
     target = Target(circuit, circuit.values_for({**known, **values}),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from circuitcli.atomic import write_atomic
+from circuitcli.io.files import write_atomic
 
 SIZES = (2, 16, 16, 1)
 

@@ -18,7 +18,7 @@ import math
 import os
 import random
 
-from circuitcli.atomic import write_atomic
+from circuitcli.io.files import write_atomic
 
 SEED = 1
 POINTS = 100

@@ -16,10 +16,10 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from circuitcli.bundled import sample_dir
-from circuitcli.circuit import parse
 from circuitcli.cli import main
-from circuitcli.gates import FUNCTIONS, GATES, OPERATORS
+from circuitcli.core.circuit import parse
+from circuitcli.core.gates import FUNCTIONS, GATES, OPERATORS
+from circuitcli.io.bundled import sample_dir
 
 ROW_KEYS = {"name", "analytic", "numerical", "symbolic", "formula", "abs_err", "rel_err", "ok",
             "kink"}

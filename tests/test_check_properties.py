@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 import circuitcli
 from circuitcli import CircuitError
-from circuitcli.checking import check
-from circuitcli.gates import FUNCTIONS, OPERATORS
+from circuitcli.core.gates import FUNCTIONS, OPERATORS
+from circuitcli.methods.check import check
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

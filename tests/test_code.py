@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import circuitcli
-from circuitcli.backend import REAL
-from circuitcli.bundled import samples
 from circuitcli.cli import main
-from circuitcli.gates import FUNCTIONS, GATES, Gate
+from circuitcli.core.backend import REAL
+from circuitcli.core.gates import FUNCTIONS, GATES, Gate
+from circuitcli.core.syntax import CircuitError
+from circuitcli.io.bundled import samples
 from circuitcli.render.code import ninja_code
-from circuitcli.syntax import CircuitError
 
 SAMPLES = sorted(f"{name}.circuit" for name in samples())
 

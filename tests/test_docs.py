@@ -1,4 +1,4 @@
-"""The README and docs/*.md never lie: every `$ circuit ...` line shown there is run here.
+"""The README and the docs never lie: every `$ circuit ...` line shown there is run here.
 
 A console block is a list of `$ circuit ARGS  # exit N` lines, each followed by the output it
 shows. Each shown line must appear in the real output, in order (`...` skips any lines); the
@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from circuitcli.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "circuitcli" / "docs").glob("*.md"))]
 BLOCK = re.compile(r"```console\n(.*?)```", re.DOTALL)
 
 

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from rich.console import Console
 
 import circuitcli
-from circuitcli.bundled import samples
 from circuitcli.cli import main
+from circuitcli.io.bundled import samples
 from circuitcli.render.dot import dot_source
 from circuitcli.render.mermaid import mermaid_source
 from circuitcli.render.tree import CircuitTree

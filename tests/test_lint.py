@@ -16,6 +16,6 @@ def test_ruff_clean():
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
     if not Path(ruff).exists():
         pytest.skip("ruff is not installed (it comes with the test extras)")
-    done = subprocess.run([ruff, "check", "circuitcli", "tests", "bench", "samples"], cwd=ROOT,
+    done = subprocess.run([ruff, "check", "circuitcli", "tests", "samples"], cwd=ROOT,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -11,7 +11,7 @@ import math
 import pytest
 
 import circuitcli
-from circuitcli.bundled import sample_dir
+from circuitcli.io.bundled import sample_dir
 
 REL = 1e-12
 
@@ -135,7 +135,7 @@ def test_relu_and_max_rules_on_the_other_side():
 
 
 def test_every_sample_runs_and_is_listed():
-    from circuitcli.bundled import samples
+    from circuitcli.io.bundled import samples
 
     found = samples()
     assert len(found) >= 16

@@ -12,10 +12,16 @@ import numpy as np
 import pytest
 
 import circuitcli
-from circuitcli import numeric
-from circuitcli.bundled import sample_dir
-from circuitcli.evaluate import forward
-from circuitcli.numeric import METHODS, complex_backend, derivatives, local_partials, tolerances
+from circuitcli.core.evaluate import forward
+from circuitcli.io.bundled import sample_dir
+from circuitcli.methods import numeric
+from circuitcli.methods.numeric import (
+    METHODS,
+    complex_backend,
+    derivatives,
+    local_partials,
+    tolerances,
+)
 
 
 def _at(text: str, **values: float):

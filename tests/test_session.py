@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from circuitcli.cli import main
-from circuitcli.session import FORMAT, VERSION, Saved, Session, SessionError
+from circuitcli.io.session import FORMAT, VERSION, Saved, Session, SessionError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -299,7 +299,7 @@ def test_twenty_concurrent_steps_equal_twenty_sequential_ones(session_dir):
 _STALLED_WRITER = """
 import os, sys, time
 from pathlib import Path
-from circuitcli.session import Saved, Session
+from circuitcli.io.session import Saved, Session
 
 def stall(src, dst):  # the temporary file is written and fsynced; the rename never comes
     print(src, flush=True)
@@ -320,7 +320,7 @@ def test_a_writer_killed_before_its_rename_leaves_the_previous_state(session_dir
         assert json.loads(temp.read_text())["inputs"]["x"] == 99.0  # it was mid-write
         # while it holds the lock, another command cannot write
         s = Session(session_file())
-        import circuitcli.session as session_module
+        import circuitcli.io.session as session_module
 
         old_timeout = session_module.LOCK_TIMEOUT
         session_module.LOCK_TIMEOUT = 0.2
@@ -360,7 +360,7 @@ def test_a_long_step_killed_midway_leaves_the_previous_state(session_dir):
 def test_the_filelock_fallback_excludes_the_fcntl_lock(session_dir, monkeypatch):
     """Where fcntl is missing, filelock does the locking; on the same lock file the two
     exclude each other, so mixed platforms sharing a session stay serialized."""
-    import circuitcli.session as session_module
+    import circuitcli.io.session as session_module
 
     holder = Session(session_file())
     with holder.locked():

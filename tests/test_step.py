@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from circuitcli.circuit import parse
 from circuitcli.cli import main
-from circuitcli.optimize import step
+from circuitcli.core.circuit import parse
+from circuitcli.methods.strategies import step
 from circuitcli.render.step import progress, sparkline
 
 NEURON = "sigmoid(a*x + b*y + c)"

@@ -10,8 +10,8 @@ import math
 import pytest
 
 import circuitcli
-from circuitcli import symbolic
-from circuitcli.bundled import sample_dir
+from circuitcli.io.bundled import sample_dir
+from circuitcli.methods import symbolic
 
 
 def _grads(text: str, **values: float) -> tuple[circuitcli.Circuit, list]:

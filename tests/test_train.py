@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from circuitcli.circuit import parse
 from circuitcli.cli import main
-from circuitcli.train import Schedule, prepare, read_csv, train
+from circuitcli.core.circuit import parse
+from circuitcli.methods.train import Schedule, prepare, read_csv, train
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -218,7 +218,7 @@ def test_batch_gradient_is_the_gradient_of_the_objective(rows, start, loss, reg)
     circuit = parse(SMOOTH)
     import numpy as np
 
-    from circuitcli.train import Data
+    from circuitcli.methods.train import Data
 
     data = Data("rows.csv", ["x", "y", "label"],
                 {"x": np.array([r[0] for r in rows]), "y": np.array([r[1] for r in rows]),
@@ -281,7 +281,7 @@ def test_decision_grid_is_the_score_at_cell_centres():
 
     circuit = parse(SAMPLES.joinpath("svm.circuit").read_text(), "svm.circuit")
     model = prepare(circuit, read_csv(str(SAMPLES / "svm.csv")), {"a": 1.0, "b": 0.0, "c": -1.0})
-    from circuitcli.train import decision_grid
+    from circuitcli.methods.train import decision_grid
 
     scores, (x0, x1), (y0, y1) = decision_grid(model, model.start, 40, 10)
     for r, c in [(0, 0), (3, 17), (9, 39)]:
@@ -298,8 +298,8 @@ def test_decision_grid_is_the_score_at_cell_centres():
 
 
 def test_loss_plot_falls_from_top_left_to_bottom_right():
+    from circuitcli.methods.train import Point
     from circuitcli.render.train import loss_plot
-    from circuitcli.train import Point
 
     history = [Point(k, 10.0 - k, None) for k in range(11)]
     lines = loss_plot(history, width=20, height=5).plain.splitlines()

@@ -7,7 +7,7 @@ import math
 import click
 
 from ..cli import CircuitCommand, circuit_arguments, load_target, make_console
-from ..numeric import METHODS
+from ..methods.numeric import METHODS
 
 _METHODS = tuple(METHODS)
 
@@ -70,7 +70,7 @@ def command(args: tuple[str, ...], output: str | None, method: str, h: float | N
       circuit check neuron.circuit --method forward --h 0.0001
       circuit check "relu(x) * y" x=0 y=2 --nodes
     """
-    from ..checking import check
+    from ..methods.check import check
 
     target = load_target(args, output)
     result = check(target.circuit, target.values, method=method, h=h, rtol=rtol, atol=atol,

@@ -33,7 +33,7 @@ def command(args: tuple[str, ...], output: str | None, lr: float, tries: int, h:
       circuit compare "(x+y)*z" x=-2 y=5 z=-4 --seed 1
       circuit compare neuron.circuit --tries 1000
     """
-    from ..optimize import compare
+    from ..methods.strategies import compare
     from ..render.step import compare_document, compare_view
 
     target = load_target(args, output)

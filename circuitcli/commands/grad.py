@@ -31,7 +31,7 @@ def command(args: tuple[str, ...], output: str | None, pull: float, digits: int,
       circuit grad "sigmoid(a*x + b*y + c)" a=1 b=2 c=-3 x=-1 y=3
       circuit grad samples/neuron.circuit --json
     """
-    from ..evaluate import evaluate
+    from ..core.evaluate import evaluate
 
     target = load_target(args, output)
     result = evaluate(target.circuit, target.values, pull=pull)

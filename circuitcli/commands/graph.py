@@ -9,8 +9,6 @@ from dataclasses import dataclass
 
 import click
 
-from ..atomic import write_atomic
-from ..circuit import Circuit, parse
 from ..cli import (
     CircuitCommand,
     Target,
@@ -21,7 +19,9 @@ from ..cli import (
     read_circuit,
     split_args,
 )
-from ..syntax import CircuitError
+from ..core.circuit import Circuit, parse
+from ..core.syntax import CircuitError
+from ..io.files import write_atomic
 
 FORMATS = ("tree", "dot", "svg", "png", "mermaid")
 # the format a file's extension asks for when --format is not given
@@ -114,7 +114,7 @@ def command(args: tuple[str, ...], output: str | None, form: str | None, path: s
       circuit graph neuron.circuit -o neuron.svg
       circuit graph "((a*b+c)*d)**2" --format mermaid
     """
-    from ..evaluate import evaluate
+    from ..core.evaluate import evaluate
 
     if path == "-":  # the usual spelling of standard output
         path = None

@@ -41,7 +41,7 @@ def command(args: tuple[str, ...], output: str | None, params_path: str | None, 
 
     import numpy as np
 
-    from ..train import DataError, load_params, read_csv, resolve_data_path, scores
+    from ..methods.train import DataError, load_params, read_csv, resolve_data_path, scores
     from .train import load_model
 
     target, given = load_model(args, output)

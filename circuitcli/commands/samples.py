@@ -23,7 +23,7 @@ def command(paths: bool) -> None:
     """
     from rich.table import Table
 
-    from ..bundled import samples
+    from ..io.bundled import samples
 
     found = samples()
     if paths:

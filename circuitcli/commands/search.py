@@ -31,7 +31,7 @@ def command(args: tuple[str, ...], output: str | None, tweak: float, tries: int,
       circuit search "x*y" x=-2 y=3 --tweak 0.01 --tries 100 --seed 1
       circuit search --tries 1000 --apply
     """
-    from ..optimize import search
+    from ..methods.strategies import search
     from ..render.step import progress, search_document, search_view
 
     console = make_console()

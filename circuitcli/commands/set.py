@@ -14,8 +14,8 @@ from ..cli import (
     session_lock,
     split_args,
 )
-from ..session import Saved
-from ..syntax import CircuitError
+from ..core.syntax import CircuitError
+from ..io.session import Saved
 from .show import display
 from .step import output_options
 

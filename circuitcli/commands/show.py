@@ -11,8 +11,8 @@ from .step import output_options
 def display(target: Target, digits: int, as_json: bool,
             changed: dict[str, float] | None = None) -> None:
     """Print a circuit at its values (shared with `circuit set`)."""
-    from ..evaluate import forward
-    from ..syntax import CircuitError
+    from ..core.evaluate import forward
+    from ..core.syntax import CircuitError
 
     c = target.circuit
     problem = ""

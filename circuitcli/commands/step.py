@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import click
 
-from ..circuit import Circuit
 from ..cli import CircuitCommand, circuit_arguments, load_target, make_console, session_lock
+from ..core.circuit import Circuit
 
 
 def _positive(ctx: click.Context, param: click.Parameter, value: float) -> float:
@@ -38,7 +38,7 @@ def moving_options(func: Callable) -> Callable:
 
 
 def moving(circuit: Circuit, freeze: tuple[str, ...], only: tuple[str, ...]) -> list[str]:
-    from ..optimize import moving_inputs
+    from ..methods.strategies import moving_inputs
 
     if freeze and only:
         raise click.UsageError("--freeze and --only contradict each other; give one")
@@ -80,7 +80,7 @@ def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, mi
       circuit step --steps 100 --freeze x
       circuit step neuron.circuit --steps 1000 --json
     """
-    from ..optimize import step
+    from ..methods.strategies import step
     from ..render.step import progress, step_document, step_view
 
     console = make_console()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..cli import CircuitCommand, circuit_arguments, make_console
-from ..syntax import CircuitError
+from ..core.syntax import CircuitError
 
 
 def _names(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str] | None:
@@ -70,7 +70,7 @@ def command(args: tuple[str, ...], output: str | None, data_path: str, label: st
       circuit train nn.circuit --data svm.csv --epochs 300 --lr 0.1
       circuit train mlp.circuit --data moons.csv --epochs 100 --lr 1.0 --lr-end 0.1
     """
-    from ..train import Schedule, directive, prepare, read_csv, resolve_data_path, train
+    from ..methods.train import Schedule, directive, prepare, read_csv, resolve_data_path, train
 
     if iters is not None and (epochs is not None or batch is not None):
         raise click.UsageError("--iters (one random row per step) and --epochs/--batch are two "
@@ -95,7 +95,7 @@ def command(args: tuple[str, ...], output: str | None, data_path: str, label: st
     else:
         run = train(model, schedule)
     if save_path is not None:
-        from ..train import params_document, save_params
+        from ..methods.train import params_document, save_params
 
         save_params(params_document(run), save_path)
     if as_json:
@@ -109,7 +109,7 @@ def command(args: tuple[str, ...], output: str | None, data_path: str, label: st
 
     grid = None
     if not no_plot and len(model.features) == 2:
-        from ..train import decision_grid
+        from ..methods.train import decision_grid
 
         width, height = _plot_size(console.width)
         grid = decision_grid(model, run.params, width, height)
@@ -147,8 +147,8 @@ def load_model(args: tuple[str, ...], output: str | None):
     without one start at random) and nothing is remembered here: `circuit train`
     remembers the learned values once it has them, `circuit predict` nothing.
     """
-    from ..circuit import parse
     from ..cli import Target, current_session, read_circuit, split_args
+    from ..core.circuit import parse
 
     circuit_arg, given = split_args(args)
     session = current_session()

@@ -8,8 +8,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..checking import Check, Row
-from ..numeric import METHODS
+from ..methods.check import Check, Row
+from ..methods.numeric import METHODS
 from .json import finite
 from .table import fmt
 

@@ -20,8 +20,8 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 
-from ..circuit import Circuit
-from ..gates import Gate, format_number
+from ..core.circuit import Circuit
+from ..core.gates import Gate, format_number
 
 __all__ = ["ninja_code", "python_names"]
 

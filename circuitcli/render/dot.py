@@ -11,10 +11,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from ..circuit import Circuit
-from ..evaluate import Result
-from ..gates import format_number
-from ..syntax import CircuitError
+from ..core.circuit import Circuit
+from ..core.evaluate import Result
+from ..core.gates import format_number
+from ..core.syntax import CircuitError
 from .table import fmt, grad_style
 from .tree import computes, unused_nodes
 

@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-from ..evaluate import Result
+from ..core.evaluate import Result
 
 __all__ = ["dumps", "finite", "grad_document"]
 

@@ -7,9 +7,9 @@ Mermaid's entity codes (#quot; #lt; ...), so no name can break the block.
 
 from __future__ import annotations
 
-from ..circuit import Circuit
-from ..evaluate import Result
-from ..gates import format_number
+from ..core.circuit import Circuit
+from ..core.evaluate import Result
+from ..core.gates import format_number
 from .table import fmt
 from .tree import computes, unused_nodes
 

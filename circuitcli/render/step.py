@@ -14,7 +14,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..optimize import Comparison, SearchRun, StepRun
+from ..methods.strategies import Comparison, SearchRun, StepRun
 from .json import finite
 from .table import fmt, grad_style
 

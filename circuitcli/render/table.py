@@ -10,7 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..evaluate import Result
+from ..core.evaluate import Result
 
 __all__ = ["fmt", "grad_style", "grad_table", "pick_rows"]
 

@@ -14,7 +14,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..train import Point, Run
+from ..methods.train import Point, Run
 from .json import finite
 from .table import fmt, grad_style
 

@@ -17,9 +17,9 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.style import Style
 
-from ..circuit import Circuit
-from ..evaluate import Result
-from ..gates import format_number
+from ..core.circuit import Circuit
+from ..core.evaluate import Result
+from ..core.gates import format_number
 from .table import fmt, grad_style
 
 __all__ = ["DEFAULT_DEPTH", "CircuitTree", "computes", "unused_nodes"]

@@ -35,8 +35,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .circuit import Circuit, suggest
-from .syntax import CircuitError
+from ..core.circuit import Circuit, suggest
+from ..core.syntax import CircuitError
 
 __all__ = [
     "LOSSES",
@@ -95,7 +95,7 @@ def resolve_data_path(name: str) -> str:
     """A path as given, or a data file shipped with the samples (moons.csv from anywhere)."""
     if os.path.exists(name) or os.sep in name:
         return name
-    from .bundled import sample_dir
+    from ..io.bundled import sample_dir
 
     shipped = sample_dir() / name
     return str(shipped) if shipped.is_file() else name
@@ -467,7 +467,7 @@ def train(model: Model, schedule: Schedule, progress: Progress | None = None) ->
     """Run the schedule: one vectorized forward and backward per step, then p -= lr * dJ/dp."""
     import numpy as np
 
-    from .backend import numpy_backend
+    from ..core.backend import numpy_backend
 
     B = numpy_backend()
     data = model.data
@@ -548,7 +548,7 @@ def _pass(model: Model, B, params: Mapping[str, float], inputs: Mapping[str, Any
     """One forward and one backward over a batch: (objective, rows right, dJ/dp per parameter)."""
     import numpy as np
 
-    from .evaluate import backward
+    from ..core.evaluate import backward
 
     circuit = model.circuit
     s, vals = _scores(model, B, params, inputs, y.shape[0], rows, step)
@@ -594,7 +594,7 @@ def _scores(model: Model, B, params: Mapping[str, float], inputs: Mapping[str, A
     """The output over a batch (always an array of m rows) and every node's values."""
     import numpy as np
 
-    from .evaluate import forward
+    from ..core.evaluate import forward
 
     values = {**params, **inputs}
     with np.errstate(all="ignore"):
@@ -612,7 +612,7 @@ def _scores(model: Model, B, params: Mapping[str, float], inputs: Mapping[str, A
 def _row_error(model: Model, params: Mapping[str, float], r: int, step: int,
                value: float) -> CircuitError:
     """Re-run the bad row with plain floats, so a domain error points at its node."""
-    from .evaluate import forward
+    from ..core.evaluate import forward
 
     data = model.data
     point = {**params, **{name: float(data.values[name][r]) for name in model.features}}
@@ -639,8 +639,8 @@ def scores(circuit: Circuit, params: Mapping[str, float], columns: Mapping[str, 
     """The circuit's output for m rows of feature columns at these parameters (a numpy array)."""
     import numpy as np
 
-    from .backend import numpy_backend
-    from .evaluate import forward
+    from ..core.backend import numpy_backend
+    from ..core.evaluate import forward
 
     with np.errstate(all="ignore"):
         vals = forward(circuit, {**params, **columns}, backend=numpy_backend())
@@ -688,7 +688,7 @@ def _span(v, margin: float) -> tuple[float, float]:
 
 def params_document(run: Run) -> dict[str, Any]:
     """What --save writes and predict reads: the learned values and how they were learned."""
-    from .render.json import finite
+    from ..render.json import finite
 
     m = run.model
     return {
@@ -710,7 +710,7 @@ def save_params(doc: Mapping[str, Any], path: str) -> None:
     """Write the learned parameters as JSON, atomically."""
     import json
 
-    from .atomic import write_atomic
+    from ..io.files import write_atomic
 
     write_atomic(path, json.dumps(doc, indent=2, allow_nan=False) + "\n")
 

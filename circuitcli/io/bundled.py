@@ -14,7 +14,7 @@ def sample_dir() -> Path:
     spec = importlib.util.find_spec("circuitcli.samples")
     if spec is not None and spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations)))
-    return Path(__file__).resolve().parent.parent / "samples"
+    return Path(__file__).resolve().parents[2] / "samples"
 
 
 def samples() -> dict[str, tuple[Path, str]]:

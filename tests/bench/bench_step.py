@@ -1,7 +1,7 @@
 """What the current circuit costs `circuit grad`, what a lock library would cost, and how
 fast `circuit step` walks.
 
-Run: python bench/bench_step.py   (figures are medians of several runs; ratios in one run)
+Run: python tests/bench/bench_step.py   (figures are medians of several runs; ratios in one run)
 """
 
 from __future__ import annotations
@@ -71,9 +71,9 @@ def main() -> None:
         print(f"  {label:<38} {ms:7.1f}  ({ms / base:.2f}x)")
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from circuitcli.bundled import sample_dir
-    from circuitcli.circuit import parse
-    from circuitcli.optimize import step
+    from circuitcli.core.circuit import parse
+    from circuitcli.io.bundled import sample_dir
+    from circuitcli.methods.strategies import step
 
     neuron = parse((sample_dir() / "neuron.circuit").read_text())
     rates = []

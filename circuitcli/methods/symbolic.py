@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .circuit import Circuit
+from ..core.circuit import Circuit
 
 __all__ = ["Exact", "at_point", "formulas"]
 
@@ -80,7 +80,7 @@ def at_point(circuit: Circuit, values: dict[str, float]) -> Exact:
     """
     import mpmath
 
-    from .gates import format_number
+    from ..core.gates import format_number
 
     n = len(circuit.gates)
     out = circuit.output
@@ -130,7 +130,7 @@ def _tree(circuit: Circuit, fresh: int | None = None):
     """Every node as a sympy expression over the input symbols (node `fresh` as its own symbol)."""
     import sympy as sp
 
-    from .gates import format_number
+    from ..core.gates import format_number
 
     labels = circuit.labels()
     exprs: list[Any] = []

@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .circuit import Circuit, suggest
-from .evaluate import backward, evaluate, forward
-from .syntax import CircuitError
+from ..core.circuit import Circuit, suggest
+from ..core.evaluate import backward, evaluate, forward
+from ..core.syntax import CircuitError
 
 __all__ = ["Comparison", "SearchRun", "StepRun", "Strategy", "compare", "moving_inputs",
            "numerical_gradient", "search", "step"]

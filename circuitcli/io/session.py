@@ -23,7 +23,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .syntax import CircuitError
+from ..core.syntax import CircuitError
 
 __all__ = ["FORMAT", "VERSION", "Saved", "Session", "SessionError", "default_path", "locate",
            "state_home"]

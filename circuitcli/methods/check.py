@@ -13,8 +13,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .circuit import Circuit
-from .evaluate import Result, evaluate
+from ..core.circuit import Circuit
+from ..core.evaluate import Result, evaluate
 from .numeric import METHODS, analytic_partials, derivatives, local_partials, tolerances
 
 __all__ = ["Check", "Row", "check", "close", "relative_error"]

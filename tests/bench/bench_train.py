@@ -9,7 +9,7 @@ imports included); micrograd builds its Value graph for every row at every
 step, as its demo does. Prints the median wall time of each, their ratio and
 both final accuracies.
 
-    /work/venv/bin/python bench/bench_train.py [--repeat 5] [--micrograd-repeat 3]
+    /work/venv/bin/python tests/bench/bench_train.py [--repeat 5] [--micrograd-repeat 3]
 
 micrograd needs minutes per run: the default three runs take about ten minutes.
 """
@@ -47,8 +47,8 @@ def run_circuit() -> tuple[float, dict]:
 
 def starting_values() -> dict[str, float]:
     """The parameters' starting values as `circuit train --seed 1` draws them."""
-    from circuitcli.circuit import parse
-    from circuitcli.train import prepare, read_csv
+    from circuitcli.core.circuit import parse
+    from circuitcli.methods.train import prepare, read_csv
 
     circuit = parse(MODEL.read_text(), str(MODEL))
     return prepare(circuit, read_csv(str(DATA)), {}, seed=SEED).start

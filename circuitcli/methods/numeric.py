@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from .backend import REAL, numpy_backend
-from .circuit import Circuit
+from ..core.backend import REAL, numpy_backend
+from ..core.circuit import Circuit
 
 __all__ = ["METHODS", "Method", "Numerical", "complex_backend", "derivatives", "local_partials",
            "tolerances"]

@@ -11,10 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .backend import REAL
-from .circuit import Circuit
 from .syntax import CircuitError
+
+if TYPE_CHECKING:  # circuit.py calls into this module; the import runs one way only
+    from .circuit import Circuit
 
 __all__ = ["Result", "backward", "evaluate", "forward"]
 

@@ -1,6 +1,6 @@
 """Core benchmark: parse, forward and backward at scale, memory per gate, micrograd, start-up.
 
-Run: python bench/bench_core.py [--quick]   (micrograd comes with `pip install '.[bench]'`)
+Run: python tests/bench/bench_core.py [--quick]   (micrograd comes with `pip install '.[bench]'`)
 
 Prints, for a random 100,000-statement circuit and a 1,000,000-gate chain: parse,
 forward and backward times (medians) and bytes per gate; then `circuit grad --json
@@ -26,7 +26,7 @@ import tracemalloc
 from pathlib import Path
 
 import circuitcli
-from circuitcli.evaluate import backward, forward
+from circuitcli.core.evaluate import backward, forward
 
 PY = sys.executable
 CIRCUIT = str(Path(PY).parent / "circuit")

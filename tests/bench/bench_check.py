@@ -7,7 +7,7 @@ median of several runs of: the whole check (central differences and sympy), the
 numerical part alone (--no-sympy), complex-step, and --nodes (a row per node);
 and, as the baseline the batch replaces, 2n scalar forward runs of the tape.
 
-Run: python bench/bench_check.py [--repeat N]
+Run: python tests/bench/bench_check.py [--repeat N]
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import sys
 import tempfile
 import time
 
-from circuitcli.checking import check
-from circuitcli.circuit import parse
-from circuitcli.evaluate import forward
+from circuitcli.core.circuit import parse
+from circuitcli.core.evaluate import forward
+from circuitcli.methods.check import check
 
 
 def chain(gates: int) -> tuple[str, dict[str, float]]:
