@@ -6,8 +6,8 @@ import math
 
 import click
 
-from ..cli import CircuitCommand, circuit_arguments, load_target, make_console
 from ..methods.numeric import METHODS
+from .common import CircuitCommand, circuit_arguments, load_target, make_console
 
 _METHODS = tuple(METHODS)
 

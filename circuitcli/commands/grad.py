@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import CircuitCommand, circuit_arguments, load_target, make_console
+from .common import CircuitCommand, circuit_arguments, load_target, make_console
 
 
 @click.command("grad", cls=CircuitCommand)

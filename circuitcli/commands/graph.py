@@ -9,7 +9,10 @@ from dataclasses import dataclass
 
 import click
 
-from ..cli import (
+from ..core.circuit import Circuit, parse
+from ..core.syntax import CircuitError
+from ..io.files import write_atomic
+from .common import (
     CircuitCommand,
     Target,
     circuit_arguments,
@@ -19,9 +22,6 @@ from ..cli import (
     read_circuit,
     split_args,
 )
-from ..core.circuit import Circuit, parse
-from ..core.syntax import CircuitError
-from ..io.files import write_atomic
 
 FORMATS = ("tree", "dot", "svg", "png", "mermaid")
 # the format a file's extension asks for when --format is not given

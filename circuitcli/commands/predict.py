@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import CircuitCommand, circuit_arguments
+from .common import CircuitCommand, circuit_arguments
 
 
 @click.command("predict", cls=CircuitCommand)

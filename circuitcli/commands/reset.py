@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import CircuitCommand, current_session, session_options
+from .common import CircuitCommand, current_session, session_options
 
 
 @click.command("reset", cls=CircuitCommand)

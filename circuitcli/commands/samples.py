@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import CircuitCommand, make_console
+from .common import CircuitCommand, make_console
 
 
 @click.command("samples", cls=CircuitCommand)

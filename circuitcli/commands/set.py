@@ -6,7 +6,9 @@ import re
 
 import click
 
-from ..cli import (
+from ..core.syntax import CircuitError
+from ..io.session import Saved
+from .common import (
     CircuitCommand,
     circuit_arguments,
     current_session,
@@ -14,8 +16,6 @@ from ..cli import (
     session_lock,
     split_args,
 )
-from ..core.syntax import CircuitError
-from ..io.session import Saved
 from .show import display
 from .step import output_options
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import click
 
-from ..cli import CircuitCommand, circuit_arguments, load_target, make_console, session_lock
 from ..core.circuit import Circuit
+from .common import CircuitCommand, circuit_arguments, load_target, make_console, session_lock
 
 
 def _positive(ctx: click.Context, param: click.Parameter, value: float) -> float:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..cli import CircuitCommand, circuit_arguments, make_console
 from ..core.syntax import CircuitError
+from .common import CircuitCommand, circuit_arguments, make_console
 
 
 def _names(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str] | None:
@@ -147,8 +147,8 @@ def load_model(args: tuple[str, ...], output: str | None):
     without one start at random) and nothing is remembered here: `circuit train`
     remembers the learned values once it has them, `circuit predict` nothing.
     """
-    from ..cli import Target, current_session, read_circuit, split_args
     from ..core.circuit import parse
+    from .common import Target, current_session, read_circuit, split_args
 
     circuit_arg, given = split_args(args)
     session = current_session()
