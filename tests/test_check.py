@@ -291,7 +291,7 @@ def test_long_tables_keep_failures_and_say_what_was_left_out():
     (["x*y", "x=1", "y=2", "--h", "nan"], "positive"),
     (["x*y", "x=1", "y=2", "--rtol", "-1"], ">= 0"),
     (["x*y", "x=1", "y=2", "--method", "secant"], "secant"),
-    (["x*y", "x=1", "y=2", "--output", "nope"], "nope"),
+    (["x*y", "x=1", "y=2", "--of", "nope"], "nope"),
 ])
 def test_bad_input_exits_2_with_one_message(args, message):
     r = run("check", *args)

@@ -293,7 +293,7 @@ def test_an_input_the_output_ignores_gets_zero():
 
 
 def test_output_option_picks_an_inner_node():
-    _, printed = execute(run("code", "chain.circuit", "--output", "q", "--values").stdout)
+    _, printed = execute(run("code", "chain.circuit", "--of", "q", "--values").stdout)
     assert printed == {"q": 3.0, "dx": 1.0, "dy": 1.0, "dz": 0.0}
 
 

@@ -138,7 +138,7 @@ def test_pull_option():
 
 
 def test_output_option():
-    doc = json.loads(run("grad", "q = x*y; f = q + x", "x=2", "y=3", "--output", "q",
+    doc = json.loads(run("grad", "q = x*y; f = q + x", "x=2", "y=3", "--of", "q",
                          "--json").output)
     assert doc["output"] == {"name": "q", "value": 6.0}
     assert doc["inputs"]["x"]["grad"] == 3.0

@@ -272,7 +272,8 @@ def test_the_extension_picks_the_format(tmp_path, suffix, start):
     target = tmp_path / "out" / f"graph{suffix}"
     r = run("graph", "chain.circuit", "-o", str(target))
     assert r.exit_code == 0, r.output
-    assert r.output == ""
+    assert r.stdout == ""
+    assert r.stderr == f"wrote {target} ({target.stat().st_size} bytes)\n"
     text = target.read_text()
     assert text.splitlines()[0] == start
     if suffix == ".mmd":
@@ -287,7 +288,7 @@ def test_dash_means_standard_output():
 
 def test_file_output_matches_standard_output(tmp_path):
     target = tmp_path / "tree.out"
-    r = run("graph", "neuron.circuit", "--write", str(target), "--format", "tree")
+    r = run("graph", "neuron.circuit", "--output", str(target), "--format", "tree")
     assert r.exit_code == 0, r.output
     assert target.read_text() == run("graph", "neuron.circuit").output
 

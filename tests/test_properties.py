@@ -100,7 +100,7 @@ def test_parser_and_evaluator_never_crash(text):
 
 ARGS = st.lists(st.one_of(
     st.text(alphabet=st.sampled_from(list("xyz01.-+*/()=^e ")), max_size=12),
-    st.sampled_from(["--json", "--all", "--no-nodes", "--digits", "3", "--pull", "--output",
+    st.sampled_from(["--json", "--all", "--no-nodes", "--digits", "3", "--pull", "--of",
                      "-", "x=1", "y=-2.5", "z=1e400", "--", "-x", "--bogus"]),
 ), max_size=6)
 

@@ -70,7 +70,7 @@ def test_values_given_without_a_circuit_update_the_current_one():
 
 
 def test_output_choice_is_remembered():
-    run("grad", "q = x + y\nf = q * z", "x=-2", "y=5", "z=-4", "--output", "q")
+    run("grad", "q = x + y\nf = q * z", "x=-2", "y=5", "z=-4", "--of", "q")
     r = run("grad", "--json")
     assert json.loads(r.output)["output"] == {"name": "q", "value": 3.0}
 

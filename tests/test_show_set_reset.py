@@ -51,7 +51,7 @@ def test_show_table_has_text_values_and_output():
 
 
 def test_show_names_the_output_chosen_with_output():
-    run("grad", "q = x + y\nf = q * z", "x=-2", "y=5", "z=-4", "--output", "q")
+    run("grad", "q = x + y\nf = q * z", "x=-2", "y=5", "z=-4", "--of", "q")
     assert doc("show")["output"] == {"name": "q", "value": 3.0}
 
 

@@ -144,12 +144,72 @@ def session_lock():
 
 
 def circuit_arguments(func: Callable) -> Callable:
-    """`[EXPR|FILE] [NAME=VALUE ...]`, `--output NAME` and the session options, for every
-    circuit command."""
+    """`[EXPR|FILE] [NAME=VALUE ...]`, `--of NAME` and the session options, for every
+    circuit command. The node reaches the command as its `output` parameter."""
     func = session_options(func)
-    func = click.option("--output", "output", metavar="NAME",
-                        help="The node to treat as the output (default: the last statement).")(func)
+    func = click.option("--of", "output", metavar="NAME",
+                        help="The node to differentiate, as the output "
+                             "(default: the last statement).")(func)
     return click.argument("args", nargs=-1, metavar="[EXPR|FILE] [NAME=VALUE]...")(func)
+
+
+# ---- shared options: declared once, used by every command that has them -----------------
+
+
+def json_option(func: Callable) -> Callable:
+    """`--json`: JSON alone on stdout, full precision (parameter `as_json`)."""
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Machine output on stdout, full precision.")(func)
+
+
+def digits_option(func: Callable) -> Callable:
+    """`--digits N` (parameter `digits`)."""
+    return click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True,
+                        help="Significant digits in the table (JSON keeps them all).")(func)
+
+
+def rows_options(func: Callable) -> Callable:
+    """`--max-rows N` and `--all` (parameters `max_rows`, `show_all`)."""
+    func = click.option("--all", "show_all", is_flag=True,
+                        help="Show every row, however many.")(func)
+    return click.option("--max-rows", type=click.IntRange(1), default=40, show_default=True,
+                        help="Longer tables keep the inputs, the output and the strongest "
+                             "pulls, and say how many rows were left out.")(func)
+
+
+def output_file_option(what: str) -> Callable[[Callable], Callable]:
+    """`-o/--output FILE`: where the command's artefact (`what`) goes (parameter `output_path`)."""
+
+    def decorate(func: Callable) -> Callable:
+        return click.option("-o", "--output", "output_path", metavar="FILE",
+                            help=f"Write {what} to FILE (atomically), and say so on "
+                                 "stderr.")(func)
+
+    return decorate
+
+
+def write_output(path: str, data: bytes | str, inputs: tuple[str, ...] = ()) -> None:
+    """Write a command's artefact and say `wrote FILE (N bytes)` on stderr.
+
+    `inputs` are the files the command read: writing over one of them is refused.
+    """
+    from ..io.files import write_file
+
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    for used in inputs:
+        if used and _same_file(path, used):
+            raise CircuitError(f"-o {path}: that is the command's own input ({used}); "
+                               "give another file name")
+    write_file(path, data)
+    click.echo(f"wrote {path} ({len(data)} bytes)", err=True)
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def split_args(args: tuple[str, ...]) -> tuple[str | None, dict[str, float]]:

@@ -11,7 +11,6 @@ import click
 
 from ..core.circuit import Circuit, parse
 from ..core.syntax import CircuitError
-from ..io.files import write_atomic
 from .common import (
     CircuitCommand,
     Target,
@@ -19,8 +18,10 @@ from .common import (
     current_session,
     load_target,
     make_console,
+    output_file_option,
     read_circuit,
     split_args,
+    write_output,
 )
 
 FORMATS = ("tree", "dot", "svg", "png", "mermaid")
@@ -87,9 +88,8 @@ def pick_format(form: str | None, path: str | None) -> str:
 @circuit_arguments
 @click.option("--format", "form", type=click.Choice(FORMATS), default=None,
               help="tree (default), dot, svg, png (svg and png need Graphviz) or mermaid.")
-@click.option("-o", "--write", "path", metavar="FILE",
-              help="Write to FILE (atomically) instead of standard output; without --format "
-                   "the extension picks the format (.txt .dot .gv .svg .png .mmd .md).")
+@output_file_option("the picture instead of standard output; without --format the "
+                    "extension picks the format (.txt .dot .gv .svg .png .mmd .md)")
 @click.option("--pull", type=float, default=1.0, show_default=True,
               help="The gradient of the output: the tug from above.")
 @click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True,
@@ -99,7 +99,7 @@ def pick_format(form: str | None, path: str | None) -> str:
 @click.option("--depth", type=click.IntRange(1), default=None,
               help="tree: levels drawn before a deeper branch continues as a tree of its "
                    "own below (default 12).")
-def command(args: tuple[str, ...], output: str | None, form: str | None, path: str | None,
+def command(args: tuple[str, ...], output: str | None, form: str | None, output_path: str | None,
             pull: float, digits: int, dpi: int | None, depth: int | None) -> None:
     """Draw the circuit: each node with its gate, value and gradient.
 
@@ -116,8 +116,7 @@ def command(args: tuple[str, ...], output: str | None, form: str | None, path: s
     """
     from ..core.evaluate import evaluate
 
-    if path == "-":  # the usual spelling of standard output
-        path = None
+    path = None if output_path == "-" else output_path  # "-": the usual spelling of stdout
     fmt_ = pick_format(form, path)
     d = load_drawable(args, output)
     result = evaluate(d.circuit, d.values, pull=pull) if d.values is not None else None
@@ -132,7 +131,7 @@ def command(args: tuple[str, ...], output: str | None, form: str | None, path: s
 
         buffer = io.StringIO()
         Console(file=buffer, color_system=None, width=100).print(tree, soft_wrap=True)
-        write_atomic(path, buffer.getvalue().encode("utf-8"))
+        write_output(path, buffer.getvalue(), (d.circuit.source,))
         return
     if fmt_ == "mermaid":
         from ..render.mermaid import MERMAID_EDGE_LIMIT, mermaid_source
@@ -155,7 +154,7 @@ def command(args: tuple[str, ...], output: str | None, form: str | None, path: s
                                    "(or redirect standard output)")
             data = run_graphviz(source, fmt_, dpi)
     if path is not None:
-        write_atomic(path, data)
+        write_output(path, data, (d.circuit.source,))
     else:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)

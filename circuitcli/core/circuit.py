@@ -212,7 +212,7 @@ def build(statements: Iterable[Statement], text: str, source: str = "",
                            source=source)
     if output is not None:
         if output not in named:
-            raise CircuitError(f"--output {output}: the circuit has no node named {output}"
+            raise CircuitError(f"--of {output}: the circuit has no node named {output}"
                                + suggest(output, named), source=source)
         c.output = named[output]
     else:

@@ -6,7 +6,7 @@ import contextlib
 import os
 import tempfile
 
-__all__ = ["write_atomic"]
+__all__ = ["write_atomic", "write_file"]
 
 
 def write_atomic(path: str, data: bytes | str) -> None:
@@ -35,3 +35,8 @@ def write_atomic(path: str, data: bytes | str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def write_file(path: str, data: bytes) -> None:
+    """The one way the tool writes a file the user named (atomically, for regular files)."""
+    write_atomic(path, data)
