@@ -57,6 +57,7 @@ class Circuit:
         self.consts: dict[str, int] = {}
         self.output = -1
         self._labels: list[str] | None = None
+        self._used: bytearray | None = None
 
     # -- building ------------------------------------------------------------------------
     def _add(self, gate: Gate, args: tuple[int, ...], start: int, end: int, value: float = 0.0,
@@ -113,9 +114,32 @@ class Circuit:
         labels = self.labels()
         return gate.describe([labels[a] for a in self.args[i]])
 
-    def source_of(self, i: int) -> str:
-        """The text node i was parsed from."""
-        return self.text[self.starts[i] : self.ends[i]]
+    def used(self) -> bytearray:
+        """Which nodes the output depends on (1) or not (0): one reverse sweep, kept.
+
+        Evaluators, check, code and the drawings all ask this one question; a circuit is
+        not changed after it is built, so the answer is computed once.
+        """
+        if self._used is None:
+            used = bytearray(len(self.gates))
+            used[self.output] = 1
+            args = self.args
+            for i in range(self.output, -1, -1):
+                if used[i]:
+                    for a in args[i]:
+                        used[a] = 1
+            self._used = used
+        return self._used
+
+    def ancestors(self) -> list[int]:
+        """The live nodes the output depends on, in tape order."""
+        used, live = self.used(), self.live
+        return [i for i in range(self.output + 1) if used[i] and live[i]]
+
+    def unused(self) -> list[int]:
+        """Inputs and gates the output does not depend on (dead statements, unused inputs)."""
+        used = self.used()
+        return [i for i in range(len(self)) if not used[i] and (self.args[i] or self.is_input(i))]
 
     def is_input(self, i: int) -> bool:
         return self.gates[i] is _INPUT

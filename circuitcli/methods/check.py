@@ -93,17 +93,6 @@ def close(a: float, ref: float, rtol: float, atol: float) -> bool:
     return abs(a - ref) <= atol + rtol * abs(ref)
 
 
-def _ancestors(circuit: Circuit) -> list[int]:
-    """The live nodes the output depends on, in tape order."""
-    keep = bytearray(len(circuit.gates))
-    keep[circuit.output] = 1
-    for i in range(circuit.output, -1, -1):
-        if keep[i]:
-            for j in circuit.args[i]:
-                keep[j] = 1
-    return [i for i in range(circuit.output + 1) if keep[i] and circuit.live[i]]
-
-
 def check(circuit: Circuit, values: Mapping[str, float], method: str = "central",
           h: float | None = None, rtol: float | None = None, atol: float | None = None,
           nodes: bool = False, use_sympy: bool = True, formulas: bool = True) -> Check:
@@ -120,10 +109,10 @@ def check(circuit: Circuit, values: Mapping[str, float], method: str = "central"
     result = evaluate(circuit, values)
     vals = result.values
     grads = result.grads or []
-    gate_nodes = [i for i in _ancestors(circuit) if circuit.args[i]]
+    gate_nodes = [i for i in circuit.ancestors() if circuit.args[i]]
     targets = list(circuit.inputs.values())
     if nodes:
-        targets = sorted(set(targets) | set(_ancestors(circuit)))
+        targets = sorted(set(targets) | set(circuit.ancestors()))
 
     numerical = derivatives(circuit, vals, targets, method, h)
     local = local_partials(circuit, vals, gate_nodes, method, h)

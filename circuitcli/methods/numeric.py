@@ -133,14 +133,9 @@ def complex_backend():
 def _needed(circuit: Circuit) -> tuple[bytearray, list[int]]:
     """Which nodes the output depends on, and each node's last reader (for freeing arrays)."""
     n = len(circuit.gates)
-    needed = bytearray(n)
+    needed = circuit.used()
     out = circuit.output
-    needed[out] = 1
     args = circuit.args
-    for i in range(out, -1, -1):
-        if needed[i]:
-            for j in args[i]:
-                needed[j] = 1
     last = list(range(n))
     for i in range(out + 1):
         if needed[i]:

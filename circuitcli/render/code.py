@@ -69,7 +69,7 @@ def ninja_code(circuit: Circuit, values: Mapping[str, float] | None = None, pull
         body.append((f"{grad[out]} = {_number(float(pull), repr)}",
                      "the pull on the output from above"))
         done[out] = 1
-    used = _used(c)
+    used = c.used()
     for i in inputs:
         if not used[i]:
             body.append((f"{grad[i]} = 0.0", f"the output does not depend on {names[i]}"))
@@ -215,17 +215,6 @@ def python_names(c: Circuit, reserved: frozenset[str] | set[str] = frozenset()) 
                 changed = True
                 break
     return names
-
-
-def _used(c: Circuit) -> bytearray:
-    """Which nodes the output depends on (one reverse sweep)."""
-    used = bytearray(len(c))
-    used[c.output] = 1
-    for i in range(c.output, -1, -1):
-        if used[i]:
-            for a in c.args[i]:
-                used[a] = 1
-    return used
 
 
 def _number(value: float, spell=format_number) -> str:

@@ -16,7 +16,7 @@ from ..core.evaluate import Result
 from ..core.gates import format_number
 from ..core.syntax import CircuitError
 from .table import fmt, grad_style
-from .tree import computes, unused_nodes
+from .tree import computes
 
 __all__ = ["GRAPHVIZ_FORMATS", "dot_source", "run_graphviz"]
 
@@ -43,7 +43,7 @@ def dot_source(circuit: Circuit, result: Result | None = None, title: str = "",
     """The whole circuit as a `digraph`; nodes the output does not use are drawn grey."""
     c = circuit
     labels = c.labels()
-    unused = set(unused_nodes(c))
+    unused = set(c.unused())
     out = [
         "digraph circuit {",
         "  rankdir=LR;",

@@ -11,7 +11,7 @@ from ..core.circuit import Circuit
 from ..core.evaluate import Result
 from ..core.gates import format_number
 from .table import fmt
-from .tree import computes, unused_nodes
+from .tree import computes
 
 __all__ = ["MERMAID_EDGE_LIMIT", "mermaid_source"]
 
@@ -31,7 +31,7 @@ def mermaid_source(circuit: Circuit, result: Result | None = None, title: str = 
     """A `flowchart LR` block, inside ```mermaid fences when `fenced` (for Markdown)."""
     c = circuit
     labels = c.labels()
-    unused = set(unused_nodes(c))
+    unused = set(c.unused())
     lines = []
     if fenced:
         lines.append("```mermaid")

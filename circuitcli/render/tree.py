@@ -22,7 +22,7 @@ from ..core.evaluate import Result
 from ..core.gates import format_number
 from .table import fmt, grad_style
 
-__all__ = ["DEFAULT_DEPTH", "CircuitTree", "computes", "unused_nodes"]
+__all__ = ["DEFAULT_DEPTH", "CircuitTree", "computes"]
 
 DEFAULT_DEPTH = 12
 
@@ -185,7 +185,7 @@ class CircuitTree:
                 notes.append((f"kink at {labels[i]} = {c.formula(i)}: {note}", _KINK))
             for warning in self.result.warnings:
                 notes.append((f"warning: {warning}", _KINK))
-        unused = unused_nodes(c)
+        unused = c.unused()
         if unused:
             shown = ", ".join(labels[i] for i in unused[:10])
             more = f" and {len(unused) - 10} more" if len(unused) > 10 else ""
@@ -203,14 +203,3 @@ def computes(c: Circuit, i: int, labels: list[str] | None = None) -> tuple[str, 
     formula = gate.describe([labels[a] for a in c.args[i]])
     name = gate.name
     return formula, "" if formula.startswith(f"{name}(") else name
-
-
-def unused_nodes(c: Circuit) -> list[int]:
-    """Inputs and gates the output does not depend on (dead statements, unused inputs)."""
-    used = bytearray(len(c))
-    used[c.output] = 1
-    for i in range(c.output, -1, -1):
-        if used[i]:
-            for a in c.args[i]:
-                used[a] = 1
-    return [i for i in range(len(c)) if not used[i] and (c.args[i] or c.is_input(i))]
