@@ -13,12 +13,29 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 __all__ = [
+    "NUMBER",
     "CircuitError",
     "Statement",
     "Term",
     "iter_statements",
+    "parse_number",
     "parse_program",
 ]
+
+# a number as a user gives one outside an expression: NAME=VALUE, a CSV cell, a REPL value
+NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def parse_number(text: str) -> float | None:
+    """The finite number `text` spells (sign, digits, point, exponent), else None.
+
+    Python's float() also takes "inf", "nan", "1_000" and other scripts' digits, and turns
+    1e400 into inf; none of those is a value a circuit input can have.
+    """
+    if not NUMBER.fullmatch(text):
+        return None
+    value = float(text)
+    return value if value - value == 0 else None
 
 
 class CircuitError(Exception):

@@ -6,7 +6,7 @@ import contextlib
 import os
 import tempfile
 
-__all__ = ["write_atomic", "write_file"]
+__all__ = ["read_json", "read_text", "write_atomic", "write_file"]
 
 
 def write_atomic(path: str, data: bytes | str) -> None:
@@ -40,3 +40,36 @@ def write_atomic(path: str, data: bytes | str) -> None:
 def write_file(path: str, data: bytes) -> None:
     """The one way the tool writes a file the user named (atomically, for regular files)."""
     write_atomic(path, data)
+
+
+def read_text(path: str, what: str = "circuit file", limit: int = 256 * 1024 * 1024) -> str:
+    """The text of a file the user named, as UTF-8; every problem is one CircuitError line.
+
+    (Hardened in issue 12: regular files only, a size limit, the byte offset of bad UTF-8.)
+    """
+    from ..core.syntax import CircuitError
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except IsADirectoryError:
+        raise CircuitError(f"{path}: is a directory, not a {what}") from None
+    if len(data) > limit:
+        raise CircuitError(f"{path}: larger than {limit} bytes; too big for a {what}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise CircuitError(f"{path}: not UTF-8 text (byte {err.start})") from None
+
+
+def read_json(path: str, what: str = "JSON file", limit: int = 64 * 1024 * 1024) -> object:
+    """A JSON document from a file the user named; every problem is one CircuitError line."""
+    import json
+
+    from ..core.syntax import CircuitError
+
+    text = read_text(path, what, limit)
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise CircuitError(f"{path}: not a valid {what} ({err})") from None

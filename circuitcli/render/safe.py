@@ -1,0 +1,28 @@
+"""Text from outside (file names, comments, titles) made safe to show on a terminal or in a file.
+
+A file name may hold an escape sequence that clears the screen, a carriage return that hides
+what comes before it, or bytes that are not UTF-8; shown raw, it speaks to the terminal
+instead of to the reader.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["printable"]
+
+# C0 and C1 controls, DEL, and lone surrogates (undecodable bytes of a file name)
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """`text` with every control character spelled as an escape (`\\x1b`), nothing else changed."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(m: re.Match) -> str:
+    ch = m.group()
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte os.fsdecode could not decode
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
