@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 # a number as a user gives one outside an expression: NAME=VALUE, a CSV cell, a REPL value
-NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", re.ASCII)
 
 
 def parse_number(text: str) -> float | None:
