@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "graph": ("circuitcli.commands.graph", "Draw the circuit: tree, DOT, SVG, PNG or Mermaid."),
     "code": ("circuitcli.commands.code", "The circuit as backprop-ninja Python code."),
     "samples": ("circuitcli.commands.samples", "List the sample circuits from the notebook."),
+    "repl": ("circuitcli.commands.repl", "An interactive session: type statements, see the table."),
 }
 
 class LazyGroup(click.Group):

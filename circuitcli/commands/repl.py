@@ -1,0 +1,61 @@
+"""`circuit repl`: an interactive session with its own circuit, undo and redo."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .common import CircuitCommand, circuit_arguments, current_session, read_circuit, split_args
+
+
+@click.command("repl", cls=CircuitCommand)
+@circuit_arguments
+@click.option("--echo", is_flag=True,
+              help="Without a terminal: print each line before its result, as a transcript.")
+def command(args: tuple[str, ...], output: str | None, echo: bool) -> None:
+    """Type statements and see the table change: the calculator as a conversation.
+
+    Lines are statements of the circuit language (x = -2, q = x + y, (x+y)*z);
+    after each change the value/gradient table of the output is printed. Lines
+    starting with ':' are commands (:step, :check, :undo, :save, :help ...).
+    Without a terminal, lines are read from standard input as a script: the exit
+    code is 2 if any line failed. The REPL's circuit is its own: the current
+    circuit is read only by :load and written only by :save with no file.
+
+    \b
+    Examples:
+      circuit repl
+      circuit repl "(x+y)*z" x=-2 y=5 z=-4
+      circuit repl < samples/notebook.repl
+    """
+    from rich.console import Console
+
+    from ..repl.commands import Repl
+    from ..repl.session import History, build, state_from_text
+
+    circuit_arg, values = split_args(args)
+    terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    if terminal:
+        repl = Repl(Console(highlight=False), Console(stderr=True, highlight=False),
+                    session=current_session)
+    else:
+        repl = Repl(Console(highlight=False, color_system=None, soft_wrap=False),
+                    Console(stderr=True, highlight=False, color_system=None),
+                    session=current_session, source="<stdin>")
+    if circuit_arg is not None:
+        text, source = read_circuit(circuit_arg)
+        repl.history = History(state_from_text(text, source, values, output))
+        repl.report(build(repl.state))
+    elif values:
+        repl.history = History(state_from_text("", "", values))
+    if terminal:
+        from ..repl.terminal import run_terminal
+
+        code = run_terminal(repl)
+    else:
+        from ..repl.piped import run_piped
+
+        code = run_piped(repl, sys.stdin, echo)
+    if code:
+        raise SystemExit(code)

@@ -1,0 +1,399 @@
+"""One REPL line at a time: a statement changes the circuit, a `:` command asks about it.
+
+`Repl.run` takes a line and prints its result (tables on stdout, notes and errors on
+stderr); it returns False when the line failed, and the state is then unchanged.
+The `:` commands are one table, `COMMANDS`, that `:help`, completion and "did you
+mean" all read. Everything is computed by the library (evaluate, step, check, the
+renderers); this module only decides what to call and what to print.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rich.console import Console, RenderableType
+from rich.text import Text
+
+from ..core.circuit import suggest
+from ..core.syntax import CircuitError, parse_number
+from .session import Built, History, State, apply_line, build, state_from_text
+
+if TYPE_CHECKING:
+    from ..io.session import Session
+
+__all__ = ["COMMANDS", "Quit", "Repl"]
+
+DIGITS = 6
+
+
+class Quit(Exception):  # noqa: N818 - a signal, not an error
+    """`:quit`: the front end ends the session."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """A `:` command: its handler's method name, its arguments and one line of help."""
+
+    method: str
+    usage: str
+    help: str
+    takes_file: bool = False
+
+
+COMMANDS: dict[str, Command] = {
+    "step": Command("do_step", "[LR] [N]", "one step up the gradient, x = x + LR*dx "
+                    "(LR 0.01); N steps with N"),
+    "check": Command("do_check", "", "compare the gradient with numerical and sympy's "
+                     "exact derivatives, as circuit check does"),
+    "explain": Command("do_explain", "", "the backward pass told step by step"),
+    "graph": Command("do_graph", "[FILE]", "draw the circuit as a tree; FILE: .dot .svg .png "
+                     ".mmd .txt", takes_file=True),
+    "code": Command("do_code", "", "the circuit as backprop-ninja Python code"),
+    "show": Command("do_show", "", "the circuit as text, with its values (what :save writes)"),
+    "undo": Command("do_undo", "", "take back the last change (statements, values, :step, "
+                    ":load, :reset)"),
+    "redo": Command("do_redo", "", "put back what :undo took back"),
+    "save": Command("do_save", "[FILE]", "write the circuit to FILE (values as defaults: "
+                    "circuit grad FILE reads it); no FILE: make it the CLI's current circuit",
+                    takes_file=True),
+    "load": Command("do_load", "[FILE]", "start from a circuit file or sample; no FILE: the "
+                    "CLI's current circuit (the one circuit step and show use)", takes_file=True),
+    "reset": Command("do_reset", "", "start again from an empty circuit (:undo brings it back)"),
+    "help": Command("do_help", "", "this list"),
+    "quit": Command("do_quit", "", "leave (Ctrl-D does too)"),
+}
+ALIASES = {"q": "quit", "exit": "quit", "h": "help", "?": "help"}
+
+STATEMENT_HELP = [
+    ("x = -2", "give input x a value (or declare it)"),
+    ("q = x + y", "define node q, or redefine it (in place)"),
+    ("(x+y)*z", "a bare expression: the output; a node's name alone makes that node the output"),
+]
+
+
+class Repl:
+    """The session's circuit and history, and where its results are printed."""
+
+    def __init__(self, out: Console, err: Console, history: History | None = None,
+                 session: Callable[[], Session | None] | None = None,
+                 source: str = "") -> None:
+        self.out = out
+        self.err = err
+        self.history = history or History()
+        self.session = session or (lambda: None)
+        self.source = source  # "<stdin>" or a script's name: errors then say which line
+
+    @property
+    def state(self) -> State:
+        return self.history.state
+
+    # -- one line -------------------------------------------------------------------------
+    def run(self, line: str, lineno: int | None = None) -> bool:
+        """Run one line; False if it failed (the state is then as it was)."""
+        text = line.strip()
+        if not text or text.startswith("#"):
+            return True
+        try:
+            if text.startswith(":"):
+                self.command(text)
+            else:
+                self.statement(text)
+        except CircuitError as err:
+            self.error(err, text, lineno)
+            return False
+        except OSError as err:
+            where = f": {err.filename}" if getattr(err, "filename", None) else ""
+            self.error(CircuitError(f"{err.strerror or err}{where}"), text, lineno)
+            return False
+        return True
+
+    def statement(self, line: str) -> None:
+        new, built = apply_line(self.state, line)
+        self.history.commit(new, line)
+        self.report(built)
+
+    def command(self, line: str) -> None:
+        try:
+            words = shlex.split(line[1:])
+        except ValueError as err:
+            raise CircuitError(f"{err}: put a file name with spaces in quotes") from None
+        if not words:
+            raise CircuitError("a command name is missing after ':'; :help lists them")
+        name, args = words[0], words[1:]
+        name = ALIASES.get(name, name)
+        entry = COMMANDS.get(name)
+        if entry is None:
+            hint = suggest(name, COMMANDS).replace("did you mean ", "did you mean :")
+            raise CircuitError(f"unknown command :{name}{hint} (:help lists them)", line, 0,
+                               len(words[0]) + 1)
+        getattr(self, entry.method)(args)
+
+    # -- printing ---------------------------------------------------------------------------
+    def print(self, renderable: RenderableType, **kwargs) -> None:
+        self.out.print(renderable, **kwargs)
+
+    def note(self, message: str) -> None:
+        self.err.print(Text(message, style="dim"))
+
+    def report(self, built: Built) -> None:
+        """After a change: the value/gradient table, or what is still missing."""
+        state = built.state
+        if built.circuit is None:
+            if state.values:
+                given = ", ".join(f"{n} = {_num(v)}" for n, v in state.values)
+                self.print(Text(f"{given}   (no expression yet: type one, such as (x+y)*z)"))
+            else:
+                self.print(Text("the circuit is empty: type an expression, such as (x+y)*z"))
+            return
+        if built.missing:
+            names = ", ".join(built.missing)
+            example = "; ".join(f"{n} = 1" for n in built.missing[:3])
+            self.print(Text(f"{state.title()}: no value yet for {names} (give one: "
+                            f"{example})"))
+            return
+        from ..render.table import grad_table
+
+        assert built.result is not None
+        self.print(grad_table(built.result, state.title(), DIGITS, None))
+
+    def error(self, err: CircuitError, line: str, lineno: int | None) -> None:
+        """The CLI's one-line error with its caret, pointing into the line when it is there."""
+        where = f"{self.source}:{lineno}" if self.source and lineno is not None else ""
+        rendered = err.render().split("\n")
+        located = err.located()
+        if located is not None and err.text == line:
+            head = f"{where}:{located[1]}: " if where else ""
+            lines = [f"error: {head}{err.message}", *rendered[1:]]
+        elif located is not None:  # in the circuit, at one of the lines :show prints
+            head = f"{where}: " if where else ""
+            lines = [f"error: {head}{err.message} (line {located[0]} of :show)",
+                     *rendered[1:]]
+        else:
+            lines = [f"error: {where + ': ' if where else ''}{err.message}"]
+        self.err.print(Text(lines[0], style="bold red"), soft_wrap=True)
+        for rest in lines[1:]:
+            self.err.print(Text(rest), soft_wrap=True)
+
+    # -- what the commands need -------------------------------------------------------------
+    def ready(self) -> Built:
+        """The circuit with every value given, or the error that says what is missing."""
+        state = self.state
+        if not state.has_expression:
+            raise CircuitError("there is no circuit yet: type an expression, such as (x+y)*z")
+        built = build(state)
+        if built.missing:
+            names = ", ".join(built.missing)
+            raise CircuitError(f"no value yet for {names}: give one first "
+                               f"({built.missing[0]} = 1.5)")
+        return built
+
+    def _no_args(self, name: str, args: list[str]) -> None:
+        if args:
+            raise CircuitError(f":{name} takes no arguments (:help lists what each takes)")
+
+    # -- the commands -----------------------------------------------------------------------
+    def do_step(self, args: list[str]) -> None:
+        from ..methods.strategies import step
+        from ..render.step import step_view
+
+        if len(args) > 2:
+            raise CircuitError(":step takes at most two arguments: :step [LR] [N]")
+        lr = _positive(args[0], "LR") if args else 0.01
+        steps = _count(args[1]) if len(args) > 1 else 1
+        built = self.ready()
+        assert built.circuit is not None and built.values is not None
+        run = step(built.circuit, built.values, lr, steps)
+        self.print(step_view(run, self.state.title(), DIGITS))
+        what = f":step {' '.join(args)}".strip()
+        self.history.commit(self.state.with_values(run.after), what)
+
+    def do_check(self, args: list[str]) -> None:
+        from ..methods.check import check
+        from ..render.check import check_table
+
+        self._no_args("check", args)
+        built = self.ready()
+        assert built.circuit is not None and built.values is not None
+        result = check(built.circuit, built.values)
+        self.print(check_table(result, self.state.title(), DIGITS, None))
+
+    def do_explain(self, args: list[str]) -> None:
+        self._no_args("explain", args)
+        try:
+            from ..methods.explain import explain
+            from ..render.explain import explain_story
+        except ImportError:
+            self.print(Text("explain is not available in this build"))
+            return
+        built = self.ready()
+        assert built.result is not None
+        self.print(explain_story(explain(built.result), self.state.title(), DIGITS))
+
+    def do_graph(self, args: list[str]) -> None:
+        from .drawing import draw
+
+        if len(args) > 1:
+            raise CircuitError(":graph takes at most one argument, the file to write")
+        state = self.state
+        if not state.has_expression:
+            raise CircuitError("there is no circuit yet: type an expression, such as (x+y)*z")
+        built = build(state)
+        assert built.circuit is not None
+        wrote = draw(self.out, built.circuit, built.result, state.title(), tuple(built.missing),
+                     args[0] if args else None)
+        if wrote is not None:
+            self.note(wrote)
+
+    def do_code(self, args: list[str]) -> None:
+        from ..render.code import ninja_code
+
+        self._no_args("code", args)
+        if not self.state.has_expression:
+            raise CircuitError("there is no circuit yet: type an expression, such as (x+y)*z")
+        built = build(self.state)
+        assert built.circuit is not None
+        code = ninja_code(built.circuit, built.values, 1.0, self.state.title())
+        self.print(Text(code.rstrip("\n")))
+
+    def do_show(self, args: list[str]) -> None:
+        self._no_args("show", args)
+        state = self.state
+        if state.empty:
+            self.print(Text("the circuit is empty: type an expression, such as (x+y)*z"))
+            return
+        lines = state.lines()
+        if state.output_node is not None:
+            lines.append(f"# the output is {state.output_node}")
+        self.print(Text("\n".join(lines)))
+
+    def do_undo(self, args: list[str]) -> None:
+        self._no_args("undo", args)
+        what = self.history.undo()
+        if what is None:
+            raise CircuitError("nothing to undo")
+        self.note(f"undid: {what}")
+        self.report(build(self.state))
+
+    def do_redo(self, args: list[str]) -> None:
+        self._no_args("redo", args)
+        what = self.history.redo()
+        if what is None:
+            raise CircuitError("nothing to redo")
+        self.note(f"redid: {what}")
+        self.report(build(self.state))
+
+    def do_save(self, args: list[str]) -> None:
+        if len(args) > 1:
+            raise CircuitError(":save takes at most one argument, the file to write")
+        state = self.state
+        if not state.has_expression:
+            raise CircuitError("there is no circuit to save yet: type an expression first")
+        if args:
+            from ..io.files import write_file
+
+            path = os.path.expanduser(args[0])
+            if os.path.isdir(path):
+                raise CircuitError(f"{args[0]} is a directory: give a file name")
+            data = ("# saved by circuit repl: circuit grad FILE reads it\n"
+                    + state.file_text()).encode("utf-8")
+            write_file(path, data)
+            self.note(f"wrote {args[0]} ({len(data)} bytes)")
+            return
+        session = self._session()
+        built = build(state)
+        from ..io.session import Saved
+
+        values = {n: v for n, v in state.values if built.circuit and n in built.circuit.inputs}
+        session.update(Saved(state.text(), values, "", state.output_node))
+        self.note("this is now the current circuit: circuit grad, step and show work on it")
+
+    def do_load(self, args: list[str]) -> None:
+        if len(args) > 1:
+            raise CircuitError(":load takes at most one argument, the file to read")
+        if args:
+            text, source = _read(args[0])
+            state = state_from_text(text, source)
+            what = f":load {args[0]}"
+        else:
+            saved = self._session().load()
+            if saved is None:
+                raise CircuitError("there is no current circuit yet (circuit grad EXPR makes "
+                                   "one; :save with no file makes this one current)")
+            state = state_from_text(saved.text, saved.source or "current circuit",
+                                    saved.values, saved.output)
+            what = ":load (the current circuit)"
+        self.history.commit(state, what)
+        self.report(build(state))
+
+    def do_reset(self, args: list[str]) -> None:
+        self._no_args("reset", args)
+        self.history.commit(State(), ":reset")
+        self.note("the circuit is empty now (:undo brings it back)")
+
+    def do_help(self, args: list[str]) -> None:
+        from rich.table import Table
+
+        table = Table(show_edge=False, show_header=False, pad_edge=False, box=None)
+        table.add_column(no_wrap=True, style="bold")
+        table.add_column()
+        for example, what in STATEMENT_HELP:
+            table.add_row(Text(example), Text(what))
+        for name, entry in COMMANDS.items():
+            usage = f":{name} {entry.usage}".rstrip()
+            table.add_row(Text(usage), Text(entry.help))
+        self.print(table)
+        self.print(Text("The REPL's circuit is its own: circuit grad, step and show never see "
+                        "it unless you :save with no file, and it starts from the CLI's current "
+                        "circuit only with :load and no file. Ctrl-C cancels a line, Ctrl-D "
+                        "leaves.", style="dim"))
+
+    def do_quit(self, args: list[str]) -> None:
+        raise Quit
+
+    def _session(self) -> Session:
+        session = self.session()
+        if session is None:
+            raise CircuitError("the session is off (--no-session or CIRCUIT_SESSION=off), so "
+                               "there is no current circuit to load or save")
+        return session
+
+
+def _num(value: float) -> str:
+    from ..render.table import fmt
+
+    return fmt(value, DIGITS)
+
+
+def _positive(text: str, what: str) -> float:
+    value = parse_number(text)
+    if value is None or value <= 0:
+        raise CircuitError(f"{what} must be a positive number, not {text!r} (:step 0.01)")
+    return value
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise CircuitError(f"N must be a whole number of steps, 1 or more, not {text!r}")
+    return int(text)
+
+
+def _read(name: str) -> tuple[str, str]:
+    """A circuit file's text: a path, else a shipped sample by name (neuron, neuron.circuit)."""
+    from ..io.files import read_text
+
+    path = os.path.expanduser(name)
+    if os.path.isfile(path):
+        return read_text(path), name
+    from ..io.bundled import sample_dir
+
+    stem = name if name.endswith(".circuit") else f"{name}.circuit"
+    shipped = sample_dir() / stem
+    if os.sep not in name and shipped.is_file():
+        return shipped.read_text(encoding="utf-8"), stem
+    if os.path.isdir(path):
+        raise CircuitError(f"{name} is a directory, not a circuit file")
+    raise CircuitError(f"no such file: {name} (circuit samples lists the shipped ones)")

@@ -1,0 +1,57 @@
+"""`:graph [FILE]`: the tree on screen, or a file whose extension picks the format.
+
+A thin adapter over render.tree, render.dot and render.mermaid, so the REPL draws
+exactly what `circuit graph` draws without importing a command module.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+from rich.console import Console
+
+from ..core.circuit import Circuit
+from ..core.evaluate import Result
+from ..core.syntax import CircuitError
+
+__all__ = ["FORMATS", "draw"]
+
+FORMATS = {".txt": "tree", ".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png",
+           ".mmd": "mermaid", ".mermaid": "mermaid", ".md": "mermaid"}
+
+
+def draw(console: Console, circuit: Circuit, result: Result | None, title: str,
+         missing: tuple[str, ...], path: str | None) -> str | None:
+    """Print the tree, or write FILE and return the note saying so."""
+    from ..render.tree import DEFAULT_DEPTH, CircuitTree
+
+    tree = CircuitTree(circuit, result, title, 6, DEFAULT_DEPTH, missing)
+    if path is None:
+        console.print(tree, soft_wrap=True)
+        return None
+    suffix = os.path.splitext(path)[1].lower()
+    form = FORMATS.get(suffix)
+    if form is None:
+        raise CircuitError(f"cannot tell the format from {path!r}: end the name in one of "
+                           + " ".join(FORMATS))
+    if form == "tree":
+        buffer = io.StringIO()
+        Console(file=buffer, color_system=None, width=100).print(tree, soft_wrap=True)
+        data = buffer.getvalue().encode("utf-8")
+    elif form == "mermaid":
+        from ..render.mermaid import mermaid_source
+
+        fenced = suffix == ".md"
+        data = mermaid_source(circuit, result, title, 6, fenced).encode("utf-8")
+    else:
+        from ..render.dot import dot_source, run_graphviz
+
+        source = dot_source(circuit, result, title, 6)
+        data = source.encode("utf-8") if form == "dot" else run_graphviz(source, form)
+    if os.path.isdir(path):
+        raise CircuitError(f"{path} is a directory: give a file name")
+    from ..io.files import write_file
+
+    write_file(os.path.expanduser(path), data)
+    return f"wrote {path} ({len(data)} bytes)"
