@@ -26,7 +26,7 @@ def run_piped(repl: Repl, lines: Iterable[str], echo: bool = False) -> int:
             line = raw.rstrip("\r\n")
             if echo and line.strip():
                 repl.print(Text(f"> {line}", style="dim" if line.lstrip().startswith("#")
-                                else "bold"))
+                                else "bold"), soft_wrap=True)
             try:
                 ok = repl.run(line, n)
             except Quit:

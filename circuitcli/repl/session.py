@@ -113,7 +113,8 @@ class State:
         else:
             values.append((name, value))
         nodes = tuple(node for node in self.nodes if node.name != name)
-        return replace(self, values=tuple(values), nodes=nodes)
+        output = None if self.output_node == name and nodes != self.nodes else self.output
+        return replace(self, values=tuple(values), nodes=nodes, output=output)
 
     def with_values(self, given: dict[str, float]) -> State:
         state = self
@@ -122,16 +123,19 @@ class State:
         return state
 
     def with_node(self, node: Node) -> State:
-        """Define or redefine a node: in place if it exists, else at the end."""
+        """Define a node (at the end; it becomes the output, as a file's last statement
+        is) or redefine one in place (the output stays what it was)."""
         nodes = list(self.nodes)
+        output = self.output
         for k, known in enumerate(nodes):
             if known.name == node.name:
                 nodes[k] = node
                 break
         else:
             nodes.append(node)
+            output = node.name
         values = tuple((n, v) for n, v in self.values if n != node.name)
-        return replace(self, values=values, nodes=_definition_order(nodes))
+        return replace(self, values=values, nodes=_definition_order(nodes), output=output)
 
     def with_output(self, output: str | None) -> State:
         return replace(self, output=output)
