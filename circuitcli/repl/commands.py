@@ -266,7 +266,7 @@ class Repl:
             self.print(Text("the circuit is empty: type an expression, such as (x+y)*z"))
             return
         lines = state.lines()
-        if state.output_node is not None:
+        if not state.output_is_last():
             lines.append(f"# the output is {state.output_node}")
         self.print(Text("\n".join(lines)))
 

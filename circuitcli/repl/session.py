@@ -78,7 +78,7 @@ class State:
         """The text as a circuit file that `circuit grad FILE` reads with the same output."""
         lines = self.lines()
         name = self.output_node
-        if name is not None and not (self.nodes and self.nodes[-1].name == name):
+        if name is not None and not self.output_is_last():
             # a bare name would not pick its node in a file: an alias does
             taken = {n for n, _ in self.values} | {node.name for node in self.nodes}
             alias = next(a for a in ("out", "output", *(f"out{k}" for k in range(1, 999)))
@@ -123,19 +123,39 @@ class State:
         return state
 
     def with_node(self, node: Node) -> State:
-        """Define a node (at the end; it becomes the output, as a file's last statement
-        is) or redefine one in place (the output stays what it was)."""
+        """Define a node (at the end) or redefine one (in place).
+
+        The output stays what it was when it uses the node, so the change shows in it;
+        otherwise the node just typed becomes the output, as a file's last statement is.
+        """
         nodes = list(self.nodes)
-        output = self.output
         for k, known in enumerate(nodes):
             if known.name == node.name:
                 nodes[k] = node
                 break
         else:
             nodes.append(node)
-            output = node.name
         values = tuple((n, v) for n, v in self.values if n != node.name)
+        output = self.output if self._output_uses(node.name) else node.name
         return replace(self, values=values, nodes=_definition_order(nodes), output=output)
+
+    def _output_uses(self, name: str) -> bool:
+        """Whether the current output depends on `name` (through the nodes as they are)."""
+        if self.output is None:
+            if not self.nodes:
+                return False
+            starts = [self.nodes[-1].name]
+        elif self.output_node is not None:
+            starts = [self.output_node]
+        else:
+            starts = [used for st in iter_statements(self.output) for used in _uses(st)]
+        return any(start != name and _depends(self.nodes, start, name) is not None
+                   for start in starts) or (self.output_node is None and name in starts)
+
+    def output_is_last(self) -> bool:
+        """Whether the output is what a file of these lines would pick by itself."""
+        return self.output_node is None or bool(
+            self.nodes and self.nodes[-1].name == self.output_node)
 
     def with_output(self, output: str | None) -> State:
         return replace(self, output=output)
