@@ -30,7 +30,7 @@ __all__ = ["COMMANDS", "Quit", "Repl"]
 DIGITS = 6
 
 
-class Quit(Exception):  # noqa: N818 - a signal, not an error
+class Quit(Exception):  # a signal, not an error
     """`:quit`: the front end ends the session."""
 
 
