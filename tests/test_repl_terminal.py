@@ -1,0 +1,126 @@
+"""`circuit repl` on a real pseudo-terminal (pexpect): prompt, TAB, history, Ctrl-C, Ctrl-D.
+
+The installed `circuit` entry point of this Python's environment is spawned with
+TERM=xterm and its own XDG_STATE_HOME (so the history file lives in tmp). NO_COLOR keeps
+escape codes out of the text matched; PROMPT_TOOLKIT_NO_CPR stops prompt_toolkit from
+asking the terminal for its cursor position, which pexpect would never answer.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+pexpect = pytest.importorskip("pexpect")
+pytest.importorskip("prompt_toolkit")
+
+PROMPT = "circuit>"  # the space after it is drawn as a cursor move
+TIMEOUT = 30  # generous: the machine is shared
+UP = "\x1b[A"
+
+
+def text(shown: str) -> str:
+    """A pattern for `shown` as the terminal shows it: escape codes may come between any
+    two characters (styles, cursor moves), and a space may be drawn as a cursor move."""
+    escapes = r"(?:\x1b\[[0-9;?]*[A-Za-z])*"
+    return escapes.join(r"(?: |\x1b\[\d*C)" if ch == " " else re.escape(ch) for ch in shown)
+
+
+def entry_point() -> str:
+    here = Path(sys.executable).parent / "circuit"
+    found = str(here) if here.exists() else shutil.which("circuit")
+    if found is None:
+        pytest.skip("the circuit entry point is not installed (pip install -e .)")
+    return found
+
+
+@pytest.fixture
+def spawn(tmp_path):
+    children = []
+
+    def start():
+        env = {**os.environ, "TERM": "xterm", "XDG_STATE_HOME": str(tmp_path / "state"),
+               "CIRCUIT_SESSION": str(tmp_path / "state" / "session.json"), "NO_COLOR": "1",
+               "PROMPT_TOOLKIT_NO_CPR": "1", "COLUMNS": "100", "LINES": "40"}
+        child = pexpect.spawn(entry_point(), ["repl"], env=env, encoding="utf-8",
+                              timeout=TIMEOUT, dimensions=(40, 100))
+        children.append(child)
+        child.expect(text(PROMPT))
+        return child
+
+    yield start
+    for child in children:
+        if child.isalive():
+            child.terminate(force=True)
+
+
+def finish(child) -> int:
+    """Ctrl-D on an empty line; the exit status."""
+    child.sendcontrol("d")
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.exitstatus
+
+
+def test_tab_completes_a_function_and_the_table_follows(spawn):
+    child = spawn()
+    child.sendline("x = 1")
+    child.expect(text("no expression yet"))
+    child.expect(text(PROMPT))
+    child.send("q = sig")
+    child.send("\t")
+    child.expect(text("sigmoid("))
+    child.sendline("x)")
+    want = f"{1 / (1 + math.exp(-1)):.6g}"  # sigmoid(1), by its formula
+    child.expect(text(f"q = {want}"))
+    child.expect(text(PROMPT))
+    assert finish(child) == 0
+
+
+def test_ctrl_c_cancels_the_line_and_the_session_goes_on(spawn):
+    child = spawn()
+    child.sendline("x = 1")
+    child.expect(text(PROMPT))
+    child.send("y = 12345")
+    child.sendcontrol("c")
+    child.expect(text(PROMPT))
+    child.sendline(":show")
+    child.expect(text("x = 1"))
+    child.expect(text(PROMPT))
+    assert "12345" not in child.before
+    assert finish(child) == 0
+
+
+def test_history_is_recalled_with_the_up_arrow_across_sessions(spawn, tmp_path):
+    first = spawn()
+    first.sendline("z = 42")
+    first.expect(text("no expression yet"))
+    first.expect(text(PROMPT))
+    assert finish(first) == 0
+    assert "z = 42" in (tmp_path / "state" / "circuitcli" / "repl_history").read_text()
+    second = spawn()
+    second.send(UP)
+    second.expect(text("z = 42"))
+    second.send("\r")
+    second.expect(text("z = 42   (no expression yet"))
+    second.expect(text(PROMPT))
+    assert finish(second) == 0
+
+
+def test_quit_and_ctrl_d_end_with_code_0(spawn):
+    child = spawn()
+    child.sendline(":stpe")
+    child.expect(text("did you mean :step?"))
+    child.expect(text(PROMPT))
+    assert finish(child) == 0
+    child = spawn()
+    child.sendline(":quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
