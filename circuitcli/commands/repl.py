@@ -20,14 +20,17 @@ def command(args: tuple[str, ...], output: str | None, echo: bool) -> None:
     after each change the value/gradient table of the output is printed. Lines
     starting with ':' are commands (:step, :check, :undo, :save, :help ...).
     Without a terminal, lines are read from standard input as a script: the exit
-    code is 2 if any line failed. The REPL's circuit is its own: the current
-    circuit is read only by :load and written only by :save with no file.
+    code is 2 if any line failed. A FILE ending in .repl is such a script (a
+    lesson): it is replayed line by line, then the session goes on. The REPL's
+    circuit is its own: the current circuit is read only by :load and written
+    only by :save with no file.
 
     \b
     Examples:
       circuit repl
       circuit repl "(x+y)*z" x=-2 y=5 z=-4
-      circuit repl < samples/notebook.repl
+      circuit repl notebook.repl
+      circuit repl < lesson.txt
     """
     from rich.console import Console
 
@@ -43,19 +46,33 @@ def command(args: tuple[str, ...], output: str | None, echo: bool) -> None:
         repl = Repl(Console(highlight=False, color_system=None, soft_wrap=False),
                     Console(stderr=True, highlight=False, color_system=None),
                     session=current_session, source="<stdin>")
-    if circuit_arg is not None:
+    script: tuple[str, str] | None = None
+    if circuit_arg is not None and circuit_arg.endswith(".repl"):
+        from ..repl.commands import read_script
+
+        script = read_script(circuit_arg)
+        if values:
+            repl.history = History(state_from_text("", "", values))
+    elif circuit_arg is not None:
         text, source = read_circuit(circuit_arg)
         repl.history = History(state_from_text(text, source, values, output))
         repl.report(build(repl.state))
     elif values:
         repl.history = History(state_from_text("", "", values))
-    if terminal:
+    from ..repl.piped import run_piped
+
+    code = 0
+    if script is not None:  # a lesson: replayed as a transcript, then the session goes on
+        repl.source, where = script[1], repl.source
+        code = run_piped(repl, script[0].splitlines(), echo=True)
+        repl.source = where
+    if repl.done:
+        pass
+    elif terminal:
         from ..repl.terminal import run_terminal
 
         code = run_terminal(repl)
     else:
-        from ..repl.piped import run_piped
-
-        code = run_piped(repl, sys.stdin, echo)
+        code = max(code, run_piped(repl, sys.stdin, echo))
     if code:
         raise SystemExit(code)

@@ -25,7 +25,7 @@ from .session import Built, History, State, apply_line, build, state_from_text
 if TYPE_CHECKING:
     from ..io.session import Session
 
-__all__ = ["COMMANDS", "Quit", "Repl"]
+__all__ = ["COMMANDS", "Quit", "Repl", "read_script"]
 
 DIGITS = 6
 
@@ -86,6 +86,7 @@ class Repl:
         self.history = history or History()
         self.session = session or (lambda: None)
         self.source = source  # "<stdin>" or a script's name: errors then say which line
+        self.done = False  # :quit was given
 
     @property
     def state(self) -> State:
@@ -352,6 +353,7 @@ class Repl:
                         "leaves.", style="dim"))
 
     def do_quit(self, args: list[str]) -> None:
+        self.done = True
         raise Quit
 
     def _session(self) -> Session:
@@ -397,3 +399,18 @@ def _read(name: str) -> tuple[str, str]:
     if os.path.isdir(path):
         raise CircuitError(f"{name} is a directory, not a circuit file")
     raise CircuitError(f"no such file: {name} (circuit samples lists the shipped ones)")
+
+
+def read_script(name: str) -> tuple[str, str]:
+    """A lesson's lines (a .repl file): a path, else a shipped one by name (notebook.repl)."""
+    from ..io.files import read_text
+
+    path = os.path.expanduser(name)
+    if os.path.isfile(path):
+        return read_text(path, "REPL script"), name
+    from ..io.bundled import sample_dir
+
+    shipped = sample_dir() / name
+    if os.sep not in name and shipped.is_file():
+        return shipped.read_text(encoding="utf-8"), name
+    raise CircuitError(f"no such file: {name} (notebook.repl is the shipped lesson)")

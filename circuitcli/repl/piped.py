@@ -18,7 +18,8 @@ __all__ = ["run_piped"]
 
 
 def run_piped(repl: Repl, lines: Iterable[str], echo: bool = False) -> int:
-    """Run every line; 2 if any failed, 130 if interrupted, else 0."""
+    """Run every line until the end or :quit (repl.done); 2 if any failed, 130 if
+    interrupted, else 0."""
     failed = 0
     n = 0
     try:
