@@ -340,3 +340,21 @@ def test_grad_does_not_import_prompt_toolkit():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert "PT False" in out
+
+
+def test_command_words_without_the_colon_get_a_hint():
+    result, segs = repl("help\nx = 1\nquit\n")
+    assert result.exit_code == 2
+    assert "did you mean :help?" in after(segs, "help")
+    assert "did you mean :quit?" in after(segs, "quit")
+
+
+def test_a_repl_file_is_a_lesson_replayed_before_stdin(tmp_path):
+    lesson = tmp_path / "lesson.repl"
+    lesson.write_text("# a lesson\nx = 3\nx * x\nx = log(\n")
+    result = CliRunner().invoke(main, ["repl", str(lesson)], input=":show\n")
+    assert result.exit_code == 2  # the lesson's last line fails
+    assert "> x * x" in result.output  # replayed as a transcript
+    assert "out = 9" in result.output  # 3 * 3
+    assert f"error: {lesson}:4:" in result.output
+    assert result.output.rstrip().endswith("x * x") or "x = 3\nx * x" in result.output

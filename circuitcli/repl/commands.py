@@ -113,6 +113,10 @@ class Repl:
         return True
 
     def statement(self, line: str) -> None:
+        word = ALIASES.get(line, line)
+        if word in COMMANDS and word not in self.state.names():
+            raise CircuitError(f"{line} is not a name in the circuit; did you mean :{word}? "
+                               "(commands start with ':')", line, 0, len(line))
         new, built = apply_line(self.state, line)
         self.history.commit(new, line)
         self.report(built)
@@ -199,7 +203,7 @@ class Repl:
     # -- the commands -----------------------------------------------------------------------
     def do_step(self, args: list[str]) -> None:
         from ..methods.strategies import step
-        from ..render.step import step_view
+        from ..render.step import progress, step_view
 
         if len(args) > 2:
             raise CircuitError(":step takes at most two arguments: :step [LR] [N]")
@@ -207,7 +211,8 @@ class Repl:
         steps = _count(args[1]) if len(args) > 1 else 1
         built = self.ready()
         assert built.circuit is not None and built.values is not None
-        run = step(built.circuit, built.values, lr, steps)
+        with progress(self.out, steps, "stepping", show=True) as tick:
+            run = step(built.circuit, built.values, lr, steps, progress=tick)
         self.print(step_view(run, self.state.title(), DIGITS))
         what = f":step {' '.join(args)}".strip()
         self.history.commit(self.state.with_values(run.after), what)
@@ -398,7 +403,9 @@ def _read(name: str) -> tuple[str, str]:
         return shipped.read_text(encoding="utf-8"), stem
     if os.path.isdir(path):
         raise CircuitError(f"{name} is a directory, not a circuit file")
-    raise CircuitError(f"no such file: {name} (circuit samples lists the shipped ones)")
+    known = [p.stem for p in sample_dir().glob("*.circuit")]
+    hint = suggest(name.removesuffix(".circuit"), known) or " (circuit samples lists them)"
+    raise CircuitError(f"no such file or sample: {name}{hint}")
 
 
 def read_script(name: str) -> tuple[str, str]:
