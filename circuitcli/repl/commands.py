@@ -113,8 +113,8 @@ class Repl:
         return True
 
     def statement(self, line: str) -> None:
-        word = ALIASES.get(line, line)
-        if word in COMMANDS and word not in self.state.names():
+        word = "quit" if line == "exit" else line
+        if word in COMMANDS and line not in self.state.names():
             raise CircuitError(f"{line} is not a name in the circuit; did you mean :{word}? "
                                "(commands start with ':')", line, 0, len(line))
         new, built = apply_line(self.state, line)
