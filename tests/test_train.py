@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 
 from circuitcli.cli import main
 from circuitcli.core.circuit import parse
-from circuitcli.methods.train import Schedule, prepare, read_csv, train
+from circuitcli.io.data import read_csv
+from circuitcli.methods.model import prepare
+from circuitcli.methods.train import Schedule, train
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -218,7 +220,7 @@ def test_batch_gradient_is_the_gradient_of_the_objective(rows, start, loss, reg)
     circuit = parse(SMOOTH)
     import numpy as np
 
-    from circuitcli.methods.train import Data
+    from circuitcli.io.data import Data
 
     data = Data("rows.csv", ["x", "y", "label"],
                 {"x": np.array([r[0] for r in rows]), "y": np.array([r[1] for r in rows]),
@@ -281,7 +283,7 @@ def test_decision_grid_is_the_score_at_cell_centres():
 
     circuit = parse(SAMPLES.joinpath("svm.circuit").read_text(), "svm.circuit")
     model = prepare(circuit, read_csv(str(SAMPLES / "svm.csv")), {"a": 1.0, "b": 0.0, "c": -1.0})
-    from circuitcli.methods.train import decision_grid
+    from circuitcli.methods.model import decision_grid
 
     scores, (x0, x1), (y0, y1) = decision_grid(model, model.start, 40, 10)
     for r, c in [(0, 0), (3, 17), (9, 39)]:

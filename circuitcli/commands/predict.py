@@ -41,8 +41,9 @@ def command(args: tuple[str, ...], output: str | None, params_path: str | None, 
 
     import numpy as np
 
-    from ..methods.train import DataError, load_params, read_csv, resolve_data_path, scores
-    from .train import load_model
+    from ..io.data import DataError, load_params, read_csv, resolve_data_path
+    from ..methods.model import scores
+    from .learning import load_model
 
     target, given = load_model(args, output)
     circuit = target.circuit

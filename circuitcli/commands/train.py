@@ -6,6 +6,7 @@ import click
 
 from ..core.syntax import CircuitError
 from .common import CircuitCommand, circuit_arguments, make_console
+from .learning import load_model, remember
 
 
 def _names(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str] | None:
@@ -70,7 +71,9 @@ def command(args: tuple[str, ...], output: str | None, data_path: str, label: st
       circuit train nn.circuit --data svm.csv --epochs 300 --lr 0.1
       circuit train mlp.circuit --data moons.csv --epochs 100 --lr 1.0 --lr-end 0.1
     """
-    from ..methods.train import Schedule, directive, prepare, read_csv, resolve_data_path, train
+    from ..io.data import read_csv, resolve_data_path
+    from ..methods.model import directive, prepare
+    from ..methods.train import Schedule, train
 
     if iters is not None and (epochs is not None or batch is not None):
         raise click.UsageError("--iters (one random row per step) and --epochs/--batch are two "
@@ -95,7 +98,8 @@ def command(args: tuple[str, ...], output: str | None, data_path: str, label: st
     else:
         run = train(model, schedule)
     if save_path is not None:
-        from ..methods.train import params_document, save_params
+        from ..io.data import save_params
+        from ..methods.train import params_document
 
         save_params(params_document(run), save_path)
     if as_json:
@@ -109,7 +113,7 @@ def command(args: tuple[str, ...], output: str | None, data_path: str, label: st
 
     grid = None
     if not no_plot and len(model.features) == 2:
-        from ..methods.train import decision_grid
+        from ..methods.model import decision_grid
 
         width, height = _plot_size(console.width)
         grid = decision_grid(model, run.params, width, height)
@@ -136,56 +140,3 @@ def _check_writable(path: str) -> None:
 def _plot_size(columns: int) -> tuple[int, int]:
     width = max(20, min(72, columns - 12))
     return width, max(8, width * 2 // 7)
-
-
-def load_model(args: tuple[str, ...], output: str | None):
-    """The circuit to train or score, and the NAME=VALUE values given on the command line.
-
-    With none given, the current circuit is used, its saved values as starting values
-    (so a second `circuit train` continues from the first one's parameters). Unlike
-    `load_target`, inputs may lack values (features come from the data, parameters
-    without one start at random) and nothing is remembered here: `circuit train`
-    remembers the learned values once it has them, `circuit predict` nothing.
-    """
-    from ..core.circuit import parse
-    from .common import Target, current_session, read_circuit, split_args
-
-    circuit_arg, given = split_args(args)
-    session = current_session()
-    if circuit_arg is not None:
-        text, source = read_circuit(circuit_arg)
-        circuit = parse(text, source, output)
-        return Target(circuit, dict(given), source or _title(text), output, session), given
-    if session is None:
-        raise CircuitError("no circuit given, and the session is off, so there is no current "
-                           "circuit: pass an expression or a circuit file, e.g. "
-                           "circuit train svm.circuit --data svm.csv")
-    saved = session.load()
-    if saved is None:
-        raise CircuitError("no circuit given and no current circuit yet: pass an expression or "
-                           "a circuit file, e.g. circuit train svm.circuit --data svm.csv")
-    output = output if output is not None else saved.output
-    try:
-        circuit = parse(saved.text, saved.source, output)
-    except CircuitError as err:
-        err.message = f"the current circuit ({session.path}): {err.message}"
-        raise
-    known = {name: v for name, v in saved.values.items() if name in circuit.inputs}
-    title = saved.source or _title(saved.text)
-    return Target(circuit, known, title, output, session), given
-
-
-def _title(text: str, width: int = 60) -> str:
-    flat = "; ".join(p for p in (line.split("#")[0].strip() for line in text.splitlines()) if p)
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
-
-
-def remember(target, values, data) -> None:
-    """Make the trained circuit current: learned parameters, features at the first row."""
-    if target.session is None:
-        return
-    circuit = target.circuit
-    point = {name: float(data.values[name][0]) if name in data.values else
-             circuit.defaults.get(name, 0.0) for name in circuit.inputs}
-    point.update(values)
-    target.remember(point)

@@ -48,7 +48,8 @@ def run_circuit() -> tuple[float, dict]:
 def starting_values() -> dict[str, float]:
     """The parameters' starting values as `circuit train --seed 1` draws them."""
     from circuitcli.core.circuit import parse
-    from circuitcli.methods.train import prepare, read_csv
+    from circuitcli.io.data import read_csv
+    from circuitcli.methods.model import prepare
 
     circuit = parse(MODEL.read_text(), str(MODEL))
     return prepare(circuit, read_csv(str(DATA)), {}, seed=SEED).start
