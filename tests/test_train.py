@@ -93,10 +93,11 @@ def test_svm_accuracy_is_what_the_learned_line_gives():
     assert doc["history"][-1] == {"step": 400, "loss": doc["loss"], "accuracy": doc["accuracy"]}
 
 
-def full_batch_hinge(params, rows, reg, reg_on, lr, lr_end, steps):
-    """Full-batch gradient descent on mean hinge + reg/2 * sum p**2, in plain Python."""
+def full_batch_hinge(params, rows, reg, reg_on, lr, lr_end, steps, stop=None):
+    """Full-batch gradient descent on mean hinge + reg/2 * sum p**2, in plain Python
+    (`stop`: only the first `stop` of the `steps` steps, as an interrupted run)."""
     a, b, c = params
-    for t in range(steps):
+    for t in range(steps if stop is None else stop):
         ga = gb = gc = 0.0
         for x, y, label in rows:
             if label * (a * x + b * y + c) < 1:
@@ -489,3 +490,101 @@ def test_directive_options_and_command_line_precedence(tmp_path):
     bad_key = write(tmp_path, "k.circuit", "# train: --epochs 3\nscore = a*x\n")
     err = bad("train", bad_key, "--data", data)
     assert "unknown option --epochs" in err and "^^^^^^^^" in err
+
+
+# ---- the compiled batch path against the gate-by-gate interpreter ---------------------------
+
+
+def interpreted_full_batch(model, lr: float, steps: int) -> dict[str, float]:
+    """Full-batch hinge descent through evaluate.forward/backward, gate by gate (the old path)."""
+    import numpy as np
+
+    from circuitcli.core.backend import numpy_backend
+    from circuitcli.core.evaluate import backward, forward
+
+    B = numpy_backend()
+    circuit = model.circuit
+    X = {name: model.data.values[name] for name in model.features}
+    y = model.data.values[model.label]
+    params = dict(model.start)
+    for _ in range(steps):
+        with np.errstate(all="ignore"):
+            vals = forward(circuit, {**params, **X}, backend=B)
+            s = vals[circuit.output]
+            slope = np.where(y * s < 1.0, -y, 0.0)  # d max(0, 1 - y*s) / ds
+            grads = backward(circuit, vals, pull=slope / len(y), backend=B)
+        for name in model.params:
+            g = float(np.sum(grads[circuit.inputs[name]]))
+            if name in model.reg_on:
+                g += model.reg * params[name]
+            params[name] -= lr * g
+    return params
+
+
+def test_compiled_training_equals_the_gate_by_gate_interpreter():
+    circuit = parse((SAMPLES / "mlp.circuit").read_text(), "mlp.circuit")
+    model = prepare(circuit, read_csv(str(SAMPLES / "moons.csv")), {}, seed=1)
+    want = interpreted_full_batch(model, 0.5, 20)
+    got = train(model, Schedule(lr=0.5, epochs=20)).params
+    assert max(abs(got[name] - want[name]) for name in want) <= 1e-12
+    assert any(abs(got[name] - model.start[name]) > 1e-3 for name in want)  # it did move
+
+
+def test_compiled_forward_and_backward_on_every_kind_of_gate():
+    """Variadic gates, an argument used twice in one gate and one level, constants, unused nodes."""
+    import numpy as np
+
+    from circuitcli.core.backend import numpy_backend
+    from circuitcli.core.evaluate import backward, forward
+    from circuitcli.methods.batch import Compiled
+
+    text = ("p = x*x + x*y + y*y\nq = max(x, y, p) - min(y, 2, x)\nr = sigmoid(q)/(1 + p**2)\n"
+            "dead = log(x)\n"
+            "u = tanh(r) * exp(-x) + sqrt(abs(y) + 1) + relu(x - y) - sin(x)*cos(y)\n"
+            "out = u * u + 3*x\n")
+    circuit = parse(text)
+    rng = np.random.default_rng(7)
+    values = {"x": rng.normal(size=50), "y": rng.normal(size=50)}
+    values["y"][:5] = values["x"][:5]  # ties for max/min
+    B = numpy_backend()
+    pull = rng.normal(size=50)
+    with np.errstate(all="ignore"):
+        vals = forward(circuit, values, backend=B)
+        grads = backward(circuit, vals, pull=pull, backend=B)
+    compiled = Compiled(circuit)
+    V = compiled.values(50)
+    rows = compiled.rows(["x", "y"])
+    V[rows[0]], V[rows[1]] = values["x"], values["y"]
+    compiled.forward(V)
+    assert np.array_equal(V[compiled.output], vals[circuit.output])
+    G = compiled.backward(V, pull)
+    for name, row in zip(["x", "y"], rows):
+        want = grads[circuit.inputs[name]]
+        assert np.allclose(G[row], want, rtol=1e-13, atol=1e-15)
+
+
+def test_ctrl_c_keeps_the_parameters_reached(tmp_path, monkeypatch):
+    """Interrupted at step 7: the parameters after 7 steps are current, -o has them, exit 130."""
+    import circuitcli.methods.train as training
+
+    calls = {"n": 0}
+    real = training._Stepper.run
+
+    def interrupt_at_7(self, p, rows, y, step):
+        if rows is None and step == 7 and calls["n"] == 0:
+            calls["n"] += 1
+            raise KeyboardInterrupt
+        return real(self, p, rows, y, step)
+
+    monkeypatch.setattr(training._Stepper, "run", interrupt_at_7)
+    monkeypatch.setenv("CIRCUIT_SESSION", str(tmp_path / "session.json"))
+    out = tmp_path / "p.json"
+    result = run("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--epochs", "50",
+                 "--lr", "0.5", "--lr-end", "0.05", "--reg", "0.1", "-o", str(out), ok=False)
+    assert result.exit_code == 130, result.output
+    assert "interrupted after 7 of 50 steps" in result.stderr
+    want = full_batch_hinge((1.0, -2.0, -1.0), SVM_ROWS, 0.1, "ab", 0.5, 0.05, 50, stop=7)
+    saved = json.loads(out.read_text())["params"]
+    assert (saved["a"], saved["b"], saved["c"]) == pytest.approx(want, abs=1e-12)
+    doc = json.loads(run("grad", "--json").stdout)
+    assert doc["inputs"]["a"]["value"] == pytest.approx(want[0], abs=1e-12)

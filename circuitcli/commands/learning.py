@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..core.syntax import CircuitError
 
-__all__ = ["load_model", "remember"]
+__all__ = ["listing", "load_model", "remember"]
 
 
 def load_model(args: tuple[str, ...], output: str | None):
@@ -61,3 +61,9 @@ def remember(target, values, data) -> None:
              circuit.defaults.get(name, 0.0) for name in circuit.inputs}
     point.update(values)
     target.remember(point)
+
+
+def listing(names, most: int = 8) -> str:
+    """`a, b, c`, or the first `most` names and how many there are in all."""
+    shown = ", ".join(names[:most])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > most else "")

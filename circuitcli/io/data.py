@@ -16,7 +16,8 @@ from typing import Any
 
 from ..core.syntax import CircuitError
 
-__all__ = ["Data", "DataError", "load_params", "read_csv", "resolve_data_path", "save_params"]
+__all__ = ["Data", "DataError", "load_params", "params_text", "read_csv", "resolve_data_path",
+           "save_params"]
 
 
 class DataError(CircuitError):
@@ -130,13 +131,18 @@ def _number(cell: str, shown: str, row: int, line_no: int, column: str) -> float
     return value
 
 
-def save_params(doc: Mapping[str, Any], path: str) -> None:
-    """Write the learned parameters as JSON, atomically."""
+def params_text(doc: Mapping[str, Any]) -> str:
+    """A parameter document as the JSON text of a parameter file."""
     import json
 
-    from ..io.files import write_atomic
+    return json.dumps(doc, indent=2, allow_nan=False) + "\n"
 
-    write_atomic(path, json.dumps(doc, indent=2, allow_nan=False) + "\n")
+
+def save_params(doc: Mapping[str, Any], path: str) -> None:
+    """Write a parameter file (through io.files: atomic for a regular file)."""
+    from .files import write_file
+
+    write_file(path, params_text(doc).encode("utf-8"))
 
 
 def load_params(path: str) -> dict[str, Any]:

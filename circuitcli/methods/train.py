@@ -2,8 +2,8 @@
 
 The notebook's SVM, finished: a circuit's output is a score; the inputs that
 are CSV columns are features, every other input is a parameter. Each step runs
-the tape once forward and once backward over a whole batch (numpy arrays
-through the same gates, `evaluate.forward/backward` with the numpy backend), and
+the tape once forward and once backward over a whole batch (the circuit compiled
+once per run by methods/batch.py into a few array operations per level), and
 a parameter's gradient is the sum over the rows of its array gradient. The
 objective is
 
@@ -101,26 +101,26 @@ class Run:
     steps: int
     seconds: float
     scores: Any = None  # every row's score at the learned values (a numpy array)
+    interrupted: bool = False  # Ctrl-C stopped the run after `steps` steps
 
 
 Progress = Callable[[int, int, float, "float | None"], None]
 
 
 def train(model: Model, schedule: Schedule, progress: Progress | None = None) -> Run:
-    """Run the schedule: one vectorized forward and backward per step, then p -= lr * dJ/dp."""
+    """Run the schedule: one batched forward and backward per step, then p -= lr * dJ/dp.
+
+    Ctrl-C (KeyboardInterrupt) stops the loop between steps: the Run then holds the
+    parameters reached, measured over all rows, with `interrupted` set.
+    """
     import numpy as np
 
-    from ..core.backend import numpy_backend
-
-    B = numpy_backend()
     data = model.data
     n = data.rows
-    X = {name: data.values[name] for name in model.features}
     y = data.values[model.label]
     rng = _rng_after_init(model)
-    params = dict(model.start)
-    reg = model.reg
-    reg_on = model.reg_on
+    stepper = _Stepper(model)
+    p = np.array([model.start[name] for name in model.params], dtype=float)
     total = schedule.steps(n)
     size = schedule.batch_size(n)
     full = schedule.iters is None and size >= n
@@ -135,43 +135,45 @@ def train(model: Model, schedule: Schedule, progress: Progress | None = None) ->
     began = time.perf_counter()
     step = 0
     per_epoch = -(-n // size)
-    while step < total:
-        if schedule.iters is not None:
-            batches: list[Any] = [np.array([rng.randrange(n)])]
-        elif full:
-            batches = [None]
-        else:
-            rng.shuffle(order)
-            idx = np.array(order)
-            batches = [idx[k * size:(k + 1) * size] for k in range(per_epoch)]
-        for rows in batches:
-            if step >= total:
-                break
-            inputs = X if rows is None else {name: col[rows] for name, col in X.items()}
-            labels = y if rows is None else y[rows]
-            record = step % every == 0
-            loss, correct, grads, _ = _pass(model, B, params, inputs, labels, rows, step)
-            if record:
-                if full:
-                    point = Point(step, loss, correct / n if correct is not None else None)
-                else:
-                    point = _evaluate_point(model, B, params, X, y, step)
-                history.append(point)
-                if progress is not None:
-                    progress(step, total, point.loss, point.accuracy)
-            lr = schedule.rate(step, total)
-            for name, g in grads.items():
-                params[name] -= lr * g
-            step += 1
-    loss, correct, grads, final = _pass(model, B, params, X, y, None, step)
+    interrupted = False
+    try:
+        while step < total:
+            if schedule.iters is not None:
+                batches: list[Any] = [np.array([rng.randrange(n)])]
+            elif full:
+                batches = [None]
+            else:
+                rng.shuffle(order)
+                idx = np.array(order)
+                batches = [idx[k * size:(k + 1) * size] for k in range(per_epoch)]
+            for rows in batches:
+                if step >= total:
+                    break
+                labels = y if rows is None else y[rows]
+                loss, correct, g, _ = stepper.run(p, rows, labels, step)
+                if step % every == 0:
+                    if full:
+                        point = Point(step, loss, correct / n if correct is not None else None)
+                    else:
+                        point = stepper.point(p, y, step)
+                    history.append(point)
+                    if progress is not None:
+                        progress(step, total, point.loss, point.accuracy)
+                p -= schedule.rate(step, total) * g
+                step += 1
+    except KeyboardInterrupt:
+        interrupted = True
+    loss, correct, g, final = stepper.run(p, None, y, step)
     seconds = time.perf_counter() - began
-    data_loss = loss - _penalty(reg, reg_on, params)
+    params = dict(zip(model.params, p.tolist()))
+    grads = dict(zip(model.params, g.tolist()))
+    data_loss = loss - _penalty(model.reg, model.reg_on, params)
     accuracy = correct / n if correct is not None else None
     history.append(Point(step, loss, accuracy))
-    if progress is not None:
+    if progress is not None and not interrupted:
         progress(step, total, loss, accuracy)
     return Run(model, schedule, params, grads, loss, data_loss, accuracy, correct, history,
-               total, seconds, final)
+               step, seconds, final.copy(), interrupted)
 
 
 def _rng_after_init(model: Model) -> random.Random:
@@ -186,70 +188,83 @@ def _penalty(reg: float, reg_on: Sequence[str], params: Mapping[str, float]) -> 
     return 0.5 * reg * sum(params[p] * params[p] for p in reg_on) if reg else 0.0
 
 
-def _pass(model: Model, B, params: Mapping[str, float], inputs: Mapping[str, Any], y, rows,
-          step: int) -> tuple[float, int | None, dict[str, float], Any]:
-    """One forward and one backward over a batch: (objective, rows right, dJ/dp per parameter)."""
-    import numpy as np
+class _Stepper:
+    """One step's arithmetic over the compiled circuit: parameters as one vector `p`."""
 
-    from ..core.evaluate import backward
+    def __init__(self, model: Model) -> None:
+        import numpy as np
 
-    circuit = model.circuit
-    s, vals = _scores(model, B, params, inputs, y.shape[0], rows, step)
-    m = y.shape[0]
-    with np.errstate(all="ignore"):
-        losses, slope = loss_and_slope(model.loss, s, y)
-        grads = backward(circuit, vals, pull=slope / m, backend=B)
-    out: dict[str, float] = {}
-    nodes = circuit.inputs
-    reg = model.reg
-    reg_on = set(model.reg_on)
-    for name in model.params:
-        g = grads[nodes[name]]
-        g = float(np.sum(g)) if isinstance(g, np.ndarray) else float(g)
-        if reg and name in reg_on:
-            g = g + reg * params[name]
-        if not math.isfinite(g):
-            raise _diverged(model, step, f"the gradient of {name} is {g}")
-        out[name] = g
-    with np.errstate(all="ignore"):
-        loss = float(np.mean(losses)) + _penalty(reg, model.reg_on, params)
-    if not math.isfinite(loss):
-        raise _diverged(model, step, f"the loss is {loss}")
-    correct = int(np.sum(np.where(s > 0, 1.0, -1.0) == y)) if model.classify else None
-    return loss, correct, out, s
+        from .batch import Compiled
 
+        self.model = model
+        self.compiled = Compiled(model.circuit)
+        self.param_rows = self.compiled.rows(model.params)
+        self.feature_rows = self.compiled.rows(model.features)
+        self.X = np.array([model.data.values[name] for name in model.features], dtype=float)
+        chosen = set(model.reg_on) if model.reg else set()
+        self.reg_idx = np.array([k for k, name in enumerate(model.params) if name in chosen],
+                                dtype=np.intp)
 
-def _evaluate_point(model: Model, B, params, X, y, step: int) -> Point:
-    import numpy as np
+    def scores(self, p, rows, step: int):
+        """The output over the batch `rows` (None: all rows) at parameters p, and the values."""
+        import numpy as np
 
-    s, _ = _scores(model, B, params, X, y.shape[0], None, step)
-    with np.errstate(all="ignore"):
-        losses, _ = loss_and_slope(model.loss, s, y)
-        loss = float(np.mean(losses)) + _penalty(model.reg, model.reg_on, params)
-    if not math.isfinite(loss):
-        raise _diverged(model, step, f"the loss is {loss}")
-    acc = float(np.mean(np.where(s > 0, 1.0, -1.0) == y)) if model.classify else None
-    return Point(step, loss, acc)
+        m = self.X.shape[1] if rows is None else len(rows)
+        V = self.compiled.values(m)
+        V[self.param_rows] = p[:, None]
+        V[self.feature_rows] = self.X if rows is None else self.X[:, rows]
+        self.compiled.forward(V)
+        s = V[self.compiled.output]
+        if not np.all(np.isfinite(s)):
+            k = int(np.flatnonzero(~np.isfinite(s))[0])
+            r = k if rows is None else int(rows[k])
+            raise _row_error(self.model, dict(zip(self.model.params, p.tolist())), r, step,
+                             float(s[k]))
+        return s, V
 
+    def penalty(self, p) -> float:
+        """reg/2 * sum of p**2 over the reg-on parameters."""
+        if not self.reg_idx.size:
+            return 0.0
+        chosen = p[self.reg_idx]
+        return 0.5 * self.model.reg * float(chosen @ chosen)
 
-def _scores(model: Model, B, params: Mapping[str, float], inputs: Mapping[str, Any], m: int,
-            rows, step: int):
-    """The output over a batch (always an array of m rows) and every node's values."""
-    import numpy as np
+    def run(self, p, rows, y, step: int):
+        """Forward and backward over a batch: (objective, rows right, dJ/dp vector, scores)."""
+        import numpy as np
 
-    from ..core.evaluate import forward
+        model = self.model
+        s, V = self.scores(p, rows, step)
+        m = y.shape[0]
+        with np.errstate(all="ignore"):
+            losses, slope = loss_and_slope(model.loss, s, y)
+            G = self.compiled.backward(V, slope / m)
+            g = G[self.param_rows].sum(axis=1)
+            if self.reg_idx.size:
+                g[self.reg_idx] += model.reg * p[self.reg_idx]
+        if not np.all(np.isfinite(g)):
+            k = int(np.flatnonzero(~np.isfinite(g))[0])
+            raise _diverged(model, step, f"the gradient of {model.params[k]} is {g[k]}")
+        with np.errstate(all="ignore"):
+            loss = float(np.mean(losses)) + self.penalty(p)
+        if not math.isfinite(loss):
+            raise _diverged(model, step, f"the loss is {loss}")
+        correct = int(np.sum(np.where(s > 0, 1.0, -1.0) == y)) if model.classify else None
+        return loss, correct, g, s
 
-    values = {**params, **inputs}
-    with np.errstate(all="ignore"):
-        vals = forward(model.circuit, values, backend=B)
-    s = vals[model.circuit.output]
-    if not isinstance(s, np.ndarray) or s.shape != (m,):
-        s = np.broadcast_to(np.asarray(s, dtype=float), (m,))
-    if not np.all(np.isfinite(s)):
-        k = int(np.flatnonzero(~np.isfinite(s))[0])
-        r = k if rows is None else int(rows[k])
-        raise _row_error(model, params, r, step, float(s[k]))
-    return s, vals
+    def point(self, p, y, step: int) -> Point:
+        """Loss and accuracy over every row (a forward only)."""
+        import numpy as np
+
+        model = self.model
+        s, _ = self.scores(p, None, step)
+        with np.errstate(all="ignore"):
+            losses, _ = loss_and_slope(model.loss, s, y)
+            loss = float(np.mean(losses)) + self.penalty(p)
+        if not math.isfinite(loss):
+            raise _diverged(model, step, f"the loss is {loss}")
+        acc = float(np.mean(np.where(s > 0, 1.0, -1.0) == y)) if model.classify else None
+        return Point(step, loss, acc)
 
 
 def _row_error(model: Model, params: Mapping[str, float], r: int, step: int,

@@ -41,6 +41,7 @@ def train_document(run: Run) -> dict[str, Any]:
         "steps": run.steps,
         "rows": m.data.rows,
         "seed": m.seed,
+        "interrupted": run.interrupted,
     }
 
 
@@ -63,8 +64,8 @@ def progress_bar(console) -> Iterator[Callable[[int, int, float, float | None], 
 
 
 def train_report(run: Run, title: str, data_name: str, digits: int = 6,
-                 max_rows: int | None = 20, plots: bool = True, grid=None, width: int = 80,
-                 saved: str | None = None) -> RenderableType:
+                 max_rows: int | None = 20, plots: bool = True, grid=None,
+                 width: int = 80) -> RenderableType:
     """Header, summary, parameter table, notes and (optionally) the two plots."""
     m = run.model
     s = run.schedule
@@ -119,8 +120,6 @@ def train_report(run: Run, title: str, data_name: str, digits: int = 6,
     if m.unused:
         notes.append(Text(f"columns not used by the circuit: {', '.join(m.unused)}",
                           style="yellow"))
-    if saved:
-        notes.append(Text(f"saved the parameters to {saved}"))
     parts.extend(notes)
     if plots and len(run.history) > 1:
         parts += [Text(), Text("loss over the run", style="bold"),
