@@ -79,21 +79,24 @@ def test_the_moons_network_predicts_its_training_rows(tmp_path):
     assert "accuracy 100.0% (100 of 100 rows" in result.stderr
 
 
+HEAD = '{"format": "circuitcli params", "version": 1, '
+
+
 def test_bad_parameter_files(tmp_path):
     data = str(SAMPLES / "svm.csv")
     err = run("predict", "svm.circuit", "--params", str(tmp_path / "no.json"), "--data", data,
               code=2).stderr
     assert "no.json: no such parameter file" in err
-    broken = write(tmp_path, "broken.json", '{"params": {"a": 1,}}')
+    broken = write(tmp_path, "broken.json", HEAD + '"params": {"a": 1,}}')
     err = run("predict", "svm.circuit", "--params", broken, "--data", data, code=2).stderr
     assert "broken.json, line 1: not a JSON parameter file" in err
-    text = write(tmp_path, "text.json", '{"params": {"a": "one"}}')
+    text = write(tmp_path, "text.json", HEAD + '"params": {"a": "one"}}')
     err = run("predict", "svm.circuit", "--params", text, "--data", data, code=2).stderr
     assert 'params.a is "one", not a finite number' in err
-    other = write(tmp_path, "other.json", '{"params": {"w": 1}}')
+    other = write(tmp_path, "other.json", HEAD + '"params": {"w": 1}}')
     err = run("predict", "svm.circuit", "--params", other, "--data", data, code=2).stderr
     assert "w is not an input of svm.circuit" in err
-    partial = write(tmp_path, "partial.json", '{"params": {"a": 1}}')
+    partial = write(tmp_path, "partial.json", HEAD + '"params": {"a": 1}}')
     err = run("predict", "svm.circuit", "--params", partial, "--data", data, code=2).stderr
     assert "no value for b, c" in err
 

@@ -386,7 +386,7 @@ def test_feature_given_a_value_on_the_command_line():
 
 
 def test_missing_file_unknown_names_and_clashing_schedules(tmp_path):
-    assert "nope.csv: no such data file" in bad("train", "svm.circuit", "--data", "nope.csv")
+    assert "nope.csv: no such CSV file" in bad("train", "svm.circuit", "--data", "nope.csv")
     err = bad("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--reg-on", "a,bb")
     assert "--reg-on: bb is not a parameter; did you mean b?" in err
     err = bad("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--reg-on", "x")

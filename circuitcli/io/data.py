@@ -8,6 +8,7 @@ and `circuit predict --params` reads. Writes go through io.files.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -59,22 +60,21 @@ def read_csv(path: str, shown: str | None = None, numeric: Sequence[str] | None 
     import numpy as np
 
     shown = shown or path
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise DataError(f"{shown}: no such data file") from None
-    except IsADirectoryError:
-        raise DataError(f"{shown}: is a directory, not a CSV file") from None
-    except UnicodeDecodeError as err:
-        raise DataError(f"{shown}: not a text file (byte {err.start} is not UTF-8)") from None
-    reader = csv.reader(text.splitlines())
+    text = _read_text(path, shown, "CSV file")
+    if text.startswith("\ufeff"):
+        text = text[1:]  # a byte-order mark, as spreadsheets write
+    # the csv module over the text itself: a quoted cell keeps its newline, and only
+    # \n, \r and \r\n end a line (not a form feed or U+2028, as str.splitlines() has it)
+    reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     columns: dict[str, list[float]] = {}
     lines: list[int] = []
     kept: list[list[str]] = []
     try:
-        for line_no, cells in enumerate(reader, start=1):
+        next_start = 1
+        for cells in reader:
+            # the line this record starts on (a quoted newline makes a record span lines)
+            line_no, next_start = next_start, reader.line_num + 1
             if not cells or all(not c.strip() for c in cells):
                 continue  # blank lines are allowed anywhere
             if header is None:
@@ -118,17 +118,49 @@ def _check_header(header: list[str], shown: str, line_no: int) -> None:
 
 
 def _number(cell: str, shown: str, row: int, line_no: int, column: str) -> float:
-    text = cell.strip()
-    try:
-        value = float(text)
-    except ValueError:
+    """A cell as NAME=VALUE takes a value: a finite number in ASCII digits (spaces around ok)."""
+    from ..core.syntax import parse_number
+
+    text = cell.strip(" \t")
+    value = parse_number(text)
+    if value is None:
         what = "an empty cell" if not text else f"{text!r}"
-        raise DataError(f"{shown}, row {row} (line {line_no}), column {column}: {what} is not a "
-                        "number") from None
-    if not math.isfinite(value):
-        raise DataError(f"{shown}, row {row} (line {line_no}), column {column}: {text} is not a "
-                        "finite number")
+        why = "a finite number" if _is_float(text) else "a number"
+        raise DataError(f"{shown}, row {row} (line {line_no}), column {column}: {what} is not "
+                        f"{why} (such as 2, -0.5 or 1e-3)")
     return value
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_text(path: str, shown: str, what: str) -> str:
+    """A data or parameter file's text: a regular file only, within io.files' size limit."""
+    import stat
+
+    from .files import read_text
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise DataError(f"{shown}: no such {what}") from None
+    except OSError as err:
+        raise DataError(f"{shown}: cannot read it ({err.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise DataError(f"{shown}: is a directory, not a {what}")
+    if not stat.S_ISREG(mode):
+        raise DataError(f"{shown}: not a regular file (a FIFO or a device); give a {what}")
+    try:
+        return read_text(path, what)
+    except CircuitError as err:
+        raise DataError(err.message.replace(path, shown, 1)) from None
+    except OSError as err:
+        raise DataError(f"{shown}: cannot read it ({err.strerror})") from None
 
 
 def params_text(doc: Mapping[str, Any]) -> str:
@@ -145,26 +177,51 @@ def save_params(doc: Mapping[str, Any], path: str) -> None:
     write_file(path, params_text(doc).encode("utf-8"))
 
 
+PARAMS_FORMAT = "circuitcli params"
+PARAMS_VERSION = 1
+
+
 def load_params(path: str) -> dict[str, Any]:
-    """A --save file (or `circuit train --json` output): {'params': {name: number}, ...}."""
+    """A parameter file (`circuit train -o`, or its --json): {'params': {name: number}, ...}.
+
+    Checked for its format and version fields; JSON that Python's decoder cannot take
+    (a 5,001-digit number, 100,000 nested brackets) is one line of error.
+    """
     import json
 
+    text = _read_text(path, path, "parameter file")
     try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such parameter file (circuit train --save writes one)"
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path}, line {err.lineno}: not a JSON parameter file ({err.msg})"
                         ) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        line = f", line {err.lineno}" if isinstance(err, json.JSONDecodeError) else ""
-        raise DataError(f"{path}{line}: not a JSON parameter file ({err})") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, not a parameter file") from None
-    params = doc.get("params") if isinstance(doc, dict) else None
+    except (ValueError, RecursionError) as err:
+        why = "nested too deeply" if isinstance(err, RecursionError) else str(err).split(";")[0]
+        raise DataError(f"{path}: not a JSON parameter file ({why})") from None
+    if not isinstance(doc, dict):
+        raise DataError(f"{path}: not a parameter file (circuit train -o writes one)")
+    form, version = doc.get("format"), doc.get("version")
+    if form != PARAMS_FORMAT:
+        shown = json.dumps(form)[:40] if form is not None else "missing"
+        raise DataError(f"{path}: not a parameter file: its \"format\" is {shown}, not "
+                        f"\"{PARAMS_FORMAT}\" (circuit train -o writes one)")
+    if version != PARAMS_VERSION or isinstance(version, bool):
+        shown = json.dumps(version)[:40] if version is not None else "missing"
+        raise DataError(f"{path}: parameter file version {shown}; this circuitcli reads "
+                        f"version {PARAMS_VERSION}")
+    params = doc.get("params")
     if not isinstance(params, dict):
-        raise DataError(f"{path}: no \"params\" object (circuit train --save writes one)")
+        raise DataError(f"{path}: no \"params\" object (circuit train -o writes one)")
     for name, value in params.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(
-                value):
-            raise DataError(f"{path}: params.{name} is {json.dumps(value)}, not a finite number")
+        number = None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                number = float(value)
+            except OverflowError:
+                number = None
+        if number is None or not math.isfinite(number):
+            shown = json.dumps(value)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            raise DataError(f"{path}: params.{name} is {shown}, not a finite number")
+        params[name] = number
     return doc

@@ -294,12 +294,13 @@ def _diverged(model: Model, step: int, what: str) -> CircuitError:
 
 def params_document(run: Run) -> dict[str, Any]:
     """What --save writes and predict reads: the learned values and how they were learned."""
+    from ..io.data import PARAMS_FORMAT, PARAMS_VERSION
     from ..render.json import finite
 
     m = run.model
     return {
-        "format": "circuitcli params",
-        "version": 1,
+        "format": PARAMS_FORMAT,
+        "version": PARAMS_VERSION,
         "circuit": m.circuit.source or m.circuit.text,
         "features": m.features,
         "label": m.label,

@@ -23,8 +23,12 @@ __all__ = ["boundary_plot", "loss_plot", "progress_bar", "train_document", "trai
 
 def train_document(run: Run) -> dict[str, Any]:
     """The --json document: params, loss, accuracy, history, and how the run was set up."""
+    from ..io.data import PARAMS_FORMAT, PARAMS_VERSION
+
     m = run.model
     return {
+        "format": PARAMS_FORMAT,  # so that predict --params reads this document too
+        "version": PARAMS_VERSION,
         "params": {name: finite(v) for name, v in run.params.items()},
         "loss": finite(run.loss),
         "accuracy": run.accuracy,
