@@ -588,3 +588,116 @@ def test_ctrl_c_keeps_the_parameters_reached(tmp_path, monkeypatch):
     assert (saved["a"], saved["b"], saved["c"]) == pytest.approx(want, abs=1e-12)
     doc = json.loads(run("grad", "--json").stdout)
     assert doc["inputs"]["a"]["value"] == pytest.approx(want[0], abs=1e-12)
+
+
+# ---- the interface contract: -o, --save, stderr notes ---------------------------------------
+
+
+def test_dash_o_writes_the_parameters_and_says_so(tmp_path):
+    out = tmp_path / "p.json"
+    result = run("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--iters", "30",
+                 "-o", str(out), "--json")
+    doc = json.loads(result.stdout)  # stdout is the JSON alone
+    saved = json.loads(out.read_bytes())
+    assert saved["params"] == doc["params"]
+    assert (saved["format"], saved["version"]) == ("circuitcli params", 1)
+    assert f"wrote {out} ({out.stat().st_size} bytes)" in result.stderr
+    # the parameters are the inputs that are not columns, and stderr says which
+    assert "learning 3 parameters (inputs that are not columns of" in result.stderr
+    assert ": a, b, c" in result.stderr
+    # --save still works, hidden from --help
+    alias = tmp_path / "q.json"
+    run("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--iters", "30",
+        "--save", str(alias))
+    assert json.loads(alias.read_text())["params"] == doc["params"]
+    from circuitcli.commands.train import command
+
+    assert [p.hidden for p in command.params if p.name == "save_path"] == [True]
+
+
+def test_dash_o_never_overwrites_the_commands_inputs(tmp_path):
+    circuit = write(tmp_path, "m.circuit", "score = a*x + b*y + c\n")
+    data = write(tmp_path, "d.csv", "x,y,label\n1,2,1\n-1,-2,-1\n")
+    for target in (circuit, data):
+        before = Path(target).read_bytes()
+        err = bad("train", circuit, "--data", data, "--iters", "2", "-o", target)
+        assert "own input" in err
+        assert Path(target).read_bytes() == before
+
+
+def test_an_input_missing_from_the_csv_is_named_as_a_parameter(tmp_path):
+    # y was meant to be a feature; the file lacks it, so it would be learned: stderr says so
+    data = write(tmp_path, "d.csv", "x,label\n1,1\n-1,-1\n")
+    result = run("train", "svm.circuit", "--data", data, "--iters", "2")
+    assert "learning 4 parameters" in result.stderr and "a, b, c, y" in result.stderr
+    # a circuit that marks its features makes it an error, pointing at the header
+    marked = write(tmp_path, "m.circuit", "# train: --features x,y\nscore = a*x + b*y + c\n")
+    err = bad("train", marked, "--data", data, "--iters", "2")
+    assert "d.csv, line 1 (the header): no column y" in err and "makes y a feature" in err
+    typo = write(tmp_path, "t.circuit", "# train: --features x,yy\nscore = a*x + b*y + c\n")
+    assert "no input yy; did you mean y?" in bad("train", typo, "--data", data)
+
+
+# ---- CSV as the csv module reads it; cells as NAME=VALUE takes them ---------------------------
+
+
+def test_quoted_newline_is_not_glued_into_a_number(tmp_path):
+    # "2\n3" is one cell holding a newline: not a number (splitlines() used to read 23)
+    path = tmp_path / "d.csv"
+    path.write_bytes(b'x,y,label\n1,"2\n3",1\n')
+    err = bad("train", "svm.circuit", "--data", str(path))
+    assert "row 1 (line 2), column y: '2\\n3' is not a number" in err
+
+
+def test_quoted_newline_in_an_unused_column_keeps_rows_and_lines(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_bytes(b'x,y,note\n1,2,"two\nlines"\n1,oops,x\n')
+    err = run("predict", "score = a*x + b*y", "a=1", "b=1", "--data", str(path),
+              ok=False).stderr
+    assert "row 2 (line 4), column y: 'oops'" in err  # the second row starts on line 4
+    path.write_bytes(b'x,y,note\n1,2,"two\nlines"\n1,3,x\n')
+    out = run("predict", "score = a*x + b*y", "a=1", "b=1", "--data", str(path)).stdout
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(out, newline="")))
+    assert rows[1][:3] == ["1", "2", "two\nlines"] and float(rows[1][3]) == 3.0
+    assert float(rows[2][3]) == 4.0
+
+
+@pytest.mark.parametrize("separator", ["\f", "\u2028", "\x1c", "\x85"])
+def test_only_real_line_ends_end_a_row(tmp_path, separator):
+    path = tmp_path / "d.csv"
+    path.write_text(f"x,y,label\n1,2{separator}5,1\n", encoding="utf-8")
+    err = bad("train", "svm.circuit", "--data", str(path))
+    assert "row 1 (line 2), column y" in err and "is not a number" in err
+
+
+@pytest.mark.parametrize("cell", ["1_000", "\u0663", "inf", "nan", "1e400", "0x10", "١٢"])
+def test_cells_take_what_name_value_takes(tmp_path, cell):
+    path = write(tmp_path, "d.csv", f"x,y,label\n1,{cell},1\n")
+    err = bad("train", "svm.circuit", "--data", path)
+    assert "row 1 (line 2), column y" in err and len(err.strip().splitlines()) == 1
+    from circuitcli.core.syntax import parse_number
+
+    assert parse_number(cell) is None  # what NAME=VALUE refuses
+
+
+def test_numbers_the_command_line_takes_are_read_alike(tmp_path):
+    path = write(tmp_path, "d.csv", "x,y,label\n+1.5e0, -.25 ,+1\r\n2.,3E-1,-1\r\n")
+    from circuitcli.io.data import read_csv as read
+
+    data = read(path)
+    assert data.values["x"].tolist() == [1.5, 2.0]
+    assert data.values["y"].tolist() == [-0.25, 0.3]
+    assert data.lines == [2, 3]
+
+
+def test_a_fifo_or_a_directory_is_not_read(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    err = bad("train", "svm.circuit", "--data", str(fifo))  # returns: never opens the FIFO
+    assert "pipe.csv: not a regular file" in err
+    assert "is a directory" in bad("train", "svm.circuit", "--data", str(tmp_path))

@@ -40,11 +40,12 @@ class Directive:
     reg_on: list[str] | None = None
     label: str | None = None
     lr: float | None = None
+    features: list[str] | None = None  # the inputs the circuit says are data columns
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 _DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*train:(.*)$", re.MULTILINE)
-_DIRECTIVE_KEYS = ("--loss", "--reg", "--reg-on", "--label", "--lr")
+_DIRECTIVE_KEYS = ("--loss", "--reg", "--reg-on", "--label", "--lr", "--features")
 
 
 def directive(circuit: Circuit) -> Directive:
@@ -110,6 +111,8 @@ def _read_directive(found: Directive, circuit: Circuit, body: str, base: int) ->
                 found.lr = number
         elif key == "--reg-on":
             found.reg_on = [n.strip() for n in value.split(",") if n.strip()]
+        elif key == "--features":
+            found.features = [n.strip() for n in value.split(",") if n.strip()]
         else:
             found.label = value
 
@@ -165,6 +168,19 @@ def prepare(circuit: Circuit, data: Data, given: Mapping[str, float], *,
             raise DataError(f"{data.path}, line {data.header_line} (the header), column {k}: "
                             f"{name} is a data column, so a feature of every row; it cannot "
                             f"also be given a value ({name}={given[name]:g})")
+    for name in found.features or ():
+        # the circuit marks this input as a feature: missing from the file, it would
+        # otherwise be learned silently as a parameter
+        span = found.spans.get("--features")
+        if name not in circuit.inputs:
+            raise CircuitError(f"# train: --features {name}: the circuit has no input {name}"
+                               f"{suggest(name, circuit.inputs) or ''}", circuit.text,
+                               *(span or (None, None)), source=circuit.source)
+        if name not in columns:
+            raise DataError(
+                f"{data.path}, line {data.header_line} (the header): no column {name}, but "
+                f"the circuit's '# train: --features' line makes {name} a feature"
+                f"{suggest(name, columns) or ''}; columns: {', '.join(columns)}")
     params = [name for name in circuit.inputs if name not in columns]
     for name in given:
         if name not in circuit.inputs:
