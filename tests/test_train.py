@@ -539,28 +539,31 @@ def test_compiled_forward_and_backward_on_every_kind_of_gate():
     from circuitcli.methods.batch import Compiled
 
     text = ("p = x*x + x*y + y*y\nq = max(x, y, p) - min(y, 2, x)\nr = sigmoid(q)/(1 + p**2)\n"
-            "dead = log(x)\n"
+            "dead = log(x) + z\n"
             "u = tanh(r) * exp(-x) + sqrt(abs(y) + 1) + relu(x - y) - sin(x)*cos(y)\n"
             "out = u * u + 3*x\n")
     circuit = parse(text)
     rng = np.random.default_rng(7)
-    values = {"x": rng.normal(size=50), "y": rng.normal(size=50)}
+    values = {"x": rng.normal(size=50), "y": rng.normal(size=50), "z": rng.normal(size=50)}
     values["y"][:5] = values["x"][:5]  # ties for max/min
     B = numpy_backend()
     pull = rng.normal(size=50)
     with np.errstate(all="ignore"):
         vals = forward(circuit, values, backend=B)
         grads = backward(circuit, vals, pull=pull, backend=B)
-    compiled = Compiled(circuit)
-    V = compiled.values(50)
-    rows = compiled.rows(["x", "y"])
-    V[rows[0]], V[rows[1]] = values["x"], values["y"]
-    compiled.forward(V)
-    assert np.array_equal(V[compiled.output], vals[circuit.output])
-    G = compiled.backward(V, pull)
-    for name, row in zip(["x", "y"], rows):
-        want = grads[circuit.inputs[name]]
-        assert np.allclose(G[row], want, rtol=1e-13, atol=1e-15)
+    for wrt in (None, ["x"], ["y"], ["z", "y"]):
+        compiled = Compiled(circuit, wrt=wrt)
+        V = compiled.values(50)
+        for name in "xyz":
+            V[compiled.rows([name])[0]] = values[name]
+        for _ in range(2):  # the buffers are reused: a second pass gives the same answer
+            compiled.forward(V)
+            assert np.array_equal(V[compiled.output], vals[circuit.output])
+            G = compiled.backward(V, pull)
+            for name in wrt or "xyz":
+                want = grads[circuit.inputs[name]]  # 0.0 for z: the output does not use it
+                got = G[compiled.rows([name])[0]]
+                assert np.allclose(got, want, rtol=1e-13, atol=1e-15), (wrt, name)
 
 
 def test_ctrl_c_keeps_the_parameters_reached(tmp_path, monkeypatch):

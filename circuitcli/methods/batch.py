@@ -67,10 +67,12 @@ class Compiled:
 
     Use: `rows(names)` once; per batch `values(m)`, fill the input rows, `forward(V)`,
     then `backward(V, pull)`: row `rows([name])[0]` of the result is that input's
-    gradient over the batch.
+    gradient over the batch. `wrt` names the inputs whose gradients are wanted
+    (default: all); backward leaves out what only the others need (the features'
+    gradients, when training), and other rows of its result are not meaningful.
     """
 
-    def __init__(self, circuit: Circuit) -> None:
+    def __init__(self, circuit: Circuit, wrt: Sequence[str] | None = None) -> None:
         import numpy as np
 
         self.circuit = circuit
@@ -107,9 +109,58 @@ class Compiled:
         self._const_rows = self.row[np.array(consts, dtype=np.intp)]
         self._const_values = np.array([circuit.base[i] for i in consts], dtype=float)
         self._buffers: dict[int, tuple[Any, Any]] = {}
+        self._plan_backward(circuit, [circuit.inputs[name] for name in
+                                      (circuit.inputs if wrt is None else wrt)])
         # per batch size, each group's arguments as the last forward read them (for backward;
         # a view of V stays right: nothing writes a group's argument rows after it ran)
         self._args: dict[int, list[list[Any]]] = {}
+
+    def _plan_backward(self, circuit: Circuit, wanted: list[int]) -> None:
+        """Which pulls backward makes, and whether each sets its rows or adds to them.
+
+        A node needs a gradient only if it depends on a wanted input; a group none of
+        whose nodes needs one is skipped, and so is an argument position none of whose
+        nodes needs one. The first pull into a row sets it (no zero-fill of the whole
+        buffer); rows read before anything set them are zeroed first.
+        """
+        import numpy as np
+
+        needs = bytearray(len(circuit))
+        for i in wanted:
+            needs[i] = 1
+        for i, a in enumerate(circuit.args):
+            if a and any(needs[j] for j in a):
+                needs[i] = 1
+        node_of = np.empty(self.size, dtype=np.intp)
+        node_of[self.row] = np.arange(self.size)
+        need_row = np.frombuffer(bytes(needs), dtype=np.uint8)[node_of].astype(bool)
+        written = np.zeros(self.size, dtype=bool)
+        written[self.output] = True
+        zero: list[Any] = []
+        self._plan: list[Any] = []  # per group, from the last: None (skip) or its pulls
+        for g in reversed(self.groups):
+            outs = np.arange(g.out.start, g.out.stop)
+            if not need_row[outs].any():
+                self._plan.append(None)
+                continue
+            unset = outs[~written[outs]]
+            zero.extend(unset.tolist())  # read before anything pulled on them
+            written[outs] = True
+            pulls = []
+            for a, sums in zip(g.args, g.sums):
+                rows = np.arange(self.size)[a]
+                if not need_row[rows].any():
+                    pulls.append(None)
+                    continue
+                fresh = not written[rows].any()
+                if not fresh:
+                    zero.extend(np.unique(rows[~written[rows]]).tolist())
+                written[rows] = True
+                pulls.append((fresh, sums))
+            self._plan.append(pulls)
+        wanted_rows = self.row[np.array(wanted, dtype=np.intp)]
+        zero.extend(wanted_rows[~written[wanted_rows]].tolist())  # wanted, never pulled on
+        self._zero = np.unique(np.array(zero, dtype=np.intp))
 
     def rows(self, names: Sequence[str]):
         """The value-array rows of these inputs (an index array)."""
@@ -157,24 +208,37 @@ class Compiled:
 
         B = numpy_backend()
         G = self._buffers[V.shape[1]][1]
-        G.fill(0.0)
+        if self._zero.size:
+            G[self._zero] = 0.0
         G[self.output] = pull
         reduceat = np.add.reduceat
+        groups = zip(reversed(self.groups), reversed(self._args[V.shape[1]]), self._plan)
         with np.errstate(all="ignore"):
-            for g, xs in zip(reversed(self.groups), reversed(self._args[V.shape[1]])):
+            for g, xs, plan in groups:
+                if plan is None:
+                    continue  # no node of this group leads to a wanted input
                 up = G[g.out]
                 partials = g.gate.partials(B, V[g.out], *xs)
-                for a, s, p in zip(g.args, g.sums, partials):
-                    if s is None:
-                        if p.__class__ is float and (p == 1.0 or p == -1.0):
-                            # a constant local derivative of +-1 (add, sub, neg): no product
-                            if p == 1.0:
-                                G[a] += up
-                            else:
-                                G[a] -= up
+                for a, how, p in zip(g.args, plan, partials):
+                    if how is None:
+                        continue
+                    fresh, sums = how
+                    if sums is not None:
+                        order, uniq, starts = sums
+                        if fresh:
+                            G[uniq] = reduceat((p * up)[order], starts, axis=0)
                         else:
-                            G[a] += p * up
+                            G[uniq] += reduceat((p * up)[order], starts, axis=0)
+                    elif p.__class__ is float and (p == 1.0 or p == -1.0):
+                        # a constant local derivative of +-1 (add, sub, neg): no product
+                        if fresh:
+                            G[a] = up if p == 1.0 else -up
+                        elif p == 1.0:
+                            G[a] += up
+                        else:
+                            G[a] -= up
+                    elif fresh:
+                        G[a] = p * up
                     else:
-                        order, uniq, starts = s
-                        G[uniq] += reduceat((p * up)[order], starts, axis=0)
+                        G[a] += p * up
         return G

@@ -197,7 +197,7 @@ class _Stepper:
         from .batch import Compiled
 
         self.model = model
-        self.compiled = Compiled(model.circuit)
+        self.compiled = Compiled(model.circuit, wrt=model.params)
         self.param_rows = self.compiled.rows(model.params)
         self.feature_rows = self.compiled.rows(model.features)
         self.X = np.array([model.data.values[name] for name in model.features], dtype=float)
