@@ -541,26 +541,30 @@ def test_compiled_forward_and_backward_on_every_kind_of_gate():
     text = ("p = x*x + x*y + y*y\nq = max(x, y, p) - min(y, 2, x)\nr = sigmoid(q)/(1 + p**2)\n"
             "dead = log(x) + z\n"
             "u = tanh(r) * exp(-x) + sqrt(abs(y) + 1) + relu(x - y) - sin(x)*cos(y)\n"
-            "out = u * u + 3*x\n")
+            "a = sigmoid(sigmoid(s))\nb = sigmoid(sigmoid(t))\n"
+            "l0 = 0.5*a + 1.5*b\nl1 = 2*a + 0.25*b\nl2 = 3*a + 4*b\n"  # a layer: a, b tiled
+            "out = u * u + 3*x + relu(l0)*l1 + l2*l2\n")
     circuit = parse(text)
+    tiled = Compiled(circuit).groups
+    assert any(g.tile is not None for g in tiled)  # the layer runs as one k x block group
     rng = np.random.default_rng(7)
-    values = {"x": rng.normal(size=50), "y": rng.normal(size=50), "z": rng.normal(size=50)}
+    values = {name: rng.normal(size=50) for name in "xyzst"}
     values["y"][:5] = values["x"][:5]  # ties for max/min
     B = numpy_backend()
     pull = rng.normal(size=50)
     with np.errstate(all="ignore"):
         vals = forward(circuit, values, backend=B)
         grads = backward(circuit, vals, pull=pull, backend=B)
-    for wrt in (None, ["x"], ["y"], ["z", "y"]):
+    for wrt in (None, ["x"], ["y"], ["z", "y"], ["t"]):
         compiled = Compiled(circuit, wrt=wrt)
         V = compiled.values(50)
-        for name in "xyz":
+        for name in "xyzst":
             V[compiled.rows([name])[0]] = values[name]
         for _ in range(2):  # the buffers are reused: a second pass gives the same answer
             compiled.forward(V)
             assert np.array_equal(V[compiled.output], vals[circuit.output])
             G = compiled.backward(V, pull)
-            for name in wrt or "xyz":
+            for name in wrt or "xyzst":
                 want = grads[circuit.inputs[name]]  # 0.0 for z: the output does not use it
                 got = G[compiled.rows([name])[0]]
                 assert np.allclose(got, want, rtol=1e-13, atol=1e-15), (wrt, name)

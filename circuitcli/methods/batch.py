@@ -37,6 +37,11 @@ class _Group:
     # per argument position: None (its rows are distinct: add in place) or
     # (sort order, distinct rows, start of each run) for np.add.reduceat
     sums: list[Any]
+    # (k, block) when some argument reads one block of rows k times over (a layer's
+    # inputs, once per unit): the group runs as k x block x rows, such arguments as
+    # 1 x block x rows (broadcast, not copied), their pulls summed over the k copies
+    tile: tuple[int, int] | None = None
+    tiled: list[bool] | None = None
 
 
 def _as_slice(rows) -> Any:
@@ -49,6 +54,19 @@ def _as_slice(rows) -> Any:
     if step > 0 and np.all(np.diff(rows) == step):
         return slice(int(rows[0]), int(rows[-1]) + 1, step)
     return rows
+
+
+def _block(rows) -> int:
+    """b when rows are their first b (distinct) rows repeated len/b > 1 times, else 0."""
+    import numpy as np
+
+    again = np.flatnonzero(rows[1:] == rows[0])
+    if not again.size:
+        return 0
+    b = int(again[0]) + 1
+    if len(rows) % b or len(np.unique(rows[:b])) != b:
+        return 0
+    return b if np.array_equal(rows, np.tile(rows[:b], len(rows) // b)) else 0
 
 
 def _sums(rows) -> Any:
@@ -89,7 +107,18 @@ class Compiled:
                 buckets.setdefault((lv, id(gates[i]), len(a)), []).append(i)
         keys = sorted(buckets, key=lambda k: k[0])  # stable: tape order within a level
         grouped = {i for nodes in buckets.values() for i in nodes}
-        order = [i for i in range(n) if i not in grouped]  # leaves (and unused nodes) first
+        # leaves first, in the order the groups first read them, so that a group's leaf
+        # arguments (a layer's weights) are often one evenly spaced block: a view, not a copy
+        placed: set[int] = set()
+        order = []
+        for key in keys:
+            for k in range(key[2]):
+                for i in buckets[key]:
+                    j = args[i][k]
+                    if j not in grouped and j not in placed:
+                        placed.add(j)
+                        order.append(j)
+        order += [i for i in range(n) if i not in grouped and i not in placed]
         spans = []
         for key in keys:
             spans.append((len(order), len(order) + len(buckets[key])))
@@ -101,8 +130,13 @@ class Compiled:
             nodes = buckets[key]
             cols = [self.row[np.array([args[i][k] for i in nodes], dtype=np.intp)]
                     for k in range(key[2])]
+            blocks = [_block(c) for c in cols]
+            b = next((x for x in blocks if x), 0)
+            tiled = [x == b and b > 0 for x in blocks]
+            cols = [c[:b] if t else c for c, t in zip(cols, tiled)]
             self.groups.append(_Group(gates[nodes[0]], slice(s, e),
-                                      [_as_slice(c) for c in cols], [_sums(c) for c in cols]))
+                                      [_as_slice(c) for c in cols], [_sums(c) for c in cols],
+                                      ((e - s) // b, b) if b else None, tiled if b else None))
         self.size = n
         self.output = int(self.row[circuit.output])
         consts = [i for i in range(n) if not args[i] and not circuit.is_input(i)]
@@ -193,8 +227,14 @@ class Compiled:
         saved = self._args[V.shape[1]] = []
         with np.errstate(all="ignore"):
             for g in self.groups:
-                xs = [V[a] for a in g.args]
-                V[g.out] = g.gate.forward(B, *xs)
+                if g.tile is None:
+                    xs = [V[a] for a in g.args]
+                    V[g.out] = g.gate.forward(B, *xs)
+                else:
+                    shape = (*g.tile, V.shape[1])
+                    xs = [V[a][None] if t else V[a].reshape(shape)
+                          for a, t in zip(g.args, g.tiled)]
+                    V[g.out].reshape(shape)[...] = g.gate.forward(B, *xs)
                 saved.append(xs)
 
     def backward(self, V, pull):
@@ -217,19 +257,22 @@ class Compiled:
             for g, xs, plan in groups:
                 if plan is None:
                     continue  # no node of this group leads to a wanted input
-                up = G[g.out]
-                partials = g.gate.partials(B, V[g.out], *xs)
-                for a, how, p in zip(g.args, plan, partials):
+                if g.tile is None:
+                    up = G[g.out]
+                    partials = g.gate.partials(B, V[g.out], *xs)
+                else:
+                    shape = (*g.tile, V.shape[1])
+                    up = G[g.out].reshape(shape)
+                    partials = g.gate.partials(B, V[g.out].reshape(shape), *xs)
+                for k, (a, how, p) in enumerate(zip(g.args, plan, partials)):
                     if how is None:
                         continue
                     fresh, sums = how
-                    if sums is not None:
-                        order, uniq, starts = sums
-                        if fresh:
-                            G[uniq] = reduceat((p * up)[order], starts, axis=0)
-                        else:
-                            G[uniq] += reduceat((p * up)[order], starts, axis=0)
-                    elif p.__class__ is float and (p == 1.0 or p == -1.0):
+                    if g.tile is not None:
+                        # k x block x rows: a tiled argument's pulls summed over its k copies
+                        q = p * up
+                        q = q.sum(axis=0) if g.tiled[k] else q.reshape(-1, shape[2])
+                    elif sums is None and p.__class__ is float and (p == 1.0 or p == -1.0):
                         # a constant local derivative of +-1 (add, sub, neg): no product
                         if fresh:
                             G[a] = up if p == 1.0 else -up
@@ -237,8 +280,17 @@ class Compiled:
                             G[a] += up
                         else:
                             G[a] -= up
-                    elif fresh:
-                        G[a] = p * up
+                        continue
                     else:
-                        G[a] += p * up
+                        q = p * up
+                    if sums is not None:
+                        order, uniq, starts = sums
+                        if fresh:
+                            G[uniq] = reduceat(q[order], starts, axis=0)
+                        else:
+                            G[uniq] += reduceat(q[order], starts, axis=0)
+                    elif fresh:
+                        G[a] = q
+                    else:
+                        G[a] += q
         return G
