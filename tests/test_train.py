@@ -460,8 +460,10 @@ def test_progress_bar_on_a_terminal_but_never_with_json(monkeypatch):
     import circuitcli.commands.train as command_module
 
     screen = io.StringIO()
-    monkeypatch.setattr(command_module, "make_console",
-                        lambda: Console(file=screen, force_terminal=True, width=100))
+    report = io.StringIO()
+    monkeypatch.setattr(command_module, "make_console",  # stderr is the terminal here
+                        lambda stderr=False: Console(file=screen if stderr else report,
+                                                     force_terminal=stderr, width=100))
     args = ("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--iters", "400",
             "--lr", "0.01", "--seed", "3")
     doc = run_json(*args)  # pure JSON on stdout, and nothing drawn on the terminal
@@ -470,7 +472,8 @@ def test_progress_bar_on_a_terminal_but_never_with_json(monkeypatch):
     drawn = screen.getvalue()
     assert "\x1b[?25l" in drawn  # the progress bar hides the cursor while it runs
     assert "400/400" in drawn and "accuracy 100%" in drawn
-    assert "loss over the run" in drawn  # then the report
+    assert "loss over the run" in report.getvalue()  # the report goes to stdout
+    assert "loss over the run" not in drawn
 
 
 def test_directive_options_and_command_line_precedence(tmp_path):

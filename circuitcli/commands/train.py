@@ -108,11 +108,11 @@ def command(args: tuple[str, ...], output: str | None, data_path: str, label: st
         lr = directive(circuit).lr or 0.01
     schedule = Schedule(lr=lr, lr_end=lr_end, iters=iters, epochs=epochs, batch=batch)
     console = make_console()
-    show_progress = not as_json and console.is_terminal
-    if show_progress:
+    progress_console = make_console(stderr=True)  # progress goes to stderr, like notes
+    if not as_json and progress_console.is_terminal:
         from ..render.train import progress_bar
 
-        with progress_bar(console) as update:
+        with progress_bar(progress_console) as update:
             run = train(model, schedule, update)
     else:
         run = train(model, schedule)
