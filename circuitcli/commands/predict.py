@@ -1,4 +1,4 @@
-"""`circuit predict`: score CSV rows with parameters that `circuit train --save` wrote."""
+"""`circuit predict`: score CSV rows with parameters that `circuit train -o` wrote."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .common import CircuitCommand, circuit_arguments, json_option, output_file_
 @click.command("predict", cls=CircuitCommand)
 @circuit_arguments
 @click.option("--params", "params_path", metavar="PARAMS.json",
-              help="Learned parameters: the file circuit train --save wrote (or its --json). "
+              help="Learned parameters: the file circuit train -o wrote (or its --json). "
                    "Default: the circuit's own values (the current circuit's after training).")
 @click.option("--data", "data_path", required=True, metavar="FILE.csv",
               help="Rows to score: a header line and a column per feature.")
@@ -35,7 +35,7 @@ def command(args: tuple[str, ...], output: str | None, params_path: str | None, 
     \b
     Examples:
       circuit predict svm.circuit --data svm.csv
-      circuit train svm.circuit --data svm.csv --iters 400 --lr 0.01 --save svm.json
+      circuit train svm.circuit --data svm.csv --iters 400 --lr 0.01 -o svm.json
       circuit predict svm.circuit --params svm.json --data svm.csv
       circuit predict --data svm.csv
       circuit predict svm.circuit --data svm.csv -o scored.csv
@@ -91,7 +91,7 @@ def command(args: tuple[str, ...], output: str | None, params_path: str | None, 
             raise DataError(f"{params_path}: no value for {listed}; it is not a column of "
                             f"{data_path} either")
         raise DataError(f"no value for {listed}: not a column of {data_path}; give --params "
-                        "PARAMS.json (circuit train --save writes one) or NAME=VALUE")
+                        "PARAMS.json (circuit train -o writes one) or NAME=VALUE")
     columns = {name: data.values[name] for name in features}
     s = scores(circuit, values, columns, data.rows, data)
     classify = doc.get("classify", True) is not False

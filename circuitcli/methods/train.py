@@ -293,7 +293,7 @@ def _diverged(model: Model, step: int, what: str) -> CircuitError:
 
 
 def params_document(run: Run) -> dict[str, Any]:
-    """What --save writes and predict reads: the learned values and how they were learned."""
+    """What train -o writes and predict reads: the learned values and how they were learned."""
     from ..io.data import PARAMS_FORMAT, PARAMS_VERSION
     from ..render.json import finite
 
