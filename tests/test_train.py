@@ -598,6 +598,13 @@ def test_ctrl_c_keeps_the_parameters_reached(tmp_path, monkeypatch):
     assert (saved["a"], saved["b"], saved["c"]) == pytest.approx(want, abs=1e-12)
     doc = json.loads(run("grad", "--json").stdout)
     assert doc["inputs"]["a"]["value"] == pytest.approx(want[0], abs=1e-12)
+    calls["n"] = 0
+    result = run("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--epochs", "50",
+                 "--lr", "0.5", "--lr-end", "0.05", "--reg", "0.1", "--json", ok=False)
+    assert result.exit_code == 130
+    doc = json.loads(result.stdout)  # stdout still holds the JSON alone
+    assert doc["interrupted"] is True and doc["steps"] == 7
+    assert (doc["params"]["a"], doc["params"]["b"]) == pytest.approx(want[:2], abs=1e-12)
 
 
 # ---- the interface contract: -o, --save, stderr notes ---------------------------------------
