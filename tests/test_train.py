@@ -718,3 +718,61 @@ def test_a_fifo_or_a_directory_is_not_read(tmp_path):
     err = bad("train", "svm.circuit", "--data", str(fifo))  # returns: never opens the FIFO
     assert "pipe.csv: not a regular file" in err
     assert "is a directory" in bad("train", "svm.circuit", "--data", str(tmp_path))
+
+
+@st.composite
+def layered_circuits(draw):
+    """Random circuits over x, y, z from the gate table: functions by name, operators, and
+    repeated sub-expressions, so that groups hold duplicates and evenly spaced rows."""
+    from circuitcli.core.gates import FUNCTIONS
+
+    names = ["x", "y", "z"]
+    lines = []
+    for k in range(draw(st.integers(3, 14))):
+        pick = st.sampled_from(names)
+        kind = draw(st.sampled_from(["op", "function", "layer"]))
+        if kind == "op":
+            expr = f"{draw(pick)} {draw(st.sampled_from(['+', '-', '*', '/']))} {draw(pick)}"
+        elif kind == "layer":
+            expr = " + ".join(f"{draw(st.sampled_from(['0.5', '-2', '3']))}*{n}" for n in names)
+        else:
+            name = draw(st.sampled_from(sorted(FUNCTIONS)))
+            arity = FUNCTIONS[name].arity or draw(st.integers(2, 3))
+            expr = f"{name}({', '.join(draw(pick) for _ in range(arity))})"
+        lines.append(f"n{k} = {expr}")
+        names.append(f"n{k}")
+    lines.append("out = " + " + ".join(names[3:]))
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=60, deadline=None)
+@given(layered_circuits(), st.integers(0, 2**32 - 1))
+def test_compiled_equals_the_interpreter_on_random_circuits(text, seed):
+    import numpy as np
+
+    from circuitcli.core.backend import numpy_backend
+    from circuitcli.core.evaluate import backward, forward
+    from circuitcli.methods.batch import Compiled
+
+    circuit = parse(text)
+    rng = np.random.default_rng(seed)
+    values = {name: rng.normal(size=8) * 2 for name in circuit.inputs}
+    pull = rng.normal(size=8)
+    B = numpy_backend()
+    with np.errstate(all="ignore"):
+        vals = forward(circuit, values, backend=B)
+        grads = backward(circuit, vals, pull=pull, backend=B)
+    compiled = Compiled(circuit)
+    V = compiled.values(8)
+    for name, v in values.items():
+        V[compiled.rows([name])[0]] = v
+    compiled.forward(V)
+    want = np.broadcast_to(vals[circuit.output], (8,))
+    assert np.array_equal(V[compiled.output], want, equal_nan=True)  # the same operations
+    G = compiled.backward(V, pull)
+    for name in circuit.inputs:
+        want = np.broadcast_to(grads[circuit.inputs[name]], (8,))
+        got = G[compiled.rows([name])[0]]
+        ok = np.isfinite(want) & (np.abs(want) < 1e12)
+        scale = max(1.0, float(np.max(np.abs(want[ok]), initial=0.0)))
+        assert np.allclose(got[ok], want[ok], rtol=1e-9, atol=1e-9 * scale), (text, name)

@@ -17,8 +17,8 @@ from typing import Any
 
 from ..core.syntax import CircuitError
 
-__all__ = ["Data", "DataError", "load_params", "params_text", "read_csv", "resolve_data_path",
-           "save_params"]
+__all__ = ["PARAMS_FORMAT", "PARAMS_VERSION", "Data", "DataError", "load_params", "params_text",
+           "read_csv", "resolve_data_path"]
 
 
 class DataError(CircuitError):
@@ -164,17 +164,11 @@ def _read_text(path: str, shown: str, what: str) -> str:
 
 
 def params_text(doc: Mapping[str, Any]) -> str:
-    """A parameter document as the JSON text of a parameter file."""
+    """A parameter document as the JSON text of a parameter file (the command writes it
+    with commands.common.write_output, through io.files)."""
     import json
 
     return json.dumps(doc, indent=2, allow_nan=False) + "\n"
-
-
-def save_params(doc: Mapping[str, Any], path: str) -> None:
-    """Write a parameter file (through io.files: atomic for a regular file)."""
-    from .files import write_file
-
-    write_file(path, params_text(doc).encode("utf-8"))
 
 
 PARAMS_FORMAT = "circuitcli params"
