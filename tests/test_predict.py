@@ -79,21 +79,24 @@ def test_the_moons_network_predicts_its_training_rows(tmp_path):
     assert "accuracy 100.0% (100 of 100 rows" in result.stderr
 
 
+HEAD = '{"format": "circuitcli params", "version": 1, '
+
+
 def test_bad_parameter_files(tmp_path):
     data = str(SAMPLES / "svm.csv")
     err = run("predict", "svm.circuit", "--params", str(tmp_path / "no.json"), "--data", data,
               code=2).stderr
     assert "no.json: no such parameter file" in err
-    broken = write(tmp_path, "broken.json", '{"params": {"a": 1,}}')
+    broken = write(tmp_path, "broken.json", HEAD + '"params": {"a": 1,}}')
     err = run("predict", "svm.circuit", "--params", broken, "--data", data, code=2).stderr
     assert "broken.json, line 1: not a JSON parameter file" in err
-    text = write(tmp_path, "text.json", '{"params": {"a": "one"}}')
+    text = write(tmp_path, "text.json", HEAD + '"params": {"a": "one"}}')
     err = run("predict", "svm.circuit", "--params", text, "--data", data, code=2).stderr
     assert 'params.a is "one", not a finite number' in err
-    other = write(tmp_path, "other.json", '{"params": {"w": 1}}')
+    other = write(tmp_path, "other.json", HEAD + '"params": {"w": 1}}')
     err = run("predict", "svm.circuit", "--params", other, "--data", data, code=2).stderr
     assert "w is not an input of svm.circuit" in err
-    partial = write(tmp_path, "partial.json", '{"params": {"a": 1}}')
+    partial = write(tmp_path, "partial.json", HEAD + '"params": {"a": 1}}')
     err = run("predict", "svm.circuit", "--params", partial, "--data", data, code=2).stderr
     assert "no value for b, c" in err
 
@@ -121,3 +124,60 @@ def test_without_params_the_current_circuit_has_the_learned_values(tmp_path, mon
     assert "no value for w: not a column of" in err and "--params" in err
     out = run("predict", "score = w*x + c", "--data", data, "c=1", "w=2").stdout
     assert out.splitlines()[1] == "2,3,5.0,+1"
+
+
+def test_hostile_json_parameter_files_are_one_line_errors(tmp_path):
+    data = str(SAMPLES / "svm.csv")
+    cases = {
+        "long.json": HEAD + '"params": {"a": 1' + "0" * 400 + ', "b": 1, "c": 1}}',
+        "digits.json": HEAD + '"params": {"a": ' + "1" * 5001 + "}}",
+        "deep.json": "[" * 100_000 + "]" * 100_000,
+        "huge.json": HEAD + '"params": {"a": 1e400, "b": 1, "c": 1}}',
+        "noformat.json": '{"params": {"a": 1, "b": 1, "c": 1}}',
+        "version.json": '{"format": "circuitcli params", "version": 2, "params": {}}',
+    }
+    why = {"long.json": "params.a is 1000", "digits.json": "not a JSON parameter file",
+           "deep.json": "nested too deeply", "huge.json": "params.a is",
+           "noformat.json": '"format" is missing', "version.json": "version 2"}
+    for name, text in cases.items():
+        path = write(tmp_path, name, text)
+        err = run("predict", "svm.circuit", "--params", path, "--data", data, code=2).stderr
+        assert why[name] in err, (name, err)
+        assert len(err.strip().splitlines()) == 1 and len(err) < 300, (name, err)
+        assert Path(path).read_text() == text  # left untouched
+
+
+def test_dash_o_writes_the_csv_and_json_gives_the_scores(tmp_path):
+    params, p = saved_svm(tmp_path)
+    out = tmp_path / "scored.csv"
+    data = str(SAMPLES / "svm.csv")
+    result = run("predict", "svm.circuit", "--params", params, "--data", data, "-o", str(out))
+    assert result.stdout == ""
+    assert f"wrote {out} ({out.stat().st_size} bytes)" in result.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    want = [p["a"] * float(r["x"]) + p["b"] * float(r["y"]) + p["c"] for r in rows]
+    assert [float(r["score"]) for r in rows] == want
+    doc = json.loads(run("predict", "svm.circuit", "--params", params, "--data", data,
+                         "--json").stdout)
+    assert doc["scores"] == want
+    assert doc["predicted"] == [1 if s > 0 else -1 for s in want]
+    labels = [int(r["label"]) for r in rows]
+    right = sum(a == b for a, b in zip(doc["predicted"], labels))
+    assert (doc["correct"], doc["accuracy"]) == (right, right / len(rows))
+    err = run("predict", "svm.circuit", "--params", params, "--data", data, "-o", data,
+              code=2).stderr
+    assert "own input" in err
+
+
+def test_predict_leaves_the_current_circuit_alone(tmp_path, monkeypatch):
+    session = tmp_path / "session.json"
+    monkeypatch.setenv("CIRCUIT_SESSION", str(session))
+    run("grad", "q*w", "q=2", "w=3")
+    before = session.read_bytes()
+    params, _ = saved_svm(tmp_path)  # train changes it ...
+    after_train = session.read_bytes()
+    assert after_train != before
+    run("predict", "svm.circuit", "--params", params, "--data", str(SAMPLES / "svm.csv"))
+    run("predict", "svm.circuit", "--params", params, "--data", str(SAMPLES / "svm.csv"),
+        "--json")
+    assert session.read_bytes() == after_train  # ... predict does not

@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 
 from circuitcli.cli import main
 from circuitcli.core.circuit import parse
-from circuitcli.methods.train import Schedule, prepare, read_csv, train
+from circuitcli.io.data import read_csv
+from circuitcli.methods.model import prepare
+from circuitcli.methods.train import Schedule, train
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -91,10 +93,11 @@ def test_svm_accuracy_is_what_the_learned_line_gives():
     assert doc["history"][-1] == {"step": 400, "loss": doc["loss"], "accuracy": doc["accuracy"]}
 
 
-def full_batch_hinge(params, rows, reg, reg_on, lr, lr_end, steps):
-    """Full-batch gradient descent on mean hinge + reg/2 * sum p**2, in plain Python."""
+def full_batch_hinge(params, rows, reg, reg_on, lr, lr_end, steps, stop=None):
+    """Full-batch gradient descent on mean hinge + reg/2 * sum p**2, in plain Python
+    (`stop`: only the first `stop` of the `steps` steps, as an interrupted run)."""
     a, b, c = params
-    for t in range(steps):
+    for t in range(steps if stop is None else stop):
         ga = gb = gc = 0.0
         for x, y, label in rows:
             if label * (a * x + b * y + c) < 1:
@@ -218,7 +221,7 @@ def test_batch_gradient_is_the_gradient_of_the_objective(rows, start, loss, reg)
     circuit = parse(SMOOTH)
     import numpy as np
 
-    from circuitcli.methods.train import Data
+    from circuitcli.io.data import Data
 
     data = Data("rows.csv", ["x", "y", "label"],
                 {"x": np.array([r[0] for r in rows]), "y": np.array([r[1] for r in rows]),
@@ -281,7 +284,7 @@ def test_decision_grid_is_the_score_at_cell_centres():
 
     circuit = parse(SAMPLES.joinpath("svm.circuit").read_text(), "svm.circuit")
     model = prepare(circuit, read_csv(str(SAMPLES / "svm.csv")), {"a": 1.0, "b": 0.0, "c": -1.0})
-    from circuitcli.methods.train import decision_grid
+    from circuitcli.methods.model import decision_grid
 
     scores, (x0, x1), (y0, y1) = decision_grid(model, model.start, 40, 10)
     for r, c in [(0, 0), (3, 17), (9, 39)]:
@@ -383,7 +386,7 @@ def test_feature_given_a_value_on_the_command_line():
 
 
 def test_missing_file_unknown_names_and_clashing_schedules(tmp_path):
-    assert "nope.csv: no such data file" in bad("train", "svm.circuit", "--data", "nope.csv")
+    assert "nope.csv: no such CSV file" in bad("train", "svm.circuit", "--data", "nope.csv")
     err = bad("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--reg-on", "a,bb")
     assert "--reg-on: bb is not a parameter; did you mean b?" in err
     err = bad("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--reg-on", "x")
@@ -457,8 +460,10 @@ def test_progress_bar_on_a_terminal_but_never_with_json(monkeypatch):
     import circuitcli.commands.train as command_module
 
     screen = io.StringIO()
-    monkeypatch.setattr(command_module, "make_console",
-                        lambda: Console(file=screen, force_terminal=True, width=100))
+    report = io.StringIO()
+    monkeypatch.setattr(command_module, "make_console",  # stderr is the terminal here
+                        lambda stderr=False: Console(file=screen if stderr else report,
+                                                     force_terminal=stderr, width=100))
     args = ("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--iters", "400",
             "--lr", "0.01", "--seed", "3")
     doc = run_json(*args)  # pure JSON on stdout, and nothing drawn on the terminal
@@ -467,7 +472,8 @@ def test_progress_bar_on_a_terminal_but_never_with_json(monkeypatch):
     drawn = screen.getvalue()
     assert "\x1b[?25l" in drawn  # the progress bar hides the cursor while it runs
     assert "400/400" in drawn and "accuracy 100%" in drawn
-    assert "loss over the run" in drawn  # then the report
+    assert "loss over the run" in report.getvalue()  # the report goes to stdout
+    assert "loss over the run" not in drawn
 
 
 def test_directive_options_and_command_line_precedence(tmp_path):
@@ -487,3 +493,286 @@ def test_directive_options_and_command_line_precedence(tmp_path):
     bad_key = write(tmp_path, "k.circuit", "# train: --epochs 3\nscore = a*x\n")
     err = bad("train", bad_key, "--data", data)
     assert "unknown option --epochs" in err and "^^^^^^^^" in err
+
+
+# ---- the compiled batch path against the gate-by-gate interpreter ---------------------------
+
+
+def interpreted_full_batch(model, lr: float, steps: int) -> dict[str, float]:
+    """Full-batch hinge descent through evaluate.forward/backward, gate by gate (the old path)."""
+    import numpy as np
+
+    from circuitcli.core.backend import numpy_backend
+    from circuitcli.core.evaluate import backward, forward
+
+    B = numpy_backend()
+    circuit = model.circuit
+    X = {name: model.data.values[name] for name in model.features}
+    y = model.data.values[model.label]
+    params = dict(model.start)
+    for _ in range(steps):
+        with np.errstate(all="ignore"):
+            vals = forward(circuit, {**params, **X}, backend=B)
+            s = vals[circuit.output]
+            slope = np.where(y * s < 1.0, -y, 0.0)  # d max(0, 1 - y*s) / ds
+            grads = backward(circuit, vals, pull=slope / len(y), backend=B)
+        for name in model.params:
+            g = float(np.sum(grads[circuit.inputs[name]]))
+            if name in model.reg_on:
+                g += model.reg * params[name]
+            params[name] -= lr * g
+    return params
+
+
+def test_compiled_training_equals_the_gate_by_gate_interpreter():
+    circuit = parse((SAMPLES / "mlp.circuit").read_text(), "mlp.circuit")
+    model = prepare(circuit, read_csv(str(SAMPLES / "moons.csv")), {}, seed=1)
+    want = interpreted_full_batch(model, 0.5, 20)
+    got = train(model, Schedule(lr=0.5, epochs=20)).params
+    assert max(abs(got[name] - want[name]) for name in want) <= 1e-12
+    assert any(abs(got[name] - model.start[name]) > 1e-3 for name in want)  # it did move
+
+
+def test_compiled_forward_and_backward_on_every_kind_of_gate():
+    """Variadic gates, an argument used twice in one gate and one level, constants, unused nodes."""
+    import numpy as np
+
+    from circuitcli.core.backend import numpy_backend
+    from circuitcli.core.evaluate import backward, forward
+    from circuitcli.methods.batch import Compiled
+
+    text = ("p = x*x + x*y + y*y\nq = max(x, y, p) - min(y, 2, x)\nr = sigmoid(q)/(1 + p**2)\n"
+            "dead = log(x) + z\n"
+            "u = tanh(r) * exp(-x) + sqrt(abs(y) + 1) + relu(x - y) - sin(x)*cos(y)\n"
+            "a = sigmoid(sigmoid(s))\nb = sigmoid(sigmoid(t))\n"
+            "l0 = 0.5*a + 1.5*b\nl1 = 2*a + 0.25*b\nl2 = 3*a + 4*b\n"  # a layer: a, b tiled
+            "out = u * u + 3*x + relu(l0)*l1 + l2*l2\n")
+    circuit = parse(text)
+    tiled = Compiled(circuit).groups
+    assert any(g.tile is not None for g in tiled)  # the layer runs as one k x block group
+    rng = np.random.default_rng(7)
+    values = {name: rng.normal(size=50) for name in "xyzst"}
+    values["y"][:5] = values["x"][:5]  # ties for max/min
+    B = numpy_backend()
+    pull = rng.normal(size=50)
+    with np.errstate(all="ignore"):
+        vals = forward(circuit, values, backend=B)
+        grads = backward(circuit, vals, pull=pull, backend=B)
+    for wrt in (None, ["x"], ["y"], ["z", "y"], ["t"]):
+        compiled = Compiled(circuit, wrt=wrt)
+        V = compiled.values(50)
+        for name in "xyzst":
+            V[compiled.rows([name])[0]] = values[name]
+        for _ in range(2):  # the buffers are reused: a second pass gives the same answer
+            compiled.forward(V)
+            assert np.array_equal(V[compiled.output], vals[circuit.output])
+            G = compiled.backward(V, pull)
+            for name in wrt or "xyzst":
+                want = grads[circuit.inputs[name]]  # 0.0 for z: the output does not use it
+                got = G[compiled.rows([name])[0]]
+                assert np.allclose(got, want, rtol=1e-13, atol=1e-15), (wrt, name)
+
+
+def test_ctrl_c_keeps_the_parameters_reached(tmp_path, monkeypatch):
+    """Interrupted at step 7: the parameters after 7 steps are current, -o has them, exit 130."""
+    import circuitcli.methods.train as training
+
+    calls = {"n": 0}
+    real = training._Stepper.run
+
+    def interrupt_at_7(self, p, rows, y, step):
+        if rows is None and step == 7 and calls["n"] == 0:
+            calls["n"] += 1
+            raise KeyboardInterrupt
+        return real(self, p, rows, y, step)
+
+    monkeypatch.setattr(training._Stepper, "run", interrupt_at_7)
+    monkeypatch.setenv("CIRCUIT_SESSION", str(tmp_path / "session.json"))
+    out = tmp_path / "p.json"
+    result = run("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--epochs", "50",
+                 "--lr", "0.5", "--lr-end", "0.05", "--reg", "0.1", "-o", str(out), ok=False)
+    assert result.exit_code == 130, result.output
+    assert "interrupted after 7 of 50 steps" in result.stderr
+    want = full_batch_hinge((1.0, -2.0, -1.0), SVM_ROWS, 0.1, "ab", 0.5, 0.05, 50, stop=7)
+    saved = json.loads(out.read_text())["params"]
+    assert (saved["a"], saved["b"], saved["c"]) == pytest.approx(want, abs=1e-12)
+    doc = json.loads(run("grad", "--json").stdout)
+    assert doc["inputs"]["a"]["value"] == pytest.approx(want[0], abs=1e-12)
+    calls["n"] = 0
+    result = run("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--epochs", "50",
+                 "--lr", "0.5", "--lr-end", "0.05", "--reg", "0.1", "--json", ok=False)
+    assert result.exit_code == 130
+    doc = json.loads(result.stdout)  # stdout still holds the JSON alone
+    assert doc["interrupted"] is True and doc["steps"] == 7
+    assert (doc["params"]["a"], doc["params"]["b"]) == pytest.approx(want[:2], abs=1e-12)
+
+
+# ---- the interface contract: -o, --save, stderr notes ---------------------------------------
+
+
+def test_dash_o_writes_the_parameters_and_says_so(tmp_path):
+    out = tmp_path / "p.json"
+    result = run("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--iters", "30",
+                 "-o", str(out), "--json")
+    doc = json.loads(result.stdout)  # stdout is the JSON alone
+    saved = json.loads(out.read_bytes())
+    assert saved["params"] == doc["params"]
+    assert (saved["format"], saved["version"]) == ("circuitcli params", 1)
+    assert f"wrote {out} ({out.stat().st_size} bytes)" in result.stderr
+    # the parameters are the inputs that are not columns, and stderr says which
+    assert "learning 3 parameters (inputs that are not columns of" in result.stderr
+    assert ": a, b, c" in result.stderr
+    # --save still works, hidden from --help
+    alias = tmp_path / "q.json"
+    run("train", "svm.circuit", "--data", str(SAMPLES / "svm.csv"), "--iters", "30",
+        "--save", str(alias))
+    assert json.loads(alias.read_text())["params"] == doc["params"]
+    from circuitcli.commands.train import command
+
+    assert [p.hidden for p in command.params if p.name == "save_path"] == [True]
+
+
+def test_dash_o_never_overwrites_the_commands_inputs(tmp_path):
+    circuit = write(tmp_path, "m.circuit", "score = a*x + b*y + c\n")
+    data = write(tmp_path, "d.csv", "x,y,label\n1,2,1\n-1,-2,-1\n")
+    for target in (circuit, data):
+        before = Path(target).read_bytes()
+        err = bad("train", circuit, "--data", data, "--iters", "2", "-o", target)
+        assert "own input" in err
+        assert Path(target).read_bytes() == before
+
+
+def test_an_input_missing_from_the_csv_is_named_as_a_parameter(tmp_path):
+    # y was meant to be a feature; the file lacks it, so it would be learned: stderr says so
+    data = write(tmp_path, "d.csv", "x,label\n1,1\n-1,-1\n")
+    result = run("train", "svm.circuit", "--data", data, "--iters", "2")
+    assert "learning 4 parameters" in result.stderr and "a, b, c, y" in result.stderr
+    # a circuit that marks its features makes it an error, pointing at the header
+    marked = write(tmp_path, "m.circuit", "# train: --features x,y\nscore = a*x + b*y + c\n")
+    err = bad("train", marked, "--data", data, "--iters", "2")
+    assert "d.csv, line 1 (the header): no column y" in err and "makes y a feature" in err
+    typo = write(tmp_path, "t.circuit", "# train: --features x,yy\nscore = a*x + b*y + c\n")
+    assert "no input yy; did you mean y?" in bad("train", typo, "--data", data)
+
+
+# ---- CSV as the csv module reads it; cells as NAME=VALUE takes them ---------------------------
+
+
+def test_quoted_newline_is_not_glued_into_a_number(tmp_path):
+    # "2\n3" is one cell holding a newline: not a number (splitlines() used to read 23)
+    path = tmp_path / "d.csv"
+    path.write_bytes(b'x,y,label\n1,"2\n3",1\n')
+    err = bad("train", "svm.circuit", "--data", str(path))
+    assert "row 1 (line 2), column y: '2\\n3' is not a number" in err
+
+
+def test_quoted_newline_in_an_unused_column_keeps_rows_and_lines(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_bytes(b'x,y,note\n1,2,"two\nlines"\n1,oops,x\n')
+    err = run("predict", "score = a*x + b*y", "a=1", "b=1", "--data", str(path),
+              ok=False).stderr
+    assert "row 2 (line 4), column y: 'oops'" in err  # the second row starts on line 4
+    path.write_bytes(b'x,y,note\n1,2,"two\nlines"\n1,3,x\n')
+    out = run("predict", "score = a*x + b*y", "a=1", "b=1", "--data", str(path)).stdout
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(out, newline="")))
+    assert rows[1][:3] == ["1", "2", "two\nlines"] and float(rows[1][3]) == 3.0
+    assert float(rows[2][3]) == 4.0
+
+
+@pytest.mark.parametrize("separator", ["\f", "\u2028", "\x1c", "\x85"])
+def test_only_real_line_ends_end_a_row(tmp_path, separator):
+    path = tmp_path / "d.csv"
+    path.write_text(f"x,y,label\n1,2{separator}5,1\n", encoding="utf-8")
+    err = bad("train", "svm.circuit", "--data", str(path))
+    assert "row 1 (line 2), column y" in err and "is not a number" in err
+
+
+@pytest.mark.parametrize("cell", ["1_000", "\u0663", "inf", "nan", "1e400", "0x10", "١٢"])
+def test_cells_take_what_name_value_takes(tmp_path, cell):
+    path = write(tmp_path, "d.csv", f"x,y,label\n1,{cell},1\n")
+    err = bad("train", "svm.circuit", "--data", path)
+    assert "row 1 (line 2), column y" in err and len(err.strip().splitlines()) == 1
+    from circuitcli.core.syntax import parse_number
+
+    assert parse_number(cell) is None  # what NAME=VALUE refuses
+
+
+def test_numbers_the_command_line_takes_are_read_alike(tmp_path):
+    path = write(tmp_path, "d.csv", "x,y,label\n+1.5e0, -.25 ,+1\r\n2.,3E-1,-1\r\n")
+    from circuitcli.io.data import read_csv as read
+
+    data = read(path)
+    assert data.values["x"].tolist() == [1.5, 2.0]
+    assert data.values["y"].tolist() == [-0.25, 0.3]
+    assert data.lines == [2, 3]
+
+
+def test_a_fifo_or_a_directory_is_not_read(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    err = bad("train", "svm.circuit", "--data", str(fifo))  # returns: never opens the FIFO
+    assert "pipe.csv: not a regular file" in err
+    assert "is a directory" in bad("train", "svm.circuit", "--data", str(tmp_path))
+
+
+@st.composite
+def layered_circuits(draw):
+    """Random circuits over x, y, z from the gate table: functions by name, operators, and
+    repeated sub-expressions, so that groups hold duplicates and evenly spaced rows."""
+    from circuitcli.core.gates import FUNCTIONS
+
+    names = ["x", "y", "z"]
+    lines = []
+    for k in range(draw(st.integers(3, 14))):
+        pick = st.sampled_from(names)
+        kind = draw(st.sampled_from(["op", "function", "layer"]))
+        if kind == "op":
+            expr = f"{draw(pick)} {draw(st.sampled_from(['+', '-', '*', '/']))} {draw(pick)}"
+        elif kind == "layer":
+            expr = " + ".join(f"{draw(st.sampled_from(['0.5', '-2', '3']))}*{n}" for n in names)
+        else:
+            name = draw(st.sampled_from(sorted(FUNCTIONS)))
+            arity = FUNCTIONS[name].arity or draw(st.integers(2, 3))
+            expr = f"{name}({', '.join(draw(pick) for _ in range(arity))})"
+        lines.append(f"n{k} = {expr}")
+        names.append(f"n{k}")
+    lines.append("out = " + " + ".join(names[3:]))
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=60, deadline=None)
+@given(layered_circuits(), st.integers(0, 2**32 - 1))
+def test_compiled_equals_the_interpreter_on_random_circuits(text, seed):
+    import numpy as np
+
+    from circuitcli.core.backend import numpy_backend
+    from circuitcli.core.evaluate import backward, forward
+    from circuitcli.methods.batch import Compiled
+
+    circuit = parse(text)
+    rng = np.random.default_rng(seed)
+    values = {name: rng.normal(size=8) * 2 for name in circuit.inputs}
+    pull = rng.normal(size=8)
+    B = numpy_backend()
+    with np.errstate(all="ignore"):
+        vals = forward(circuit, values, backend=B)
+        grads = backward(circuit, vals, pull=pull, backend=B)
+    compiled = Compiled(circuit)
+    V = compiled.values(8)
+    for name, v in values.items():
+        V[compiled.rows([name])[0]] = v
+    compiled.forward(V)
+    want = np.broadcast_to(vals[circuit.output], (8,))
+    assert np.array_equal(V[compiled.output], want, equal_nan=True)  # the same operations
+    G = compiled.backward(V, pull)
+    for name in circuit.inputs:
+        want = np.broadcast_to(grads[circuit.inputs[name]], (8,))
+        got = G[compiled.rows([name])[0]]
+        ok = np.isfinite(want) & (np.abs(want) < 1e12)
+        scale = max(1.0, float(np.max(np.abs(want[ok]), initial=0.0)))
+        assert np.allclose(got[ok], want[ok], rtol=1e-9, atol=1e-9 * scale), (text, name)

@@ -1,23 +1,25 @@
-"""`circuit predict`: score CSV rows with parameters that `circuit train --save` wrote."""
+"""`circuit predict`: score CSV rows with parameters that `circuit train -o` wrote."""
 
 from __future__ import annotations
 
 import click
 
-from .common import CircuitCommand, circuit_arguments
+from .common import CircuitCommand, circuit_arguments, json_option, output_file_option, write_output
 
 
 @click.command("predict", cls=CircuitCommand)
 @circuit_arguments
 @click.option("--params", "params_path", metavar="PARAMS.json",
-              help="Learned parameters: the file circuit train --save wrote (or its --json). "
+              help="Learned parameters: the file circuit train -o wrote (or its --json). "
                    "Default: the circuit's own values (the current circuit's after training).")
 @click.option("--data", "data_path", required=True, metavar="FILE.csv",
               help="Rows to score: a header line and a column per feature.")
 @click.option("--label", metavar="NAME",
               help="The label column, if the rows have one (default: the one trained on).")
+@output_file_option("the predictions CSV")
+@json_option
 def command(args: tuple[str, ...], output: str | None, params_path: str | None, data_path: str,
-            label: str | None) -> None:
+            label: str | None, output_path: str | None, as_json: bool) -> None:
     """Score the rows of a CSV file with learned parameters.
 
     Without --params, the parameters are the circuit's values: with no circuit
@@ -27,22 +29,26 @@ def command(args: tuple[str, ...], output: str | None, params_path: str | None, 
     and predicted (+1 where the score is > 0, else -1; left out for a model
     trained with the square loss on labels other than +1/-1). When the rows
     carry labels, the accuracy goes to standard error. NAME=VALUE overrides a
-    parameter.
+    parameter. -o FILE writes the CSV to FILE instead; --json prints the scores,
+    the predictions and the accuracy as JSON. The current circuit is only read.
 
     \b
     Examples:
       circuit predict svm.circuit --data svm.csv
-      circuit train svm.circuit --data svm.csv --iters 400 --lr 0.01 --save svm.json
+      circuit train svm.circuit --data svm.csv --iters 400 --lr 0.01 -o svm.json
       circuit predict svm.circuit --params svm.json --data svm.csv
       circuit predict --data svm.csv
+      circuit predict svm.circuit --data svm.csv -o scored.csv
     """
     import csv
+    import io
     import sys
 
     import numpy as np
 
-    from ..methods.train import DataError, load_params, read_csv, resolve_data_path, scores
-    from .train import load_model
+    from ..io.data import DataError, load_params, read_csv, resolve_data_path
+    from ..methods.model import scores
+    from .learning import load_model
 
     target, given = load_model(args, output)
     circuit = target.circuit
@@ -85,26 +91,44 @@ def command(args: tuple[str, ...], output: str | None, params_path: str | None, 
             raise DataError(f"{params_path}: no value for {listed}; it is not a column of "
                             f"{data_path} either")
         raise DataError(f"no value for {listed}: not a column of {data_path}; give --params "
-                        "PARAMS.json (circuit train --save writes one) or NAME=VALUE")
+                        "PARAMS.json (circuit train -o writes one) or NAME=VALUE")
     columns = {name: data.values[name] for name in features}
     s = scores(circuit, values, columns, data.rows, data)
     classify = doc.get("classify", True) is not False
-    header = list(data.columns)
-    score_col = _free("score", header)
-    predicted_col = _free("predicted", [*header, score_col])
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow([*header, score_col, *([predicted_col] if classify else [])])
     predicted = np.where(s > 0, 1, -1)
-    for cells, score, p in zip(data.cells, s, predicted):
-        writer.writerow([*cells, repr(float(score)), *([f"{int(p):+d}"] if classify else [])])
-    sys.stdout.flush()  # the rows before the accuracy line, wherever both streams go
     label = label or doc.get("label") or "label"
-    if classify and label in data.columns:
-        truth = _labels(data, label)
-        if truth is not None:
-            right = int(np.sum(predicted == truth))
-            click.echo(f"accuracy {right / data.rows:.1%} ({right} of {data.rows} rows, "
-                       f"column {label})", err=True)
+    truth = _labels(data, label) if classify and label in data.columns else None
+    right = int(np.sum(predicted == truth)) if truth is not None else None
+    if as_json:
+        from ..render.json import dumps, finite
+
+        click.echo(dumps({
+            "rows": data.rows,
+            "scores": [finite(v) for v in s.tolist()],
+            "predicted": predicted.tolist() if classify else None,
+            "label": label if truth is not None else None,
+            "accuracy": right / data.rows if right is not None else None,
+            "correct": right,
+        }))
+    else:
+        header = list(data.columns)
+        score_col = _free("score", header)
+        predicted_col = _free("predicted", [*header, score_col])
+        text = io.StringIO(newline="")
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow([*header, score_col, *([predicted_col] if classify else [])])
+        for cells, score, p in zip(data.cells, s, predicted):
+            writer.writerow([*cells, repr(float(score)),
+                             *([f"{int(p):+d}"] if classify else [])])
+        if output_path is not None:
+            write_output(output_path, text.getvalue(),
+                         (circuit.source, resolve_data_path(data_path), params_path or ""))
+        else:
+            sys.stdout.write(text.getvalue())
+            sys.stdout.flush()  # the rows before the accuracy line, wherever both streams go
+    if right is not None:
+        click.echo(f"accuracy {right / data.rows:.1%} ({right} of {data.rows} rows, "
+                   f"column {label})", err=True)
 
 
 def _free(name: str, taken: list[str]) -> str:

@@ -5,7 +5,16 @@ from __future__ import annotations
 import click
 
 from ..core.syntax import CircuitError
-from .common import CircuitCommand, circuit_arguments, make_console
+from .common import (
+    CircuitCommand,
+    circuit_arguments,
+    digits_option,
+    json_option,
+    make_console,
+    output_file_option,
+    write_output,
+)
+from .learning import listing, load_model, remember
 
 
 def _names(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str] | None:
@@ -39,21 +48,20 @@ def _names(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
               help="Decay the learning rate linearly to RATE over the run.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seeds the random starting values and row order: same seed, same run.")
-@click.option("--save", "save_path", metavar="PARAMS.json",
-              help="Write the learned parameters here (for circuit predict).")
-@click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True,
-              help="Significant digits in the table (JSON keeps them all).")
+@output_file_option("the learned parameters (JSON, for circuit predict --params)")
+@click.option("--save", "save_path", metavar="PARAMS.json", hidden=True,
+              help="The same as -o/--output (kept for old scripts).")
+@digits_option
 @click.option("--max-rows", type=click.IntRange(1), default=20, show_default=True,
               help="Longer parameter tables keep the largest gradients.")
 @click.option("--all", "show_all", is_flag=True, help="Show every parameter, however many.")
 @click.option("--no-plot", is_flag=True, help="Leave out the loss and decision-boundary plots.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Machine output on stdout: params, loss, accuracy and history.")
+@json_option
 def command(args: tuple[str, ...], output: str | None, data_path: str, label: str | None,
             loss: str | None, reg: float | None, reg_on: list[str] | None, iters: int | None,
             epochs: int | None, batch: int | None, lr: float | None, lr_end: float | None,
-            seed: int, save_path: str | None, digits: int, max_rows: int, show_all: bool,
-            no_plot: bool, as_json: bool) -> None:
+            seed: int, output_path: str | None, save_path: str | None, digits: int,
+            max_rows: int, show_all: bool, no_plot: bool, as_json: bool) -> None:
     """Learn the parameters of a circuit from a CSV file.
 
     The circuit's output is a score. Its inputs that are columns of the CSV
@@ -69,123 +77,98 @@ def command(args: tuple[str, ...], output: str | None, data_path: str, label: st
       circuit train svm.circuit --data svm.csv --iters 400 --lr 0.01
       circuit train nn.circuit --data svm.csv --epochs 300 --lr 0.1
       circuit train mlp.circuit --data moons.csv --epochs 100 --lr 1.0 --lr-end 0.1
+      circuit train svm.circuit --data svm.csv --iters 400 --lr 0.01 -o params.json
+
+    Ctrl-C stops training between steps: the parameters reached become the
+    current values (and -o still writes them), and the exit code is 130.
     """
-    from ..methods.train import Schedule, directive, prepare, read_csv, resolve_data_path, train
+    from ..io.data import read_csv, resolve_data_path
+    from ..methods.model import directive, prepare
+    from ..methods.train import Schedule, train
 
     if iters is not None and (epochs is not None or batch is not None):
         raise click.UsageError("--iters (one random row per step) and --epochs/--batch are two "
                                "different schedules: give one of them")
-    if save_path is not None:
-        _check_writable(save_path)
+    if output_path is not None and save_path is not None and output_path != save_path:
+        raise click.UsageError("-o/--output and --save name the same thing: give one of them")
+    out_path = output_path if output_path is not None else save_path
     target, given = load_model(args, output)
     circuit = target.circuit
-    data = read_csv(resolve_data_path(data_path), data_path)
+    resolved = resolve_data_path(data_path)
+    inputs = (circuit.source, resolved)
+    if out_path is not None:
+        _check_writable(out_path, inputs)
+    data = read_csv(resolved, data_path)
     model = prepare(circuit, data, given, known=target.values, label=label, loss=loss, reg=reg,
                     reg_on=reg_on, seed=seed)
+    click.echo(f"learning {len(model.params)} parameter{'s' if len(model.params) != 1 else ''} "
+               f"(inputs that are not columns of {data_path}): {listing(model.params)}",
+               err=True)
     if lr is None:
         lr = directive(circuit).lr or 0.01
     schedule = Schedule(lr=lr, lr_end=lr_end, iters=iters, epochs=epochs, batch=batch)
     console = make_console()
-    show_progress = not as_json and console.is_terminal
-    if show_progress:
+    progress_console = make_console(stderr=True)  # progress goes to stderr, like notes
+    if not as_json and progress_console.is_terminal:
         from ..render.train import progress_bar
 
-        with progress_bar(console) as update:
+        with progress_bar(progress_console) as update:
             run = train(model, schedule, update)
     else:
         run = train(model, schedule)
-    if save_path is not None:
-        from ..methods.train import params_document, save_params
+    # what was reached is kept first, whatever happens to the report
+    remember(target, run.params, data)
+    if out_path is not None:
+        from ..io.data import params_text
+        from ..methods.train import params_document
 
-        save_params(params_document(run), save_path)
+        write_output(out_path, params_text(params_document(run)), inputs)
     if as_json:
         from ..render.json import dumps
         from ..render.train import train_document
 
         click.echo(dumps(train_document(run)))
-        remember(target, run.params, data)
-        return
-    from ..render.train import train_report
+    else:
+        from ..render.train import train_report
 
-    grid = None
-    if not no_plot and len(model.features) == 2:
-        from ..methods.train import decision_grid
+        grid = None
+        if not no_plot and len(model.features) == 2:
+            from ..methods.model import decision_grid
 
-        width, height = _plot_size(console.width)
-        grid = decision_grid(model, run.params, width, height)
-    console.print(train_report(run, title=target.title, data_name=data_path,
-                               digits=digits, max_rows=None if show_all else max_rows,
-                               plots=not no_plot, grid=grid, width=console.width,
-                               saved=save_path))
-    remember(target, run.params, data)
+            width, height = _plot_size(console.width)
+            grid = decision_grid(model, run.params, width, height)
+        console.print(train_report(run, title=target.title, data_name=data_path,
+                                   digits=digits, max_rows=None if show_all else max_rows,
+                                   plots=not no_plot, grid=grid, width=console.width))
+    if run.interrupted:
+        kept = "the current values" if target.session is not None else "reported above"
+        wrote = f" and written to {out_path}" if out_path is not None else ""
+        click.echo(f"interrupted after {run.steps} of {schedule.steps(data.rows)} steps: the "
+                   f"parameters reached are {kept}{wrote}", err=True)
+        raise SystemExit(130)
 
 
-def _check_writable(path: str) -> None:
-    """Fail before training, not after it, when --save cannot be written."""
+def _check_writable(path: str, inputs: tuple[str, ...]) -> None:
+    """Fail before training, not after it, when -o cannot be written or names an input."""
     import os
 
+    for used in inputs:
+        try:
+            same = bool(used) and os.path.samefile(path, used)
+        except OSError:
+            same = False
+        if same:
+            raise CircuitError(f"-o {path}: that is the command's own input ({used}); "
+                               "give another file name")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise CircuitError(f"--save {path}: no such folder {folder}")
+        raise CircuitError(f"-o {path}: no such folder {folder}")
     if os.path.isdir(path):
-        raise CircuitError(f"--save {path}: is a folder; give a file name such as params.json")
-    if not os.access(folder, os.W_OK):
-        raise CircuitError(f"--save {path}: cannot write to the folder {folder}")
+        raise CircuitError(f"-o {path}: is a directory; give a file name such as params.json")
+    if not os.access(folder, os.W_OK) and not os.path.exists(path):
+        raise CircuitError(f"-o {path}: cannot write to the folder {folder}")
 
 
 def _plot_size(columns: int) -> tuple[int, int]:
     width = max(20, min(72, columns - 12))
     return width, max(8, width * 2 // 7)
-
-
-def load_model(args: tuple[str, ...], output: str | None):
-    """The circuit to train or score, and the NAME=VALUE values given on the command line.
-
-    With none given, the current circuit is used, its saved values as starting values
-    (so a second `circuit train` continues from the first one's parameters). Unlike
-    `load_target`, inputs may lack values (features come from the data, parameters
-    without one start at random) and nothing is remembered here: `circuit train`
-    remembers the learned values once it has them, `circuit predict` nothing.
-    """
-    from ..core.circuit import parse
-    from .common import Target, current_session, read_circuit, split_args
-
-    circuit_arg, given = split_args(args)
-    session = current_session()
-    if circuit_arg is not None:
-        text, source = read_circuit(circuit_arg)
-        circuit = parse(text, source, output)
-        return Target(circuit, dict(given), source or _title(text), output, session), given
-    if session is None:
-        raise CircuitError("no circuit given, and the session is off, so there is no current "
-                           "circuit: pass an expression or a circuit file, e.g. "
-                           "circuit train svm.circuit --data svm.csv")
-    saved = session.load()
-    if saved is None:
-        raise CircuitError("no circuit given and no current circuit yet: pass an expression or "
-                           "a circuit file, e.g. circuit train svm.circuit --data svm.csv")
-    output = output if output is not None else saved.output
-    try:
-        circuit = parse(saved.text, saved.source, output)
-    except CircuitError as err:
-        err.message = f"the current circuit ({session.path}): {err.message}"
-        raise
-    known = {name: v for name, v in saved.values.items() if name in circuit.inputs}
-    title = saved.source or _title(saved.text)
-    return Target(circuit, known, title, output, session), given
-
-
-def _title(text: str, width: int = 60) -> str:
-    flat = "; ".join(p for p in (line.split("#")[0].strip() for line in text.splitlines()) if p)
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
-
-
-def remember(target, values, data) -> None:
-    """Make the trained circuit current: learned parameters, features at the first row."""
-    if target.session is None:
-        return
-    circuit = target.circuit
-    point = {name: float(data.values[name][0]) if name in data.values else
-             circuit.defaults.get(name, 0.0) for name in circuit.inputs}
-    point.update(values)
-    target.remember(point)

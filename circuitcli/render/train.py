@@ -23,8 +23,12 @@ __all__ = ["boundary_plot", "loss_plot", "progress_bar", "train_document", "trai
 
 def train_document(run: Run) -> dict[str, Any]:
     """The --json document: params, loss, accuracy, history, and how the run was set up."""
+    from ..io.data import PARAMS_FORMAT, PARAMS_VERSION
+
     m = run.model
     return {
+        "format": PARAMS_FORMAT,  # so that predict --params reads this document too
+        "version": PARAMS_VERSION,
         "params": {name: finite(v) for name, v in run.params.items()},
         "loss": finite(run.loss),
         "accuracy": run.accuracy,
@@ -41,6 +45,7 @@ def train_document(run: Run) -> dict[str, Any]:
         "steps": run.steps,
         "rows": m.data.rows,
         "seed": m.seed,
+        "interrupted": run.interrupted,
     }
 
 
@@ -63,8 +68,8 @@ def progress_bar(console) -> Iterator[Callable[[int, int, float, float | None], 
 
 
 def train_report(run: Run, title: str, data_name: str, digits: int = 6,
-                 max_rows: int | None = 20, plots: bool = True, grid=None, width: int = 80,
-                 saved: str | None = None) -> RenderableType:
+                 max_rows: int | None = 20, plots: bool = True, grid=None,
+                 width: int = 80) -> RenderableType:
     """Header, summary, parameter table, notes and (optionally) the two plots."""
     m = run.model
     s = run.schedule
@@ -119,8 +124,6 @@ def train_report(run: Run, title: str, data_name: str, digits: int = 6,
     if m.unused:
         notes.append(Text(f"columns not used by the circuit: {', '.join(m.unused)}",
                           style="yellow"))
-    if saved:
-        notes.append(Text(f"saved the parameters to {saved}"))
     parts.extend(notes)
     if plots and len(run.history) > 1:
         parts += [Text(), Text("loss over the run", style="bold"),

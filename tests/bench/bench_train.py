@@ -1,114 +1,160 @@
-"""`circuit train` against micrograd: the moons MLP, 100 full-batch steps, same everything.
+"""One training step of `circuit train` against PyTorch: the moons MLP, full batch, float64.
 
-Both train micrograd's demo network (2-16-16-1 ReLU, 337 parameters) on
-samples/moons.csv (100 rows) for 100 full-batch steps from the same starting
-values (the ones `circuit train --seed 1` draws), with the mean hinge loss,
-L2 regularization 1e-4/2 * sum(p**2) and the learning rate 1.0 decaying linearly
-to 0.1. circuitcli runs as the real command in a subprocess (start-up and
-imports included); micrograd builds its Value graph for every row at every
-step, as its demo does. Prints the median wall time of each, their ratio and
-both final accuracies.
+Both run micrograd's demo network (2-16-16-1 ReLU, 337 parameters) on
+samples/moons.csv (100 rows): forward over every row, mean hinge loss plus
+L2 1e-4/2 * sum(p**2), backward, p -= lr * grad. circuitcli runs its own training
+loop in-process (`methods.train.train`, the circuit compiled once per run);
+PyTorch runs the same network as three float64 matrix products on one thread.
+Each run does STEPS steps; the figure is ms per step, the median of several runs,
+interleaved, and their ratio measured in the same process. Both print the
+objective after the last step: equal to many digits, so both did the same work.
 
-    /work/venv/bin/python tests/bench/bench_train.py [--repeat 5] [--micrograd-repeat 3]
+PyTorch is used here only, never a dependency of circuitcli: install it in the
+venv to compare (`pip install torch`); without it the script prints circuitcli's
+figure alone and says PyTorch was skipped.
 
-micrograd needs minutes per run: the default three runs take about ten minutes.
+    python tests/bench/bench_train.py [--repeat 7] [--steps 200]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 MODEL = ROOT / "samples" / "mlp.circuit"
 DATA = ROOT / "samples" / "moons.csv"
-STEPS = 100
 REG = 1e-4
-LR, LR_END = 1.0, 0.1
+LR = 0.5
 SEED = 1
 
 
-def run_circuit() -> tuple[float, dict]:
-    """Wall time of one `circuit train ... --json` run, and its document."""
-    cmd = [sys.executable, "-m", "circuitcli", "train", str(MODEL), "--data", str(DATA),
-           "--loss", "hinge", "--reg", str(REG), "--epochs", str(STEPS), "--lr", str(LR),
-           "--lr-end", str(LR_END), "--seed", str(SEED), "--json"]
-    began = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=True,
-                          env={**os.environ, "CIRCUIT_SESSION": "off"})
-    return time.perf_counter() - began, json.loads(done.stdout)
-
-
-def starting_values() -> dict[str, float]:
-    """The parameters' starting values as `circuit train --seed 1` draws them."""
+def setup():
     from circuitcli.core.circuit import parse
-    from circuitcli.methods.train import prepare, read_csv
+    from circuitcli.io.data import read_csv
+    from circuitcli.methods.model import prepare
 
     circuit = parse(MODEL.read_text(), str(MODEL))
-    return prepare(circuit, read_csv(str(DATA)), {}, seed=SEED).start
+    data = read_csv(str(DATA))
+    return prepare(circuit, data, {}, loss="hinge", reg=REG, seed=SEED)
 
 
-def run_micrograd(start: dict[str, float]) -> tuple[float, float]:
-    """Wall time of micrograd's demo loop on the same data and start, and its final accuracy."""
-    from micrograd.engine import Value
-    from micrograd.nn import MLP
+def run_circuit(model, steps: int) -> tuple[float, float]:
+    """ms per step of `train` (full batch: one forward + backward + update per step)."""
+    from circuitcli.methods.train import Schedule, train
 
-    rows = [line.split(",") for line in DATA.read_text().splitlines()[1:] if line]
-    X = [(float(a), float(b)) for a, b, _ in rows]
-    Y = [float(c) for _, _, c in rows]
     began = time.perf_counter()
-    model = MLP(2, [16, 16, 1])
-    for k, layer in enumerate(model.layers, start=1):
-        for j, neuron in enumerate(layer.neurons):
-            for i, w in enumerate(neuron.w):
-                w.data = start[f"w{k}_{j}_{i}"]
-            neuron.b.data = start[f"b{k}_{j}"]
-    params = model.parameters()
+    run = train(model, Schedule(lr=LR, epochs=steps))
+    return (time.perf_counter() - began) * 1e3 / steps, run.loss
 
-    def loss_and_accuracy():
-        inputs = [list(map(Value, x)) for x in X]
-        scores = [model(x) for x in inputs]
-        losses = [(1 + -yi * si).relu() for yi, si in zip(Y, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = (REG / 2) * sum(p * p for p in params)
-        right = sum((yi > 0) == (si.data > 0) for yi, si in zip(Y, scores))
-        return data_loss + reg_loss, right / len(Y)
 
-    for k in range(STEPS):
-        total, _ = loss_and_accuracy()
-        model.zero_grad()
-        total.backward()
-        lr = LR + (LR_END - LR) * k / STEPS
+def run_interpreter(model, steps: int) -> float:
+    """ms per step of the gate-by-gate path training used before compiling (for reference)."""
+    import numpy as np
+
+    from circuitcli.core.backend import numpy_backend
+    from circuitcli.core.evaluate import backward, forward
+
+    B = numpy_backend()
+    circuit = model.circuit
+    X = {name: model.data.values[name] for name in model.features}
+    y = model.data.values[model.label]
+    params = dict(model.start)
+    began = time.perf_counter()
+    for _ in range(steps):
+        with np.errstate(all="ignore"):
+            vals = forward(circuit, {**params, **X}, backend=B)
+            s = vals[circuit.output]
+            grads = backward(circuit, vals, pull=np.where(y * s < 1.0, -y, 0.0) / len(y),
+                             backend=B)
+        for name in model.params:
+            params[name] -= LR * (float(np.sum(grads[circuit.inputs[name]]))
+                                  + REG * params[name])
+    return (time.perf_counter() - began) * 1e3 / steps
+
+
+def torch_model(model):
+    """The circuit's parameters as PyTorch float64 weight matrices (same starting values)."""
+    import torch
+
+    start = model.start
+    sizes = [2, 16, 16, 1]
+    layers = []
+    for k in range(1, 4):
+        n_in, n_out = sizes[k - 1], sizes[k]
+        W = torch.tensor([[start[f"w{k}_{j}_{i}"] for i in range(n_in)] for j in range(n_out)],
+                         dtype=torch.float64, requires_grad=True)
+        b = torch.tensor([start[f"b{k}_{j}"] for j in range(n_out)], dtype=torch.float64,
+                         requires_grad=True)
+        layers.append((W, b))
+    return layers
+
+
+def run_torch(model, steps: int) -> tuple[float, float]:
+    import torch
+
+    torch.set_num_threads(1)
+    data = model.data
+    X = torch.tensor([[float(a), float(b)] for a, b in zip(data.values["x1"], data.values["x2"])],
+                     dtype=torch.float64)
+    y = torch.tensor(data.values["label"], dtype=torch.float64)
+    layers = torch_model(model)
+    params = [t for layer in layers for t in layer]
+    def objective():
+        h = X
+        for k, (W, b) in enumerate(layers):
+            h = h @ W.T + b
+            if k < 2:
+                h = torch.relu(h)
+        s = h[:, 0]
+        return torch.relu(1 - y * s).mean() + REG / 2 * sum((p * p).sum() for p in params)
+
+    began = time.perf_counter()
+    for _ in range(steps):
+        loss = objective()
         for p in params:
-            p.data -= lr * p.grad
-    _, accuracy = loss_and_accuracy()
-    return time.perf_counter() - began, accuracy
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= LR * p.grad
+    ms = (time.perf_counter() - began) * 1e3 / steps
+    with torch.no_grad():
+        return ms, float(objective())  # after the last step, as circuit train reports it
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="circuit train runs (median)")
-    parser.add_argument("--micrograd-repeat", type=int, default=3, help="micrograd runs (median)")
+    parser.add_argument("--repeat", type=int, default=7, help="runs of each (median)")
+    parser.add_argument("--steps", type=int, default=200, help="steps per run")
     args = parser.parse_args()
-    circuit_runs = [run_circuit() for _ in range(args.repeat)]
-    circuit_time = statistics.median(t for t, _ in circuit_runs)
-    doc = circuit_runs[0][1]
-    start = starting_values()
-    micro_runs = [run_micrograd(start) for _ in range(args.micrograd_repeat)]
-    micro_time = statistics.median(t for t, _ in micro_runs)
-    micro_accuracy = micro_runs[0][1]
-    print(f"moons MLP 2-16-16-1 (337 parameters), {STEPS} full-batch steps on 100 rows")
-    print(f"circuit train : {circuit_time:8.3f} s  (median of {args.repeat}, whole command)"
-          f"   final accuracy {doc['accuracy']:.0%}")
-    print(f"micrograd     : {micro_time:8.3f} s  (median of {args.micrograd_repeat})"
-          f"              final accuracy {micro_accuracy:.0%}")
-    print(f"ratio         : {micro_time / circuit_time:8.1f}x faster than micrograd")
+    model = setup()
+    try:
+        import torch  # noqa: F401
+
+        have_torch = True
+    except ImportError:
+        have_torch = False
+    ours, theirs = [], []
+    for _ in range(args.repeat):
+        ours.append(run_circuit(model, args.steps))
+        if have_torch:
+            theirs.append(run_torch(model, args.steps))
+    ms = statistics.median(t for t, _ in ours)
+    before = statistics.median(run_interpreter(model, max(1, args.steps // 10))
+                               for _ in range(3))
+    print(f"moons MLP 2-16-16-1 (337 parameters), full batch of 100 rows, float64, "
+          f"{args.steps} steps per run, median of {args.repeat} runs")
+    print(f"gate by gate (the old path): {before:7.3f} ms/step   (median of 3 short runs)")
+    print(f"circuit train (in-process) : {ms:7.3f} ms/step   final loss {ours[0][1]:.12g}")
+    if not have_torch:
+        print("PyTorch                    : skipped (not installed; pip install torch to compare)")
+        return
+    tms = statistics.median(t for t, _ in theirs)
+    print(f"PyTorch float64, 1 thread  : {tms:7.3f} ms/step   final loss {theirs[0][1]:.12g}")
+    print(f"ratio circuit / PyTorch    : {ms / tms:7.2f}x")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,69 @@
+"""What train and predict share: the loader that lets inputs lack values, and remembering.
+
+Not a command: both commands import it, so neither imports the other.
+"""
+
+from __future__ import annotations
+
+from ..core.syntax import CircuitError
+
+__all__ = ["listing", "load_model", "remember"]
+
+
+def load_model(args: tuple[str, ...], output: str | None):
+    """The circuit to train or score, and the NAME=VALUE values given on the command line.
+
+    With none given, the current circuit is used, its saved values as starting values
+    (so a second `circuit train` continues from the first one's parameters). Unlike
+    `load_target`, inputs may lack values (features come from the data, parameters
+    without one start at random) and nothing is remembered here: `circuit train`
+    remembers the learned values once it has them, `circuit predict` nothing.
+    """
+    from ..core.circuit import parse
+    from .common import Target, current_session, read_circuit, split_args
+
+    circuit_arg, given = split_args(args)
+    session = current_session()
+    if circuit_arg is not None:
+        text, source = read_circuit(circuit_arg)
+        circuit = parse(text, source, output)
+        return Target(circuit, dict(given), source or _title(text), output, session), given
+    if session is None:
+        raise CircuitError("no circuit given, and the session is off, so there is no current "
+                           "circuit: pass an expression or a circuit file, e.g. "
+                           "circuit train svm.circuit --data svm.csv")
+    saved = session.load()
+    if saved is None:
+        raise CircuitError("no circuit given and no current circuit yet: pass an expression or "
+                           "a circuit file, e.g. circuit train svm.circuit --data svm.csv")
+    output = output if output is not None else saved.output
+    try:
+        circuit = parse(saved.text, saved.source, output)
+    except CircuitError as err:
+        err.message = f"the current circuit ({session.path}): {err.message}"
+        raise
+    known = {name: v for name, v in saved.values.items() if name in circuit.inputs}
+    title = saved.source or _title(saved.text)
+    return Target(circuit, known, title, output, session), given
+
+
+def _title(text: str, width: int = 60) -> str:
+    flat = "; ".join(p for p in (line.split("#")[0].strip() for line in text.splitlines()) if p)
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def remember(target, values, data) -> None:
+    """Make the trained circuit current: learned parameters, features at the first row."""
+    if target.session is None:
+        return
+    circuit = target.circuit
+    point = {name: float(data.values[name][0]) if name in data.values else
+             circuit.defaults.get(name, 0.0) for name in circuit.inputs}
+    point.update(values)
+    target.remember(point)
+
+
+def listing(names, most: int = 8) -> str:
+    """`a, b, c`, or the first `most` names and how many there are in all."""
+    shown = ", ".join(names[:most])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > most else "")

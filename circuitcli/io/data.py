@@ -1,0 +1,221 @@
+"""Data files for training: CSV rows in, parameter files in and out.
+
+A CSV file has a header line and numeric columns; errors name the file, the row,
+its line and the column. A parameter file is the JSON `circuit train -o` writes
+and `circuit predict --params` reads. Writes go through io.files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.syntax import CircuitError
+
+__all__ = ["PARAMS_FORMAT", "PARAMS_VERSION", "Data", "DataError", "load_params", "params_text",
+           "read_csv", "resolve_data_path"]
+
+
+class DataError(CircuitError):
+    """A problem in a data or parameter file: one line naming the file, row and column."""
+
+
+@dataclass
+class Data:
+    """A CSV file's numeric columns; `lines[r]` is the file line of row r (the header is 1)."""
+
+    path: str
+    columns: list[str]
+    values: dict[str, Any]  # column name -> numpy array of floats
+    lines: list[int]
+    cells: list[list[str]] = field(default_factory=list)  # the rows as read (kept on request)
+    header_line: int = 1
+
+    @property
+    def rows(self) -> int:
+        return len(self.lines)
+
+
+def resolve_data_path(name: str) -> str:
+    """A path as given, or a data file shipped with the samples (moons.csv from anywhere)."""
+    if os.path.exists(name) or os.sep in name:
+        return name
+    from ..io.bundled import sample_dir
+
+    shipped = sample_dir() / name
+    return str(shipped) if shipped.is_file() else name
+
+
+def read_csv(path: str, shown: str | None = None, numeric: Sequence[str] | None = None,
+             keep_cells: bool = False) -> Data:
+    """Read a CSV file with a header line; the `numeric` columns (default all) must be numbers.
+
+    Errors name the file, the row (and its line in the file) and the column.
+    """
+    import numpy as np
+
+    shown = shown or path
+    text = _read_text(path, shown, "CSV file")
+    if text.startswith("\ufeff"):
+        text = text[1:]  # a byte-order mark, as spreadsheets write
+    # the csv module over the text itself: a quoted cell keeps its newline, and only
+    # \n, \r and \r\n end a line (not a form feed or U+2028, as str.splitlines() has it)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    columns: dict[str, list[float]] = {}
+    lines: list[int] = []
+    kept: list[list[str]] = []
+    try:
+        next_start = 1
+        for cells in reader:
+            # the line this record starts on (a quoted newline makes a record span lines)
+            line_no, next_start = next_start, reader.line_num + 1
+            if not cells or all(not c.strip() for c in cells):
+                continue  # blank lines are allowed anywhere
+            if header is None:
+                header = [c.strip() for c in cells]
+                header_line = line_no
+                _check_header(header, shown, line_no)
+                wanted = set(header if numeric is None else numeric) & set(header)
+                columns = {name: [] for name in header if name in wanted}
+                continue
+            if len(cells) != len(header):
+                raise DataError(f"{shown}, row {len(lines) + 1} (line {line_no}): {len(cells)} "
+                                f"cells, but the header has {len(header)} columns")
+            for k, name in enumerate(header):
+                if name in columns:
+                    columns[name].append(_number(cells[k], shown, len(lines) + 1, line_no, name))
+            lines.append(line_no)
+            if keep_cells:
+                kept.append(cells)
+    except csv.Error as err:
+        raise DataError(f"{shown}, line {reader.line_num}: not valid CSV ({err})") from None
+    if header is None:
+        raise DataError(f"{shown}: the file is empty; it needs a header line naming the columns "
+                        "(such as x,y,label) and one row per data point")
+    if not lines:
+        raise DataError(f"{shown}: no data rows after the header line")
+    return Data(path=shown, columns=header,
+                values={name: np.array(col, dtype=float) for name, col in columns.items()},
+                lines=lines, cells=kept, header_line=header_line)
+
+
+def _check_header(header: list[str], shown: str, line_no: int) -> None:
+    seen: set[str] = set()
+    for k, name in enumerate(header, start=1):
+        if not name:
+            raise DataError(f"{shown}, line {line_no} (the header), column {k}: the column "
+                            "has no name")
+        if name in seen:
+            raise DataError(f"{shown}, line {line_no} (the header), column {k}: {name} "
+                            "appears twice")
+        seen.add(name)
+
+
+def _number(cell: str, shown: str, row: int, line_no: int, column: str) -> float:
+    """A cell as NAME=VALUE takes a value: a finite number in ASCII digits (spaces around ok)."""
+    from ..core.syntax import parse_number
+
+    text = cell.strip(" \t")
+    value = parse_number(text)
+    if value is None:
+        what = "an empty cell" if not text else f"{text!r}"
+        why = "a finite number" if _is_float(text) else "a number"
+        raise DataError(f"{shown}, row {row} (line {line_no}), column {column}: {what} is not "
+                        f"{why} (such as 2, -0.5 or 1e-3)")
+    return value
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_text(path: str, shown: str, what: str) -> str:
+    """A data or parameter file's text: a regular file only, within io.files' size limit."""
+    import stat
+
+    from .files import read_text
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise DataError(f"{shown}: no such {what}") from None
+    except OSError as err:
+        raise DataError(f"{shown}: cannot read it ({err.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise DataError(f"{shown}: is a directory, not a {what}")
+    if not stat.S_ISREG(mode):
+        raise DataError(f"{shown}: not a regular file (a FIFO or a device); give a {what}")
+    try:
+        return read_text(path, what)
+    except CircuitError as err:
+        raise DataError(err.message.replace(path, shown, 1)) from None
+    except OSError as err:
+        raise DataError(f"{shown}: cannot read it ({err.strerror})") from None
+
+
+def params_text(doc: Mapping[str, Any]) -> str:
+    """A parameter document as the JSON text of a parameter file (the command writes it
+    with commands.common.write_output, through io.files)."""
+    import json
+
+    return json.dumps(doc, indent=2, allow_nan=False) + "\n"
+
+
+PARAMS_FORMAT = "circuitcli params"
+PARAMS_VERSION = 1
+
+
+def load_params(path: str) -> dict[str, Any]:
+    """A parameter file (`circuit train -o`, or its --json): {'params': {name: number}, ...}.
+
+    Checked for its format and version fields; JSON that Python's decoder cannot take
+    (a 5,001-digit number, 100,000 nested brackets) is one line of error.
+    """
+    import json
+
+    text = _read_text(path, path, "parameter file")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path}, line {err.lineno}: not a JSON parameter file ({err.msg})"
+                        ) from None
+    except (ValueError, RecursionError) as err:
+        why = "nested too deeply" if isinstance(err, RecursionError) else str(err).split(";")[0]
+        raise DataError(f"{path}: not a JSON parameter file ({why})") from None
+    if not isinstance(doc, dict):
+        raise DataError(f"{path}: not a parameter file (circuit train -o writes one)")
+    form, version = doc.get("format"), doc.get("version")
+    if form != PARAMS_FORMAT:
+        shown = json.dumps(form)[:40] if form is not None else "missing"
+        raise DataError(f"{path}: not a parameter file: its \"format\" is {shown}, not "
+                        f"\"{PARAMS_FORMAT}\" (circuit train -o writes one)")
+    if version != PARAMS_VERSION or isinstance(version, bool):
+        shown = json.dumps(version)[:40] if version is not None else "missing"
+        raise DataError(f"{path}: parameter file version {shown}; this circuitcli reads "
+                        f"version {PARAMS_VERSION}")
+    params = doc.get("params")
+    if not isinstance(params, dict):
+        raise DataError(f"{path}: no \"params\" object (circuit train -o writes one)")
+    for name, value in params.items():
+        number = None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                number = float(value)
+            except OverflowError:
+                number = None
+        if number is None or not math.isfinite(number):
+            shown = json.dumps(value)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            raise DataError(f"{path}: params.{name} is {shown}, not a finite number")
+        params[name] = number
+    return doc
