@@ -12,19 +12,21 @@ from .common import (
     CircuitCommand,
     circuit_arguments,
     current_session,
+    digits_option,
+    json_option,
     load_target,
     session_lock,
+    show_target,
     split_args,
 )
-from .show import display
-from .step import output_options
 
 _ASSIGNMENT = re.compile(r"([^\W\d]\w*)=(.*)", re.DOTALL)
 
 
 @click.command("set", cls=CircuitCommand)
 @circuit_arguments
-@output_options
+@digits_option
+@json_option
 def command(args: tuple[str, ...], output: str | None, digits: int, as_json: bool) -> None:
     """Change input values of the current circuit (or make a circuit the current one
     without computing anything), then show it.
@@ -50,7 +52,7 @@ def command(args: tuple[str, ...], output: str | None, digits: int, as_json: boo
     if old is not None and circuit_arg is None:
         changed = {name: old.values[name] for name in values
                    if name in old.values and old.values[name] != target.values[name]}
-    display(target, digits, as_json, changed)
+    show_target(target, digits, as_json, changed)
 
 
 def _check_not_a_value(arg: str | None, old: Saved | None) -> None:

@@ -6,6 +6,7 @@ rounded for reading (`digits`); the JSON documents keep every digit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -232,23 +233,35 @@ def compare_document(result: Comparison) -> dict[str, Any]:
 # -- show -------------------------------------------------------------------------------
 def show_view(text: str, title: str, values: dict[str, float], output_name: str,
               output: float | None, digits: int = 6, changed: dict[str, float] | None = None,
-              where: str = "", problem: str = "") -> RenderableType:
+              where: str = "", problem: str = "", defaults: dict[str, float] | None = None
+              ) -> RenderableType:
     """The circuit's text, its input values (with the old ones when `set` changed them) and
-    the output at those values."""
+    the output at those values.
+
+    A file's `name = number` lines are left out of its text: the table holds the values
+    used, with the file's default beside any value that overrides it.
+    """
     header = _header(title, where)
     # an expression is its own title; a file's statements are worth showing
     body: list[RenderableType] = []
     if text.strip() != title:
-        lines = text.rstrip("\n").splitlines()
+        lines = [line for line in text.rstrip("\n").splitlines()
+                 if not _declares_value(line, values)]
         body = [Text("\n").join(Text(line, style="dim" if line.lstrip().startswith("#") else "")
                                 for line in lines), Text("")]
     table = _table("input", "value")
     if changed:
         table.add_column("was", justify="right", no_wrap=True, style="dim")
+    overridden = {name: d for name, d in (defaults or {}).items()
+                  if name in values and values[name] != d}
+    if overridden:
+        table.add_column("file says", justify="right", no_wrap=True, style="dim")
     for name, value in values.items():
         cells: list[RenderableType] = [Text("▸ " + name, style="cyan"), fmt(value, digits)]
         if changed:
             cells.append(fmt(changed[name], digits) if name in changed else "")
+        if overridden:
+            cells.append(fmt(overridden[name], digits) if name in overridden else "")
         table.add_row(*cells)
     line = Text()
     line.append(f"{output_name} = ", style="bold")
@@ -257,6 +270,17 @@ def show_view(text: str, title: str, values: dict[str, float], output_name: str,
     else:
         line.append(fmt(output, digits), style="bold cyan")
     return Group(header, *body, table, line)
+
+
+_DECLARATION = re.compile(r"\s*([^\W\d]\w*)\s*=\s*([^#\s]+)\s*(#.*)?")
+
+
+def _declares_value(line: str, values: dict[str, float]) -> bool:
+    """`a = 1` for an input a: the table shows the value used instead."""
+    from ..core.syntax import parse_number
+
+    m = _DECLARATION.fullmatch(line)
+    return bool(m and m.group(1) in values and parse_number(m.group(2)) is not None)
 
 
 def show_document(text: str, values: dict[str, float], output_name: str,
