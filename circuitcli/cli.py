@@ -36,7 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "predict": ("circuitcli.commands.predict", "Score CSV rows with learned parameters."),
     "graph": ("circuitcli.commands.graph", "Draw the circuit: tree, DOT, SVG, PNG or Mermaid."),
     "code": ("circuitcli.commands.code", "The circuit as backprop-ninja Python code."),
-    "samples": ("circuitcli.commands.samples", "List the notebook's sample circuits and CSV files."),
+    "samples": ("circuitcli.commands.samples", "The notebook's sample circuits and CSV files."),
     "help": ("circuitcli.commands.help", "Help on a command, or a topic of the user guide."),
 }
 

@@ -165,7 +165,7 @@ def test_long_tables_are_cut_to_the_strongest_pulls():
         (["grad", "x+", "x=1"], "ends early"),
         (["grad", "x*y", "x=1"], "no value for y"),
         (["grad", "x*y", "x=1", "y=2", "w=3"], "no input named w"),
-        (["grad", "x", "x=abc"], "must be a number"),
+        (["grad", "x", "x=abc"], "must be a finite number"),
         (["grad", "x", "x=1", "extra"], "unexpected argument"),
         (["grad", "missing.circuit"], "no such file"),
         (["grad"], "no circuit given"),
