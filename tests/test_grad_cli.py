@@ -6,18 +6,11 @@ import json
 import math
 
 import pytest
-from click.testing import CliRunner
-
-from circuitcli.cli import main
 
 ANSI_COLOUR = "\x1b[3"  # the start of a foreground colour code (31 red, 32 green, ...)
 
 
-def run(*args: str, input: str | None = None, env: dict | None = None):
-    return CliRunner().invoke(main, list(args), input=input, env=env)
-
-
-def test_table_rows_values_and_gradients():
+def test_table_rows_values_and_gradients(run):
     r = run("grad", "(x+y)*z", "x=-2", "y=5", "z=-4")
     assert r.exit_code == 0, r.output
     lines = r.output.splitlines()
@@ -34,13 +27,13 @@ def test_table_rows_values_and_gradients():
     assert ANSI_COLOUR not in r.output  # not a terminal: plain text
 
 
-def test_inputs_are_marked():
+def test_inputs_are_marked(run):
     r = run("grad", "x*y", "x=2", "y=3")
     assert "▸ x" in r.output and "▸ y" in r.output
     assert "▸ out" not in r.output
 
 
-def test_colours_by_sign_on_a_terminal():
+def test_colours_by_sign_on_a_terminal(run):
     r = run("grad", "x - y", "x=1", "y=1", env={"FORCE_COLOR": "1", "TERM": "xterm-256color"})
     assert r.exit_code == 0
     assert "\x1b[32m" in r.output  # green: x pulls up
@@ -49,20 +42,20 @@ def test_colours_by_sign_on_a_terminal():
 
 @pytest.mark.parametrize("env", [{"NO_COLOR": "1", "FORCE_COLOR": "1"},
                                  {"TERM": "dumb", "FORCE_COLOR": "1"}])
-def test_no_colour_when_asked(env):
+def test_no_colour_when_asked(run, env):
     r = run("grad", "x - y", "x=1", "y=1", env=env)
     assert r.exit_code == 0
     assert ANSI_COLOUR not in r.output
 
 
-def test_digits_rounds_the_table_only():
+def test_digits_rounds_the_table_only(run):
     r = run("grad", "x / 3", "x=1", "--digits", "3")
     assert "0.333" in r.output and "0.3333" not in r.output
     doc = json.loads(run("grad", "x / 3", "x=1", "--json", "--digits", "3").output)
     assert doc["output"]["value"] == 1 / 3
 
 
-def test_json_document_schema_and_full_precision():
+def test_json_document_schema_and_full_precision(run):
     r = run("grad", "sigmoid(a*x + b*y + c)", "a=1", "b=2", "c=-3", "x=-1", "y=3", "--json")
     assert r.exit_code == 0
     doc = json.loads(r.output)
@@ -80,13 +73,13 @@ def test_json_document_schema_and_full_precision():
     assert doc["warnings"] == []
 
 
-def test_json_no_nodes():
+def test_json_no_nodes(run):
     doc = json.loads(run("grad", "x*y", "x=2", "y=3", "--json", "--no-nodes").output)
     assert "nodes" not in doc
     assert doc["inputs"] == {"x": {"value": 2.0, "grad": 3.0}, "y": {"value": 3.0, "grad": 2.0}}
 
 
-def test_json_inf_and_nan_are_null_with_warnings():
+def test_json_inf_and_nan_are_null_with_warnings(run):
     doc = json.loads(run("grad", "exp(x) - exp(x)", "x=1000", "--json").output)
     assert doc["output"]["value"] is None  # inf - inf = nan
     assert doc["warnings"], doc
@@ -94,30 +87,30 @@ def test_json_inf_and_nan_are_null_with_warnings():
                    for n in doc["nodes"] for v in (n["value"], n["grad"]))
 
 
-def test_kink_flag_in_table_and_json():
+def test_kink_flag_in_table_and_json(run):
     r = run("grad", "relu(x) * 3", "x=0")
     assert "kink" in r.output and "subgradient 0" in r.output
     doc = json.loads(run("grad", "relu(x) * 3", "x=0", "--json").output)
     assert [n["name"] for n in doc["nodes"] if n["kink"]] == ["relu1"]
 
 
-def test_expression_starting_with_minus_needs_no_double_dash():
+def test_expression_starting_with_minus_needs_no_double_dash(run):
     r = run("grad", "-x*y", "x=1", "y=2", "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["inputs"]["x"]["grad"] == -2.0
 
 
-def test_assignments_may_come_first():
+def test_assignments_may_come_first(run):
     r = run("grad", "x=3", "x*x", "--json")
     assert json.loads(r.output)["inputs"]["x"]["grad"] == 6.0
 
 
-def test_circuit_from_stdin():
+def test_circuit_from_stdin(run):
     r = run("grad", "-", "--json", input="a = 2\nb = a * a\n")
     assert json.loads(r.output)["inputs"]["a"]["grad"] == 4.0
 
 
-def test_circuit_from_file(tmp_path):
+def test_circuit_from_file(run, tmp_path):
     path = tmp_path / "c.circuit"
     path.write_text("x = 2\nf = x ** 3\n")
     doc = json.loads(run("grad", str(path), "--json").output)
@@ -126,25 +119,25 @@ def test_circuit_from_file(tmp_path):
     assert str(path) in r.output.splitlines()[0]
 
 
-def test_shipped_sample_by_name_from_anywhere(tmp_path, monkeypatch):
+def test_shipped_sample_by_name_from_anywhere(run, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     doc = json.loads(run("grad", "chain.circuit", "--json").output)
     assert doc["output"]["value"] == -12.0
 
 
-def test_pull_option():
+def test_pull_option(run):
     doc = json.loads(run("grad", "x*y", "x=2", "y=3", "--pull", "-2", "--json").output)
     assert doc["inputs"]["x"]["grad"] == -6.0
 
 
-def test_output_option():
+def test_output_option(run):
     doc = json.loads(run("grad", "q = x*y; f = q + x", "x=2", "y=3", "--of", "q",
                          "--json").output)
     assert doc["output"] == {"name": "q", "value": 6.0}
     assert doc["inputs"]["x"]["grad"] == 3.0
 
 
-def test_long_tables_are_cut_to_the_strongest_pulls():
+def test_long_tables_are_cut_to_the_strongest_pulls(run):
     # out = sum of k * (xk * xk): the node xk * xk gets gradient k, every other node 1
     terms = " + ".join(f"{k}*(x{k}*x{k})" for k in range(1, 61))
     values = [f"x{k}=1" for k in range(1, 61)]
@@ -174,7 +167,7 @@ def test_long_tables_are_cut_to_the_strongest_pulls():
         (["grad", "x", "x=1", "--dgits", "3"], "No such option"),
     ],
 )
-def test_errors_exit_2_with_one_message(args, fragment):
+def test_errors_exit_2_with_one_message(run, args, fragment):
     r = run(*args)
     assert r.exit_code == 2, r.output
     assert fragment in r.output
@@ -182,7 +175,7 @@ def test_errors_exit_2_with_one_message(args, fragment):
     assert not isinstance(r.exception, Exception) or isinstance(r.exception, SystemExit)
 
 
-def test_expression_error_has_a_caret_under_the_column():
+def test_expression_error_has_a_caret_under_the_column(run):
     r = run("grad", "(a+b)(c+d)", "a=1", "b=1", "c=1", "d=1")
     err = r.output.splitlines()
     assert err[0].startswith("error: 1:6:")
@@ -190,7 +183,7 @@ def test_expression_error_has_a_caret_under_the_column():
     assert err[2].index("^") - err[1].index("(") == 5
 
 
-def test_version_and_help_show_examples():
+def test_version_and_help_show_examples(run):
     assert "0.1.0" in run("--version").output
     top = run("--help").output
     assert 'circuit grad "(x+y)*z" x=-2 y=5 z=-4' in top

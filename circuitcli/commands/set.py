@@ -60,5 +60,5 @@ def _check_not_a_value(arg: str | None, old: Saved | None) -> None:
     m = _ASSIGNMENT.fullmatch(arg or "")
     if m and old is not None and re.search(rf"\b{re.escape(m.group(1))}\b", old.text):
         name = m.group(1)
-        raise CircuitError(f"{arg}: the value of {name} must be a number (such as {name}=-2 "
+        raise CircuitError(f"{arg}: the value of {name} must be a finite number (such as {name}=-2 "
                            f"or {name}=1.5e-3)", arg, len(name) + 1, len(arg))
