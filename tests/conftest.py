@@ -24,7 +24,7 @@ def _isolated_state(tmp_path, monkeypatch):
 
 def invoke(*args: str, input: str | None = None, env: dict | None = None) -> Result:
     """`circuit ARGS...` through CliRunner (stdout in .stdout, stderr in .stderr)."""
-    return CliRunner().invoke(main, list(args), input=input, env=env)
+    return CliRunner().invoke(main, list(args), input=input, env=env, prog_name="circuit")
 
 
 @pytest.fixture
