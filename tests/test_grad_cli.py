@@ -189,3 +189,67 @@ def test_version_and_help_show_examples(run):
     assert 'circuit grad "(x+y)*z" x=-2 y=5 z=-4' in top
     sub = run("grad", "--help").output
     assert "Examples:" in sub and "circuit grad" in sub
+
+
+# -- the contract: values, files, rows, stderr ----------------------------------------------
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e400", "-1e400", "Infinity"])
+def test_values_must_be_finite_numbers_one_answer(run, value):
+    r = run("grad", "x*2", f"x={value}")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[0] == (f"error: 1:3: x={value}: the value of x must be a "
+                                        "finite number (such as x=-2 or x=1.5e-3)")
+
+
+def test_a_directory_is_a_file_error(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lesson.circuit").mkdir()
+    r = run("grad", "lesson.circuit")
+    assert r.exit_code == 2 and "is a directory" in r.stderr and "internal" not in r.output
+
+
+def test_a_file_that_is_not_utf8_names_the_byte(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.circuit").write_bytes(b"x = 1\ny = \xff2\nx*y\n")
+    r = run("grad", "bad.circuit")
+    assert r.exit_code == 2
+    assert "not UTF-8" in r.stderr and "byte 10" in r.stderr  # b"x = 1\ny = " is 10 bytes
+
+
+def test_a_bare_sample_name_asks_for_the_extension(run):
+    r = run("grad", "neuron")
+    assert r.exit_code == 2 and "did you mean neuron.circuit?" in r.stderr
+
+
+def test_a_bare_name_is_still_an_expression_when_it_has_a_value(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lesson.circuit").write_text("a = 2\na*a\n")
+    assert "did you mean lesson.circuit?" in run("grad", "lesson").stderr
+    r = run("grad", "lesson", "lesson=3", "--json", "--no-nodes")
+    assert r.exit_code == 0 and json.loads(r.stdout)["output"]["value"] == 3.0
+    # a name that is no file's stem stays an expression, as always
+    r = run("grad", "x", "x=1", "--json", "--no-nodes")
+    assert r.exit_code == 0 and json.loads(r.stdout)["inputs"]["x"]["grad"] == 1.0
+
+
+def test_max_rows_bounds_the_table_even_when_inputs_are_many(run):
+    # the trained MLP: 337 parameters, two features (341 rows for --max-rows 8 once)
+    trained = run("train", "mlp.circuit", "--data", "moons.csv", "--epochs", "1", "--lr", "0.1")
+    assert trained.exit_code == 0, trained.output
+    every = run("grad", "--all")
+    bounded = run("grad", "--max-rows", "8")
+    assert every.exit_code == bounded.exit_code == 0
+
+    def rows(text: str) -> int:
+        return sum("│" in line for line in text.splitlines())
+
+    total = rows(every.stdout)
+    assert total > 339  # 337 parameters and 2 features are inputs, and more nodes
+    assert rows(bounded.stdout) == 8
+    assert f"{total - 8} rows left out" in bounded.stdout
+
+
+def test_kink_notes_go_to_stderr_the_table_to_stdout(run):
+    r = run("grad", "relu(x) * y", "x=0", "y=2")
+    assert r.exit_code == 0
+    assert "kink at" in r.stderr and "kink at" not in r.stdout
+    assert "▸ x" in r.stdout
