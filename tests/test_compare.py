@@ -68,3 +68,44 @@ def test_minimize_compares_going_down(doc):
     s = by_name(doc("compare", "(x+y)*z", "x=-2", "y=5", "z=-4", "--minimize", "--seed", "1"))
     assert abs(s["analytic gradient"]["output"] - (-1.96 + 5.04) * -4.03) < 1e-12
     assert all(v["gain"] < 0 for v in s.values())
+
+
+# the neuron's gradient at the notebook's point, as neuron.circuit's comment (and In [23]) give it
+NEURON_GRAD = [-0.10499358540350662, 0.31498075621051985, 0.10499358540350662,
+               0.10499358540350662, 0.20998717080701323]
+
+
+def test_compare_is_fair_gain_per_unit_moved(doc):
+    import math
+
+    s = by_name(doc("compare", "neuron.circuit", "--seed", "1", "--tries", "1000"))
+    analytic, rand = s["analytic gradient"], s["random search"]
+    # a gradient step moves the inputs by lr * |gradient|
+    assert math.isclose(analytic["moved"], 0.01 * math.hypot(*NEURON_GRAD), rel_tol=1e-12)
+    assert math.isclose(analytic["gain_per_unit_moved"],
+                        analytic["gain"] / analytic["moved"], rel_tol=1e-12)
+    # random search may gain more in all by moving further, but not more per unit moved:
+    # to first order no direction beats the gradient's
+    assert rand["moved"] > analytic["moved"]
+    assert analytic["gain_per_unit_moved"] > rand["gain_per_unit_moved"]
+
+
+def test_compare_names_the_radius_as_search_does(doc):
+    d = doc("compare", "x*y", "x=-2", "y=3", "--seed", "1", "--tweak", "0.5")
+    assert d["tweak"] == 0.5 and d["lr"] == 0.01
+    rand = by_name(d)["random search"]
+    assert 0 < rand["moved"] <= 0.5 * 2 ** 0.5
+    # the same tries as `circuit search --tweak 0.5` with the same seed
+    found = doc("search", "x*y", "x=-2", "y=3", "--seed", "1", "--tweak", "0.5")
+    assert rand["inputs"] == found["best"]["inputs"]
+
+
+def test_ctrl_c_in_compare_exits_130(run, monkeypatch):
+    import circuitcli.methods.strategies as strategies
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(strategies, "compare", interrupted)
+    r = run("compare", "x*y", "x=-2", "y=3")
+    assert r.exit_code == 130 and r.stderr.strip() == "interrupted"

@@ -142,3 +142,39 @@ def test_cli_help_examples_exist_for_every_command():
     for name in available():
         module = COMMANDS[name][0].replace(".", os.sep) + ".py"
         assert (Path(__file__).resolve().parent.parent / module).is_file()
+
+
+def test_code_writes_the_program_with_o(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    shown = run("code", "chain.circuit", "--values")
+    r = run("code", "chain.circuit", "--values", "-o", "chain.py")
+    assert r.exit_code == 0 and r.stdout == ""
+    data = (tmp_path / "chain.py").read_bytes()
+    assert data.decode() == shown.stdout
+    assert r.stderr.strip() == f"wrote chain.py ({len(data)} bytes)"
+
+
+def test_code_never_writes_over_its_circuit_file(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    circuit = tmp_path / "c.circuit"
+    circuit.write_text("x = 1\nx*x\n")
+    r = run("code", "c.circuit", "-o", "c.circuit")
+    assert r.exit_code == 2 and "own input" in r.stderr
+    assert circuit.read_text() == "x = 1\nx*x\n"
+
+
+@pytest.mark.parametrize("name,module,function", [
+    ("check", "circuitcli.methods.check", "check"),
+    ("compare", "circuitcli.methods.strategies", "compare"),
+    ("graph", "circuitcli.core.evaluate", "evaluate"),
+])
+def test_ctrl_c_exits_130_with_one_line(run, monkeypatch, name, module, function):
+    import importlib
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(importlib.import_module(module), function, interrupted)
+    r = run(name, "x*y", "x=-2", "y=3")
+    assert r.exit_code == 130, r.output
+    assert r.stderr == "interrupted\n" and r.stdout == ""

@@ -101,3 +101,32 @@ def test_table_names_the_best_inputs_and_the_gain(run):
 def test_bad_options_are_usage_errors(run, args):
     r = run("search", "x*y", "x=1", "y=2", *args)
     assert r.exit_code == 2 and "Traceback" not in r.output
+
+
+def test_ctrl_c_keeps_the_best_so_far_and_exits_130(run, monkeypatch, session_file):
+    import circuitcli.methods.strategies as strategies
+
+    real, count = strategies.forward, {"n": 0}
+
+    def forward(*args, **kwargs):
+        count["n"] += 1
+        if count["n"] > 5:  # the start, then four tries: Ctrl-C during the fifth
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(strategies, "forward", forward)
+    r = run("search", "x*y", "x=-2", "y=3", "--seed", "1", "--apply")
+    assert r.exit_code == 130, r.output
+    assert r.stderr.splitlines()[-1] == ("interrupted: after 4 of 100 tries; the best so far "
+                                         "is shown and applied")
+    x, y, _ = notebook_search(1, tries=4)
+    assert json.loads(session_file.read_text())["inputs"] == {"x": x, "y": y}
+
+
+def test_search_without_apply_leaves_the_session_alone(run, session_file):
+    assert run("grad", "a+b", "a=1", "b=2").exit_code == 0
+    before = session_file.read_bytes()
+    r = run("search", "x*y", "x=-2", "y=3", "--seed", "1")
+    assert r.exit_code == 0
+    assert session_file.read_bytes() == before
+    assert "--apply keeps the best try" in r.stderr and "--apply" not in r.stdout

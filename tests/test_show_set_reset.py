@@ -4,6 +4,7 @@ circuit."""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -117,3 +118,19 @@ def test_reset_honours_session_path(run, session_file, tmp_path):
     run("grad", "x*y", "x=-2", "y=3")
     assert run("reset", "--session", str(other)).exit_code == 0
     assert not other.exists() and session_file.exists()
+
+
+def test_show_a_file_circuit_at_the_values_it_will_use(run, doc, session_file):
+    assert run("grad", "x*y", "x=1", "y=2").exit_code == 0
+    before = session_file.read_bytes()
+    d = doc("show", "neuron.circuit", "a=2")
+    # neuron.circuit declares a = 1, b = 2, c = -3, x = -1, y = 3; a=2 overrides a
+    assert d["inputs"] == {"a": 2.0, "b": 2.0, "c": -3.0, "x": -1.0, "y": 3.0}
+    assert d["output"]["value"] == 1 / (1 + math.exp(-(2 * -1 + 2 * 3 - 3)))
+    r = run("show", "neuron.circuit", "a=2")
+    assert r.exit_code == 0
+    assert "a = 1" not in r.stdout  # no stale default beside the table
+    row = next(line for line in r.stdout.splitlines() if line.startswith("▸ a"))
+    assert [c.strip() for c in row.split("│")] == ["▸ a", "2", "1"]  # value, what the file says
+    assert "not the current circuit" in r.stdout
+    assert session_file.read_bytes() == before  # show only looks

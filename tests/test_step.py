@@ -290,3 +290,61 @@ def _wait_until_locked(lock: Path, timeout: float = 60.0) -> None:
             fcntl.flock(f, fcntl.LOCK_UN)
         time.sleep(0.01)
     raise AssertionError("the step never took the session's lock")
+
+
+# -- strategy 2 from the command line, and Ctrl-C ------------------------------------------
+def test_numerical_step_gives_the_notebooks_number(doc):
+    # In [7] and [67]: h = 0.00001, step_size = 0.01 -> forMulGate(x, y) = -5.870599999997832
+    d = doc("step", "x*y", "x=-2", "y=3", "--numerical", "--h", "0.00001")
+    assert d["output"]["after"] == -5.870599999997832
+    assert d["inputs"]["x"]["grad"] == 3.000000000064062  # the notebook's printed derivatives
+    assert d["inputs"]["y"]["grad"] == -2.0000000000131024
+
+
+def test_h_without_numerical_is_a_usage_error(run):
+    r = run("step", "x*y", "x=-2", "y=3", "--h", "0.001")
+    assert r.exit_code == 2 and "--numerical" in r.stderr
+
+
+def _interrupt_forward_after(monkeypatch, calls: int) -> None:
+    """Make the evaluator raise KeyboardInterrupt (Ctrl-C) on forward pass number calls+1."""
+    import circuitcli.methods.strategies as strategies
+
+    real = strategies.forward
+    count = {"n": 0}
+
+    def forward(*args, **kwargs):
+        count["n"] += 1
+        if count["n"] > calls:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(strategies, "forward", forward)
+
+
+def test_ctrl_c_keeps_the_steps_taken_and_exits_130(run, monkeypatch, session_file):
+    _interrupt_forward_after(monkeypatch, 3)  # each step is one forward pass: 3 steps, then ^C
+    r = run("step", "(x+y)*z", "x=-2", "y=5", "z=-4", "--steps", "10", "--lr", "0.01")
+    assert r.exit_code == 130, r.output
+    assert r.stderr.splitlines()[-1] == ("interrupted: after 3 of 10 steps; the values reached "
+                                         "are current")
+    x, y, z = -2.0, 5.0, -4.0  # the notebook's rule, three times, by hand
+    for _ in range(3):
+        x, y, z = x + 0.01 * z, y + 0.01 * z, z + 0.01 * (x + y)
+    assert json.loads(session_file.read_text())["inputs"] == {"x": x, "y": y, "z": z}
+
+
+def test_ctrl_c_with_dry_run_keeps_the_current_values(run, monkeypatch, session_file):
+    assert run("grad", "(x+y)*z", "x=-2", "y=5", "z=-4").exit_code == 0
+    before = session_file.read_bytes()
+    _interrupt_forward_after(monkeypatch, 2)
+    r = run("step", "--steps", "10", "--dry-run")
+    assert r.exit_code == 130
+    assert "the current values are unchanged" in r.stderr.splitlines()[-1]
+    assert session_file.read_bytes() == before
+
+
+def test_notes_go_to_stderr(run):
+    r = run("step", "relu(x)", "x=0")
+    assert r.exit_code == 0
+    assert "kink at" in r.stderr and "kink at" not in r.stdout
