@@ -8,13 +8,11 @@ import click
 
 from ..methods.numeric import METHODS
 from .common import (
-    CircuitCommand,
-    circuit_arguments,
-    digits_option,
-    json_option,
+    circuit_command,
     load_target,
     make_console,
     positive,
+    result_options,
     rows_options,
 )
 
@@ -31,8 +29,7 @@ def _tolerance(ctx: click.Context, param: click.Parameter, value: float | None) 
     return value
 
 
-@click.command("check", cls=CircuitCommand)
-@circuit_arguments
+@circuit_command("check")
 @click.option("--method", type=click.Choice(_METHODS), default="central", show_default=True,
               help="Numerical reference: central or forward differences, complex-step, "
                    "or Richardson extrapolation.")
@@ -48,9 +45,8 @@ def _tolerance(ctx: click.Context, param: click.Parameter, value: float | None) 
 @click.option("--nodes", is_flag=True, help="A row for every node, not only the inputs.")
 @click.option("--no-sympy", is_flag=True, help="Skip sympy's exact derivatives (faster).")
 @click.option("--no-formula", is_flag=True, help="Hide sympy's derivative formulas.")
-@digits_option
 @rows_options
-@json_option
+@result_options
 def command(args: tuple[str, ...], output: str | None, method: str, h: float | None,
             rtol: float | None, atol: float | None, nodes: bool, no_sympy: bool,
             no_formula: bool, digits: int, max_rows: int, show_all: bool, as_json: bool) -> None:

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import click
 
-from .common import (
-    CircuitCommand,
-    circuit_arguments,
-    load_drawable,
-    output_file_option,
-    write_output,
-)
+from .common import circuit_command, load_drawable, output_file_option, write_output
 
 
-@click.command("code", cls=CircuitCommand)
-@circuit_arguments
+@circuit_command("code")
 @click.option("--values", "with_values", is_flag=True,
               help="Start with the input assignments and end by printing the gradients, so "
                    "the program runs as it is.")

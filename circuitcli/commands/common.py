@@ -24,11 +24,12 @@ from ..render.safe import printable
 if TYPE_CHECKING:
     from ..io.session import Session
 
-__all__ = ["CircuitCommand", "Drawable", "Target", "circuit_arguments", "current_session",
-           "digits_option", "interrupted", "json_option", "load_drawable", "load_target",
-           "make_console", "moving", "moving_options", "output_file_option", "positive",
-           "print_notes", "read_circuit", "rows_options", "session_lock", "session_options",
-           "show_target", "split_args", "title", "tweak_option", "write_output"]
+__all__ = ["CircuitCommand", "Drawable", "Target", "circuit_arguments", "circuit_command",
+           "current_session", "digits_option", "interrupted", "json_option", "load_drawable",
+           "load_target", "make_console", "moving", "moving_options", "output_file_option",
+           "positive", "print_notes", "read_circuit", "result_options", "rows_options",
+           "session_lock", "session_options", "show_target", "split_args", "title",
+           "tweak_option", "write_output"]
 
 _ASSIGNMENT = re.compile(r"([^\W\d]\w*)=(.*)", re.DOTALL)
 
@@ -159,6 +160,16 @@ def circuit_arguments(func: Callable) -> Callable:
     return click.argument("args", nargs=-1, metavar="[EXPR|FILE] [NAME=VALUE]...")(func)
 
 
+def circuit_command(name: str) -> Callable[[Callable], click.Command]:
+    """`@circuit_command("grad")`: a CircuitCommand taking the circuit argument, --of and the
+    session options."""
+
+    def decorate(func: Callable) -> click.Command:
+        return click.command(name, cls=CircuitCommand)(circuit_arguments(func))
+
+    return decorate
+
+
 # ---- shared options: declared once, used by every command that has them -----------------
 
 
@@ -172,6 +183,11 @@ def digits_option(func: Callable) -> Callable:
     """`--digits N` (parameter `digits`)."""
     return click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True,
                         help="Significant digits in the table (JSON keeps them all).")(func)
+
+
+def result_options(func: Callable) -> Callable:
+    """`--digits N` and `--json`: every command that prints a result has both."""
+    return digits_option(json_option(func))
 
 
 def rows_options(func: Callable) -> Callable:

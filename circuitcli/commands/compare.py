@@ -4,36 +4,22 @@ from __future__ import annotations
 
 import click
 
-from .common import (
-    CircuitCommand,
-    circuit_arguments,
-    digits_option,
-    json_option,
-    load_target,
-    make_console,
-    moving,
-    moving_options,
-    positive,
-    print_notes,
-    tweak_option,
-)
+from . import common
 
 
-@click.command("compare", cls=CircuitCommand)
-@circuit_arguments
-@click.option("--lr", type=float, default=0.01, show_default=True, callback=positive,
+@common.circuit_command("compare")
+@click.option("--lr", type=float, default=0.01, show_default=True, callback=common.positive,
               help="The gradient steps' size: each input moves by lr times its gradient.")
-@tweak_option(None, "Random search's radius: tries within ±R of every input "
+@common.tweak_option(None, "Random search's radius: tries within ±R of every input "
                     "(default: --lr).")
 @click.option("--tries", type=click.IntRange(1), default=100, show_default=True,
               help="Random search's tries.")
-@click.option("--h", "h", type=float, default=1e-5, show_default=True, callback=positive,
+@click.option("--h", "h", type=float, default=1e-5, show_default=True, callback=common.positive,
               help="The numerical gradient's probe: (f(x+h) - f(x)) / h.")
 @click.option("--seed", type=int, help="Seed random search, for reproducible numbers.")
 @click.option("--minimize", is_flag=True, help="Compare at making the output lower.")
-@moving_options
-@digits_option
-@json_option
+@common.moving_options
+@common.result_options
 def command(args: tuple[str, ...], output: str | None, lr: float, tweak: float | None,
             tries: int, h: float, seed: int | None, minimize: bool, freeze: tuple[str, ...],
             only: tuple[str, ...], digits: int, as_json: bool) -> None:
@@ -51,13 +37,13 @@ def command(args: tuple[str, ...], output: str | None, lr: float, tweak: float |
     from ..methods.strategies import compare
     from ..render.step import compare_document, compare_notes, compare_view
 
-    target = load_target(args, output, remember=False)
-    free = moving(target.circuit, freeze, only)
+    target = common.load_target(args, output, remember=False)
+    free = common.moving(target.circuit, freeze, only)
     result = compare(target.circuit, target.values, lr, tries, h, seed, minimize, free, tweak)
     if as_json:
         from ..render.json import dumps
 
         click.echo(dumps(compare_document(result)))
     else:
-        make_console().print(compare_view(result, target.title, digits))
-    print_notes(compare_notes(result))
+        common.make_console().print(compare_view(result, target.title, digits))
+    common.print_notes(compare_notes(result))

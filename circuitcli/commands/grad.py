@@ -5,24 +5,20 @@ from __future__ import annotations
 import click
 
 from .common import (
-    CircuitCommand,
-    circuit_arguments,
-    digits_option,
-    json_option,
+    circuit_command,
     load_target,
     make_console,
     print_notes,
+    result_options,
     rows_options,
 )
 
 
-@click.command("grad", cls=CircuitCommand)
-@circuit_arguments
+@circuit_command("grad")
 @click.option("--pull", type=float, default=1.0, show_default=True,
               help="The gradient of the output: the tug from above.")
-@digits_option
 @rows_options
-@json_option
+@result_options
 @click.option("--no-nodes", is_flag=True, help="With --json: leave out the per-node list.")
 def command(args: tuple[str, ...], output: str | None, pull: float, digits: int, max_rows: int,
             show_all: bool, as_json: bool, no_nodes: bool) -> None:

@@ -10,8 +10,7 @@ import click
 
 from ..core.syntax import CircuitError
 from .common import (
-    CircuitCommand,
-    circuit_arguments,
+    circuit_command,
     digits_option,
     load_drawable,
     make_console,
@@ -39,8 +38,7 @@ def pick_format(form: str | None, path: str | None) -> str:
     return SUFFIXES[suffix]
 
 
-@click.command("graph", cls=CircuitCommand)
-@circuit_arguments
+@circuit_command("graph")
 @click.option("--format", "form", type=click.Choice(FORMATS), default=None,
               help="tree (default), dot, svg, png (svg and png need Graphviz) or mermaid.")
 @output_file_option("the picture instead of standard output; without --format the "

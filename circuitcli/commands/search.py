@@ -4,34 +4,19 @@ from __future__ import annotations
 
 import click
 
-from .common import (
-    CircuitCommand,
-    circuit_arguments,
-    digits_option,
-    interrupted,
-    json_option,
-    load_target,
-    make_console,
-    moving,
-    moving_options,
-    print_notes,
-    session_lock,
-    tweak_option,
-)
+from . import common
 
 
-@click.command("search", cls=CircuitCommand)
-@circuit_arguments
-@tweak_option(0.01, "The radius: each try moves every input by a random amount within ±R.")
+@common.circuit_command("search")
+@common.tweak_option(0.01, "The radius: each try moves every input by a random amount within ±R.")
 @click.option("--tries", type=click.IntRange(1), default=100, show_default=True,
               help="How many random tries, one forward pass each.")
 @click.option("--seed", type=int, help="Seed the random numbers, for a reproducible search.")
 @click.option("--minimize", is_flag=True, help="Keep the try with the lowest output.")
-@moving_options
+@common.moving_options
 @click.option("--apply", is_flag=True,
               help="Make the best try's inputs the current values (as step does).")
-@digits_option
-@json_option
+@common.result_options
 def command(args: tuple[str, ...], output: str | None, tweak: float, tries: int,
             seed: int | None, minimize: bool, freeze: tuple[str, ...], only: tuple[str, ...],
             apply: bool, digits: int, as_json: bool) -> None:
@@ -49,10 +34,11 @@ def command(args: tuple[str, ...], output: str | None, tweak: float, tries: int,
     from ..methods.strategies import search
     from ..render.step import progress, search_document, search_notes, search_view
 
-    with session_lock():
-        target = load_target(args, output, remember=apply)
-        free = moving(target.circuit, freeze, only)
-        with progress(make_console(stderr=True), tries, "searching", show=not as_json) as tick:
+    with common.session_lock():
+        target = common.load_target(args, output, remember=apply)
+        free = common.moving(target.circuit, freeze, only)
+        stderr = common.make_console(stderr=True)
+        with progress(stderr, tries, "searching", show=not as_json) as tick:
             run = search(target.circuit, target.values, tweak, tries, seed, minimize, free, tick)
         if apply:
             target.remember(run.best)
@@ -66,8 +52,8 @@ def command(args: tuple[str, ...], output: str | None, tweak: float, tries: int,
 
         click.echo(dumps(search_document(run)))
     else:
-        make_console().print(search_view(run, target.title, digits))
-    print_notes(search_notes(run, note))
+        common.make_console().print(search_view(run, target.title, digits))
+    common.print_notes(search_notes(run, note))
     if run.interrupted:
-        interrupted(f"after {run.done} of {tries} tries; the best so far is shown"
+        common.interrupted(f"after {run.done} of {tries} tries; the best so far is shown"
                     + (" and applied" if apply else ""))

@@ -9,12 +9,10 @@ import click
 from ..core.syntax import CircuitError
 from ..io.session import Saved
 from .common import (
-    CircuitCommand,
-    circuit_arguments,
+    circuit_command,
     current_session,
-    digits_option,
-    json_option,
     load_target,
+    result_options,
     session_lock,
     show_target,
     split_args,
@@ -23,10 +21,8 @@ from .common import (
 _ASSIGNMENT = re.compile(r"([^\W\d]\w*)=(.*)", re.DOTALL)
 
 
-@click.command("set", cls=CircuitCommand)
-@circuit_arguments
-@digits_option
-@json_option
+@circuit_command("set")
+@result_options
 def command(args: tuple[str, ...], output: str | None, digits: int, as_json: bool) -> None:
     """Change input values of the current circuit (or make a circuit the current one
     without computing anything), then show it.

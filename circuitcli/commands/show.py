@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import click
-
-from .common import (
-    CircuitCommand,
-    circuit_arguments,
-    digits_option,
-    json_option,
-    load_target,
-    show_target,
-    split_args,
-)
+from .common import circuit_command, load_target, result_options, show_target, split_args
 
 
-@click.command("show", cls=CircuitCommand)
-@circuit_arguments
-@digits_option
-@json_option
+@circuit_command("show")
+@result_options
 def command(args: tuple[str, ...], output: str | None, digits: int, as_json: bool) -> None:
     """The current circuit: its text, its input values and the output at those values.
 
