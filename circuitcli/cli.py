@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module under `circuitcli.commands` and is
 imported only when it runs, so `circuit grad` never pays for sympy or numpy.
-Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input, 3 a bug in circuitcli.
+Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input, 3 a bug in circuitcli,
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "predict": ("circuitcli.commands.predict", "Score CSV rows with learned parameters."),
     "graph": ("circuitcli.commands.graph", "Draw the circuit: tree, DOT, SVG, PNG or Mermaid."),
     "code": ("circuitcli.commands.code", "The circuit as backprop-ninja Python code."),
-    "samples": ("circuitcli.commands.samples", "List the sample circuits from the notebook."),
+    "samples": ("circuitcli.commands.samples", "The notebook's sample circuits and CSV files."),
     "repl": ("circuitcli.commands.repl", "An interactive session: type statements, see the table."),
+    "help": ("circuitcli.commands.help", "Help on a command, or a topic of the user guide."),
 }
 
 class LazyGroup(click.Group):
@@ -50,6 +52,18 @@ class LazyGroup(click.Group):
         if entry is None or not _exists(entry[0]):
             return None
         return importlib.import_module(entry[0]).command
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        """A mistyped command gets "did you mean grad?"."""
+        name = click.utils.make_str(args[0]) if args else ""
+        if args and self.get_command(ctx, name) is None and not name.startswith("-"):
+            import difflib
+
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]}?" if close else ""
+            ctx.fail(f"No such command {name!r}.{hint} (circuit help lists them)")
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
@@ -65,6 +79,9 @@ class LazyGroup(click.Group):
         except CircuitError as err:
             click.echo(err.render(), err=True)
             ctx.exit(2)
+        except KeyboardInterrupt:  # Ctrl-C: commands that keep partial results say so first
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
         except BrokenPipeError:
             # the reader went away (`circuit grad ... | head`): nothing left to say
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -73,7 +90,7 @@ class LazyGroup(click.Group):
             where = f": {err.filename}" if getattr(err, "filename", None) else ""
             click.echo(f"error: {err.strerror or err}{where}", err=True)
             ctx.exit(2)
-        except (click.ClickException, click.Abort):
+        except (click.ClickException, click.Abort, click.exceptions.Exit):
             raise
         except Exception as err:  # a bug of ours: say so in one line, not a traceback
             if os.environ.get("CIRCUIT_DEBUG"):
@@ -92,7 +109,7 @@ def _exists(module: str) -> bool:
         return False
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="circuit")
 @session_options
 def main() -> None:
@@ -110,5 +127,8 @@ def main() -> None:
       circuit grad "(x+y)*z" x=-2 y=5 z=-4
       circuit step --lr 0.01
 
-    Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input.
+    \b
+    circuit help lists the commands and the guide's topics; circuit help TOPIC
+    shows one. Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input,
+    130 interrupted.
     """

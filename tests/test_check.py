@@ -309,6 +309,7 @@ def test_domain_error_points_at_the_gate():
 def test_without_a_circuit_the_current_one_is_checked():
     first = run("check", "x*y", "x=3", "y=4", "--json")
     assert first.exit_code == 0
+    assert run("set", "x*y", "x=3", "y=4").exit_code == 0  # check only reads the session
     again = run("check", "--json")
     assert again.exit_code == 0, again.output
     assert json.loads(again.output)["rows"] == json.loads(first.output)["rows"]

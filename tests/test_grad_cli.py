@@ -6,18 +6,11 @@ import json
 import math
 
 import pytest
-from click.testing import CliRunner
-
-from circuitcli.cli import main
 
 ANSI_COLOUR = "\x1b[3"  # the start of a foreground colour code (31 red, 32 green, ...)
 
 
-def run(*args: str, input: str | None = None, env: dict | None = None):
-    return CliRunner().invoke(main, list(args), input=input, env=env)
-
-
-def test_table_rows_values_and_gradients():
+def test_table_rows_values_and_gradients(run):
     r = run("grad", "(x+y)*z", "x=-2", "y=5", "z=-4")
     assert r.exit_code == 0, r.output
     lines = r.output.splitlines()
@@ -34,13 +27,13 @@ def test_table_rows_values_and_gradients():
     assert ANSI_COLOUR not in r.output  # not a terminal: plain text
 
 
-def test_inputs_are_marked():
+def test_inputs_are_marked(run):
     r = run("grad", "x*y", "x=2", "y=3")
     assert "▸ x" in r.output and "▸ y" in r.output
     assert "▸ out" not in r.output
 
 
-def test_colours_by_sign_on_a_terminal():
+def test_colours_by_sign_on_a_terminal(run):
     r = run("grad", "x - y", "x=1", "y=1", env={"FORCE_COLOR": "1", "TERM": "xterm-256color"})
     assert r.exit_code == 0
     assert "\x1b[32m" in r.output  # green: x pulls up
@@ -49,20 +42,20 @@ def test_colours_by_sign_on_a_terminal():
 
 @pytest.mark.parametrize("env", [{"NO_COLOR": "1", "FORCE_COLOR": "1"},
                                  {"TERM": "dumb", "FORCE_COLOR": "1"}])
-def test_no_colour_when_asked(env):
+def test_no_colour_when_asked(run, env):
     r = run("grad", "x - y", "x=1", "y=1", env=env)
     assert r.exit_code == 0
     assert ANSI_COLOUR not in r.output
 
 
-def test_digits_rounds_the_table_only():
+def test_digits_rounds_the_table_only(run):
     r = run("grad", "x / 3", "x=1", "--digits", "3")
     assert "0.333" in r.output and "0.3333" not in r.output
     doc = json.loads(run("grad", "x / 3", "x=1", "--json", "--digits", "3").output)
     assert doc["output"]["value"] == 1 / 3
 
 
-def test_json_document_schema_and_full_precision():
+def test_json_document_schema_and_full_precision(run):
     r = run("grad", "sigmoid(a*x + b*y + c)", "a=1", "b=2", "c=-3", "x=-1", "y=3", "--json")
     assert r.exit_code == 0
     doc = json.loads(r.output)
@@ -80,13 +73,13 @@ def test_json_document_schema_and_full_precision():
     assert doc["warnings"] == []
 
 
-def test_json_no_nodes():
+def test_json_no_nodes(run):
     doc = json.loads(run("grad", "x*y", "x=2", "y=3", "--json", "--no-nodes").output)
     assert "nodes" not in doc
     assert doc["inputs"] == {"x": {"value": 2.0, "grad": 3.0}, "y": {"value": 3.0, "grad": 2.0}}
 
 
-def test_json_inf_and_nan_are_null_with_warnings():
+def test_json_inf_and_nan_are_null_with_warnings(run):
     doc = json.loads(run("grad", "exp(x) - exp(x)", "x=1000", "--json").output)
     assert doc["output"]["value"] is None  # inf - inf = nan
     assert doc["warnings"], doc
@@ -94,30 +87,30 @@ def test_json_inf_and_nan_are_null_with_warnings():
                    for n in doc["nodes"] for v in (n["value"], n["grad"]))
 
 
-def test_kink_flag_in_table_and_json():
+def test_kink_flag_in_table_and_json(run):
     r = run("grad", "relu(x) * 3", "x=0")
     assert "kink" in r.output and "subgradient 0" in r.output
     doc = json.loads(run("grad", "relu(x) * 3", "x=0", "--json").output)
     assert [n["name"] for n in doc["nodes"] if n["kink"]] == ["relu1"]
 
 
-def test_expression_starting_with_minus_needs_no_double_dash():
+def test_expression_starting_with_minus_needs_no_double_dash(run):
     r = run("grad", "-x*y", "x=1", "y=2", "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["inputs"]["x"]["grad"] == -2.0
 
 
-def test_assignments_may_come_first():
+def test_assignments_may_come_first(run):
     r = run("grad", "x=3", "x*x", "--json")
     assert json.loads(r.output)["inputs"]["x"]["grad"] == 6.0
 
 
-def test_circuit_from_stdin():
+def test_circuit_from_stdin(run):
     r = run("grad", "-", "--json", input="a = 2\nb = a * a\n")
     assert json.loads(r.output)["inputs"]["a"]["grad"] == 4.0
 
 
-def test_circuit_from_file(tmp_path):
+def test_circuit_from_file(run, tmp_path):
     path = tmp_path / "c.circuit"
     path.write_text("x = 2\nf = x ** 3\n")
     doc = json.loads(run("grad", str(path), "--json").output)
@@ -126,25 +119,25 @@ def test_circuit_from_file(tmp_path):
     assert str(path) in r.output.splitlines()[0]
 
 
-def test_shipped_sample_by_name_from_anywhere(tmp_path, monkeypatch):
+def test_shipped_sample_by_name_from_anywhere(run, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     doc = json.loads(run("grad", "chain.circuit", "--json").output)
     assert doc["output"]["value"] == -12.0
 
 
-def test_pull_option():
+def test_pull_option(run):
     doc = json.loads(run("grad", "x*y", "x=2", "y=3", "--pull", "-2", "--json").output)
     assert doc["inputs"]["x"]["grad"] == -6.0
 
 
-def test_output_option():
+def test_output_option(run):
     doc = json.loads(run("grad", "q = x*y; f = q + x", "x=2", "y=3", "--of", "q",
                          "--json").output)
     assert doc["output"] == {"name": "q", "value": 6.0}
     assert doc["inputs"]["x"]["grad"] == 3.0
 
 
-def test_long_tables_are_cut_to_the_strongest_pulls():
+def test_long_tables_are_cut_to_the_strongest_pulls(run):
     # out = sum of k * (xk * xk): the node xk * xk gets gradient k, every other node 1
     terms = " + ".join(f"{k}*(x{k}*x{k})" for k in range(1, 61))
     values = [f"x{k}=1" for k in range(1, 61)]
@@ -165,7 +158,7 @@ def test_long_tables_are_cut_to_the_strongest_pulls():
         (["grad", "x+", "x=1"], "ends early"),
         (["grad", "x*y", "x=1"], "no value for y"),
         (["grad", "x*y", "x=1", "y=2", "w=3"], "no input named w"),
-        (["grad", "x", "x=abc"], "must be a number"),
+        (["grad", "x", "x=abc"], "must be a finite number"),
         (["grad", "x", "x=1", "extra"], "unexpected argument"),
         (["grad", "missing.circuit"], "no such file"),
         (["grad"], "no circuit given"),
@@ -174,7 +167,7 @@ def test_long_tables_are_cut_to_the_strongest_pulls():
         (["grad", "x", "x=1", "--dgits", "3"], "No such option"),
     ],
 )
-def test_errors_exit_2_with_one_message(args, fragment):
+def test_errors_exit_2_with_one_message(run, args, fragment):
     r = run(*args)
     assert r.exit_code == 2, r.output
     assert fragment in r.output
@@ -182,7 +175,7 @@ def test_errors_exit_2_with_one_message(args, fragment):
     assert not isinstance(r.exception, Exception) or isinstance(r.exception, SystemExit)
 
 
-def test_expression_error_has_a_caret_under_the_column():
+def test_expression_error_has_a_caret_under_the_column(run):
     r = run("grad", "(a+b)(c+d)", "a=1", "b=1", "c=1", "d=1")
     err = r.output.splitlines()
     assert err[0].startswith("error: 1:6:")
@@ -190,9 +183,73 @@ def test_expression_error_has_a_caret_under_the_column():
     assert err[2].index("^") - err[1].index("(") == 5
 
 
-def test_version_and_help_show_examples():
+def test_version_and_help_show_examples(run):
     assert "0.1.0" in run("--version").output
     top = run("--help").output
     assert 'circuit grad "(x+y)*z" x=-2 y=5 z=-4' in top
     sub = run("grad", "--help").output
     assert "Examples:" in sub and "circuit grad" in sub
+
+
+# -- the contract: values, files, rows, stderr ----------------------------------------------
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e400", "-1e400", "Infinity"])
+def test_values_must_be_finite_numbers_one_answer(run, value):
+    r = run("grad", "x*2", f"x={value}")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[0] == (f"error: 1:3: x={value}: the value of x must be a "
+                                        "finite number (such as x=-2 or x=1.5e-3)")
+
+
+def test_a_directory_is_a_file_error(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lesson.circuit").mkdir()
+    r = run("grad", "lesson.circuit")
+    assert r.exit_code == 2 and "is a directory" in r.stderr and "internal" not in r.output
+
+
+def test_a_file_that_is_not_utf8_names_the_byte(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.circuit").write_bytes(b"x = 1\ny = \xff2\nx*y\n")
+    r = run("grad", "bad.circuit")
+    assert r.exit_code == 2
+    assert "not UTF-8" in r.stderr and "byte 10" in r.stderr  # b"x = 1\ny = " is 10 bytes
+
+
+def test_a_bare_sample_name_asks_for_the_extension(run):
+    r = run("grad", "neuron")
+    assert r.exit_code == 2 and "did you mean neuron.circuit?" in r.stderr
+
+
+def test_a_bare_name_is_still_an_expression_when_it_has_a_value(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lesson.circuit").write_text("a = 2\na*a\n")
+    assert "did you mean lesson.circuit?" in run("grad", "lesson").stderr
+    r = run("grad", "lesson", "lesson=3", "--json", "--no-nodes")
+    assert r.exit_code == 0 and json.loads(r.stdout)["output"]["value"] == 3.0
+    # a name that is no file's stem stays an expression, as always
+    r = run("grad", "x", "x=1", "--json", "--no-nodes")
+    assert r.exit_code == 0 and json.loads(r.stdout)["inputs"]["x"]["grad"] == 1.0
+
+
+def test_max_rows_bounds_the_table_even_when_inputs_are_many(run):
+    # the trained MLP: 337 parameters, two features (341 rows for --max-rows 8 once)
+    trained = run("train", "mlp.circuit", "--data", "moons.csv", "--epochs", "1", "--lr", "0.1")
+    assert trained.exit_code == 0, trained.output
+    every = run("grad", "--all")
+    bounded = run("grad", "--max-rows", "8")
+    assert every.exit_code == bounded.exit_code == 0
+
+    def rows(text: str) -> int:
+        return sum("│" in line for line in text.splitlines())
+
+    total = rows(every.stdout)
+    assert total > 339  # 337 parameters and 2 features are inputs, and more nodes
+    assert rows(bounded.stdout) == 8
+    assert f"{total - 8} rows left out" in bounded.stdout
+
+
+def test_kink_notes_go_to_stderr_the_table_to_stdout(run):
+    r = run("grad", "relu(x) * y", "x=0", "y=2")
+    assert r.exit_code == 0
+    assert "kink at" in r.stderr and "kink at" not in r.stdout
+    assert "▸ x" in r.stdout

@@ -13,28 +13,16 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from circuitcli.cli import main
 from circuitcli.core.circuit import parse
 from circuitcli.methods.strategies import step
 from circuitcli.render.step import progress, sparkline
 
 NEURON = "sigmoid(a*x + b*y + c)"
 NEURON_AT = ["a=1", "b=2", "c=-3", "x=-1", "y=3"]
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, list(args))
-
-
-def doc(*args: str) -> dict:
-    r = run(*args, "--json")
-    assert r.exit_code == 0, r.output
-    return json.loads(r.stdout)
 
 
 def stored_inputs() -> dict:
@@ -53,7 +41,7 @@ def neuron_by_hand(a, b, c, x, y, lr=0.01, steps=1):
 
 
 # -- the notebook's numbers -----------------------------------------------------------------
-def test_chain_rule_step_gives_the_notebooks_numbers():
+def test_chain_rule_step_gives_the_notebooks_numbers(doc):
     # In [7]: x = -2.04, y = 4.96, z = -3.97; f = -11.5924
     d = doc("step", "(x+y)*z", "x=-2", "y=5", "z=-4", "--lr", "0.01")
     after = {n: v["after"] for n, v in d["inputs"].items()}
@@ -66,19 +54,19 @@ def test_chain_rule_step_gives_the_notebooks_numbers():
     assert d["history"] == [-12.0, d["output"]["after"]]
 
 
-def test_neuron_step_gives_the_notebooks_output():
+def test_neuron_step_gives_the_notebooks_output(doc):
     d = doc("step", NEURON, *NEURON_AT, "--lr", "0.01")
     assert d["output"]["after"] == pytest.approx(0.8825501816218984, rel=1e-12)
     _, s = neuron_by_hand(1, 2, -3, -1, 3)
     assert d["output"]["after"] == pytest.approx(s, rel=1e-13)
 
 
-def test_neuron_sample_file_steps_the_same():
+def test_neuron_sample_file_steps_the_same(doc):
     d = doc("step", "neuron.circuit")
     assert d["output"]["after"] == pytest.approx(0.8825501816218984, rel=1e-12)
 
 
-def test_the_json_document_has_exactly_the_documented_keys():
+def test_the_json_document_has_exactly_the_documented_keys(doc):
     d = doc("step", "(x+y)*z", "x=-2", "y=5", "z=-4")
     assert set(d) == {"inputs", "output", "history"}
     assert all(set(v) == {"before", "grad", "after"} for v in d["inputs"].values())
@@ -86,7 +74,7 @@ def test_the_json_document_has_exactly_the_documented_keys():
 
 
 # -- the loop: repeated runs walk uphill ----------------------------------------------------
-def test_three_single_steps_equal_one_run_of_three_to_the_last_bit():
+def test_three_single_steps_equal_one_run_of_three_to_the_last_bit(doc, run):
     run("grad", NEURON, *NEURON_AT)
     singles = [doc("step") for _ in range(3)]
     walked = stored_inputs()
@@ -98,7 +86,7 @@ def test_three_single_steps_equal_one_run_of_three_to_the_last_bit():
         s["output"]["after"] for s in singles]
 
 
-def test_repeated_steps_match_the_update_rule_by_hand():
+def test_repeated_steps_match_the_update_rule_by_hand(run):
     run("grad", NEURON, *NEURON_AT)
     for _ in range(5):
         assert run("step").exit_code == 0
@@ -108,7 +96,7 @@ def test_repeated_steps_match_the_update_rule_by_hand():
         assert got[name] == pytest.approx(want, rel=1e-13)
 
 
-def test_many_steps_match_the_update_rule_by_hand():
+def test_many_steps_match_the_update_rule_by_hand(doc):
     d = doc("step", NEURON, *NEURON_AT, "--steps", "200", "--lr", "0.05")
     _values, s = neuron_by_hand(1, 2, -3, -1, 3, lr=0.05, steps=200)
     assert d["output"]["after"] == pytest.approx(s, rel=1e-12)
@@ -116,7 +104,7 @@ def test_many_steps_match_the_update_rule_by_hand():
     assert d["history"] == sorted(d["history"])  # uphill all the way
 
 
-def test_minimize_goes_down_the_gradient():
+def test_minimize_goes_down_the_gradient(doc):
     d = doc("step", "(x+y)*z", "x=-2", "y=5", "z=-4", "--minimize")
     assert {n: v["after"] for n, v in d["inputs"].items()} == {
         "x": -2 - 0.01 * -4.0, "y": 5 - 0.01 * -4.0, "z": -4 - 0.01 * 3.0}
@@ -133,14 +121,14 @@ def test_one_step_is_the_update_rule(x, y, lr):
         assert r.history[-1] == r.after["x"] * r.after["y"] + 3 * r.after["x"]
 
 
-def test_constants_never_move_and_frozen_inputs_stay():
+def test_constants_never_move_and_frozen_inputs_stay(doc):
     d = doc("step", "2*x*y + 3", "x=1", "y=1", "--freeze", "y")
     assert d["inputs"]["y"]["after"] == 1.0
     assert d["inputs"]["x"]["after"] == 1 + 0.01 * 2.0
     assert set(d["inputs"]) == {"x", "y"}  # 2 and 3 are constants, not inputs
 
 
-def test_only_moves_just_the_named_inputs():
+def test_only_moves_just_the_named_inputs(doc):
     d = doc("step", NEURON, *NEURON_AT, "--only", "a,b", "--only", "c")
     assert [n for n, v in d["inputs"].items() if v["after"] != v["before"]] == ["a", "b", "c"]
 
@@ -155,20 +143,20 @@ def test_only_moves_just_the_named_inputs():
     (["--steps", "0"], "--steps"),
     (["--freeze", "x,,y"], "comma"),
 ])
-def test_bad_options_are_one_line_errors(args, message):
+def test_bad_options_are_one_line_errors(run, args, message):
     r = run("step", "q = x + y\nf = q * z", "x=-2", "y=5", "z=-4", *args)
     assert r.exit_code == 2
     assert message in r.output and "Traceback" not in r.output
 
 
-def test_dry_run_keeps_the_current_values():
+def test_dry_run_keeps_the_current_values(run):
     run("grad", "(x+y)*z", "x=-2", "y=5", "z=-4")
     r = run("step", "--dry-run")
     assert r.exit_code == 0 and "-2.04" in r.output
     assert stored_inputs() == {"x": -2.0, "y": 5.0, "z": -4.0}
 
 
-def test_table_shows_before_gradient_after_change_and_the_output():
+def test_table_shows_before_gradient_after_change_and_the_output(run):
     r = run("step", "(x+y)*z", "x=-2", "y=5", "z=-4")
     assert r.exit_code == 0
     lines = r.output.splitlines()
@@ -180,7 +168,7 @@ def test_table_shows_before_gradient_after_change_and_the_output():
 
 
 # -- stopping early ---------------------------------------------------------------------
-def test_stops_before_the_output_overflows_and_keeps_the_last_finite_point():
+def test_stops_before_the_output_overflows_and_keeps_the_last_finite_point(doc, run):
     # f = exp(x) at 700: one step of lr 1 moves x by e^700, and exp of that is inf
     r = run("step", "exp(x)", "x=700", "--lr", "1", "--steps", "5")
     assert r.exit_code == 0, r.output
@@ -190,7 +178,7 @@ def test_stops_before_the_output_overflows_and_keeps_the_last_finite_point():
     assert d["history"] == [math.exp(700)]
 
 
-def test_stops_where_a_step_leaves_the_domain():
+def test_stops_where_a_step_leaves_the_domain(run):
     # minimize log(x) from 0.5 with lr 1: x -> 0.5 - 1/0.5 = -1.5, outside log's domain
     r = run("step", "log(x)", "x=0.5", "--lr", "1", "--minimize", "--steps", "3")
     assert r.exit_code == 0, r.output
@@ -198,7 +186,7 @@ def test_stops_where_a_step_leaves_the_domain():
     assert stored_inputs() == {"x": 0.5}
 
 
-def test_stops_when_every_gradient_is_within_tol():
+def test_stops_when_every_gradient_is_within_tol(doc):
     # minimize (x-3)^2 with lr 0.25: the distance to 3 halves each step (x - 0.5*(x-3))
     d = doc("step", "(x-3)**2", "x=0", "--lr", "0.25", "--minimize", "--steps", "1000",
             "--tol", "1e-3")
@@ -209,13 +197,13 @@ def test_stops_when_every_gradient_is_within_tol():
     assert d["inputs"]["x"]["after"] == x
 
 
-def test_a_zero_gradient_stops_at_once_with_a_note():
+def test_a_zero_gradient_stops_at_once_with_a_note(run):
     r = run("step", "(x-3)**2", "x=3", "--steps", "10")
     assert r.exit_code == 0 and "every gradient is 0" in r.output
 
 
 # -- progress bar and sparkline -----------------------------------------------------------
-def test_no_progress_bar_when_stdout_is_not_a_terminal():
+def test_no_progress_bar_when_stdout_is_not_a_terminal(run):
     r = run("step", NEURON, *NEURON_AT, "--steps", "500")
     assert r.exit_code == 0
     assert "stepping" not in r.output
@@ -279,8 +267,8 @@ def test_sigint_during_a_long_run_still_saves_the_walk(tmp_path):
     time.sleep(0.5)  # inside the stepping loop by now
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
-    assert "interrupted after" in err
+    assert proc.returncode == 130, err  # interrupted, and says what it kept
+    assert "interrupted: after" in err and "the values reached are current" in err
     d = json.loads(out)
     assert len(d["history"]) > 1
     saved = json.loads(session.read_text())["inputs"]
@@ -302,3 +290,61 @@ def _wait_until_locked(lock: Path, timeout: float = 60.0) -> None:
             fcntl.flock(f, fcntl.LOCK_UN)
         time.sleep(0.01)
     raise AssertionError("the step never took the session's lock")
+
+
+# -- strategy 2 from the command line, and Ctrl-C ------------------------------------------
+def test_numerical_step_gives_the_notebooks_number(doc):
+    # In [7] and [67]: h = 0.00001, step_size = 0.01 -> forMulGate(x, y) = -5.870599999997832
+    d = doc("step", "x*y", "x=-2", "y=3", "--numerical", "--h", "0.00001")
+    assert d["output"]["after"] == -5.870599999997832
+    assert d["inputs"]["x"]["grad"] == 3.000000000064062  # the notebook's printed derivatives
+    assert d["inputs"]["y"]["grad"] == -2.0000000000131024
+
+
+def test_h_without_numerical_is_a_usage_error(run):
+    r = run("step", "x*y", "x=-2", "y=3", "--h", "0.001")
+    assert r.exit_code == 2 and "--numerical" in r.stderr
+
+
+def _interrupt_forward_after(monkeypatch, calls: int) -> None:
+    """Make the evaluator raise KeyboardInterrupt (Ctrl-C) on forward pass number calls+1."""
+    import circuitcli.methods.strategies as strategies
+
+    real = strategies.forward
+    count = {"n": 0}
+
+    def forward(*args, **kwargs):
+        count["n"] += 1
+        if count["n"] > calls:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(strategies, "forward", forward)
+
+
+def test_ctrl_c_keeps_the_steps_taken_and_exits_130(run, monkeypatch, session_file):
+    _interrupt_forward_after(monkeypatch, 3)  # each step is one forward pass: 3 steps, then ^C
+    r = run("step", "(x+y)*z", "x=-2", "y=5", "z=-4", "--steps", "10", "--lr", "0.01")
+    assert r.exit_code == 130, r.output
+    assert r.stderr.splitlines()[-1] == ("interrupted: after 3 of 10 steps; the values reached "
+                                         "are current")
+    x, y, z = -2.0, 5.0, -4.0  # the notebook's rule, three times, by hand
+    for _ in range(3):
+        x, y, z = x + 0.01 * z, y + 0.01 * z, z + 0.01 * (x + y)
+    assert json.loads(session_file.read_text())["inputs"] == {"x": x, "y": y, "z": z}
+
+
+def test_ctrl_c_with_dry_run_keeps_the_current_values(run, monkeypatch, session_file):
+    assert run("grad", "(x+y)*z", "x=-2", "y=5", "z=-4").exit_code == 0
+    before = session_file.read_bytes()
+    _interrupt_forward_after(monkeypatch, 2)
+    r = run("step", "--steps", "10", "--dry-run")
+    assert r.exit_code == 130
+    assert "the current values are unchanged" in r.stderr.splitlines()[-1]
+    assert session_file.read_bytes() == before
+
+
+def test_notes_go_to_stderr(run):
+    r = run("step", "relu(x)", "x=0")
+    assert r.exit_code == 0
+    assert "kink at" in r.stderr and "kink at" not in r.stdout

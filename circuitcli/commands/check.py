@@ -7,7 +7,14 @@ import math
 import click
 
 from ..methods.numeric import METHODS
-from .common import CircuitCommand, circuit_arguments, load_target, make_console
+from .common import (
+    circuit_command,
+    load_target,
+    make_console,
+    positive,
+    result_options,
+    rows_options,
+)
 
 _METHODS = tuple(METHODS)
 
@@ -16,24 +23,17 @@ def _defaults(what: str) -> str:
     return ", ".join(f"{m.name} {getattr(m, what):g}" for m in METHODS.values())
 
 
-def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    if value is not None and not (math.isfinite(value) and value > 0):
-        raise click.BadParameter("must be a positive number", ctx, param)
-    return value
-
-
 def _tolerance(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
     if value is not None and not (math.isfinite(value) and value >= 0):
         raise click.BadParameter("must be a number >= 0", ctx, param)
     return value
 
 
-@click.command("check", cls=CircuitCommand)
-@circuit_arguments
+@circuit_command("check")
 @click.option("--method", type=click.Choice(_METHODS), default="central", show_default=True,
               help="Numerical reference: central or forward differences, complex-step, "
                    "or Richardson extrapolation.")
-@click.option("--h", "h", type=float, callback=_positive, metavar="H",
+@click.option("--h", "h", type=float, callback=positive, metavar="H",
               help="The step (default: cbrt(eps)·max(1,|x|) for central, sqrt(eps)·max(1,|x|) "
                    "for forward, eps^(1/5)·max(1,|x|) for richardson, 1e-20 for complex).")
 @click.option("--rtol", type=float, callback=_tolerance,
@@ -45,12 +45,8 @@ def _tolerance(ctx: click.Context, param: click.Parameter, value: float | None) 
 @click.option("--nodes", is_flag=True, help="A row for every node, not only the inputs.")
 @click.option("--no-sympy", is_flag=True, help="Skip sympy's exact derivatives (faster).")
 @click.option("--no-formula", is_flag=True, help="Hide sympy's derivative formulas.")
-@click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True,
-              help="Significant digits in the table (JSON keeps them all).")
-@click.option("--max-rows", type=click.IntRange(1), default=40, show_default=True,
-              help="Longer tables keep failures, kinks and inputs first.")
-@click.option("--all", "show_all", is_flag=True, help="Show every row, however many.")
-@click.option("--json", "as_json", is_flag=True, help="Machine output on stdout, full precision.")
+@rows_options
+@result_options
 def command(args: tuple[str, ...], output: str | None, method: str, h: float | None,
             rtol: float | None, atol: float | None, nodes: bool, no_sympy: bool,
             no_formula: bool, digits: int, max_rows: int, show_all: bool, as_json: bool) -> None:
@@ -72,7 +68,7 @@ def command(args: tuple[str, ...], output: str | None, method: str, h: float | N
     """
     from ..methods.check import check
 
-    target = load_target(args, output)
+    target = load_target(args, output, remember=False)
     result = check(target.circuit, target.values, method=method, h=h, rtol=rtol, atol=atol,
                    nodes=nodes, use_sympy=not no_sympy, formulas=not no_formula)
     if as_json:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import click
 
-from .common import CircuitCommand, circuit_arguments
-from .graph import load_drawable
+from .common import circuit_command, load_drawable, output_file_option, write_output
 
 
-@click.command("code", cls=CircuitCommand)
-@circuit_arguments
+@circuit_command("code")
 @click.option("--values", "with_values", is_flag=True,
               help="Start with the input assignments and end by printing the gradients, so "
                    "the program runs as it is.")
 @click.option("--pull", type=float, default=1.0, show_default=True,
               help="The gradient of the output: the tug from above.")
-def command(args: tuple[str, ...], output: str | None, with_values: bool, pull: float) -> None:
+@output_file_option("the program instead of standard output")
+def command(args: tuple[str, ...], output: str | None, with_values: bool, pull: float,
+            output_path: str | None) -> None:
     """The circuit as straight-line Python, in the notebook's backprop ninja style.
 
     Forward lines first, then the backward lines in reverse: the gradient of
@@ -27,6 +27,7 @@ def command(args: tuple[str, ...], output: str | None, with_values: bool, pull: 
       circuit code "(x+y)*z"
       circuit code neuron.circuit --values
       circuit code "((a*b+c)*d)**2" a=3 b=-2 c=5 d=0.5 --values | python3
+      circuit code neuron.circuit --values -o neuron.py
     """
     from ..render.code import ninja_code
 
@@ -34,4 +35,8 @@ def command(args: tuple[str, ...], output: str | None, with_values: bool, pull: 
     values = None
     if with_values:  # with an input left without a value, values_for says which
         values = d.values if d.values is not None else d.circuit.values_for(d.given)
-    click.echo(ninja_code(d.circuit, values, pull, d.title), nl=False)
+    program = ninja_code(d.circuit, values, pull, d.title)
+    if output_path is None or output_path == "-":
+        click.echo(program, nl=False)
+    else:
+        write_output(output_path, program, (d.circuit.source,))

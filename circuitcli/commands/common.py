@@ -7,10 +7,11 @@ values, and whether it is remembered.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,15 +19,19 @@ import click
 
 from ..core.circuit import Circuit, parse
 from ..core.syntax import CircuitError
+from ..render.safe import printable
 
 if TYPE_CHECKING:
     from ..io.session import Session
 
-__all__ = ["CircuitCommand", "Target", "circuit_arguments", "current_session", "load_target",
-           "make_console", "read_circuit", "session_lock", "session_options", "split_args"]
+__all__ = ["CircuitCommand", "Drawable", "Target", "circuit_arguments", "circuit_command",
+           "current_session", "digits_option", "interrupted", "json_option", "load_drawable",
+           "load_target", "make_console", "moving", "moving_options", "output_file_option",
+           "positive", "print_notes", "read_circuit", "result_options", "rows_options",
+           "session_lock", "session_options", "show_target", "split_args", "title",
+           "tweak_option", "write_output"]
 
 _ASSIGNMENT = re.compile(r"([^\W\d]\w*)=(.*)", re.DOTALL)
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 class CircuitCommand(click.Command):
@@ -43,6 +48,8 @@ class CircuitCommand(click.Command):
             if isinstance(param, click.Option):
                 for opt in (*param.opts, *param.secondary_opts):
                     takes_value[opt] = not (param.is_flag or param.count)
+        for opt in self.get_help_option_names(ctx):
+            takes_value[opt] = False  # `circuit grad -h` is help, not the expression "minus h"
         options: list[str] = []
         positionals: list[str] = []
         it = iter(args)
@@ -153,6 +160,16 @@ def circuit_arguments(func: Callable) -> Callable:
     return click.argument("args", nargs=-1, metavar="[EXPR|FILE] [NAME=VALUE]...")(func)
 
 
+def circuit_command(name: str) -> Callable[[Callable], click.Command]:
+    """`@circuit_command("grad")`: a CircuitCommand taking the circuit argument, --of and the
+    session options."""
+
+    def decorate(func: Callable) -> click.Command:
+        return click.command(name, cls=CircuitCommand)(circuit_arguments(func))
+
+    return decorate
+
+
 # ---- shared options: declared once, used by every command that has them -----------------
 
 
@@ -168,13 +185,66 @@ def digits_option(func: Callable) -> Callable:
                         help="Significant digits in the table (JSON keeps them all).")(func)
 
 
+def result_options(func: Callable) -> Callable:
+    """`--digits N` and `--json`: every command that prints a result has both."""
+    return digits_option(json_option(func))
+
+
 def rows_options(func: Callable) -> Callable:
     """`--max-rows N` and `--all` (parameters `max_rows`, `show_all`)."""
     func = click.option("--all", "show_all", is_flag=True,
                         help="Show every row, however many.")(func)
     return click.option("--max-rows", type=click.IntRange(1), default=40, show_default=True,
-                        help="Longer tables keep the inputs, the output and the strongest "
-                             "pulls, and say how many rows were left out.")(func)
+                        help="At most N rows: longer tables keep the output, the inputs and "
+                             "the strongest pulls, and say how many rows were left out.")(func)
+
+
+def positive(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """A click callback: the option's value must be a finite number above 0."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        hint = " (--minimize goes down the gradient)" if value < 0 and param.name == "lr" else ""
+        raise click.BadParameter(f"must be a positive number, not {value:g}{hint}", ctx, param)
+    return value
+
+
+def tweak_option(default: float | None, help: str) -> Callable[[Callable], Callable]:
+    """`--tweak R`: random search's radius, named alike in `search` and `compare`."""
+    return click.option("--tweak", type=float, default=default, show_default=default is not None,
+                        callback=positive, metavar="R", help=help)
+
+
+def _names(given: tuple[str, ...]) -> list[str]:
+    """`--freeze a,b --freeze c` -> [a, b, c]."""
+    names = []
+    for chunk in given:
+        for name in chunk.split(","):
+            if not name.strip():
+                raise click.BadParameter(f"{chunk!r}: expected input names separated by commas")
+            names.append(name.strip())
+    return names
+
+
+def moving_options(func: Callable) -> Callable:
+    """`--freeze NAMES` and `--only NAMES`: which inputs may move."""
+    func = click.option("--only", metavar="NAMES", multiple=True,
+                        help="Move only these inputs (comma-separated).")(func)
+    return click.option("--freeze", metavar="NAMES", multiple=True,
+                        help="Keep these inputs where they are (comma-separated).")(func)
+
+
+def moving(circuit: Circuit, freeze: tuple[str, ...], only: tuple[str, ...]) -> list[str]:
+    """The inputs --freeze and --only leave free to move."""
+    from ..methods.strategies import moving_inputs
+
+    if freeze and only:
+        raise click.UsageError("--freeze and --only contradict each other; give one")
+    return moving_inputs(circuit, _names(freeze), _names(only))
+
+
+def interrupted(what: str) -> None:
+    """After Ctrl-C: say in one line what was kept, on stderr, and exit 130."""
+    click.echo(f"interrupted: {what}", err=True)
+    raise SystemExit(130)
 
 
 def output_file_option(what: str) -> Callable[[Callable], Callable]:
@@ -213,17 +283,24 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def split_args(args: tuple[str, ...]) -> tuple[str | None, dict[str, float]]:
-    """The circuit argument and the NAME=VALUE assignments, in any order."""
+    """The circuit argument and the NAME=VALUE assignments, in any order.
+
+    A value must be a finite number: `x=inf`, `x=nan` and `x=1e400` all get the same error.
+    """
+    from ..core.syntax import parse_number
+
     circuit_arg: str | None = None
     values: dict[str, float] = {}
     for arg in args:
         m = _ASSIGNMENT.fullmatch(arg)
-        if m and _NUMBER.fullmatch(m.group(2)):
-            values[m.group(1)] = float(m.group(2))
-        elif m and circuit_arg is not None and "=" not in m.group(2):
-            raise CircuitError(f"{arg}: the value of {m.group(1)} must be a number "
-                               f"(such as {m.group(1)}=-2 or {m.group(1)}=1.5e-3)", arg,
-                               len(m.group(1)) + 1, len(arg))
+        number = parse_number(m.group(2)) if m else None
+        if m and number is not None:
+            values[m.group(1)] = number
+        elif m and (_looks_numeric(m.group(2))
+                    or (circuit_arg is not None and "=" not in m.group(2))):
+            name = m.group(1)
+            raise CircuitError(f"{arg}: the value of {name} must be a finite number (such as "
+                               f"{name}=-2 or {name}=1.5e-3)", arg, len(name) + 1, len(arg))
         elif circuit_arg is None:
             circuit_arg = arg
         else:
@@ -232,54 +309,84 @@ def split_args(args: tuple[str, ...]) -> tuple[str | None, dict[str, float]]:
     return circuit_arg, values
 
 
-def read_circuit(arg: str) -> tuple[str, str]:
-    """(text, source name) from an expression, a file path or '-' for standard input."""
+def _looks_numeric(text: str) -> bool:
+    """What Python's float() takes (inf, nan, 1e400, 1_000) but a circuit value may not be."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_circuit(arg: str, given: Mapping[str, float] | None = None) -> tuple[str, str]:
+    """(text, source name) from an expression, a file path, a sample's name or '-' (stdin).
+
+    A bare name that is not a file is an expression, except that a name given no value
+    which is also a circuit file's or a sample's name without `.circuit` is taken for a
+    mistyped file name ("did you mean neuron.circuit?"): the expression `neuron` alone
+    would have no value anyway. Give it a value (`neuron=1`) to mean the expression.
+    """
+    from ..io.files import read_text
+
     if arg == "-":
         return sys.stdin.read(), "<stdin>"
-    if os.path.isfile(arg):
-        with open(arg, encoding="utf-8") as f:
-            return f.read(), arg
+    if os.path.isdir(arg) and (not arg.isidentifier() or arg not in (given or {})):
+        raise CircuitError(f"{printable(arg)}: is a directory, not a circuit file")
+    if os.path.exists(arg) and not os.path.isdir(arg):
+        return read_text(arg, "circuit file"), arg
     if arg.endswith(".circuit") and os.sep not in arg:
         from ..io.bundled import sample_dir
 
         shipped = sample_dir() / arg
         if shipped.is_file():
-            return shipped.read_text(encoding="utf-8"), arg
+            return read_text(str(shipped), "circuit file"), arg
     if arg.endswith((".circuit", ".txt")):
-        raise CircuitError(f"no such file: {arg} (circuit samples lists the shipped ones)")
+        raise CircuitError(f"no such file: {printable(arg)} (circuit samples lists the "
+                           "shipped ones)")
+    if arg.isidentifier() and arg not in (given or {}):
+        file = _circuit_file_named(arg)
+        if file:
+            raise CircuitError(f"{arg}: did you mean {file}? (a name alone is read as the "
+                               f"expression {arg} only with a value, {arg}=...)")
     return arg, ""
 
 
-def load_target(args: tuple[str, ...], output: str | None = None) -> Target:
+def _circuit_file_named(stem: str) -> str | None:
+    """`stem.circuit` if it is a file here or a bundled sample, else None."""
+    from ..io.bundled import sample_dir
+
+    name = f"{stem}.circuit"
+    if os.path.isfile(name) or (sample_dir() / name).is_file():
+        return name
+    return None
+
+
+def load_target(args: tuple[str, ...], output: str | None = None,
+                remember: bool = True) -> Target:
     """The circuit to work on, with its values checked against its inputs.
 
-    A circuit given on the command line becomes the current circuit, values included;
-    with none given, the current circuit is used, and NAME=VALUE or --output update it.
+    With `remember` (grad, set, step) a circuit given on the command line becomes the
+    current circuit, values included, and NAME=VALUE or --of given with none update the
+    current one. Without it (every look-only command) the session is only read.
     """
     circuit_arg, values = split_args(args)
     session = current_session()
     if circuit_arg is not None:
-        text, source = read_circuit(circuit_arg)
+        text, source = read_circuit(circuit_arg, values)
         circuit = parse(text, source, output)
-        target = Target(circuit, circuit.values_for(values), source or _one_line(text), output,
+        target = Target(circuit, circuit.values_for(values), title(source, text), output,
                         session)
-        target.remember()
+        if remember:
+            target.remember()
         return target
-    if session is None:
-        raise CircuitError("no circuit given, and the session is off (--no-session or "
-                           "CIRCUIT_SESSION=off), so there is no current circuit: pass an "
-                           "expression, a circuit file or '-'")
-    saved = session.load()
-    if saved is None:
-        raise CircuitError("no circuit given and no current circuit yet: pass an expression, "
-                           "a circuit file or '-' (e.g. circuit grad \"(x+y)*z\" x=-2 y=5 z=-4)")
+    saved = _saved_circuit(session)
     if output is None:
         output = saved.output
     try:
         circuit = parse(saved.text, saved.source, output)
     except CircuitError as err:
         if output is not None and output != saved.output:
-            raise  # a bad --output given now, not a damaged session
+            raise  # a bad --of given now, not a damaged session
         where = err.located()
         at = f" at line {where[0]}, column {where[1]}" if where else ""
         raise CircuitError(f"the session file {session.path} holds a circuit that does not "
@@ -288,16 +395,94 @@ def load_target(args: tuple[str, ...], output: str | None = None) -> Target:
 
     known = values_from(saved, circuit.inputs)
     target = Target(circuit, circuit.values_for({**known, **values}),
-                    saved.source or _one_line(saved.text), output, session)
-    if values or output != saved.output:
+                    title(saved.source, saved.text), output, session)
+    if remember and (values or output != saved.output):
         target.remember()
     return target
 
 
-def _one_line(text: str, width: int = 60) -> str:
+def _saved_circuit(session: Session | None):
+    if session is None:
+        raise CircuitError("no circuit given, and the session is off (--no-session or "
+                           "CIRCUIT_SESSION=off), so there is no current circuit: pass an "
+                           "expression, a circuit file or '-'")
+    saved = session.load()
+    if saved is None:
+        raise CircuitError("no circuit given and no current circuit yet: pass an expression, "
+                           "a circuit file or '-' (e.g. circuit grad \"(x+y)*z\" x=-2 y=5 z=-4)")
+    return saved
+
+
+@dataclass
+class Drawable:
+    """A circuit, its input values when every input has one (else None), and a title."""
+
+    circuit: Circuit
+    values: dict[str, float] | None
+    title: str
+    missing: tuple[str, ...]  # the inputs with no value
+    given: dict[str, float]  # the NAME=VALUE arguments as given
+
+
+def load_drawable(args: tuple[str, ...], output: str | None) -> Drawable:
+    """Like load_target, but a circuit whose inputs lack values is still drawable.
+
+    For graph and code, which only read the current circuit. Names given on the command
+    line are checked all the same (a typo is an error).
+    """
+    circuit_arg, given = split_args(args)
+    if circuit_arg is None:
+        target = load_target(args, output, remember=False)
+        return Drawable(target.circuit, target.values, target.title, (), given)
+    text, source = read_circuit(circuit_arg, given)
+    circuit = parse(text, source, output)
+    missing = tuple(n for n in circuit.inputs if n not in given and n not in circuit.defaults)
+    values = circuit.values_for({**dict.fromkeys(missing, 0.0), **given})
+    return Drawable(circuit, None if missing else values, title(source, text), missing, given)
+
+
+def title(source: str, text: str, width: int = 60) -> str:
+    """A circuit's title: its file name, or its text on one line; safe to print."""
+    if source:
+        return printable(source)
     parts = (line.split("#")[0].strip() for line in text.splitlines())
     flat = "; ".join(part for part in parts if part)
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    return printable(flat if len(flat) <= width else flat[: width - 1] + "…")
+
+
+def show_target(target: Target, digits: int, as_json: bool,
+                changed: dict[str, float] | None = None, current: bool = True) -> None:
+    """Print a circuit at the values it will use (`show`; `set` after a change)."""
+    from ..core.evaluate import forward
+
+    c = target.circuit
+    problem = ""
+    try:
+        value: float | None = forward(c, target.values)[c.output]
+    except CircuitError as err:  # show the state anyway; the problem is the output's value
+        value, problem = None, err.message
+    if as_json:
+        from ..render.json import dumps
+        from ..render.step import show_document
+
+        click.echo(dumps(show_document(c.text, target.values, c.output_name, value)))
+        return
+    from ..render.step import show_view
+
+    where = (f"current circuit, kept in {printable(str(target.session.path))}"
+             if target.session is not None else "no session (nothing is remembered)")
+    if not current:
+        where = "not the current circuit (that one is unchanged)"
+    make_console().print(show_view(c.text, target.title, target.values, c.output_name, value,
+                                   digits, changed, where, problem, c.defaults))
+
+
+def print_notes(notes) -> None:
+    """Warnings and notes (rich Text lines) on stderr, so stdout holds only the result."""
+    if notes:
+        console = make_console(stderr=True)
+        for note in notes:
+            console.print(note)
 
 
 def make_console(stderr: bool = False):

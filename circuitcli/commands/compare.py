@@ -4,27 +4,28 @@ from __future__ import annotations
 
 import click
 
-from .common import CircuitCommand, circuit_arguments, load_target, make_console
-from .step import _positive, moving, moving_options, output_options
+from . import common
 
 
-@click.command("compare", cls=CircuitCommand)
-@circuit_arguments
-@click.option("--lr", type=float, default=0.01, show_default=True, callback=_positive,
-              help="The step size for all three (random search tries within ±lr).")
+@common.circuit_command("compare")
+@click.option("--lr", type=float, default=0.01, show_default=True, callback=common.positive,
+              help="The gradient steps' size: each input moves by lr times its gradient.")
+@common.tweak_option(None, "Random search's radius: tries within ±R of every input "
+                    "(default: --lr).")
 @click.option("--tries", type=click.IntRange(1), default=100, show_default=True,
               help="Random search's tries.")
-@click.option("--h", "h", type=float, default=1e-5, show_default=True, callback=_positive,
+@click.option("--h", "h", type=float, default=1e-5, show_default=True, callback=common.positive,
               help="The numerical gradient's probe: (f(x+h) - f(x)) / h.")
 @click.option("--seed", type=int, help="Seed random search, for reproducible numbers.")
 @click.option("--minimize", is_flag=True, help="Compare at making the output lower.")
-@moving_options
-@output_options
-def command(args: tuple[str, ...], output: str | None, lr: float, tries: int, h: float,
-            seed: int | None, minimize: bool, freeze: tuple[str, ...], only: tuple[str, ...],
-            digits: int, as_json: bool) -> None:
+@common.moving_options
+@common.result_options
+def command(args: tuple[str, ...], output: str | None, lr: float, tweak: float | None,
+            tries: int, h: float, seed: int | None, minimize: bool, freeze: tuple[str, ...],
+            only: tuple[str, ...], digits: int, as_json: bool) -> None:
     """Random search, a numerical-gradient step and an analytic-gradient step from the
-    same point with the same step size: the output each reaches, the forward and
+    same point: the output each reaches, how far each moved the inputs and the gain per
+    unit moved (the fair measure, since the steps differ in length), the forward and
     backward passes each needs, and the time it takes. The current values stay as
     they are.
 
@@ -34,14 +35,15 @@ def command(args: tuple[str, ...], output: str | None, lr: float, tries: int, h:
       circuit compare neuron.circuit --tries 1000
     """
     from ..methods.strategies import compare
-    from ..render.step import compare_document, compare_view
+    from ..render.step import compare_document, compare_notes, compare_view
 
-    target = load_target(args, output)
-    free = moving(target.circuit, freeze, only)
-    result = compare(target.circuit, target.values, lr, tries, h, seed, minimize, free)
+    target = common.load_target(args, output, remember=False)
+    free = common.moving(target.circuit, freeze, only)
+    result = compare(target.circuit, target.values, lr, tries, h, seed, minimize, free, tweak)
     if as_json:
         from ..render.json import dumps
 
         click.echo(dumps(compare_document(result)))
-        return
-    make_console().print(compare_view(result, target.title, digits))
+    else:
+        common.make_console().print(compare_view(result, target.title, digits))
+    common.print_notes(compare_notes(result))

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import click
 
-from .common import CircuitCommand, circuit_arguments, load_target, make_console
+from .common import (
+    circuit_command,
+    load_target,
+    make_console,
+    print_notes,
+    result_options,
+    rows_options,
+)
 
 
-@click.command("grad", cls=CircuitCommand)
-@circuit_arguments
+@circuit_command("grad")
 @click.option("--pull", type=float, default=1.0, show_default=True,
               help="The gradient of the output: the tug from above.")
-@click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True,
-              help="Significant digits in the table (JSON keeps them all).")
-@click.option("--max-rows", type=click.IntRange(1), default=40, show_default=True,
-              help="Longer tables keep the inputs, the output and the largest gradients.")
-@click.option("--all", "show_all", is_flag=True, help="Show every row, however many.")
-@click.option("--json", "as_json", is_flag=True, help="Machine output on stdout, full precision.")
+@rows_options
+@result_options
 @click.option("--no-nodes", is_flag=True, help="With --json: leave out the per-node list.")
 def command(args: tuple[str, ...], output: str | None, pull: float, digits: int, max_rows: int,
             show_all: bool, as_json: bool, no_nodes: bool) -> None:
@@ -40,7 +42,8 @@ def command(args: tuple[str, ...], output: str | None, pull: float, digits: int,
 
         click.echo(dumps(grad_document(result, nodes=not no_nodes)))
         return
-    from ..render.table import grad_table
+    from ..render.table import grad_notes, grad_table
 
     make_console().print(grad_table(result, target.title, digits,
                                     None if show_all else max_rows))
+    print_notes(grad_notes(result))

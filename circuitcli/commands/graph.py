@@ -5,22 +5,16 @@ from __future__ import annotations
 import io
 import os
 import sys
-from dataclasses import dataclass
 
 import click
 
-from ..core.circuit import Circuit, parse
 from ..core.syntax import CircuitError
 from .common import (
-    CircuitCommand,
-    Target,
-    circuit_arguments,
-    current_session,
-    load_target,
+    circuit_command,
+    digits_option,
+    load_drawable,
     make_console,
     output_file_option,
-    read_circuit,
-    split_args,
     write_output,
 )
 
@@ -28,46 +22,6 @@ FORMATS = ("tree", "dot", "svg", "png", "mermaid")
 # the format a file's extension asks for when --format is not given
 SUFFIXES = {".txt": "tree", ".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png",
             ".mmd": "mermaid", ".mermaid": "mermaid", ".md": "mermaid"}
-
-
-@dataclass
-class Drawable:
-    """A circuit, its input values when every input has one (else None), and a title."""
-
-    circuit: Circuit
-    values: dict[str, float] | None
-    title: str
-    # the inputs with no value, and the NAME=VALUE arguments as given
-    missing: tuple[str, ...]
-    given: dict[str, float]
-
-
-def load_drawable(args: tuple[str, ...], output: str | None) -> Drawable:
-    """Like cli.load_target, but a circuit whose inputs lack values is still drawable.
-
-    With no circuit argument the current circuit is used, as every command does; a
-    circuit given with a value for every input becomes the current circuit. Names
-    given on the command line are checked all the same (a typo is an error).
-    """
-    circuit_arg, given = split_args(args)
-    if circuit_arg is None:
-        target = load_target(args, output)
-        return Drawable(target.circuit, target.values, target.title, (), given)
-    text, source = read_circuit(circuit_arg)
-    circuit = parse(text, source, output)
-    missing = tuple(n for n in circuit.inputs if n not in given and n not in circuit.defaults)
-    values = circuit.values_for({**dict.fromkeys(missing, 0.0), **given})
-    title = source or _one_line(text)
-    if missing:
-        return Drawable(circuit, None, title, missing, given)
-    Target(circuit, values, title, output, current_session()).remember()
-    return Drawable(circuit, values, title, (), given)
-
-
-def _one_line(text: str, width: int = 60) -> str:
-    parts = (line.split("#")[0].strip() for line in text.splitlines())
-    flat = "; ".join(part for part in parts if part)
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 def pick_format(form: str | None, path: str | None) -> str:
@@ -84,16 +38,14 @@ def pick_format(form: str | None, path: str | None) -> str:
     return SUFFIXES[suffix]
 
 
-@click.command("graph", cls=CircuitCommand)
-@circuit_arguments
+@circuit_command("graph")
 @click.option("--format", "form", type=click.Choice(FORMATS), default=None,
               help="tree (default), dot, svg, png (svg and png need Graphviz) or mermaid.")
 @output_file_option("the picture instead of standard output; without --format the "
                     "extension picks the format (.txt .dot .gv .svg .png .mmd .md)")
 @click.option("--pull", type=float, default=1.0, show_default=True,
               help="The gradient of the output: the tug from above.")
-@click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True,
-              help="Significant digits of values and gradients.")
+@digits_option
 @click.option("--dpi", type=click.IntRange(1, 2400), default=None,
               help="png: pixels per inch (Graphviz's default is 96); lower it for big circuits.")
 @click.option("--depth", type=click.IntRange(1), default=None,

@@ -1,38 +1,92 @@
-"""`circuit samples`: the notebook's examples that ship with circuitcli."""
+"""`circuit samples`: the notebook's examples (circuits and CSV data) that ship with circuitcli."""
 
 from __future__ import annotations
 
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
 import click
 
-from .common import CircuitCommand, make_console
+from ..core.syntax import CircuitError
+from .common import CircuitCommand, json_option, make_console
+
+
+@dataclass
+class Sample:
+    name: str
+    kind: str  # "circuit" or "csv"
+    description: str
+    path: Path
+
+
+def bundled() -> dict[str, Sample]:
+    """file name -> Sample, circuits first, then the CSV files train and predict read."""
+    from ..io.bundled import sample_dir, samples
+
+    found = {path.name: Sample(path.name, "circuit", about, path)
+             for path, about in samples().values()}
+    for path in sorted(sample_dir().glob("*.csv")):
+        with open(path, encoding="utf-8") as f:
+            header = f.readline().strip()
+            rows = sum(1 for line in f if line.strip())
+        found[path.name] = Sample(path.name, "csv", f"{rows} rows of {header} (for train)",
+                                  path)
+    return found
 
 
 @click.command("samples", cls=CircuitCommand)
+@click.argument("name", required=False)
 @click.option("--paths", is_flag=True, help="Print only the files' full paths, one a line.")
-def command(paths: bool) -> None:
-    """List the sample circuits, one line each.
+@json_option
+def command(name: str | None, paths: bool, as_json: bool) -> None:
+    """List the sample circuits and CSV files, one line each; with NAME, print that
+    sample's text.
 
     Any sample runs by its file name from any directory.
 
     \b
     Examples:
       circuit samples
-      circuit samples --paths
+      circuit samples neuron.circuit
+      circuit samples --json
       circuit grad neuron.circuit
       circuit grad chain.circuit z=-3
     """
+    found = bundled()
+    if name is not None:
+        sample = found.get(name) or found.get(f"{name}.circuit") or found.get(f"{name}.csv")
+        if sample is None:
+            close = difflib.get_close_matches(name, list(found), n=1, cutoff=0.5)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise CircuitError(f"no sample named {name!r}{hint} (circuit samples lists them)")
+        if as_json:
+            from ..render.json import dumps
+
+            click.echo(dumps({**_entry(sample), "text": sample.path.read_text("utf-8")}))
+        else:
+            click.echo(sample.path.read_text(encoding="utf-8"), nl=False)
+        return
+    if as_json:
+        from ..render.json import dumps
+
+        click.echo(dumps([_entry(s) for s in found.values()]))
+        return
+    if paths:
+        for sample in found.values():
+            click.echo(str(sample.path))
+        return
     from rich.table import Table
 
-    from ..io.bundled import samples
-
-    found = samples()
-    if paths:
-        for path, _ in found.values():
-            click.echo(str(path))
-        return
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("file", style="cyan", no_wrap=True)
+    table.add_column("kind", style="dim", no_wrap=True)
     table.add_column("what it is")
-    for path, about in found.values():
-        table.add_row(path.name, about)
+    for sample in found.values():
+        table.add_row(sample.name, sample.kind, sample.description)
     make_console().print(table)
+
+
+def _entry(sample: Sample) -> dict[str, str]:
+    return {"name": sample.name, "kind": sample.kind, "description": sample.description,
+            "path": str(sample.path)}

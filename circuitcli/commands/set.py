@@ -9,22 +9,20 @@ import click
 from ..core.syntax import CircuitError
 from ..io.session import Saved
 from .common import (
-    CircuitCommand,
-    circuit_arguments,
+    circuit_command,
     current_session,
     load_target,
+    result_options,
     session_lock,
+    show_target,
     split_args,
 )
-from .show import display
-from .step import output_options
 
 _ASSIGNMENT = re.compile(r"([^\W\d]\w*)=(.*)", re.DOTALL)
 
 
-@click.command("set", cls=CircuitCommand)
-@circuit_arguments
-@output_options
+@circuit_command("set")
+@result_options
 def command(args: tuple[str, ...], output: str | None, digits: int, as_json: bool) -> None:
     """Change input values of the current circuit (or make a circuit the current one
     without computing anything), then show it.
@@ -50,7 +48,7 @@ def command(args: tuple[str, ...], output: str | None, digits: int, as_json: boo
     if old is not None and circuit_arg is None:
         changed = {name: old.values[name] for name in values
                    if name in old.values and old.values[name] != target.values[name]}
-    display(target, digits, as_json, changed)
+    show_target(target, digits, as_json, changed)
 
 
 def _check_not_a_value(arg: str | None, old: Saved | None) -> None:
@@ -58,5 +56,5 @@ def _check_not_a_value(arg: str | None, old: Saved | None) -> None:
     m = _ASSIGNMENT.fullmatch(arg or "")
     if m and old is not None and re.search(rf"\b{re.escape(m.group(1))}\b", old.text):
         name = m.group(1)
-        raise CircuitError(f"{arg}: the value of {name} must be a number (such as {name}=-2 "
+        raise CircuitError(f"{arg}: the value of {name} must be a finite number (such as {name}=-2 "
                            f"or {name}=1.5e-3)", arg, len(name) + 1, len(arg))

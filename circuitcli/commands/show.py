@@ -1,49 +1,23 @@
-"""`circuit show`: the current circuit, its input values and its output."""
+"""`circuit show`: a circuit (the current one by default), its input values and its output."""
 
 from __future__ import annotations
 
-import click
-
-from .common import CircuitCommand, Target, circuit_arguments, load_target, make_console
-from .step import output_options
+from .common import circuit_command, load_target, result_options, show_target, split_args
 
 
-def display(target: Target, digits: int, as_json: bool,
-            changed: dict[str, float] | None = None) -> None:
-    """Print a circuit at its values (shared with `circuit set`)."""
-    from ..core.evaluate import forward
-    from ..core.syntax import CircuitError
-
-    c = target.circuit
-    problem = ""
-    try:
-        value: float | None = forward(c, target.values)[c.output]
-    except CircuitError as err:  # show the state anyway; the problem is the output's value
-        value, problem = None, err.message
-    text = c.text
-    if as_json:
-        from ..render.json import dumps
-        from ..render.step import show_document
-
-        click.echo(dumps(show_document(text, target.values, c.output_name, value)))
-        return
-    from ..render.step import show_view
-
-    where = (f"current circuit, kept in {target.session.path}" if target.session is not None
-             else "no session (nothing is remembered)")
-    make_console().print(show_view(text, target.title, target.values, c.output_name, value,
-                                   digits, changed, where, problem))
-
-
-@click.command("show", cls=CircuitCommand)
-@circuit_arguments
-@output_options
+@circuit_command("show")
+@result_options
 def command(args: tuple[str, ...], output: str | None, digits: int, as_json: bool) -> None:
     """The current circuit: its text, its input values and the output at those values.
+
+    Given a circuit of its own (and NAME=VALUE), it shows that one at the values it
+    would use, and leaves the current circuit alone.
 
     \b
     Examples:
       circuit show
       circuit show --json
+      circuit show neuron.circuit a=2
     """
-    display(load_target(args, output), digits, as_json)
+    own = split_args(args)[0] is not None
+    show_target(load_target(args, output, remember=False), digits, as_json, current=not own)

@@ -61,6 +61,9 @@ class StepRun:
     asked: int
     kinks: list[str] = field(default_factory=list)  # kinks met at the starting point
     stop: str | None = None  # why it stopped before taking every step asked for
+    interrupted: bool = False  # Ctrl-C stopped it; `after` is the point reached
+    gradient: str = "analytic"  # or "numerical": forward differences with step h
+    h: float | None = None
 
     @property
     def taken(self) -> int:
@@ -69,12 +72,14 @@ class StepRun:
 
 def step(circuit: Circuit, values: Mapping[str, float], lr: float = 0.01, steps: int = 1,
          minimize: bool = False, moving: list[str] | None = None, tol: float = 0.0,
-         progress: Progress | None = None) -> StepRun:
+         progress: Progress | None = None, h: float | None = None) -> StepRun:
     """`x = x + lr * df/dx` for every moving input, `steps` times (minus with `minimize`).
 
-    Each step costs one forward and one backward pass. It stops early, keeping the last
-    finite point, when a gradient or the output turns inf or nan, when a step leaves a
-    gate's domain, or when every moving gradient is at most `tol` in size.
+    Each step costs one forward and one backward pass; with `h` the gradient is the
+    numerical one instead (strategy 2: forward differences, one forward pass per input).
+    It stops early, keeping the last finite point, when a gradient or the output turns
+    inf or nan, when a step leaves a gate's domain, or when every moving gradient is at
+    most `tol` in size. Ctrl-C keeps the steps taken so far.
     """
     names = list(circuit.inputs) if moving is None else list(moving)
     index = circuit.inputs
@@ -83,10 +88,20 @@ def step(circuit: Circuit, values: Mapping[str, float], lr: float = 0.01, steps:
     labels = circuit.labels()
     kinks = [f"{labels[i]} = {circuit.formula(i)}: {note}" for i, note in first.kinks.items()]
     v = dict(values)
-    vals, grads = first.values, first.grads
-    assert grads is not None
-    start_grads = {name: grads[i] for name, i in index.items()}
+    vals = first.values
+
+    def gradient_at(point: Mapping[str, float], point_vals: list[float]) -> dict[str, float]:
+        if h is not None:
+            return numerical_gradient(circuit, point, h, list(index), point_vals[out])[0]
+        node_grads = backward(circuit, point_vals)
+        return {name: node_grads[i] for name, i in index.items()}
+
+    assert first.grads is not None
+    grads = (gradient_at(v, vals) if h is not None
+             else {name: first.grads[i] for name, i in index.items()})
+    start_grads = grads
     history = [vals[out]]
+    interrupted = False
     stop = None
     if not _finite(vals[out]):
         stop = f"the output is {vals[out]} at the start, so there is no way uphill"
@@ -94,7 +109,7 @@ def step(circuit: Circuit, values: Mapping[str, float], lr: float = 0.01, steps:
     taken = 0
     try:
         for k in range(1, steps + 1 if stop is None else 1):
-            g = {name: grads[index[name]] for name in names}
+            g = {name: grads[name] for name in names}
             bad = next((name for name in names if not _finite(g[name])), None)
             if bad is not None:
                 stop = (f"the gradient of {bad} is {g[bad]} after {k - 1} steps; the values "
@@ -125,7 +140,7 @@ def step(circuit: Circuit, values: Mapping[str, float], lr: float = 0.01, steps:
                 what = f"{bad} {new[bad]}" if bad is not None else f"the output {new_vals[out]}"
                 stop = f"step {k} would make {what}; {_kept(k)}"
                 break
-            new_grads = backward(circuit, new_vals)
+            new_grads = gradient_at(new, new_vals)
             v, vals, grads, taken = new, new_vals, new_grads, k  # one commit
             history.append(vals[out])
             if progress is not None and k % every == 0:
@@ -135,11 +150,12 @@ def step(circuit: Circuit, values: Mapping[str, float], lr: float = 0.01, steps:
         if len(history) == taken:
             history.append(vals[out])
         stop = f"interrupted after {taken} steps; the values are those reached"
+        interrupted = True
     if progress is not None:
         progress(len(history) - 1)
-    final = {name: grads[i] for name, i in index.items()}
-    return StepRun(circuit, lr, minimize, names, dict(values), start_grads, v, final, history,
-                   steps, kinks, stop)
+    return StepRun(circuit, lr, minimize, names, dict(values), start_grads, v, dict(grads),
+                   history, steps, kinks, stop, interrupted,
+                   "analytic" if h is None else "numerical", h)
 
 
 def _kept(k: int) -> str:
@@ -164,6 +180,8 @@ class SearchRun:
     best: dict[str, float]
     best_output: float
     failed: int = 0  # tries outside a gate's domain or with a nan output
+    done: int = 0  # tries made: fewer than `tries` when Ctrl-C stopped the search
+    interrupted: bool = False
 
     @property
     def gain(self) -> float:
@@ -196,25 +214,29 @@ def search(circuit: Circuit, values: Mapping[str, float], tweak: float = 0.01, t
     best_output = math.nan
     failed = 0
     every = max(1, tries // 200)
-    for k in range(1, tries + 1):
-        attempt = dict(values)
-        for name in names:
-            attempt[name] = values[name] + tweak * (draw() * 2 - 1)
-        try:
-            output = forward(circuit, attempt)[out]
-        except CircuitError:
-            failed += 1
-            continue
-        if output != output:
-            failed += 1
-        elif sign * output > best_score or best is None:
-            best, best_score, best_output = attempt, sign * output, output
-        if progress is not None and k % every == 0:
-            progress(k)
+    done, interrupted = 0, False
+    try:
+        for k in range(1, tries + 1):
+            attempt = dict(values)
+            for name in names:
+                attempt[name] = values[name] + tweak * (draw() * 2 - 1)
+            try:
+                output = forward(circuit, attempt)[out]
+            except CircuitError:
+                output = math.nan  # outside a gate's domain: a failed try, as nan is
+            done = k
+            if output != output:
+                failed += 1
+            elif sign * output > best_score or best is None:
+                best, best_score, best_output = attempt, sign * output, output
+            if progress is not None and k % every == 0:
+                progress(k)
+    except KeyboardInterrupt:  # Ctrl-C: the best of the tries made so far
+        interrupted = True
     if best is None:  # every try failed: nothing better than where we stand
         best, best_output = dict(values), start_output
     return SearchRun(circuit, tweak, tries, minimize, names, seed, dict(values), start_output,
-                     best, best_output, failed)
+                     best, best_output, failed, done, interrupted)
 
 
 # -- strategy 2: the numerical gradient -----------------------------------------------------
@@ -259,6 +281,12 @@ class Strategy:
     backward: int  # backward passes used to choose them
     seconds: float  # the fastest of several timed runs
     note: str = ""
+    moved: float = 0.0  # how far the inputs moved: the Euclidean length of the change
+
+    @property
+    def per_unit(self) -> float:
+        """The gain per unit moved: fair between strategies whose steps differ in length."""
+        return self.gain / self.moved if self.moved > 0 else math.nan
 
 
 @dataclass
@@ -274,6 +302,7 @@ class Comparison:
     start_output: float
     strategies: list[Strategy]
     gradient_error: float  # largest |numerical - analytic| over the moving inputs
+    tweak: float = 0.0  # random search's radius
 
 
 def _timed(run: Callable[[], object], budget: float = 0.05, cap: int = 1000
@@ -292,13 +321,17 @@ def _timed(run: Callable[[], object], budget: float = 0.05, cap: int = 1000
 
 def compare(circuit: Circuit, values: Mapping[str, float], lr: float = 0.01, tries: int = 100,
             h: float = 1e-5, seed: int | None = None, minimize: bool = False,
-            moving: list[str] | None = None) -> Comparison:
-    """Random search (nudges within +-lr), a numerical-gradient step and an analytic step.
+            moving: list[str] | None = None, tweak: float | None = None) -> Comparison:
+    """Random search (nudges within +-tweak, default lr), a numerical-gradient step and an
+    analytic step.
 
-    Each strategy's gain is measured from the same starting output; the passes counted
-    are those it needs to choose its new inputs (measuring the output they reach is one
-    more forward pass for the two gradient steps, the same for both, and not counted).
+    Each strategy's gain is measured from the same starting output, and so is how far it
+    moved the inputs: the gain per unit moved is the fair comparison, since a random try
+    within ±tweak moves further than a gradient step of lr·|gradient| when the gradient is
+    small. The passes counted are those it needs to choose its new inputs (measuring the
+    output they reach is one more forward pass for the two gradient steps, not counted).
     """
+    tweak = lr if tweak is None else tweak
     names = list(circuit.inputs) if moving is None else list(moving)
     out = circuit.output
     start_output = forward(circuit, values)[out]
@@ -317,19 +350,23 @@ def compare(circuit: Circuit, values: Mapping[str, float], lr: float = 0.01, tri
             return math.nan
 
     strategies = []
-    found, seconds = _timed(lambda: search(circuit, values, lr, tries, seed, minimize, names))
+    def moved(point: Mapping[str, float]) -> float:
+        return math.sqrt(sum((point[n] - values[n]) ** 2 for n in names))
+
+    found, seconds = _timed(lambda: search(circuit, values, tweak, tries, seed, minimize, names))
     assert isinstance(found, SearchRun)
     note = f"{found.failed} tries out of the domain" if found.failed else ""
     if not found.improved:
         note = "no try beat the start" + (f"; {note}" if note else "")
     strategies.append(Strategy("random search", found.best, found.best_output, found.gain,
-                               tries, 0, seconds, note))
+                               tries, 0, seconds, note, moved(found.best)))
 
     (numeric, passes), seconds = _timed(lambda: numerical_gradient(circuit, values, h, names))
     point = nudge(numeric)
     reached = output_at(point)
     strategies.append(Strategy("numerical gradient", point, reached, reached - start_output,
-                               passes, 0, seconds, f"forward differences, h = {h:g}"))
+                               passes, 0, seconds, f"forward differences, h = {h:g}",
+                               moved(point)))
 
     def analytic() -> list[float]:
         return backward(circuit, forward(circuit, values))
@@ -340,7 +377,7 @@ def compare(circuit: Circuit, values: Mapping[str, float], lr: float = 0.01, tri
     point = nudge(exact)
     reached = output_at(point)
     strategies.append(Strategy("analytic gradient", point, reached, reached - start_output,
-                               1, 1, seconds, "chain rule, exact"))
+                               1, 1, seconds, "chain rule, exact", moved(point)))
     error = max((abs(numeric[n] - exact[n]) for n in names), default=0.0)
     return Comparison(circuit, lr, tries, h, minimize, dict(values), start_output, strategies,
-                      error)
+                      error, tweak)

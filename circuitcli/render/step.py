@@ -6,6 +6,7 @@ rounded for reading (`digits`); the JSON documents keep every digit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -18,8 +19,9 @@ from ..methods.strategies import Comparison, SearchRun, StepRun
 from .json import finite
 from .table import fmt, grad_style
 
-__all__ = ["compare_document", "compare_view", "progress", "search_document", "search_view",
-           "show_document", "show_view", "sparkline", "step_document", "step_view"]
+__all__ = ["compare_document", "compare_notes", "compare_view", "progress", "search_document",
+           "search_notes", "search_view", "show_document", "show_view", "sparkline",
+           "step_document", "step_notes", "step_view"]
 
 _BLOCKS = "▁▂▃▄▅▆▇█"
 
@@ -81,12 +83,14 @@ def _output_line(name: str, before: float, after: float, digits: int, minimize: 
 
 # -- step -------------------------------------------------------------------------------
 def step_view(run: StepRun, title: str, digits: int = 6, note: str = "") -> RenderableType:
-    """Header, one row per input (before, gradient, after, change), the output, notes."""
+    """Header, one row per input (before, gradient, after, change), the output (step_notes
+    has the notes)."""
     c = run.circuit
     direction = "down" if run.minimize else "up"
     several = run.asked > 1
     taken = f"{run.taken} step{'s' if run.taken != 1 else ''}"
-    header = _header(title, f"{taken} {direction} the gradient, lr {fmt(run.lr, digits)}")
+    kind = "" if run.gradient == "analytic" else f"numerical (h {fmt(run.h, digits)}) "
+    header = _header(title, f"{taken} {direction} the {kind}gradient, lr {fmt(run.lr, digits)}")
     columns = ["input", "before", "gradient", "after", "change"]
     if several:
         columns.append("gradient now")
@@ -116,13 +120,17 @@ def step_view(run: StepRun, title: str, digits: int = 6, note: str = "") -> Rend
         line.append_text(sparkline(run.history))
         line.append(" " + fmt(run.history[-1], digits))
         parts.append(line)
-    for kink in run.kinks:
-        parts.append(Text(f"kink at {kink}", style="yellow"))
-    if run.stop:
-        parts.append(Text(f"stopped early: {run.stop}", style="yellow"))
-    if note:
-        parts.append(Text(note, style="dim"))
     return Group(*parts)
+
+
+def step_notes(run: StepRun, note: str = "") -> list[Text]:
+    """Kinks, why it stopped early, and `note`: lines for stderr."""
+    notes = [Text(f"kink at {kink}", style="yellow") for kink in run.kinks]
+    if run.stop and not run.interrupted:
+        notes.append(Text(f"stopped early: {run.stop}", style="yellow"))
+    if note:
+        notes.append(Text(note, style="dim"))
+    return notes
 
 
 def step_document(run: StepRun) -> dict[str, Any]:
@@ -137,7 +145,8 @@ def step_document(run: StepRun) -> dict[str, Any]:
 
 # -- search -----------------------------------------------------------------------------
 def search_view(run: SearchRun, title: str, digits: int = 6, note: str = "") -> RenderableType:
-    """The start and the best try side by side, the output's gain, and what was tried."""
+    """The start and the best try side by side, the output's gain (search_notes has the
+    warnings)."""
     seed = f", seed {run.seed}" if run.seed is not None else ""
     header = _header(title, f"random search: {run.tries} tries within ±{fmt(run.tweak, digits)}"
                             f"{seed}")
@@ -149,18 +158,22 @@ def search_view(run: SearchRun, title: str, digits: int = 6, note: str = "") -> 
                       Text(fmt(b, digits), style="bold" if moves else "dim"),
                       Text(_signed(b - a, digits) if moves else "frozen",
                            style="" if moves else "dim"))
-    parts: list[RenderableType] = [header, table,
-                                   _output_line(run.circuit.output_name, run.start_output,
-                                                run.best_output, digits, run.minimize)]
+    return Group(header, table, _output_line(run.circuit.output_name, run.start_output,
+                                             run.best_output, digits, run.minimize))
+
+
+def search_notes(run: SearchRun, note: str = "") -> list[Text]:
+    """Warnings about the tries, and `note`: lines for stderr."""
+    notes = []
     if not run.improved:
-        parts.append(Text("no try beat the start (as in the notebook, the best try is kept): "
+        notes.append(Text("no try beat the start (as in the notebook, the best try is kept): "
                           "a smaller --tweak or more --tries may help", style="yellow"))
     if run.failed:
-        parts.append(Text(f"{run.failed} of {run.tries} tries left a gate's domain or gave nan",
+        notes.append(Text(f"{run.failed} of {run.done} tries left a gate's domain or gave nan",
                           style="yellow"))
     if note:
-        parts.append(Text(note, style="dim"))
-    return Group(*parts)
+        notes.append(Text(note, style="dim"))
+    return notes
 
 
 def search_document(run: SearchRun) -> dict[str, Any]:
@@ -171,7 +184,9 @@ def search_document(run: SearchRun) -> dict[str, Any]:
         "best": {"inputs": {n: finite(v) for n, v in run.best.items()},
                  "output": finite(run.best_output)},
         "gain": finite(run.gain),
+        "tweak": run.tweak,
         "tries": run.tries,
+        "done": run.done,
     }
 
 
@@ -184,23 +199,29 @@ def _duration(seconds: float) -> str:
 
 
 def compare_view(result: Comparison, title: str, digits: int = 6) -> RenderableType:
-    """One row per strategy: where the output went, what it cost, how long it took."""
+    """One row per strategy: where the output went, how far the inputs moved for it (the
+    gain per unit moved is the fair measure), what it cost, how long it took."""
     goal = "lower" if result.minimize else "higher"
     header = _header(title, f"{result.circuit.output_name} = "
-                            f"{fmt(result.start_output, digits)}, made {goal} with steps of "
-                            f"lr {fmt(result.lr, digits)}")
-    table = _table("strategy", "output", "gain", "forward", "backward", "time")
-    gains = [s.gain for s in result.strategies if s.gain == s.gain]
-    best_gain = (min(gains) if result.minimize else max(gains)) if gains else None
+                            f"{fmt(result.start_output, digits)}, made {goal}: gradient steps "
+                            f"of lr {fmt(result.lr, digits)}, random tries within "
+                            f"±{fmt(result.tweak, digits)}")
+    table = _table("strategy", "output", "gain", "moved", "gain/moved", "forward", "backward",
+                   "time")
+    rates = [s.per_unit for s in result.strategies if s.per_unit == s.per_unit]
+    best_rate = (min(rates) if result.minimize else max(rates)) if rates else None
     for s in result.strategies:
-        table.add_row(Text(s.name, style="bold" if s.gain == best_gain else ""),
+        table.add_row(Text(s.name, style="bold" if s.per_unit == best_rate else ""),
                       fmt(s.output, digits),
                       Text(_signed(s.gain, digits), style=_change_style(s.gain, result.minimize)),
+                      fmt(s.moved, digits),
+                      Text(_signed(s.per_unit, digits),
+                           style=_change_style(s.per_unit, result.minimize)),
                       str(s.forward), str(s.backward), _duration(s.seconds))
     n = len(result.circuit.inputs)
-    notes = [Text(f"{s.name}: {s.note}", style="yellow") for s in result.strategies
-             if s.name == "random search" and s.note]
-    notes += [
+    notes = [
+        Text("moved: how far the inputs went (Euclidean length); gain/moved is the fair "
+             "measure when the steps differ in length", style="dim"),
         Text(f"random search: one forward pass per try (--tries {result.tries})", style="dim"),
         Text(f"numerical gradient: one forward pass per input, plus one ({n} + 1; "
              f"h = {result.h:g})", style="dim"),
@@ -213,15 +234,23 @@ def compare_view(result: Comparison, title: str, digits: int = 6) -> RenderableT
     return Group(header, table, *notes)
 
 
+def compare_notes(result: Comparison) -> list[Text]:
+    """Random search's warnings: lines for stderr."""
+    return [Text(f"{s.name}: {s.note}", style="yellow") for s in result.strategies
+            if s.name == "random search" and s.note]
+
+
 def compare_document(result: Comparison) -> dict[str, Any]:
     """The `circuit compare --json` document."""
     return {
         "start": {"inputs": {n: finite(v) for n, v in result.start.items()},
                   "output": finite(result.start_output)},
         "lr": result.lr,
+        "tweak": result.tweak,
         "strategies": [
             {"name": s.name, "inputs": {n: finite(v) for n, v in s.inputs.items()},
-             "output": finite(s.output), "gain": finite(s.gain), "forward": s.forward,
+             "output": finite(s.output), "gain": finite(s.gain), "moved": finite(s.moved),
+             "gain_per_unit_moved": finite(s.per_unit), "forward": s.forward,
              "backward": s.backward, "seconds": s.seconds}
             for s in result.strategies
         ],
@@ -232,23 +261,35 @@ def compare_document(result: Comparison) -> dict[str, Any]:
 # -- show -------------------------------------------------------------------------------
 def show_view(text: str, title: str, values: dict[str, float], output_name: str,
               output: float | None, digits: int = 6, changed: dict[str, float] | None = None,
-              where: str = "", problem: str = "") -> RenderableType:
+              where: str = "", problem: str = "", defaults: dict[str, float] | None = None
+              ) -> RenderableType:
     """The circuit's text, its input values (with the old ones when `set` changed them) and
-    the output at those values."""
+    the output at those values.
+
+    A file's `name = number` lines are left out of its text: the table holds the values
+    used, with the file's default beside any value that overrides it.
+    """
     header = _header(title, where)
     # an expression is its own title; a file's statements are worth showing
     body: list[RenderableType] = []
     if text.strip() != title:
-        lines = text.rstrip("\n").splitlines()
+        lines = [line for line in text.rstrip("\n").splitlines()
+                 if not _declares_value(line, values)]
         body = [Text("\n").join(Text(line, style="dim" if line.lstrip().startswith("#") else "")
                                 for line in lines), Text("")]
     table = _table("input", "value")
     if changed:
         table.add_column("was", justify="right", no_wrap=True, style="dim")
+    overridden = {name: d for name, d in (defaults or {}).items()
+                  if name in values and values[name] != d}
+    if overridden:
+        table.add_column("file says", justify="right", no_wrap=True, style="dim")
     for name, value in values.items():
         cells: list[RenderableType] = [Text("▸ " + name, style="cyan"), fmt(value, digits)]
         if changed:
             cells.append(fmt(changed[name], digits) if name in changed else "")
+        if overridden:
+            cells.append(fmt(overridden[name], digits) if name in overridden else "")
         table.add_row(*cells)
     line = Text()
     line.append(f"{output_name} = ", style="bold")
@@ -257,6 +298,17 @@ def show_view(text: str, title: str, values: dict[str, float], output_name: str,
     else:
         line.append(fmt(output, digits), style="bold cyan")
     return Group(header, *body, table, line)
+
+
+_DECLARATION = re.compile(r"\s*([^\W\d]\w*)\s*=\s*([^#\s]+)\s*(#.*)?")
+
+
+def _declares_value(line: str, values: dict[str, float]) -> bool:
+    """`a = 1` for an input a: the table shows the value used instead."""
+    from ..core.syntax import parse_number
+
+    m = _DECLARATION.fullmatch(line)
+    return bool(m and m.group(1) in values and parse_number(m.group(2)) is not None)
 
 
 def show_document(text: str, values: dict[str, float], output_name: str,

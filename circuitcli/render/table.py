@@ -12,7 +12,7 @@ from rich.text import Text
 
 from ..core.evaluate import Result
 
-__all__ = ["fmt", "grad_style", "grad_table", "pick_rows"]
+__all__ = ["fmt", "grad_notes", "grad_style", "grad_table", "pick_rows"]
 
 BAR_WIDTH = 10
 
@@ -37,19 +37,25 @@ def grad_style(g: float | None) -> str:
 
 
 def pick_rows(result: Result, max_rows: int | None) -> tuple[list[int], int]:
-    """Rows to show in evaluation order, and how many were left out.
+    """Rows to show in evaluation order (at most `max_rows`), and how many were left out.
 
-    A long table keeps the inputs, the output and the nodes the output pulls on hardest.
+    A long table keeps the output, then the inputs, then the nodes the output pulls on
+    hardest; when the inputs alone are too many, only those pulled on hardest are kept.
     """
     c = result.circuit
     rows = [i for i, a in enumerate(c.args) if a or c.is_input(i) or i == c.output]
     if max_rows is None or len(rows) <= max_rows:
         return rows, 0
-    keep = {i for i in rows if c.is_input(i)} | {c.output}
     grads = result.grads or [0.0] * len(c)
-    rest = [i for i in rows if i not in keep]
-    room = max(0, max_rows - len(keep))
-    keep.update(heapq.nlargest(room, rest, key=lambda i: _magnitude(grads[i])))
+
+    def strongest(candidates: list[int], room: int) -> list[int]:
+        return heapq.nlargest(max(0, room), candidates, key=lambda i: _magnitude(grads[i]))
+
+    keep = {c.output}
+    inputs = [i for i in rows if c.is_input(i) and i != c.output]
+    keep.update(strongest(inputs, max_rows - len(keep)))
+    rest = [i for i in rows if i not in keep and not c.is_input(i)]
+    keep.update(strongest(rest, max_rows - len(keep)))
     shown = sorted(keep)
     return shown, len(rows) - len(shown)
 
@@ -60,7 +66,8 @@ def _magnitude(g: float) -> float:
 
 def grad_table(result: Result, title: str, digits: int = 6, max_rows: int | None = 40
                ) -> RenderableType:
-    """The header line, the per-node table and the notes (kinks, warnings, rows left out)."""
+    """The header line, the per-node table and how many rows were left out (grad_notes has
+    the kinks and warnings, which go to stderr)."""
     c = result.circuit
     labels = c.labels()
     grads = result.grads
@@ -107,13 +114,18 @@ def grad_table(result: Result, title: str, digits: int = 6, max_rows: int | None
             cells.append(Text(" ".join(flags), style="yellow"))
         table.add_row(*cells)
 
-    notes = []
-    for i, note in result.kinks.items():
-        notes.append(Text(f"kink at {labels[i]} = {c.formula(i)}: {note}", style="yellow"))
-    for warning in result.warnings:
-        notes.append(Text(f"warning: {warning}", style="yellow"))
-    if left_out:
-        notes.append(Text(f"{left_out} rows left out (inputs, output and largest gradients "
-                          "shown); --all shows every row", style="dim"))
-    return Group(header, table, *notes)
+    if not left_out:
+        return Group(header, table)
+    return Group(header, table, Text(f"{left_out} rows left out (the output and the largest "
+                                     "gradients shown); --all shows every row", style="dim"))
+
+
+def grad_notes(result: Result) -> list[Text]:
+    """Kinks and warnings: notes for stderr, beside the table on stdout."""
+    c = result.circuit
+    labels = c.labels()
+    notes = [Text(f"kink at {labels[i]} = {c.formula(i)}: {note}", style="yellow")
+             for i, note in result.kinks.items()]
+    notes += [Text(f"warning: {warning}", style="yellow") for warning in result.warnings]
+    return notes
 

@@ -1,0 +1,75 @@
+"""`circuit help`: the commands and the user guide's topics, shipped inside the package.
+
+The guide is circuitcli/docs/*.md, so an installed user has it too: `circuit help TOPIC`
+renders one with rich's Markdown on a terminal and prints it plain elsewhere.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import click
+
+from ..core.syntax import CircuitError
+from .common import make_console
+
+
+def topics() -> dict[str, Path]:
+    """topic name -> its Markdown file (circuitcli/docs/NAME.md)."""
+    folder = Path(__file__).resolve().parent.parent / "docs"
+    return {path.stem: path for path in sorted(folder.glob("*.md"))}
+
+
+def _first_heading(path: Path) -> str:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            return line.lstrip("# ").strip()
+    return ""
+
+
+@click.command("help")
+@click.argument("name", required=False, metavar="[COMMAND|TOPIC]")
+@click.pass_context
+def command(ctx: click.Context, name: str | None) -> None:
+    """Help on a command (as COMMAND --help gives it) or a topic of the user guide.
+
+    Without a name: the commands and the topics.
+
+    \b
+    Examples:
+      circuit help
+      circuit help grad
+      circuit help session
+    """
+    group = ctx.find_root().command
+    assert isinstance(group, click.Group)
+    root = ctx.find_root()
+    names = group.list_commands(root)
+    found = topics()
+    if name is None:
+        click.echo(group.get_help(root))
+        click.echo("\nTopics (circuit help TOPIC):")
+        width = max(map(len, found), default=0)
+        for topic, path in found.items():
+            click.echo(f"  {topic.ljust(width)}  {_first_heading(path)}")
+        return
+    if name in names:
+        cmd = group.get_command(root, name)
+        assert cmd is not None
+        with click.Context(cmd, info_name=name, parent=root) as sub:
+            click.echo(cmd.get_help(sub))
+        return
+    if name in found:
+        text = found[name].read_text(encoding="utf-8")
+        console = make_console()
+        if not console.is_terminal:
+            click.echo(text, nl=not text.endswith("\n"))
+            return
+        from rich.markdown import Markdown
+
+        console.print(Markdown(text))
+        return
+    close = difflib.get_close_matches(name, [*names, *found], n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    raise CircuitError(f"no command or topic named {name!r}{hint} (circuit help lists them)")
