@@ -18,6 +18,7 @@ import click
 
 from ..core.circuit import Circuit, parse
 from ..core.syntax import CircuitError
+from ..render.safe import printable
 
 if TYPE_CHECKING:
     from ..io.session import Session
@@ -199,10 +200,11 @@ def write_output(path: str, data: bytes | str, inputs: tuple[str, ...] = ()) -> 
         data = data.encode("utf-8")
     for used in inputs:
         if used and _same_file(path, used):
-            raise CircuitError(f"-o {path}: that is the command's own input ({used}); "
+            raise CircuitError(f"-o {printable(path)}: that is the command's own input "
+                               f"({printable(used)}); "
                                "give another file name")
     write_file(path, data)
-    click.echo(f"wrote {path} ({len(data)} bytes)", err=True)
+    click.echo(f"wrote {printable(path)} ({len(data)} bytes)", err=True)
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -236,9 +238,12 @@ def read_circuit(arg: str) -> tuple[str, str]:
     """(text, source name) from an expression, a file path or '-' for standard input."""
     if arg == "-":
         return sys.stdin.read(), "<stdin>"
-    if os.path.isfile(arg):
-        with open(arg, encoding="utf-8") as f:
-            return f.read(), arg
+    # an existing name is a file (a directory only if it is named like one, so that a
+    # folder called `x` does not shadow the expression x)
+    if os.path.lexists(arg) and (not os.path.isdir(arg) or arg.endswith((".circuit", ".txt"))):
+        from ..io.files import read_text
+
+        return read_text(arg), arg  # a FIFO, device or directory is one line, never a hang
     if arg.endswith(".circuit") and os.sep not in arg:
         from ..io.bundled import sample_dir
 
@@ -246,7 +251,8 @@ def read_circuit(arg: str) -> tuple[str, str]:
         if shipped.is_file():
             return shipped.read_text(encoding="utf-8"), arg
     if arg.endswith((".circuit", ".txt")):
-        raise CircuitError(f"no such file: {arg} (circuit samples lists the shipped ones)")
+        raise CircuitError(f"no such file: {printable(arg)} (circuit samples lists the shipped "
+                           "ones)")
     return arg, ""
 
 
@@ -261,8 +267,8 @@ def load_target(args: tuple[str, ...], output: str | None = None) -> Target:
     if circuit_arg is not None:
         text, source = read_circuit(circuit_arg)
         circuit = parse(text, source, output)
-        target = Target(circuit, circuit.values_for(values), source or _one_line(text), output,
-                        session)
+        target = Target(circuit, circuit.values_for(values), printable(source or _one_line(text)),
+                        output, session)
         target.remember()
         return target
     if session is None:
@@ -288,7 +294,7 @@ def load_target(args: tuple[str, ...], output: str | None = None) -> Target:
 
     known = values_from(saved, circuit.inputs)
     target = Target(circuit, circuit.values_for({**known, **values}),
-                    saved.source or _one_line(saved.text), output, session)
+                    printable(saved.source or _one_line(saved.text)), output, session)
     if values or output != saved.output:
         target.remember()
     return target

@@ -11,6 +11,7 @@ import click
 
 from ..core.circuit import Circuit, parse
 from ..core.syntax import CircuitError
+from ..render.safe import printable
 from .common import (
     CircuitCommand,
     Target,
@@ -57,7 +58,7 @@ def load_drawable(args: tuple[str, ...], output: str | None) -> Drawable:
     circuit = parse(text, source, output)
     missing = tuple(n for n in circuit.inputs if n not in given and n not in circuit.defaults)
     values = circuit.values_for({**dict.fromkeys(missing, 0.0), **given})
-    title = source or _one_line(text)
+    title = printable(source or _one_line(text))
     if missing:
         return Drawable(circuit, None, title, missing, given)
     Target(circuit, values, title, output, current_session()).remember()
@@ -99,8 +100,10 @@ def pick_format(form: str | None, path: str | None) -> str:
 @click.option("--depth", type=click.IntRange(1), default=None,
               help="tree: levels drawn before a deeper branch continues as a tree of its "
                    "own below (default 12).")
+@click.option("--force", is_flag=True,
+              help="svg/png: run Graphviz even on a circuit above its size limit.")
 def command(args: tuple[str, ...], output: str | None, form: str | None, output_path: str | None,
-            pull: float, digits: int, dpi: int | None, depth: int | None) -> None:
+            pull: float, digits: int, dpi: int | None, depth: int | None, force: bool) -> None:
     """Draw the circuit: each node with its gate, value and gradient.
 
     Without values for every input the structure alone is drawn. A node used
@@ -143,8 +146,13 @@ def command(args: tuple[str, ...], output: str | None, form: str | None, output_
             click.echo(f"note: {edges} edges; Mermaid draws at most {MERMAID_EDGE_LIMIT} unless "
                        "its maxEdges setting is raised", err=True)
     else:
-        from ..render.dot import dot_source, run_graphviz
+        from ..render.dot import GRAPHVIZ_NODE_LIMIT, dot_source, run_graphviz
 
+        if fmt_ != "dot" and len(d.circuit) > GRAPHVIZ_NODE_LIMIT and not force:
+            raise CircuitError(
+                f"{len(d.circuit)} nodes is more than the {GRAPHVIZ_NODE_LIMIT} Graphviz lays "
+                f"out in reasonable time and memory; --format tree or --format dot scale to "
+                f"any size, or --force runs Graphviz anyway")
         source = dot_source(d.circuit, result, d.title, digits)
         if fmt_ == "dot":
             data = source.encode("utf-8")

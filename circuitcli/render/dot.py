@@ -15,12 +15,17 @@ from ..core.circuit import Circuit
 from ..core.evaluate import Result
 from ..core.gates import format_number
 from ..core.syntax import CircuitError
+from .safe import printable
 from .table import fmt, grad_style
 from .tree import computes
 
-__all__ = ["GRAPHVIZ_FORMATS", "dot_source", "run_graphviz"]
+__all__ = ["GRAPHVIZ_FORMATS", "GRAPHVIZ_NODE_LIMIT", "dot_source", "run_graphviz"]
 
 GRAPHVIZ_FORMATS = ("svg", "png")
+# Above this many nodes `circuit graph` refuses svg/png unless --force: dot's layout time
+# and memory grow much faster than the circuit (tests/bench/bench_graphviz.py measures it;
+# a 20,000-gate chain drove dot to 24 GB).
+GRAPHVIZ_NODE_LIMIT = 2000
 
 _GRAD_COLOURS = {"green": "#15803d", "red": "#b91c1c", "dim": "#6b7280"}
 _INPUT_FILL = "#dbeafe"
@@ -29,13 +34,14 @@ _KINK_FILL = "#fef08a"
 
 
 def _html(text: str) -> str:
-    """Text for inside an HTML label: &, < and > escaped, nothing else needs it."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text for inside an HTML label: control characters spelled out (Graphviz's XML parser
+    rejects them), then &, < and > escaped."""
+    return printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _quoted(text: str) -> str:
     """Text for inside a quoted DOT string, where backslash escapes (\\N, \\G) are live."""
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    return printable(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def dot_source(circuit: Circuit, result: Result | None = None, title: str = "",
@@ -108,6 +114,27 @@ def run_graphviz(source: str, fmt_: str, dpi: int | None = None) -> bytes:
     done = subprocess.run(command, input=source.encode("utf-8"),
                           capture_output=True, check=False)
     if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise RuntimeError(f"Graphviz rejected the DOT source: {message[0] if message else ''}")
+        raise CircuitError(f"Graphviz's dot could not draw the circuit: "
+                           f"{_failure(done.returncode, done.stderr)}")
     return done.stdout
+
+
+def _failure(returncode: int, stderr: bytes) -> str:
+    """Why dot failed, in one line: its error line, else its last words, else its exit."""
+    lines = [printable(line.strip()) for line in stderr.decode("utf-8", "replace").splitlines()
+             if line.strip()]
+    errors = [line for line in lines if line.lower().startswith("error")]
+    if errors:
+        return errors[0]
+    if lines:
+        return lines[-1]
+    if returncode < 0:
+        import signal
+
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        hint = " (out of memory?)" if -returncode == signal.SIGKILL else ""
+        return f"killed by {name}{hint}"
+    return f"exit status {returncode}, nothing on stderr"

@@ -1,0 +1,96 @@
+"""How long Graphviz's `dot -Tsvg` takes, and how much memory it needs, as circuits grow.
+
+The figures choose GRAPHVIZ_NODE_LIMIT in circuitcli/render/dot.py. Each run is wrapped in
+`/usr/bin/time -v` (peak resident memory), a wall-clock timeout and `ulimit -v`, so a run
+that would eat the machine is stopped and reported as such, never left to the OOM killer.
+
+    python tests/bench/bench_graphviz.py [--sizes 500,1000,2000,5000] [--timeout 120]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from circuitcli.core.circuit import parse
+from circuitcli.core.evaluate import evaluate
+from circuitcli.render.dot import dot_source
+
+
+def chain(n: int) -> str:
+    """x -> n gates in a row (the shape that drove dot to 24 GB at 20,000)."""
+    lines = ["x = 1.5", "n0 = x * 1.0001"]
+    lines += [f"n{i} = n{i - 1} + x" if i % 2 else f"n{i} = n{i - 1} * 0.999"
+              for i in range(1, n)]
+    return "\n".join(lines) + "\n"
+
+
+def random_circuit(n: int, seed: int = 1) -> str:
+    """n gates, each reading two earlier nodes picked at random (many crossing edges)."""
+    rng = random.Random(seed)
+    lines = [f"a{k} = {k + 1}" for k in range(8)]
+    names = [f"a{k}" for k in range(8)]
+    for i in range(n):
+        x, y = rng.choice(names), rng.choice(names)
+        lines.append(f"g{i} = {x} {rng.choice('+*')} {y}" if i % 3 else f"g{i} = tanh({x})")
+        names.append(f"g{i}")
+    return "\n".join(lines) + "\n"
+
+
+def measure(source: str, timeout: float, memory_kb: int) -> tuple[str, str, str]:
+    """(wall seconds, CPU seconds, peak MB) of `dot -Tsvg` over source, or why it stopped.
+
+    CPU seconds (user + system) are the figure to read on a shared machine: wall time
+    grows with whatever else runs.
+    """
+    with tempfile.NamedTemporaryFile("w", suffix=".dot", delete=False) as f:
+        f.write(source)
+    script = (f"ulimit -v {memory_kb}; exec /usr/bin/time -v timeout {timeout:g} "
+              f"dot -Tsvg -o /dev/null {f.name}")
+    started = time.monotonic()
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=False)
+    wall = time.monotonic() - started
+    os.unlink(f.name)
+    figures = dict(re.findall(r"^\s*(User time|System time|Maximum resident set size)"
+                              r"[^:]*: ([\d.]+)$", done.stderr, re.MULTILINE))
+    cpu = float(figures.get("User time", 0)) + float(figures.get("System time", 0))
+    mb = f"{int(figures['Maximum resident set size']) / 1024:.0f}" if figures else "?"
+    if "non-zero status 124" in done.stderr:
+        return f">{timeout:g} timeout", f"{cpu:.1f}", mb
+    if done.returncode != 0:
+        return f"failed ({done.returncode})", f"{cpu:.1f}", mb
+    return f"{wall:.1f}", f"{cpu:.1f}", mb
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="500,1000,2000,5000")
+    parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--memory-gb", type=float, default=6.0)
+    options = parser.parse_args()
+    if shutil.which("dot") is None or not shutil.which("/usr/bin/time"):
+        print("needs Graphviz's dot and GNU time (/usr/bin/time)", file=sys.stderr)
+        return 2
+    print(subprocess.run(["dot", "-V"], capture_output=True, text=True).stderr.strip())
+    print(f"limits per run: {options.timeout:g} s, {options.memory_gb:g} GB address space")
+    print(f"{'shape':8} {'nodes':>7} {'DOT bytes':>10} {'wall s':>14} {'CPU s':>7} "
+          f"{'peak MB':>8}")
+    for shape, make in (("chain", chain), ("random", random_circuit)):
+        for n in (int(s) for s in options.sizes.split(",")):
+            circuit = parse(make(n), "")
+            source = dot_source(circuit, evaluate(circuit, circuit.values_for({})))
+            wall, cpu, mb = measure(source, options.timeout, int(options.memory_gb * 1024 * 1024))
+            print(f"{shape:8} {len(circuit):>7} {len(source):>10} {wall:>14} {cpu:>7} {mb:>8}",
+                  flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
