@@ -10,6 +10,7 @@ import os
 import signal
 import stat
 import threading
+import time
 
 import pytest
 
@@ -98,23 +99,21 @@ def test_a_fifo_with_a_reader_is_written_to_and_stays_a_fifo(tmp_path, no_hang):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     got = []
-    opened = threading.Event()
 
     def reader():
-        fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-        opened.set()
-        os.set_blocking(fd, True)
-        chunks = []
-        while chunk := os.read(fd, 65536):
-            chunks.append(chunk)
-        os.close(fd)
-        got.append(b"".join(chunks))
+        with open(fifo, "rb") as f:  # blocks until the writer comes
+            got.append(f.read())
 
     thread = threading.Thread(target=reader)
     thread.start()
-    opened.wait(5)
     data = b"x" * 300_000  # more than a pipe holds: the writer must wait for the reader
-    write_file(str(fifo), data)
+    for _ in range(500):  # until the thread has reached its open()
+        try:
+            write_file(str(fifo), data)
+            break
+        except CircuitError as err:
+            assert "no process is reading" in err.message
+            time.sleep(0.01)
     thread.join(5)
     assert got == [data]
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
