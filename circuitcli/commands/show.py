@@ -21,6 +21,10 @@ def display(target: Target, digits: int, as_json: bool,
     except CircuitError as err:  # show the state anyway; the problem is the output's value
         value, problem = None, err.message
     text = c.text
+    if not as_json:  # a comment may hold an escape sequence: never send it to the terminal raw
+        from ..render.safe import printable
+
+        text = printable(text, keep="\n\t")
     if as_json:
         from ..render.json import dumps
         from ..render.step import show_document

@@ -25,9 +25,9 @@ from circuitcli.render.dot import dot_source
 
 
 def chain(n: int) -> str:
-    """x -> n gates in a row (the shape that drove dot to 24 GB at 20,000)."""
-    lines = ["x = 1.5", "n0 = x * 1.0001"]
-    lines += [f"n{i} = n{i - 1} + x" if i % 2 else f"n{i} = n{i - 1} * 0.999"
+    """x -> n gates in a row, each reading the one before (the issue's 20,000-gate chain)."""
+    lines = ["x = 0.5", "n0 = tanh(x)"]
+    lines += [f"n{i} = tanh(n{i - 1})" if i % 2 else f"n{i} = relu(n{i - 1})"
               for i in range(1, n)]
     return "\n".join(lines) + "\n"
 
