@@ -323,20 +323,47 @@ def chain(n: int) -> str:
 
 
 def test_a_picture_above_the_graphviz_limit_is_refused_before_dot_runs(monkeypatch, tmp_path):
-    monkeypatch.setattr(dot_module, "GRAPHVIZ_NODE_LIMIT", 50)
+    monkeypatch.setattr(dot_module, "GRAPHVIZ_LIMIT", 50)
     monkeypatch.setattr(dot_module, "run_graphviz", lambda *a, **k: pytest.fail("dot ran"))
     (tmp_path / "long.circuit").write_text(chain(60))
     for form in ("svg", "png"):
-        line = one_line_error(run("graph", "long.circuit", "--format", form, "-o", "x." + form),
-                              "the 50 Graphviz", "--force", "--format tree", "--format dot")
-        assert "121 nodes" in line  # x, 60 constants and 60 gates
+        one_line_error(run("graph", "long.circuit", "--format", form, "-o", "x." + form),
+                       "121 nodes", "limit of 50", "--force", "--format tree", "--format dot")
     assert not (tmp_path / "x.svg").exists()
     for form in ("dot", "tree", "mermaid"):  # the formats that scale are never refused
         assert run("graph", "long.circuit", "--format", form).exit_code == 0
 
 
+def shared_weight(n: int) -> str:
+    """x, w, then n gates in a row, each multiplying by the same w."""
+    return "x = 0.5\nw = 0.9\nn0 = x * w\n" + "".join(f"n{i} = n{i - 1} * w\n"
+                                                     for i in range(1, n))
+
+
+def test_layout_size_counts_nodes_and_the_ranks_long_edges_cross():
+    from circuitcli.core.circuit import parse
+
+    # a chain with a constant of its own per gate: x, n constants, n gates, no long edge
+    assert dot_module.layout_size(parse(chain(60), "")) == 121
+    # w feeds gate i (rank i + 1) from rank 0: i virtual nodes, 0 + 1 + ... + (n - 1) in all
+    n = 250
+    assert dot_module.layout_size(parse(shared_weight(n), "")) == n + 2 + n * (n - 1) // 2
+
+
+def test_the_default_limit_refuses_what_exhausted_dot(tmp_path, monkeypatch):
+    monkeypatch.setattr(dot_module, "run_graphviz", lambda *a, **k: pytest.fail("dot ran"))
+    (tmp_path / "long.circuit").write_text("x = 1\n" + "".join(
+        f"n{i} = tanh({'x' if i == 0 else f'n{i - 1}'})\n" for i in range(20_000)))
+    one_line_error(run("graph", "long.circuit", "--format", "svg"), "20001 nodes",
+                   f"limit of {dot_module.GRAPHVIZ_LIMIT}")
+    # 102 nodes only, but w's edges cross 4,950 ranks: the shape that grows dot's memory
+    (tmp_path / "shared.circuit").write_text(shared_weight(100))
+    one_line_error(run("graph", "shared.circuit", "--format", "png", "-o", "s.png"),
+                   "102 nodes, 5052 points")
+
+
 def test_force_runs_graphviz_above_the_limit(monkeypatch, tmp_path):
-    monkeypatch.setattr(dot_module, "GRAPHVIZ_NODE_LIMIT", 5)
+    monkeypatch.setattr(dot_module, "GRAPHVIZ_LIMIT", 5)
     monkeypatch.setattr(dot_module, "run_graphviz", lambda source, fmt_, dpi=None: b"<svg/>")
     (tmp_path / "long.circuit").write_text(chain(10))
     r = run("graph", "long.circuit", "--format", "svg", "--force")

@@ -146,13 +146,16 @@ def command(args: tuple[str, ...], output: str | None, form: str | None, output_
             click.echo(f"note: {edges} edges; Mermaid draws at most {MERMAID_EDGE_LIMIT} unless "
                        "its maxEdges setting is raised", err=True)
     else:
-        from ..render.dot import GRAPHVIZ_NODE_LIMIT, dot_source, run_graphviz
+        from ..render import dot
 
-        if fmt_ != "dot" and len(d.circuit) > GRAPHVIZ_NODE_LIMIT and not force:
+        size = dot.layout_size(d.circuit) if fmt_ != "dot" and not force else 0
+        if size > dot.GRAPHVIZ_LIMIT:
             raise CircuitError(
-                f"{len(d.circuit)} nodes is more than the {GRAPHVIZ_NODE_LIMIT} Graphviz lays "
-                f"out in reasonable time and memory; --format tree or --format dot scale to "
-                f"any size, or --force runs Graphviz anyway")
+                f"too big for Graphviz: {len(d.circuit)} nodes, {size} points to lay out "
+                f"counting long edges, above the limit of {dot.GRAPHVIZ_LIMIT} that dot draws "
+                f"in reasonable time and memory; --format tree or --format dot scale to any "
+                f"size, or --force runs Graphviz anyway")
+        dot_source, run_graphviz = dot.dot_source, dot.run_graphviz
         source = dot_source(d.circuit, result, d.title, digits)
         if fmt_ == "dot":
             data = source.encode("utf-8")

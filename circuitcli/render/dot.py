@@ -19,13 +19,14 @@ from .safe import printable
 from .table import fmt, grad_style
 from .tree import computes
 
-__all__ = ["GRAPHVIZ_FORMATS", "GRAPHVIZ_NODE_LIMIT", "dot_source", "run_graphviz"]
+__all__ = ["GRAPHVIZ_FORMATS", "GRAPHVIZ_LIMIT", "dot_source", "layout_size",
+           "run_graphviz"]
 
 GRAPHVIZ_FORMATS = ("svg", "png")
-# Above this many nodes `circuit graph` refuses svg/png unless --force: dot's layout time
-# and memory grow much faster than the circuit (tests/bench/bench_graphviz.py measures it;
-# a 20,000-gate chain drove dot to 24 GB).
-GRAPHVIZ_NODE_LIMIT = 2000
+# Above this layout size (see layout_size) `circuit graph` refuses svg/png unless --force:
+# dot's time and memory grow much faster than the circuit, worst where one node feeds many
+# (tests/bench/bench_graphviz.py measures it; a 20,000-gate chain drove dot to 24 GB).
+GRAPHVIZ_LIMIT = 5000
 
 _GRAD_COLOURS = {"green": "#15803d", "red": "#b91c1c", "dim": "#6b7280"}
 _INPUT_FILL = "#dbeafe"
@@ -94,6 +95,29 @@ def dot_source(circuit: Circuit, result: Result | None = None, title: str = "",
             out.append(f"  n{j} -> n{i};")
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def layout_size(circuit: Circuit) -> int:
+    """About how many points dot must place: the nodes, plus one virtual node for every
+    rank an edge crosses (dot breaks a long edge into a chain of them).
+
+    Ranks as dot's left-to-right layout gives them: a gate one past its deepest argument,
+    a leaf (input or constant) just before its first use. A chain of n gates costs n; a
+    weight shared by n gates in a row costs about n*n/2, which is what exhausts dot.
+    """
+    args = circuit.args
+    rank = [0] * len(args)
+    for i, a in enumerate(args):
+        if a:
+            rank[i] = max(rank[j] for j in a) + 1
+    first_use: dict[int, int] = {}
+    for i, a in enumerate(args):
+        for j in a:
+            if not args[j]:
+                first_use[j] = min(first_use.get(j, rank[i]), rank[i])
+    for j, r in first_use.items():
+        rank[j] = r - 1
+    return len(args) + sum(rank[i] - rank[j] - 1 for i, a in enumerate(args) for j in a)
 
 
 def _source_start(c: Circuit, i: int, width: int = 80) -> str:
