@@ -17,6 +17,12 @@ import pytest
 from circuitcli.core.syntax import CircuitError
 from circuitcli.io.files import loads_json, read_json, read_text, write_atomic, write_file
 
+
+class Blocked(BaseException):
+    """A run that blocked. Not an OSError (TimeoutError is one, and the cli turns those into
+    a one-line error, exit 2, which would pass for a refusal): nothing catches it."""
+
+
 ROOT_ONLY = pytest.mark.skipif(
     os.geteuid() != 0, reason="os.mknod of a character device needs root (CI runs as root)")
 
@@ -32,7 +38,7 @@ def no_hang():
     """Fail the test instead of blocking forever (SIGALRM interrupts a blocking open)."""
 
     def timeout(signum, frame):
-        raise TimeoutError("blocked for 10 s")
+        raise Blocked("blocked for 10 s")
 
     previous = signal.signal(signal.SIGALRM, timeout)
     signal.alarm(10)

@@ -25,6 +25,12 @@ from hypothesis import strategies as st
 
 from circuitcli.cli import COMMANDS, main
 
+
+class Blocked(BaseException):
+    """A run that blocked. Not an OSError (TimeoutError is one, and the cli turns those into
+    a one-line error, exit 2, which would pass for a refusal): nothing catches it."""
+
+
 OK_CODES = {0, 1, 2, 130}
 SKIP = {"repl"}  # interactive: reads a terminal
 NAMES = [n for n in COMMANDS if n not in SKIP]
@@ -57,6 +63,10 @@ WORDS = ["x", "y", "z", "f", "q", "out", "w0", "label", "nosuch", "x,y", "", "-"
 FLOATS = ["1", "0", "-1", "1e-300", "1e308", "-1e308", "nan", "inf", "-0", "0.01", "abc", ""]
 INTS = ["0", "1", "2", "3", "-1", "17", "x", ""]  # small: a huge --epochs would only be slow
 
+# options that still open their file with a blocking open(): the train branch of issue 12
+# moves them to io.files (test_hostile.py has them as xfail); empty this after the merge
+NOT_YET_HARDENED = {"data", "params"}
+
 # hypothesis text, without "/" and "~" so no token can be an absolute or home path
 TEXT = st.text(alphabet=st.characters(blacklist_characters="/~", blacklist_categories=["Cs"]),
                max_size=12)
@@ -75,7 +85,8 @@ def _value(option: click.Option) -> st.SearchStrategy[str]:
         return st.sampled_from(INTS)
     if isinstance(t, (click.types.FloatParamType, click.FloatRange)):
         return st.sampled_from(FLOATS)
-    return st.sampled_from([*WORDS, *FILES]) | TEXT
+    files = [f for f in FILES if f != "fifo.circuit" or option.name not in NOT_YET_HARDENED]
+    return st.sampled_from([*WORDS, *files]) | TEXT
 
 
 @st.composite
@@ -118,7 +129,7 @@ def hostile_dir():
 @contextmanager
 def deadline(seconds: int):
     def blocked(signum, frame):
-        raise TimeoutError(f"a command blocked for {seconds} s")
+        raise Blocked(f"a command blocked for {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, blocked)
     signal.alarm(seconds)
