@@ -155,15 +155,14 @@ def command(args: tuple[str, ...], output: str | None, form: str | None, output_
                 f"counting long edges, above the limit of {dot.GRAPHVIZ_LIMIT} that dot draws "
                 f"in reasonable time and memory; --format tree or --format dot scale to any "
                 f"size, or --force runs Graphviz anyway")
-        dot_source, run_graphviz = dot.dot_source, dot.run_graphviz
-        source = dot_source(d.circuit, result, d.title, digits)
+        source = dot.dot_source(d.circuit, result, d.title, digits)
         if fmt_ == "dot":
             data = source.encode("utf-8")
         else:
             if fmt_ == "png" and path is None and sys.stdout.isatty():
                 raise CircuitError("a PNG is binary: write it to a file with -o FILE.png "
                                    "(or redirect standard output)")
-            data = run_graphviz(source, fmt_, dpi)
+            data = dot.run_graphviz(source, fmt_, dpi)
     if path is not None:
         write_output(path, data, (d.circuit.source,))
     else:

@@ -355,8 +355,7 @@ class Session:
 
     def _write(self, data: bytes) -> None:
         """Temporary file in the same directory, fsync, rename over the session, fsync the dir."""
-        # a symlinked session stays a link: its target is what gets replaced
-        real = Path(os.path.realpath(self.path)) if self.path.is_symlink() else self.path
+        real = self._target()
         folder = real.parent
         self._remove_leftovers()
         tmp = folder / f"{self._temp_prefix()}{os.getpid()}.tmp"
@@ -379,14 +378,18 @@ class Session:
         except BaseException:
             _unlink_quietly(tmp)
             raise
-        self._sync_directory()
+        self._sync_directory(folder)
+
+    def _target(self) -> Path:
+        """The file a write replaces: a symlinked session stays a link, its target changes."""
+        return Path(os.path.realpath(self.path)) if self.path.is_symlink() else self.path
 
     def _remove_leftovers(self) -> None:
         """Temporary files of writers killed before their rename (we hold the lock, so no
         live writer owns one)."""
         prefix = self._temp_prefix()
         try:
-            with os.scandir(self.path.parent) as entries:
+            with os.scandir(self._target().parent) as entries:
                 stale = [e.path for e in entries
                          if e.name.startswith(prefix) and e.name.endswith(".tmp")]
         except OSError:
@@ -394,12 +397,12 @@ class Session:
         for name in stale:
             _unlink_quietly(name)
 
-    def _sync_directory(self) -> None:
+    def _sync_directory(self, folder: Path | None = None) -> None:
         """Make the rename itself durable (POSIX only; elsewhere the rename is enough)."""
         if fcntl is None:
             return
         try:
-            fd = os.open(self.path.parent, os.O_RDONLY)
+            fd = os.open(folder or self.path.parent, os.O_RDONLY)
         except OSError:
             return
         try:
