@@ -219,6 +219,11 @@ BROKEN = {
                               if k != "version"}).encode(),
     "bad value": json.dumps({**chain_state(-2, 5, -4), "inputs": {"x": "two"}}).encode(),
     "binary": bytes(range(256)),
+    # JSON that Python's decoder cannot take (OverflowError, int digit limit, RecursionError)
+    "400 digits": json.dumps(chain_state(-2, 5, -4)).replace("-4", "1" * 400).encode(),
+    "5001 digits": json.dumps(chain_state(-2, 5, -4)).replace("-4", "7" * 5001).encode(),
+    "1e400": json.dumps(chain_state(-2, 5, -4)).replace("-4", "1e400").encode(),
+    "100000 nested": b"[" * 100_000 + b"]" * 100_000,
 }
 
 
@@ -387,3 +392,31 @@ def test_unchanged_state_is_not_rewritten(session_dir):
     run("grad", "x*y", "x=1", "y=2")
     run("grad")
     assert (session_file().stat().st_mtime_ns, session_file().stat().st_ino) == (stamp, inode)
+
+
+# -- session files that are not regular files, and names that are not UTF-8 -----------------
+def test_a_fifo_as_session_is_refused_without_blocking(session_dir):
+    os.mkfifo(session_file())
+    with pytest.raises(SessionError, match="FIFO"):
+        Session(session_file()).load()  # a blocking open would hang here
+    assert Session(session_file()).reset().startswith("moved the unreadable session file")
+    assert not os.path.lexists(session_file())
+
+
+def test_a_symlinked_session_stays_a_link(session_dir, tmp_path):
+    real = tmp_path / "elsewhere.json"
+    session_file().symlink_to(real)
+    assert run("grad", "x*y", "x=1", "y=2").exit_code == 0
+    assert run("step").exit_code == 0
+    assert session_file().is_symlink()
+    assert json.loads(real.read_text())["circuit"] == "x*y"
+
+
+def test_a_source_name_that_is_not_utf8_round_trips_and_the_file_stays_ascii(session_dir):
+    name = os.fsdecode(b"caf\xe9-\xff.circuit")  # lone surrogates, as sys.argv holds them
+    saved = Saved("x * y", {"x": 1.0, "y": 2.0}, name, None)
+    session = Session(session_file())
+    session.save(saved)
+    raw = session_file().read_bytes()
+    assert raw.isascii() and b"\\udce9" in raw
+    assert session.load() == saved and session.load().source == name

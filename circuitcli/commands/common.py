@@ -269,10 +269,11 @@ def write_output(path: str, data: bytes | str, inputs: tuple[str, ...] = ()) -> 
         data = data.encode("utf-8")
     for used in inputs:
         if used and _same_file(path, used):
-            raise CircuitError(f"-o {path}: that is the command's own input ({used}); "
+            raise CircuitError(f"-o {printable(path)}: that is the command's own input "
+                               f"({printable(used)}); "
                                "give another file name")
     write_file(path, data)
-    click.echo(f"wrote {path} ({len(data)} bytes)", err=True)
+    click.echo(f"wrote {printable(path)} ({len(data)} bytes)", err=True)
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -469,11 +470,12 @@ def show_target(target: Target, digits: int, as_json: bool,
         return
     from ..render.step import show_view
 
+    text = printable(c.text, keep="\n\t")  # a comment may hold an escape sequence
     where = (f"current circuit, kept in {printable(str(target.session.path))}"
              if target.session is not None else "no session (nothing is remembered)")
     if not current:
         where = "not the current circuit (that one is unchanged)"
-    make_console().print(show_view(c.text, target.title, target.values, c.output_name, value,
+    make_console().print(show_view(text, target.title, target.values, c.output_name, value,
                                    digits, changed, where, problem, c.defaults))
 
 

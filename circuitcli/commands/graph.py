@@ -51,8 +51,10 @@ def pick_format(form: str | None, path: str | None) -> str:
 @click.option("--depth", type=click.IntRange(1), default=None,
               help="tree: levels drawn before a deeper branch continues as a tree of its "
                    "own below (default 12).")
+@click.option("--force", is_flag=True,
+              help="svg/png: run Graphviz even on a circuit above its size limit.")
 def command(args: tuple[str, ...], output: str | None, form: str | None, output_path: str | None,
-            pull: float, digits: int, dpi: int | None, depth: int | None) -> None:
+            pull: float, digits: int, dpi: int | None, depth: int | None, force: bool) -> None:
     """Draw the circuit: each node with its gate, value and gradient.
 
     Without values for every input the structure alone is drawn. A node used
@@ -95,16 +97,23 @@ def command(args: tuple[str, ...], output: str | None, form: str | None, output_
             click.echo(f"note: {edges} edges; Mermaid draws at most {MERMAID_EDGE_LIMIT} unless "
                        "its maxEdges setting is raised", err=True)
     else:
-        from ..render.dot import dot_source, run_graphviz
+        from ..render import dot
 
-        source = dot_source(d.circuit, result, d.title, digits)
+        size = dot.layout_size(d.circuit) if fmt_ != "dot" and not force else 0
+        if size > dot.GRAPHVIZ_LIMIT:
+            raise CircuitError(
+                f"too big for Graphviz: {len(d.circuit)} nodes, {size} points to lay out "
+                f"counting long edges, above the limit of {dot.GRAPHVIZ_LIMIT} that dot draws "
+                f"in reasonable time and memory; --format tree or --format dot scale to any "
+                f"size, or --force runs Graphviz anyway")
+        source = dot.dot_source(d.circuit, result, d.title, digits)
         if fmt_ == "dot":
             data = source.encode("utf-8")
         else:
             if fmt_ == "png" and path is None and sys.stdout.isatty():
                 raise CircuitError("a PNG is binary: write it to a file with -o FILE.png "
                                    "(or redirect standard output)")
-            data = run_graphviz(source, fmt_, dpi)
+            data = dot.run_graphviz(source, fmt_, dpi)
     if path is not None:
         write_output(path, data, (d.circuit.source,))
     else:

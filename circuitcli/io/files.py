@@ -1,75 +1,261 @@
-"""Files the tool writes appear whole or not at all, even if it is killed mid-write."""
+"""The one place the tool touches files the user named: what is not ours is never replaced.
+
+Writing: a regular file (or a new one) is written atomically, through a temporary file in
+the same folder that is renamed over it, so it appears whole or not at all. Anything else
+(a character device such as /dev/null, a FIFO, a pipe or terminal reached as /dev/stdout or
+/dev/fd/N) is written to directly, as a shell redirect would, and stays what it was. A
+symlink stays a symlink: its target is written atomically. A FIFO with no reader is an
+error at once rather than a hang (it is opened with O_NONBLOCK).
+
+Reading: only regular files, checked before the open and again on the open descriptor
+(opened with O_NONBLOCK, so a FIFO swapped in between cannot block us), and only up to a
+size limit that fits what the file holds. Every problem is one CircuitError line naming the
+file as the user gave it.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 
-__all__ = ["read_json", "read_text", "write_atomic", "write_file"]
+__all__ = ["JSON_LIMIT", "TEXT_LIMIT", "loads_json", "read_bytes", "read_json", "read_text",
+           "write_atomic", "write_file"]
+
+TEXT_LIMIT = 256 * 1024 * 1024  # a circuit file: far above any circuit a person writes
+JSON_LIMIT = 64 * 1024 * 1024  # a parameter file
+_PROC_LINKS = ("/proc/", "/dev/fd/")  # descriptors of a process: /dev/stdout, >(cmd)
+
+
+def _error(message: str):
+    from ..core.syntax import CircuitError
+
+    return CircuitError(message)
+
+
+def _shown(path: str | os.PathLike) -> str:
+    from ..render.safe import printable
+
+    return printable(os.fsdecode(path))
+
+
+def _kind(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+# ---- writing ---------------------------------------------------------------------------
+
+
+def write_file(path: str, data: bytes | str) -> None:
+    """The one way the tool writes a file the user named (see the module docstring)."""
+    write_atomic(path, data)
 
 
 def write_atomic(path: str, data: bytes | str) -> None:
-    """Write through a temporary file in the same folder, fsync, then rename over `path`.
+    """Write `data` to `path`: atomically for a regular or new file, directly otherwise.
 
-    A reader never sees half a file, and an existing file keeps its permissions.
+    A symlink is followed and its target replaced atomically; the link stays. A reader
+    never sees half a regular file, and an existing file keeps its permissions. A failed
+    write is one CircuitError naming `path`, never our temporary file.
     """
     if isinstance(data, str):
         data = data.encode("utf-8")
-    folder = os.path.dirname(os.path.abspath(path))
     try:
-        mode = os.stat(path).st_mode & 0o7777
+        st = os.stat(path)
     except FileNotFoundError:
+        st = None  # a new file (or a dangling link: its target is created, like `>` does)
+    except OSError as err:
+        raise _error(f"cannot write {_shown(path)}: {err.strerror or err}") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise _error(f"cannot write {_shown(path)}: it is a directory")
+    try:
+        if st is None or (stat.S_ISREG(st.st_mode) and not _through_descriptor(path)):
+            _replace(os.path.realpath(path), data, st)
+        else:
+            _write_in_place(path, data, st)
+    except OSError as err:
+        raise _error(f"cannot write {_shown(path)}: {err.strerror or err}") from None
+
+
+def _through_descriptor(path: str) -> bool:
+    """True if `path` reaches an open descriptor (/dev/stdout, /dev/fd/3, /proc/self/fd/1).
+
+    Such a file is already open in some process (our own stdout redirected to a file, say):
+    renaming over it would leave that process writing to a file nobody can see.
+    """
+    current = os.path.abspath(path)
+    for _ in range(40):  # the kernel's own limit on symlink hops
+        if current.startswith(_PROC_LINKS):
+            return True
+        if not os.path.islink(current):
+            return False
+        target = os.readlink(current)
+        current = os.path.normpath(os.path.join(os.path.dirname(current), target))
+    return False
+
+
+def _replace(real: str, data: bytes, st: os.stat_result | None) -> None:
+    """Temporary file in the same folder, fsync, rename over `real`."""
+    if st is not None:
+        mode = st.st_mode & 0o7777
+    else:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    folder = os.path.dirname(real) or "."
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(real)}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        os.replace(tmp, real)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
 
 
-def write_file(path: str, data: bytes) -> None:
-    """The one way the tool writes a file the user named (atomically, for regular files)."""
-    write_atomic(path, data)
+def _write_in_place(path: str, data: bytes, st: os.stat_result) -> None:
+    """A device, FIFO or descriptor: open it (never create, never rename) and write.
 
-
-def read_text(path: str, what: str = "circuit file", limit: int = 256 * 1024 * 1024) -> str:
-    """The text of a file the user named, as UTF-8; every problem is one CircuitError line.
-
-    (Hardened in issue 12: regular files only, a size limit, the byte offset of bad UTF-8.)
+    O_NONBLOCK makes opening a FIFO that nobody reads fail at once (ENXIO) instead of
+    waiting forever; once open, the descriptor is made blocking again so a slow reader
+    (`-o >(slow)`) is waited for, as usual for a pipe. A regular file reached through a
+    descriptor link is appended to, so what the process already wrote there stays.
     """
-    from ..core.syntax import CircuitError
-
+    flags = os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    if stat.S_ISREG(st.st_mode):
+        flags |= os.O_APPEND
     try:
-        with open(path, "rb") as f:
-            data = f.read(limit + 1)
-    except IsADirectoryError:
-        raise CircuitError(f"{path}: is a directory, not a {what}") from None
-    if len(data) > limit:
-        raise CircuitError(f"{path}: larger than {limit} bytes; too big for a {what}")
+        fd = os.open(path, flags)
+    except OSError as err:
+        if stat.S_ISFIFO(st.st_mode) and err.errno == 6:  # ENXIO: no reader
+            raise _error(f"cannot write {_shown(path)}: it is a FIFO and no process is "
+                         "reading from it") from None
+        raise
+    try:
+        os.set_blocking(fd, True)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+# ---- reading ---------------------------------------------------------------------------
+
+
+def read_bytes(path: str | os.PathLike, what: str = "file", limit: int = TEXT_LIMIT) -> bytes:
+    """The bytes of a regular file the user named, at most `limit` of them.
+
+    A FIFO, a directory, a device or a link to one is refused before it is opened, and
+    again on the open descriptor, so it can neither hang us nor fill memory.
+    """
+    shown = _shown(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise _error(f"{shown}: no such file") from None
+    except OSError as err:
+        raise _error(f"cannot read the {what} {shown}: {err.strerror or err}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise _error(f"{shown} is {_kind(st.st_mode)}, not a regular file; a {what} must "
+                     "be one")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        raise _error(f"cannot read the {what} {shown}: {err.strerror or err}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):  # swapped for something else since the stat
+            raise _error(f"{shown} is {_kind(st.st_mode)}, not a regular file; a {what} "
+                         "must be one")
+        if st.st_size > limit:
+            raise _error(f"{shown} is {st.st_size} bytes, larger than the {limit} bytes a "
+                         f"{what} may have")
+        chunks = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as err:
+        raise _error(f"cannot read the {what} {shown}: {err.strerror or err}") from None
+    finally:
+        os.close(fd)
+    if size > limit:  # it grew while we read it
+        raise _error(f"{shown} is larger than the {limit} bytes a {what} may have")
+    return b"".join(chunks)
+
+
+def read_text(path: str, what: str = "circuit file", limit: int = TEXT_LIMIT) -> str:
+    """The text of a regular file the user named, as UTF-8; every problem is one line."""
+    data = read_bytes(path, what, limit)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise CircuitError(f"{path}: not UTF-8 text (byte {err.start})") from None
+        raise _error(f"{_shown(path)}: not UTF-8 text (byte {err.start}), so not a "
+                     f"{what}") from None
 
 
-def read_json(path: str, what: str = "JSON file", limit: int = 64 * 1024 * 1024) -> object:
-    """A JSON document from a file the user named; every problem is one CircuitError line."""
+def loads_json(text: str | bytes) -> object:
+    """json.loads, with every number a double can hold and nothing else.
+
+    Raises ValueError with a short reason for what Python's decoder cannot take or would
+    take wrongly: a number beyond the double range (which would become inf, or raise
+    OverflowError later), more digits than int() converts, nesting deeper than the
+    recursion limit.
+    """
     import json
 
-    from ..core.syntax import CircuitError
+    def parse_int(digits: str) -> int:
+        count = len(digits.lstrip("-"))
+        # more than 309 digits is past 1.8e308 (checked first: int() refuses 4,301 digits)
+        if count <= 309:
+            value = int(digits)
+            with contextlib.suppress(OverflowError):
+                float(value)
+                return value
+        raise ValueError(f"the number {digits[:12]}... ({count} digits) is too large for a "
+                         "double")
 
+    def parse_float(text: str) -> float:
+        value = float(text)
+        if value in (float("inf"), float("-inf")):
+            shown = text if len(text) <= 24 else text[:20] + "..."
+            raise ValueError(f"the number {shown} is too large for a double")
+        return value
+
+    try:
+        return json.loads(text, parse_int=parse_int, parse_float=parse_float)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"line {err.lineno}, column {err.colno}: {err.msg}") from None
+    except OverflowError as err:
+        raise ValueError(str(err)) from None
+
+
+def read_json(path: str, what: str = "JSON file", limit: int = JSON_LIMIT) -> object:
+    """A JSON document from a regular file the user named; every problem is one line."""
     text = read_text(path, what, limit)
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as err:
-        raise CircuitError(f"{path}: not a valid {what} ({err})") from None
+        return loads_json(text)
+    except ValueError as err:
+        raise _error(f"{_shown(path)}: not a valid {what} ({err})") from None

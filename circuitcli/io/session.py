@@ -30,6 +30,8 @@ __all__ = ["FORMAT", "VERSION", "Saved", "Session", "SessionError", "default_pat
 
 FORMAT = "circuitcli session"
 VERSION = 1
+# the session holds a circuit's text (a circuit file may have up to 256 MiB), plus a little
+SIZE_LIMIT = 257 * 1024 * 1024
 LOCK_TIMEOUT = 30.0  # seconds to wait for another circuit command to finish with the session
 _RESET_HINT = "circuit reset starts afresh"
 
@@ -135,17 +137,23 @@ class Session:
 
     # -- reading -------------------------------------------------------------------------
     def load(self) -> Saved | None:
-        """The saved circuit, or None when there is no session file yet."""
+        """The saved circuit, or None when there is no session file yet.
+
+        Only a regular file is read (a FIFO or a link to /dev/zero would hang us or fill
+        memory), and only up to SIZE_LIMIT bytes.
+        """
+        from .files import read_bytes
+
         try:
-            with open(self.path, "rb") as f:
-                raw = f.read()
+            os.stat(self.path)
         except FileNotFoundError:
             return None
-        except IsADirectoryError:
-            raise SessionError(f"the session path {self.path} is a directory, not a file") from None
-        except OSError as err:
-            raise SessionError(f"cannot read the session file {self.path}: "
-                               f"{err.strerror or err}") from None
+        except OSError:
+            pass  # read_bytes says why, naming the file
+        try:
+            raw = read_bytes(self.path, "session file", SIZE_LIMIT)
+        except CircuitError as err:
+            raise SessionError(f"cannot use the session: {err.message}; {_RESET_HINT}") from None
         return self._parse(raw)
 
     def _parse(self, raw: bytes) -> Saved:
@@ -153,14 +161,15 @@ class Session:
         if not raw.strip():
             raise SessionError(f"{where} is empty, so it is not a circuitcli session; "
                                f"{_RESET_HINT}")
+        from .files import loads_json
+
         try:
-            doc = json.loads(raw.decode("utf-8"))
+            doc = loads_json(raw.decode("utf-8"))
         except UnicodeDecodeError:
             raise SessionError(f"{where} is not text, so it is not a circuitcli session; "
                                f"{_RESET_HINT}") from None
-        except json.JSONDecodeError as err:
-            raise SessionError(f"{where} is not valid JSON (line {err.lineno}, column "
-                               f"{err.colno}: {err.msg}); {_RESET_HINT}") from None
+        except ValueError as err:
+            raise SessionError(f"{where} is not valid JSON ({err}); {_RESET_HINT}") from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             what = _KINDS.get(type(doc), 'JSON without "format": "circuitcli session"')
             raise SessionError(f"{where} is not a circuitcli session (it holds {what}); "
@@ -301,8 +310,10 @@ class Session:
             present = self.load()  # raises if the file there is not a session we may replace
             if present == saved and not always:
                 return False
-            self._write(json.dumps(saved.to_json(), indent=1, ensure_ascii=False,
-                                   allow_nan=False).encode("utf-8") + b"\n")
+            # ensure_ascii: a file name that is not UTF-8 (held as lone surrogates, as
+            # os.fsdecode gives it) is stored as \udcff escapes and read back unchanged
+            self._write(json.dumps(saved.to_json(), indent=1, ensure_ascii=True,
+                                   allow_nan=False).encode("ascii") + b"\n")
             return True
 
     def reset(self) -> str:
@@ -344,7 +355,8 @@ class Session:
 
     def _write(self, data: bytes) -> None:
         """Temporary file in the same directory, fsync, rename over the session, fsync the dir."""
-        folder = self.path.parent
+        real = self._target()
+        folder = real.parent
         self._remove_leftovers()
         tmp = folder / f"{self._temp_prefix()}{os.getpid()}.tmp"
         try:
@@ -359,21 +371,25 @@ class Session:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            os.replace(tmp, self.path)
+            os.replace(tmp, real)
         except OSError as err:
             _unlink_quietly(tmp)
             raise self._write_error(err) from None
         except BaseException:
             _unlink_quietly(tmp)
             raise
-        self._sync_directory()
+        self._sync_directory(folder)
+
+    def _target(self) -> Path:
+        """The file a write replaces: a symlinked session stays a link, its target changes."""
+        return Path(os.path.realpath(self.path)) if self.path.is_symlink() else self.path
 
     def _remove_leftovers(self) -> None:
         """Temporary files of writers killed before their rename (we hold the lock, so no
         live writer owns one)."""
         prefix = self._temp_prefix()
         try:
-            with os.scandir(self.path.parent) as entries:
+            with os.scandir(self._target().parent) as entries:
                 stale = [e.path for e in entries
                          if e.name.startswith(prefix) and e.name.endswith(".tmp")]
         except OSError:
@@ -381,12 +397,12 @@ class Session:
         for name in stale:
             _unlink_quietly(name)
 
-    def _sync_directory(self) -> None:
+    def _sync_directory(self, folder: Path | None = None) -> None:
         """Make the rename itself durable (POSIX only; elsewhere the rename is enough)."""
         if fcntl is None:
             return
         try:
-            fd = os.open(self.path.parent, os.O_RDONLY)
+            fd = os.open(folder or self.path.parent, os.O_RDONLY)
         except OSError:
             return
         try:

@@ -15,12 +15,18 @@ from ..core.circuit import Circuit
 from ..core.evaluate import Result
 from ..core.gates import format_number
 from ..core.syntax import CircuitError
+from .safe import printable
 from .table import fmt, grad_style
 from .tree import computes
 
-__all__ = ["GRAPHVIZ_FORMATS", "dot_source", "run_graphviz"]
+__all__ = ["GRAPHVIZ_FORMATS", "GRAPHVIZ_LIMIT", "dot_source", "layout_size",
+           "run_graphviz"]
 
 GRAPHVIZ_FORMATS = ("svg", "png")
+# Above this layout size (see layout_size) `circuit graph` refuses svg/png unless --force:
+# dot's time and memory grow much faster than the circuit, worst where one node feeds many
+# (tests/bench/bench_graphviz.py measures it; a 20,000-gate chain drove dot to 24 GB).
+GRAPHVIZ_LIMIT = 5000
 
 _GRAD_COLOURS = {"green": "#15803d", "red": "#b91c1c", "dim": "#6b7280"}
 _INPUT_FILL = "#dbeafe"
@@ -29,13 +35,14 @@ _KINK_FILL = "#fef08a"
 
 
 def _html(text: str) -> str:
-    """Text for inside an HTML label: &, < and > escaped, nothing else needs it."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text for inside an HTML label: control characters spelled out (Graphviz's XML parser
+    rejects them), then &, < and > escaped."""
+    return printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _quoted(text: str) -> str:
     """Text for inside a quoted DOT string, where backslash escapes (\\N, \\G) are live."""
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    return printable(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def dot_source(circuit: Circuit, result: Result | None = None, title: str = "",
@@ -90,6 +97,29 @@ def dot_source(circuit: Circuit, result: Result | None = None, title: str = "",
     return "\n".join(out) + "\n"
 
 
+def layout_size(circuit: Circuit) -> int:
+    """About how many points dot must place: the nodes, plus one virtual node for every
+    rank an edge crosses (dot breaks a long edge into a chain of them).
+
+    Ranks as dot's left-to-right layout gives them: a gate one past its deepest argument,
+    a leaf (input or constant) just before its first use. A chain of n gates costs n; a
+    weight shared by n gates in a row costs about n*n/2, which is what exhausts dot.
+    """
+    args = circuit.args
+    rank = [0] * len(args)
+    for i, a in enumerate(args):
+        if a:
+            rank[i] = max(rank[j] for j in a) + 1
+    first_use: dict[int, int] = {}
+    for i, a in enumerate(args):
+        for j in a:
+            if not args[j]:
+                first_use[j] = min(first_use.get(j, rank[i]), rank[i])
+    for j, r in first_use.items():
+        rank[j] = r - 1
+    return len(args) + sum(rank[i] - rank[j] - 1 for i, a in enumerate(args) for j in a)
+
+
 def _source_start(c: Circuit, i: int, width: int = 80) -> str:
     """The start of the text node i was parsed from (a deep node's span is the whole chain)."""
     start, end = c.starts[i], c.ends[i]
@@ -108,6 +138,27 @@ def run_graphviz(source: str, fmt_: str, dpi: int | None = None) -> bytes:
     done = subprocess.run(command, input=source.encode("utf-8"),
                           capture_output=True, check=False)
     if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise RuntimeError(f"Graphviz rejected the DOT source: {message[0] if message else ''}")
+        raise CircuitError(f"Graphviz's dot could not draw the circuit: "
+                           f"{_failure(done.returncode, done.stderr)}")
     return done.stdout
+
+
+def _failure(returncode: int, stderr: bytes) -> str:
+    """Why dot failed, in one line: its error line, else its last words, else its exit."""
+    lines = [printable(line.strip()) for line in stderr.decode("utf-8", "replace").splitlines()
+             if line.strip()]
+    errors = [line for line in lines if line.lower().startswith("error")]
+    if errors:
+        return errors[0]
+    if lines:
+        return lines[-1]
+    if returncode < 0:
+        import signal
+
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        hint = " (out of memory?)" if -returncode == signal.SIGKILL else ""
+        return f"killed by {name}{hint}"
+    return f"exit status {returncode}, nothing on stderr"

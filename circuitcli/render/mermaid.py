@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..core.circuit import Circuit
 from ..core.evaluate import Result
 from ..core.gates import format_number
+from .safe import printable
 from .table import fmt
 from .tree import computes
 
@@ -23,7 +24,9 @@ _ENTITIES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;",
 
 
 def _text(text: str) -> str:
-    return "".join(_ENTITIES.get(ch, ch) for ch in text)
+    """A label's text: control characters spelled out (a \\r or \\n could end the block or
+    the fence), then Mermaid's entity codes for what its syntax would read."""
+    return "".join(_ENTITIES.get(ch, ch) for ch in printable(text))
 
 
 def mermaid_source(circuit: Circuit, result: Result | None = None, title: str = "",
@@ -84,5 +87,5 @@ def mermaid_source(circuit: Circuit, result: Result | None = None, title: str = 
 
 def _yaml(text: str) -> str:
     """A title as a YAML double-quoted scalar (Mermaid's front matter is YAML)."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    escaped = printable(text).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'

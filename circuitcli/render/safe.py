@@ -15,9 +15,13 @@ __all__ = ["printable"]
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]")
 
 
-def printable(text: str) -> str:
-    """`text` with every control character spelled as an escape (`\\x1b`), nothing else changed."""
-    return _UNSAFE.sub(_escape, text)
+def printable(text: str, keep: str = "") -> str:
+    """`text` with every control character spelled as an escape (`\\x1b`), nothing else changed.
+
+    `keep`: controls to leave as they are (`"\\n\\t"` for a multi-line text such as a
+    circuit's source, whose comments may hold anything).
+    """
+    return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _escape(m), text)
 
 
 def _escape(m: re.Match) -> str:

@@ -107,7 +107,8 @@ def grad_table(result: Result, title: str, digits: int = 6, max_rows: int | None
             if g is None or biggest == 0 or g != g or math.isinf(g):
                 cells.append(Text(""))
             else:
-                cells.append(Bar(biggest, 0, abs(g), width=BAR_WIDTH,
+                # scaled to [0, 1] first: rich multiplies by the width, and 1e308 * 80 is inf
+                cells.append(Bar(1.0, 0, min(1.0, abs(g) / biggest), width=BAR_WIDTH,
                                  color="green" if g > 0 else "red" if g < 0 else "default"))
         if flagged:
             flags = ["kink"] * (i in result.kinks) + ["⚠ not finite"] * (i in result.bad)
