@@ -250,11 +250,13 @@ def read_circuit(arg: str) -> tuple[str, str]:
     return arg, ""
 
 
-def load_target(args: tuple[str, ...], output: str | None = None) -> Target:
+def load_target(args: tuple[str, ...], output: str | None = None,
+                remember: bool = True) -> Target:
     """The circuit to work on, with its values checked against its inputs.
 
     A circuit given on the command line becomes the current circuit, values included;
     with none given, the current circuit is used, and NAME=VALUE or --output update it.
+    `remember=False` (look-only commands) leaves the session as it was.
     """
     circuit_arg, values = split_args(args)
     session = current_session()
@@ -263,7 +265,8 @@ def load_target(args: tuple[str, ...], output: str | None = None) -> Target:
         circuit = parse(text, source, output)
         target = Target(circuit, circuit.values_for(values), source or _one_line(text), output,
                         session)
-        target.remember()
+        if remember:
+            target.remember()
         return target
     if session is None:
         raise CircuitError("no circuit given, and the session is off (--no-session or "
@@ -289,7 +292,7 @@ def load_target(args: tuple[str, ...], output: str | None = None) -> Target:
     known = values_from(saved, circuit.inputs)
     target = Target(circuit, circuit.values_for({**known, **values}),
                     saved.source or _one_line(saved.text), output, session)
-    if values or output != saved.output:
+    if remember and (values or output != saved.output):
         target.remember()
     return target
 
