@@ -36,7 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "graph": ("circuitcli.commands.graph", "Draw the circuit: tree, DOT, SVG, PNG or Mermaid."),
     "code": ("circuitcli.commands.code", "The circuit as backprop-ninja Python code."),
     "samples": ("circuitcli.commands.samples", "List the sample circuits from the notebook."),
-    "explain": ("circuitcli.commands.explain", "The chain rule step by step: who pulls on each node."),
+    "explain": ("circuitcli.commands.explain", "The chain rule, node by node: who pulls on what."),
 }
 
 class LazyGroup(click.Group):

@@ -35,7 +35,8 @@ function num6(x) {
 function tie(out, xs) {
   let ties = 0;
   for (const x of xs) if (x === out) ties += 1;
-  return ties > 1 ? `tie between ${ties} arguments at ${num6(out)}: each gets 1/${ties} of the gradient` : null;
+  if (ties <= 1) return null;
+  return `tie between ${ties} arguments at ${num6(out)}: each gets 1/${ties} of the gradient`;
 }
 function hits(out, xs) {
   const h = xs.map(x => (x === out ? 1 : 0));
@@ -54,7 +55,8 @@ _RULES: dict[str, tuple[str, str, str]] = {
     "div": ("x, y", "x / y", "[1 / y, -out / y]"),
     "neg": ("x", "-x", "[-1]"),
     "pow": ("x, y", "Math.pow(x, y)",
-            "[y !== 0 ? y * Math.pow(x, y - 1) : 0, x > 0 ? out * Math.log(x) : (x === 0 ? 0 : NaN)]"),
+            "[y !== 0 ? y * Math.pow(x, y - 1) : 0,"
+            " x > 0 ? out * Math.log(x) : (x === 0 ? 0 : NaN)]"),
     "sigmoid": ("x", "(x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)))",
                 "[out * (1 - out)]"),
     "tanh": ("x", "Math.tanh(x)", "[1 - out * out]"),
@@ -94,7 +96,8 @@ def gates_js() -> str:
             f"    arity: {arity},\n"
             f"    forward: ({params}) => {forward},\n"
             f"    partials: (out, {params}) => {partials},\n"
-            f"    backward(g, out, ...xs) {{ return this.partials(out, ...xs).map(p => p * g); }},\n"
+            "    backward(g, out, ...xs) {"
+            " return this.partials(out, ...xs).map(p => p * g); },\n"
             f"    kink: {kink},\n"
             "  },")
     return _PRELUDE + "const GATES = {\n" + "\n".join(entries) + "\n};\n"
