@@ -62,3 +62,12 @@ def every_gate_once(rng: random.Random) -> list[str]:
 def point(rng: random.Random) -> dict[str, float]:
     """Input values away from 0 and from saturation, where doubles agree to the last bits."""
     return {v: round(rng.uniform(0.2, 1.8) * rng.choice([-1, 1]), 6) for v in VARS}
+
+
+def random_expression(rng: random.Random, depth: int = 3) -> str:
+    """A random expression tree of gates from the table, `depth` levels at most."""
+    if depth == 0 or rng.random() < 0.2:
+        return rng.choice(VARS) if rng.random() < 0.75 else rng.choice(CONSTS)
+    name = rng.choice(GATE_NAMES)
+    return spell(name, [random_expression(rng, depth - 1)
+                        for _ in range(arity(name, rng.choice([2, 3])))])

@@ -122,9 +122,9 @@ def _block(ex: Explanation, i: int, digits: int, max_rows: int | None) -> Render
                                     fmt(use.local, digits),
                                     fmt(use.pull, digits), ""))
         line.append(fmt(use.contribution, digits), style=grad_style(use.contribution))
-        if use.by in result.kinks:
-            line.append(f"  (kink: {result.kinks[use.by]})", style="yellow")
         lines.append(line)
+        if use.by in result.kinks:
+            lines.append(Text(f"    kink: {result.kinks[use.by]}", style="yellow"))
     if len(picked) < len(uses):
         lines.append(Text(f"  ... {len(uses) - len(picked)} weaker uses left out (in the sum)",
                           style="dim"))

@@ -38,18 +38,22 @@ def layout(circuit: Circuit) -> dict[str, Any]:
 
 
 def own_layout(circuit: Circuit) -> dict[str, Any]:
-    """Columns by depth, rows by the mean row of each node's arguments."""
+    """Columns by depth, leaves next to their first user, rows by the mean row of the
+    arguments."""
     c = circuit
     n = len(c)
     column = [0] * n
     for i, a in enumerate(c.args):
         if a:
             column[i] = 1 + max(column[j] for j in a)
-    # a constant sits just left of its first user, not far away in column 0
-    for i in range(n - 1, -1, -1):
-        for j in c.args[i]:
-            if not c.args[j] and not c.live[j]:
-                column[j] = max(column[j], column[i] - 1)
+    # an input or constant sits just left of its nearest user, not far away in column 0
+    nearest: dict[int, int] = {}
+    for i, a in enumerate(c.args):
+        for j in a:
+            if not c.args[j]:
+                nearest[j] = min(nearest.get(j, column[i]), column[i])
+    for j, col in nearest.items():
+        column[j] = col - 1
     columns: list[list[int]] = [[] for _ in range(max(column, default=0) + 1)]
     for i in range(n):
         columns[column[i]].append(i)

@@ -114,6 +114,7 @@
     svg.setAttribute("width", L.width);
     svg.setAttribute("height", L.height);
     svg.setAttribute("viewBox", `0 0 ${L.width} ${L.height}`);
+    svg.setAttribute("data-layout", L.engine);
     const defs = el("defs", {}, svg);
     for (const kind of ["pos", "neg", "zero"]) {
       const m = el("marker", { id: "arrow-" + kind, viewBox: "0 0 10 10", refX: 9, refY: 5,
