@@ -204,3 +204,33 @@ def test_json_is_json_alone_with_null_for_inf():
     d = json.loads(result.stdout)
     assert node(d, "exp1")["value"] is None
     assert d["warnings"] and "warning" in result.stderr
+
+
+# ---- contributions on the graph's edges -------------------------------------------------
+
+
+def test_graph_edges_carry_contributions():
+    mermaid = run("graph", "a*a", "a=3", "--format", "mermaid").output.splitlines()
+    assert mermaid.count('    n0 -->|"3"| n1') == 2  # each use of a hands back 3
+    dot = run("graph", "(x+y)*z", "x=-2", "y=5", "z=-4", "--format", "dot").output
+    # x and y each get 1 × -4 (red), add1 gets z = -4, z gets add1 = 3 (green)
+    assert dot.count('>-4</FONT>>, color="#b91c1c"];') == 3
+    assert 'n3 -> n4 [label=<<FONT COLOR="#15803d" POINT-SIZE="9">3</FONT>>' in dot
+    bare = run("graph", "(x+y)*z", "--format", "dot").output  # no values: no labels
+    assert "label=<<FONT" not in bare and "  n0 -> n2;" in bare
+
+
+def test_page_is_one_file_and_cannot_be_broken_out_of(tmp_path):
+    from circuitcli.render.html import page_data, page_html
+    from circuitcli.render.layout import own_layout
+
+    circuit = parse("(x+y)*z")
+    title = "</script><script>alert(1)</script>"
+    html = page_html(page_data(circuit, {"x": 1.0, "y": 2.0, "z": 3.0}, title,
+                               own_layout(circuit)))
+    assert html.count("<script") == 2 and html.count("</script>") == 2
+    for word in ("src=", "href=", "@import", "url(http", "fetch("):
+        assert word not in html
+    result = run("graph", "(x+y)*z", "x=1", "y=2", "z=3", "-o", str(tmp_path / "p.html"))
+    assert result.exit_code == 0 and "wrote" in result.stderr
+    assert (tmp_path / "p.html").read_text().startswith("<!DOCTYPE html>")

@@ -70,7 +70,8 @@ def page_html(data: dict[str, Any]) -> str:
     """The whole page as one string."""
     from html import escape
 
-    blob = json.dumps(data, allow_nan=False, ensure_ascii=False)
+    # no "<" at all in the JSON (a name or title cannot open or close an element there)
+    blob = json.dumps(data, allow_nan=False, ensure_ascii=False).replace("<", "\\u003c")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -79,7 +80,7 @@ def page_html(data: dict[str, Any]) -> str:
         f"<title>{escape(data['title'] or 'circuit')} — circuitcli</title>\n"
         f"<style>\n{_asset('page.css')}</style>\n</head>\n<body>\n"
         f"{_asset('page.html')}"
-        f"<script type=\"application/json\" id=\"circuit-data\">{_script_safe(blob)}</script>\n"
+        f"<script type=\"application/json\" id=\"circuit-data\">{blob}</script>\n"
         f"<script>\n{_script_safe(gates_js())}\n{_script_safe(_asset('page.js'))}</script>\n"
         "</body>\n</html>\n"
     )

@@ -118,7 +118,8 @@
     const defs = el("defs", {}, svg);
     for (const kind of ["pos", "neg", "zero"]) {
       const m = el("marker", { id: "arrow-" + kind, viewBox: "0 0 10 10", refX: 9, refY: 5,
-        markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, defs);
+        markerWidth: 9, markerHeight: 9, markerUnits: "userSpaceOnUse",
+        orient: "auto-start-reverse" }, defs);
       el("path", { d: "M0,0 L10,5 L0,10 z", class: "tip",
         fill: kind === "pos" ? "#15803d" : kind === "neg" ? "#b91c1c" : "#6b7280" }, m);
     }
