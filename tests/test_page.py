@@ -170,9 +170,11 @@ def test_sample_page_matches_grad(browser, tmp_path, name):
     page.close()
 
 
+@pytest.mark.slow
 def test_random_circuits_over_every_gate(browser, tmp_path):
     rng = random.Random(14)
     texts = every_gate_once(rng) + [random_expression(rng, 3) for _ in range(12)]
+    texts += ["x", "2", "2 * 3 + x", "max(x, x, y) - min(y, 2)", "q = x * y; r = q * q; r + q"]
     covered = set()
     tab = Page(browser)
     for k, text in enumerate(texts):

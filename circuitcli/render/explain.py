@@ -19,7 +19,7 @@ from rich.text import Text
 
 from ..methods.explain import Explanation, Use
 from .json import finite
-from .table import _magnitude, fmt, grad_style, pick_rows
+from .table import fmt, grad_style, pick_rows
 
 __all__ = ["explain_document", "explain_story", "forward_line", "sum_line", "use_line"]
 
@@ -29,6 +29,11 @@ def _arg(value: float, digits: int, call: bool) -> str:
     not inside a call's own brackets, relu(-2)."""
     text = fmt(value, digits)
     return f"({text})" if text.startswith("-") and not call else text
+
+
+def _strength(x: float) -> float:
+    """How hard a use pulls: its size, nan counting as the strongest (it must be seen)."""
+    return abs(x) if x == x else math.inf
 
 
 def forward_line(name: str, formula: str, worked: str, value: str) -> str:
@@ -116,7 +121,7 @@ def _block(ex: Explanation, i: int, digits: int, max_rows: int | None) -> Render
     uses: list[Use] = ex.uses[i]
     picked = uses
     if max_rows is not None and len(uses) > max_rows:
-        picked = heapq.nlargest(max_rows, uses, key=lambda u: _magnitude(u.contribution))
+        picked = heapq.nlargest(max_rows, uses, key=lambda u: _strength(u.contribution))
     for use in picked:
         line = Text("  " + use_line(labels[use.by], c.formula(use.by), name,
                                     fmt(use.local, digits),
