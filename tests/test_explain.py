@@ -234,3 +234,20 @@ def test_page_is_one_file_and_cannot_be_broken_out_of(tmp_path):
     result = run("graph", "(x+y)*z", "x=1", "y=2", "z=3", "-o", str(tmp_path / "p.html"))
     assert result.exit_code == 0 and "wrote" in result.stderr
     assert (tmp_path / "p.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_the_page_names_no_gate():
+    # the page's arithmetic comes from GATES (render/js.py, generated from the gate table):
+    # page.js itself never spells a gate's name as a string or a GATES member
+    import re
+    from importlib import resources
+
+    from circuitcli.core.gates import GATES
+    from circuitcli.render.js import gates_js
+
+    script = resources.files("circuitcli.render.page").joinpath("page.js").read_text()
+    for name, gate in GATES.items():
+        if gate.arity == 0:
+            continue  # inputs and constants: the page reads their values
+        assert not re.search(rf"""["'`]{name}["'`]|GATES\.{name}\b""", script), name
+        assert re.search(rf"^  {name}: {{$", gates_js(), re.MULTILINE), name
