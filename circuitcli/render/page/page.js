@@ -262,7 +262,7 @@
       td1.appendChild(field);
       const td2 = document.createElement("td");
       const grad = document.createElement("span");
-      const arrow = document.createElement("div");
+      const arrow = document.createElement("span");
       td2.append(grad, arrow);
       tr.append(td0, td1, td2);
       body.appendChild(tr);
