@@ -19,7 +19,7 @@
   // ---- numbers and words, as circuitcli prints them ----------------------------------
   function fmt(x) { const t = num6(x); return t === "-0" ? "0" : t; }
   function exact(x) { return String(x); } // shortest round-trip; Infinity, -Infinity, NaN
-  function sign(x) { return x > 0 ? "pos" : x < 0 ? "neg" : "zero"; }
+  function sign(x) { return x > 0 ? "plus" : x < 0 ? "minus" : "zero"; }
   function describe(node, args) {
     if (node.display.includes("{*}")) return node.display.replace("{*}", args.join(", "));
     return node.display.replace(/\{(\d+)\}/g, (_, k) => args[Number(k)]);
@@ -116,12 +116,12 @@
     svg.setAttribute("viewBox", `0 0 ${L.width} ${L.height}`);
     svg.setAttribute("data-layout", L.engine);
     const defs = el("defs", {}, svg);
-    for (const kind of ["pos", "neg", "zero"]) {
+    for (const kind of ["plus", "minus", "zero"]) {
       const m = el("marker", { id: "arrow-" + kind, viewBox: "0 0 10 10", refX: 9, refY: 5,
         markerWidth: 9, markerHeight: 9, markerUnits: "userSpaceOnUse",
         orient: "auto-start-reverse" }, defs);
       el("path", { d: "M0,0 L10,5 L0,10 z", class: "tip",
-        fill: kind === "pos" ? "#15803d" : kind === "neg" ? "#b91c1c" : "#6b7280" }, m);
+        fill: kind === "plus" ? "#15803d" : kind === "minus" ? "#b91c1c" : "#6b7280" }, m);
     }
     const edgeLayer = el("g", { class: "edges" }, svg);
     const nodeLayer = el("g", { class: "nodes" }, svg);
@@ -195,7 +195,7 @@
       e.value.textContent = "value " + fmt(v);
       e.grad.textContent = hasGrad ? "grad " + fmt(gr) : "no gradient (constant)";
       e.grad.setAttribute("class", "grad " + (hasGrad ? sign(gr) : "zero"));
-      e.g.classList.remove("pos", "neg", "kink", "bad");
+      e.g.classList.remove("plus", "minus", "kink", "bad");
       if (hasGrad && node.used && sign(gr) !== "zero") e.g.classList.add(sign(gr));
       if (i in s.kinks) e.g.classList.add("kink");
       if (s.bad.has(i)) e.g.classList.add("bad");
@@ -208,7 +208,7 @@
       const use = s.uses[e.from].find((u) => u.by === e.to && u.slot === e.slot);
       const c = use ? use.contribution : 0;
       const kind = NODES[e.from].live && use ? sign(c) : "zero";
-      e.g.classList.remove("pos", "neg");
+      e.g.classList.remove("plus", "minus");
       if (kind !== "zero") e.g.classList.add(kind);
       e.path.setAttribute("marker-end", `url(#arrow-${kind})`);
       if (e.label) {
@@ -222,7 +222,7 @@
       const row = inputRows[name];
       const g = s.grads[i];
       row.grad.textContent = fmt(g);
-      row.grad.className = sign(g) === "pos" ? "up" : sign(g) === "neg" ? "down" : "still";
+      row.grad.className = sign(g) === "plus" ? "up" : sign(g) === "minus" ? "down" : "still";
       row.arrow.textContent = g > 0 ? "▲ raise" : g < 0 ? "▼ lower" : "● no pull";
       row.arrow.className = "arrow " + row.grad.className;
       if (document.activeElement !== row.field) row.field.value = exact(values[name]);
