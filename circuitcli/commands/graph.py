@@ -1,4 +1,4 @@
-"""`circuit graph`: the circuit drawn as a terminal tree, DOT, SVG, PNG or a Mermaid block."""
+"""`circuit graph`: the circuit as a tree, DOT, SVG, PNG, Mermaid or a live page."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import click
 
 from ..core.syntax import CircuitError
 from .common import (
+    Drawable,
     circuit_command,
     digits_option,
     load_drawable,
@@ -18,10 +19,11 @@ from .common import (
     write_output,
 )
 
-FORMATS = ("tree", "dot", "svg", "png", "mermaid")
+FORMATS = ("tree", "dot", "svg", "png", "mermaid", "html")
 # the format a file's extension asks for when --format is not given
 SUFFIXES = {".txt": "tree", ".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png",
-            ".mmd": "mermaid", ".mermaid": "mermaid", ".md": "mermaid"}
+            ".mmd": "mermaid", ".mermaid": "mermaid", ".md": "mermaid", ".html": "html",
+            ".htm": "html"}
 
 
 def pick_format(form: str | None, path: str | None) -> str:
@@ -40,9 +42,10 @@ def pick_format(form: str | None, path: str | None) -> str:
 
 @circuit_command("graph")
 @click.option("--format", "form", type=click.Choice(FORMATS), default=None,
-              help="tree (default), dot, svg, png (svg and png need Graphviz) or mermaid.")
+              help="tree (default), dot, svg, png (svg and png need Graphviz), mermaid, or html "
+                   "(a live page: edit inputs, step, watch both passes).")
 @output_file_option("the picture instead of standard output; without --format the "
-                    "extension picks the format (.txt .dot .gv .svg .png .mmd .md)")
+                    "extension picks the format (.txt .dot .gv .svg .png .mmd .md .html)")
 @click.option("--pull", type=float, default=1.0, show_default=True,
               help="The gradient of the output: the tug from above.")
 @digits_option
@@ -67,13 +70,22 @@ def command(args: tuple[str, ...], output: str | None, form: str | None, output_
       circuit graph neuron.circuit --format dot
       circuit graph neuron.circuit -o neuron.svg
       circuit graph "((a*b+c)*d)**2" --format mermaid
+      circuit graph neuron.circuit -o neuron.html
     """
     from ..core.evaluate import evaluate
 
     path = None if output_path == "-" else output_path  # "-": the usual spelling of stdout
     fmt_ = pick_format(form, path)
     d = load_drawable(args, output)
+    if fmt_ == "html":
+        _write(path, _page(d, pull), d)
+        return
     result = evaluate(d.circuit, d.values, pull=pull) if d.values is not None else None
+    flows = None
+    if result is not None:
+        from ..methods.explain import edge_contributions, explain
+
+        flows = edge_contributions(explain(result))
     if fmt_ == "tree":
         from ..render.tree import DEFAULT_DEPTH, CircuitTree
 
@@ -91,7 +103,7 @@ def command(args: tuple[str, ...], output: str | None, form: str | None, output_
         from ..render.mermaid import MERMAID_EDGE_LIMIT, mermaid_source
 
         fenced = path is None or not path.lower().endswith((".mmd", ".mermaid"))
-        data = mermaid_source(d.circuit, result, d.title, digits, fenced).encode("utf-8")
+        data = mermaid_source(d.circuit, result, d.title, digits, fenced, flows).encode("utf-8")
         edges = sum(len(a) for a in d.circuit.args)
         if edges > MERMAID_EDGE_LIMIT:
             click.echo(f"note: {edges} edges; Mermaid draws at most {MERMAID_EDGE_LIMIT} unless "
@@ -106,7 +118,7 @@ def command(args: tuple[str, ...], output: str | None, form: str | None, output_
                 f"counting long edges, above the limit of {dot.GRAPHVIZ_LIMIT} that dot draws "
                 f"in reasonable time and memory; --format tree or --format dot scale to any "
                 f"size, or --force runs Graphviz anyway")
-        source = dot.dot_source(d.circuit, result, d.title, digits)
+        source = dot.dot_source(d.circuit, result, d.title, digits, flows)
         if fmt_ == "dot":
             data = source.encode("utf-8")
         else:
@@ -114,9 +126,27 @@ def command(args: tuple[str, ...], output: str | None, form: str | None, output_
                 raise CircuitError("a PNG is binary: write it to a file with -o FILE.png "
                                    "(or redirect standard output)")
             data = dot.run_graphviz(source, fmt_, dpi)
+    _write(path, data, d)
+
+
+def _write(path: str | None, data: bytes, d: Drawable) -> None:
     if path is not None:
         write_output(path, data, (d.circuit.source,))
     else:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
+
+
+def _page(d: Drawable, pull: float) -> bytes:
+    """The live HTML page; inputs without a value start at 0 (edit them in the page)."""
+    from ..render.html import page_data, page_html
+    from ..render.layout import layout
+
+    values = d.values
+    if values is None:
+        values = d.circuit.values_for({**dict.fromkeys(d.missing, 0.0), **d.given})
+        click.echo(f"note: no value for {', '.join(d.missing)}: the page starts them at 0",
+                   err=True)
+    data = page_data(d.circuit, values, d.title, layout(d.circuit), pull)
+    return page_html(data).encode("utf-8")

@@ -46,8 +46,13 @@ def _quoted(text: str) -> str:
 
 
 def dot_source(circuit: Circuit, result: Result | None = None, title: str = "",
-               digits: int = 6) -> str:
-    """The whole circuit as a `digraph`; nodes the output does not use are drawn grey."""
+               digits: int = 6,
+               contributions: dict[tuple[int, int, int], float] | None = None) -> str:
+    """The whole circuit as a `digraph`; nodes the output does not use are drawn grey.
+
+    `contributions` ((argument, user, slot) -> local × pull) labels each edge with what
+    flows back along it, coloured like a gradient.
+    """
     c = circuit
     labels = c.labels()
     unused = set(c.unused())
@@ -91,8 +96,15 @@ def dot_source(circuit: Circuit, result: Result | None = None, title: str = "",
         tooltip = _quoted(" ".join(_source_start(c, i).split()))
         out.append(f'  n{i} [label=<{table}>, tooltip="{tooltip}"{extra}];')
     for i, a in enumerate(c.args):
-        for j in a:
-            out.append(f"  n{j} -> n{i};")
+        for slot, j in enumerate(a):
+            flow = None if contributions is None or not c.live[j] else contributions.get(
+                (j, i, slot))
+            if flow is None:
+                out.append(f"  n{j} -> n{i};")
+                continue
+            colour = _GRAD_COLOURS[grad_style(flow)]
+            out.append(f'  n{j} -> n{i} [label=<<FONT COLOR="{colour}" POINT-SIZE="9">'
+                       f'{_html(fmt(flow, digits))}</FONT>>, color="{colour}"];')
     out.append("}")
     return "\n".join(out) + "\n"
 

@@ -30,8 +30,13 @@ def _text(text: str) -> str:
 
 
 def mermaid_source(circuit: Circuit, result: Result | None = None, title: str = "",
-                   digits: int = 6, fenced: bool = True) -> str:
-    """A `flowchart LR` block, inside ```mermaid fences when `fenced` (for Markdown)."""
+                   digits: int = 6, fenced: bool = True,
+                   contributions: dict[tuple[int, int, int], float] | None = None) -> str:
+    """A `flowchart LR` block, inside ```mermaid fences when `fenced` (for Markdown).
+
+    `contributions` ((argument, user, slot) -> local × pull) labels each arrow with what
+    flows back along it.
+    """
     c = circuit
     labels = c.labels()
     unused = set(c.unused())
@@ -68,8 +73,11 @@ def mermaid_source(circuit: Circuit, result: Result | None = None, title: str = 
             classes["unused"].append(f"n{i}")
         lines.append(f'    n{i}["{"<br/>".join(parts)}"]')
     for i, a in enumerate(c.args):
-        for j in a:
-            lines.append(f"    n{j} --> n{i}")
+        for slot, j in enumerate(a):
+            flow = None if contributions is None or not c.live[j] else contributions.get(
+                (j, i, slot))
+            label = "" if flow is None else f'|"{_text(fmt(flow, digits))}"|'
+            lines.append(f"    n{j} -->{label} n{i}")
     styles = {
         "input": "fill:#dbeafe,stroke:#2563eb",
         "output": "fill:#fde68a,stroke:#b45309,stroke-width:3px",
