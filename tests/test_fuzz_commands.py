@@ -63,10 +63,6 @@ WORDS = ["x", "y", "z", "f", "q", "out", "w0", "label", "nosuch", "x,y", "", "-"
 FLOATS = ["1", "0", "-1", "1e-300", "1e308", "-1e308", "nan", "inf", "-0", "0.01", "abc", ""]
 INTS = ["0", "1", "2", "3", "-1", "17", "x", ""]  # small: a huge --epochs would only be slow
 
-# options that still open their file with a blocking open(): the train branch of issue 12
-# moves them to io.files (test_hostile.py has them as xfail); empty this after the merge
-NOT_YET_HARDENED = {"data", "params"}
-
 # hypothesis text, without "/" and "~" so no token can be an absolute or home path
 TEXT = st.text(alphabet=st.characters(blacklist_characters="/~", blacklist_categories=["Cs"]),
                max_size=12)
@@ -85,8 +81,7 @@ def _value(option: click.Option) -> st.SearchStrategy[str]:
         return st.sampled_from(INTS)
     if isinstance(t, (click.types.FloatParamType, click.FloatRange)):
         return st.sampled_from(FLOATS)
-    files = [f for f in FILES if f != "fifo.circuit" or option.name not in NOT_YET_HARDENED]
-    return st.sampled_from([*WORDS, *files]) | TEXT
+    return st.sampled_from([*WORDS, *FILES]) | TEXT
 
 
 @st.composite
