@@ -1,0 +1,125 @@
+"""The gate table as JavaScript, for the live page: the same rule texts `grad` runs.
+
+`gates_js()` returns source that defines
+
+    const GATES = {name: {arity, forward(...xs), partials(out, ...xs), backward(g, out, ...xs),
+                          kink(out, ...xs), problem(...xs)}}
+
+for every gate, translated from the table's Python expressions (gates.py) and the
+primitives' JS (backend.py). `backward` gives what each argument gets from the pull g,
+with the same ordering and zero rules as Python; `partials` is backward at g = 1;
+`kink` and `problem` give a one-line note or null.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+
+from ..core.backend import PRIMITIVES
+from ..core.gates import GATES, HELPERS, Gate
+
+__all__ = ["gates_js", "to_js"]
+
+_BIN = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_CMP = {ast.Gt: ">", ast.GtE: ">=", ast.Lt: "<", ast.LtE: "<=", ast.Eq: "===", ast.NotEq: "!=="}
+
+
+def to_js(node: ast.AST) -> str:
+    """One rule expression (a Python ast) as a JavaScript expression, fully parenthesised."""
+    if isinstance(node, ast.Expression):
+        return to_js(node.body)
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool):
+            return "true" if node.value else "false"
+        return repr(node.value) if isinstance(node.value, (int, float)) else json.dumps(node.value)
+    if isinstance(node, ast.Name):
+        return {"inf": "Infinity", "nan": "NaN"}.get(node.id, node.id)
+    if isinstance(node, ast.BinOp):
+        return f"({to_js(node.left)} {_BIN[type(node.op)]} {to_js(node.right)})"
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return f"(-{to_js(node.operand)})"
+    if isinstance(node, ast.IfExp):
+        return f"({to_js(node.test)} ? {to_js(node.body)} : {to_js(node.orelse)})"
+    if isinstance(node, ast.Compare):
+        (op,), (right,) = node.ops, node.comparators
+        return f"({to_js(node.left)} {_CMP[type(op)]} {to_js(right)})"
+    if isinstance(node, ast.BoolOp):
+        op = " && " if isinstance(node.op, ast.And) else " || "
+        return "(" + op.join(to_js(v) for v in node.values) + ")"
+    if isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name)
+        args = ", ".join(f"...{to_js(a.value)}" if isinstance(a, ast.Starred) else to_js(a)
+                         for a in node.args)
+        return f"{node.func.id}({args})"
+    raise ValueError(f"the rule language has no {type(node).__name__} in JavaScript")
+
+
+def _expr(text: str) -> str:
+    return to_js(ast.parse(text, mode="eval"))
+
+
+def _helper(text: str) -> str:
+    """A helper's `def` (assignments, then a return) as a JS function."""
+    fn = ast.parse(text).body[0]
+    assert isinstance(fn, ast.FunctionDef)
+    params = ", ".join(a.arg for a in fn.args.args)
+    body = []
+    for st in fn.body:
+        if isinstance(st, ast.Assign):
+            body.append(f"const {st.targets[0].id} = {to_js(st.value)};")
+        elif isinstance(st, ast.Return):
+            body.append(f"return {to_js(st.value)};")
+        else:
+            raise ValueError(f"helper {fn.name}: only assignments and a return")
+    return f"function {fn.name}({params}) {{ {' '.join(body)} }}"
+
+
+_SLOT = re.compile(r"\{([^{}]+)\}")
+
+
+def _notes(rules, params: str) -> str:
+    """(condition, note) pairs as a JS function giving the first note that holds, or null."""
+    checks = []
+    for cond, note in rules:
+        pieces = _SLOT.split(note)
+        parts = [json.dumps(p) if k % 2 == 0 else f"num({_expr(p)})"
+                 for k, p in enumerate(pieces)]
+        checks.append(f"if ({_expr(cond)}) return {' + '.join(parts)};")
+    return f"({params}) => {{ {' '.join(checks)} return null; }}"
+
+
+def _gate(gate: Gate) -> str:
+    ps = ", ".join("...xs" if p == "*xs" else p for p in gate.params)
+    head = f"g, out{', ' + ps if ps else ''}"
+    if gate.arity is None:
+        back = f"({head}) => xs.map((x) => {_expr(gate.pull[0])})"
+    else:
+        back = f"({head}) => [{', '.join(_expr(p) for p in gate.pull)}]"
+    forward = f"({ps}) => {_expr(gate.rule)}"
+    args = f"out{', ' + ps if ps else ''}"
+    call = ", ".join(["1", "out", *(["...xs"] if gate.arity is None else gate.params)])
+    fields = [
+        f"arity: {'null' if gate.arity is None else gate.arity}",
+        f"forward: {forward}",
+        f"backward: {back}",
+        f"partials: ({args}) => GATES[{json.dumps(gate.name)}].backward({call})",
+        f"kink: {_notes((gate.kink_rule,), args) if gate.kink_rule else '() => null'}",
+        f"problem: {_notes(gate.problems, ps) if gate.problems else '() => null'}",
+    ]
+    return f"  {json.dumps(gate.name)}: {{\n    " + ",\n    ".join(fields) + ",\n  }"
+
+
+def gates_js() -> str:
+    """JavaScript that defines GATES (and the primitives and helpers its rules call)."""
+    lines = ["// the gate table of circuitcli, generated from its rule texts (render/js.py)",
+             "const num = (x) => Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(6)));"]
+    for p in PRIMITIVES.values():
+        lines.append(f"const {p.name} = {p.js};")
+    for text in HELPERS.values():
+        lines.append(_helper(text))
+    lines.append("const GATES = {")
+    lines.append(",\n".join(_gate(g) for g in GATES.values()))
+    lines.append("};")
+    return "\n".join(lines) + "\n"
