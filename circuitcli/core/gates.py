@@ -322,7 +322,8 @@ _TABLE = [
          # d/dy = out * log(x) (flat at x = 0 and x = 1, undefined for x < 0)
          pull=("0.0 if y == 0 else g * y * (out / x) if x != 0 else 0.0 if y > 1 or g == 0"
                " else g if y == 1 else g * inf",
-               "0.0 if x == 0 or x == 1 else g * log(x) * out if x > 0 else nan"),
+               "0.0 if x == 0 or x == 1 else g * log(x) * out if x > 0 else 0.0 if g == 0"
+               " else nan"),
          display="{0} ** {1}", sympy=lambda sp, x, y: x**y, stem="pow",
          kink_rule=("x == 0 and y == 0",
                     "pow at 0 ** 0: d/dy is undefined (0 ** y jumps from inf to 0); uses 0"),
