@@ -68,7 +68,7 @@ def _forward(name: str, xs: list):
             raise Undefined("0 ** negative")
         if x == 0:
             return mp.mpf(1) if y == 0 else mp.mpf(0)
-        return mp.power(x, y) if x > 0 else (-1) ** int(y) * mp.power(-x, y)
+        return mp.power(x, y) if x > 0 else (-1) ** int(y % 2) * mp.power(-x, y)
     if name == "sigmoid":
         return 1 / (1 + mp.exp(-xs[0]))
     if name == "tanh":
@@ -103,7 +103,10 @@ def _forward(name: str, xs: list):
 FLAT = "flat"
 
 
-def _partials(name: str, out, xs: list) -> list:
+def _partials(name: str, xs: list) -> list:
+    """The local derivatives as functions of the arguments alone (so a nudge of this node's
+    own value, in the condition estimate, does not move them)."""
+    out = _forward(name, xs)
     if name in ("add",):
         return [1, 1]
     if name == "sub":
@@ -215,7 +218,7 @@ def sweep(c: Circuit, point: dict, nudge_value: tuple[int, float] | None = None,
         g, bad = grads[i], undefined[i]
         if g == 0 and not bad:
             continue  # nothing pulls: nothing passes back
-        for j, p in zip(a, _partials(c.gates[i].name, vals[i], [vals[j] for j in a])):
+        for j, p in zip(a, _partials(c.gates[i].name, [vals[j] for j in a])):
             if p is FLAT:
                 continue
             if p is None or bad:

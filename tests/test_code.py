@@ -270,7 +270,7 @@ def test_random_circuits_run_to_the_same_numbers_bit_for_bit(program):
     except CircuitError:
         assume(False)  # outside a gate's domain: grad refuses, with the node and a caret
     source = ninja_code(circuit, circuit.values_for(values))
-    ns, printed = execute(source)  # inf and nan included: the program never raises here
+    ns, _ = execute(source)  # inf and nan included: the program never raises here
     assert same(ns[circuit.output_name], result.output), source
     for i in range(circuit.output + 1):
         if circuit.args[i] and circuit.live[i]:

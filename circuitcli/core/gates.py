@@ -26,7 +26,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from .backend import REAL, REAL_NAMESPACE
 
@@ -198,8 +198,8 @@ class _OverBackend(ast.NodeTransformer):
     """A rule over floats -> the same rule over backend B: calls become B.exp(...), `a if c
     else b` becomes B.where(c, a, b), comparisons B.gt(...), so arrays take both branches."""
 
-    _CMP = {ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le", ast.Eq: "eq",
-            ast.NotEq: "ne"}
+    _CMP: ClassVar[dict] = {ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le", ast.Eq: "eq",
+                             ast.NotEq: "ne"}
 
     @staticmethod
     def _b(name: str) -> ast.Attribute:
@@ -275,7 +275,7 @@ def _note_function(gate: Gate, rules, head: str = "") -> Callable[..., str | Non
     for cond, note in rules:
         pieces = _SLOT.split(note)  # text, expr, text, expr, ...
         fields = [f"_num({p})" for p in pieces[1::2]]
-        parts.append(f"(({cond}), ({repr(pieces[0::2])}, [{', '.join(fields)}]))")
+        parts.append(f"(({cond}), ({pieces[0::2]!r}, [{', '.join(fields)}]))")
     checks = eval(compile(f"lambda {params}: [{', '.join(parts)}]", f"<notes {gate.name}>",
                           "eval"), {**_NS, "_num": _num})
 

@@ -114,7 +114,8 @@ def _gate(gate: Gate) -> str:
 def gates_js() -> str:
     """JavaScript that defines GATES (and the primitives and helpers its rules call)."""
     lines = ["// the gate table of circuitcli, generated from its rule texts (render/js.py)",
-             "const num = (x) => Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(6)));"]
+             "const num = (x) => Number.isInteger(x) ? String(x)"
+             " : String(Number(x.toPrecision(6)));"]
     for p in PRIMITIVES.values():
         lines.append(f"const {p.name} = {p.js};")
     for text in HELPERS.values():
