@@ -190,8 +190,38 @@ _REAL_RULES: dict[tuple, tuple[Callable, Callable]] = {}
 
 def _compile_real(gate: Gate) -> tuple[Callable, Callable]:
     forward, backward = _sources(gate)
-    code = compile(f"({forward}, {backward})", f"<gate {gate.name}>", "eval")
+    tree = _Faster().visit(ast.parse(f"({forward}, {backward})", mode="eval"))
+    code = compile(ast.fix_missing_locations(tree), f"<gate {gate.name}>", "eval")
     return eval(code, _NS)  # the gate table's own text (never a user's)
+
+
+class _Faster(ast.NodeTransformer):
+    """The same float arithmetic in fewer steps, for the hot loop: `1.0 * g` is g and
+    `-1.0 * g` is -g bit for bit; `a if x != 0 else b` tests x itself (nan is true,
+    -0.0 false, exactly as the comparison)."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        left = node.left
+        if isinstance(node.op, ast.Mult):
+            if isinstance(left, ast.Constant) and left.value == 1.0:
+                return node.right
+            if (isinstance(left, ast.UnaryOp) and isinstance(left.op, ast.USub)
+                    and isinstance(left.operand, ast.Constant) and left.operand.value == 1.0):
+                return ast.UnaryOp(ast.USub(), node.right)
+        return node
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        self.generic_visit(node)
+        test = node.test
+        if (isinstance(test, ast.Compare) and len(test.ops) == 1
+                and isinstance(test.comparators[0], ast.Constant)
+                and test.comparators[0].value == 0 and type(test.comparators[0].value) is not bool):
+            if isinstance(test.ops[0], ast.NotEq):
+                node.test = test.left
+            elif isinstance(test.ops[0], ast.Eq):
+                node.test = ast.UnaryOp(ast.Not(), test.left)
+        return node
 
 
 class _OverBackend(ast.NodeTransformer):
