@@ -288,9 +288,8 @@ def _generic_namespace() -> dict:
 
 
 def _compile_generic(gate: Gate) -> tuple[Callable, Callable]:
-    forward, backward = _sources(gate)
-    forward = over_backend(forward).replace("lambda", "lambda B,", 1)
-    backward = over_backend(backward).replace("lambda", "lambda B,", 1)
+    forward, backward = (over_backend(text).replace("lambda", "lambda B,", 1).replace(
+        "lambda B,:", "lambda B:", 1) for text in _sources(gate))
     return eval(compile(f"({forward}, {backward})", f"<gate {gate.name} over B>", "eval"),
                 _generic_namespace())
 
