@@ -16,13 +16,16 @@ from hypothesis import strategies as st
 import circuitcli
 from circuitcli import CircuitError
 from circuitcli.cli import main
+from circuitcli.core.gates import FUNCTIONS, OPERATORS
 
 SETTINGS = settings(max_examples=120, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 VARS = ["x", "y", "z"]
-UNARY = ["sigmoid", "tanh", "relu", "exp", "log", "sqrt", "abs", "sin", "cos", "-"]
-BINARY = ["+", "-", "*", "/"]
+# read from the gate table, so a new gate is drawn here too
+UNARY = sorted([*(n for n, g in FUNCTIONS.items() if g.arity == 1), "-"])
+BINARY = sorted(op for op, g in OPERATORS.items() if g.arity == 2 and op != "**")
+VARIADIC = sorted(n for n, g in FUNCTIONS.items() if g.arity is None)
 
 
 def _combine(children):
@@ -33,7 +36,7 @@ def _combine(children):
     power = st.tuples(children, st.sampled_from(["2", "3", "0.5", "-1"])).map(
         lambda t: f"({t[0]}) ** {t[1]}")
     general_pow = st.tuples(children, children).map(lambda t: f"pow(exp({t[0]}), {t[1]})")
-    variadic = st.tuples(st.sampled_from(["max", "min"]),
+    variadic = st.tuples(st.sampled_from(VARIADIC),
                          st.lists(children, min_size=2, max_size=3)).map(
         lambda t: f"{t[0]}({', '.join(t[1])})")
     return st.one_of(unary, binary, power, general_pow, variadic)

@@ -1,109 +1,131 @@
-"""The arithmetic that gate rules are written against.
+"""The primitives that gate rules are written over, on each target.
 
-A gate's forward and local derivatives are written once, over a backend `B`
-(`B.exp`, `B.where`, ...). `REAL` runs them on Python floats with `math`; an
-array backend (numpy, for batches) or a complex one (complex-step
-differentiation) runs the same rules without a second copy of any gate.
-The real backend turns overflow into inf instead of raising, as IEEE does,
-so one huge value becomes a warning on a node rather than a crash.
+A gate rule (gates.py) is a small Python expression over primitives: `exp`,
+`power`, `maximum`, ... Each primitive is defined here once per target:
+
+- `python`: Python source. `REAL` (floats, the fast path for one point) runs
+  exactly this text, and `circuit code` prints exactly this text into its program,
+  so the two compute the same bits. Python raises where IEEE gives inf (math.exp
+  past 709, x ** y overflowing); these definitions give inf instead, so one huge
+  value becomes a warning on a node rather than a crash. A domain error (log of
+  a negative, 0 to a negative power) still raises: that is how `grad` names the node.
+- `numpy`: the same on arrays (batches, complex-step), built on first use.
+- `js`: JavaScript source, for the live page (render/js.py).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from types import SimpleNamespace
 
-__all__ = ["REAL", "RealBackend", "numpy_backend"]
-
-_inf = math.inf
+__all__ = ["PRIMITIVES", "REAL", "Primitive", "RealBackend", "numpy_backend"]
 
 
-def _exp(x: float) -> float:
+@dataclass(frozen=True)
+class Primitive:
+    """One primitive: its Python source (or a name imported from math) and its JS source."""
+
+    name: str
+    # "math.log" (taken from math as is), "abs" (a builtin), or a `def name(...)` text
+    python: str
+    js: str
+
+
+def _prim(name: str, python: str, js: str) -> Primitive:
+    return Primitive(name, python.strip(), js.strip())
+
+
+PRIMITIVES: dict[str, Primitive] = {p.name: p for p in (
+    _prim("exp", '''
+def exp(x):
+    """e ** x; inf past the top of the double range (math.exp raises there)."""
     try:
         return math.exp(x)
     except OverflowError:
-        return _inf
-
-
-def _pow(x: float, y: float) -> float:
-    """x ** y; 0 to a negative power raises (a division by zero), overflow gives inf."""
+        return math.inf
+''', "Math.exp"),
+    _prim("log", "math.log", "Math.log"),
+    _prim("sqrt", "math.sqrt", "Math.sqrt"),
+    _prim("tanh", "math.tanh", "Math.tanh"),
+    _prim("sin", "math.sin", "Math.sin"),
+    _prim("cos", "math.cos", "Math.cos"),
+    _prim("abs", "abs", "Math.abs"),
+    _prim("floor", "math.floor", "Math.floor"),
+    _prim("power", '''
+def power(x, y):
+    """x ** y; overflow gives inf. A negative base to a fractional power is not real, and
+    0 to a negative power divides by zero: both raise."""
     if x < 0 and y != int(y):
-        raise ValueError("negative base with a fractional exponent")
+        raise ValueError("a negative base to a fractional power")
     try:
-        return x**y
+        return x ** y
     except OverflowError:
-        return _inf if x > 0 or y % 2 == 0 else -_inf
+        return math.inf if x > 0 or y % 2 == 0 else -math.inf
+''', "(x, y) => x ** y"),
+    _prim("maximum", '''
+def maximum(*xs):
+    """The largest argument; nan if any is nan (Python's max depends on the order then)."""
+    best = xs[0]
+    for x in xs:
+        if x != x:
+            return x
+        if x > best:
+            best = x
+    return best
+''', """(...xs) => { let best = xs[0]; for (const x of xs) { if (x !== x) return x;
+  if (x > best) best = x; } return best; }"""),
+    _prim("minimum", '''
+def minimum(*xs):
+    """The smallest argument; nan if any is nan (Python's min depends on the order then)."""
+    best = xs[0]
+    for x in xs:
+        if x != x:
+            return x
+        if x < best:
+            best = x
+    return best
+''', """(...xs) => { let best = xs[0]; for (const x of xs) { if (x !== x) return x;
+  if (x < best) best = x; } return best; }"""),
+    _prim("ties", '''
+def ties(out, *xs):
+    """How many arguments equal the result: max and min split the gradient among them."""
+    return sum(1 for x in xs if x == out)
+''', "(out, ...xs) => xs.filter((x) => x === out).length"),
+)}
 
 
-def _power(x: float, y: float) -> float:
-    """x ** y as IEEE (and numpy) has it: 0 to a negative power is inf, for derivatives."""
-    try:
-        return _pow(x, y)
-    except ZeroDivisionError:
-        return _inf
+def _real_namespace() -> dict:
+    """The primitives as Python functions, from their `python` text (the text code prints)."""
+    ns: dict = {"math": math, "inf": math.inf, "nan": math.nan}
+    for p in PRIMITIVES.values():
+        if p.python.startswith("def "):
+            exec(compile(p.python, f"<primitive {p.name}>", "exec"), ns)  # our own text
+        elif p.python.startswith("math."):
+            ns[p.name] = getattr(math, p.python[5:])
+        else:
+            ns[p.name] = __builtins__[p.python] if isinstance(__builtins__, dict) else getattr(
+                __builtins__, p.python)
+    return ns
 
 
-def _log(x: float) -> float:
-    return math.log(x)
-
-
-def _where(cond: bool, a: float, b: float) -> float:
-    return a if cond else b
-
-
-def _gt(x: float, y: float) -> bool:
-    return x > y
-
-
-def _ge(x: float, y: float) -> bool:
-    return x >= y
-
-
-def _step(x: float) -> float:
-    return 1.0 if x > 0 else 0.0
-
-
-def _sign(x: float) -> float:
-    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
-
-
-def _eq(x: float, y: float) -> float:
-    return 1.0 if x == y else 0.0
-
-
-def _div(x: float, y: float) -> float:
-    """x / y where a zero y gives inf (or nan for 0/0), as IEEE does."""
-    try:
-        return x / y
-    except ZeroDivisionError:
-        if x == 0 or x != x:
-            return math.nan
-        return math.copysign(_inf, x) * math.copysign(1.0, y)
+REAL_NAMESPACE = _real_namespace()
 
 
 class RealBackend:
-    """Python floats and the math module; the fast path for one point."""
+    """Python floats: every primitive as `REAL.name`, the rules' fast path for one point."""
 
     name = "real"
-    exp = staticmethod(_exp)
-    log = staticmethod(_log)
-    sqrt = staticmethod(math.sqrt)
-    tanh = staticmethod(math.tanh)
-    sin = staticmethod(math.sin)
-    cos = staticmethod(math.cos)
-    abs = staticmethod(abs)
-    pow = staticmethod(_pow)
-    power = staticmethod(_power)
-    where = staticmethod(_where)
-    # comparisons go through the backend so a complex backend can compare real parts
-    gt = staticmethod(_gt)
-    ge = staticmethod(_ge)
-    step = staticmethod(_step)
-    sign = staticmethod(_sign)
-    eq = staticmethod(_eq)
-    div = staticmethod(_div)
-    inf = _inf
+    inf = math.inf
     nan = math.nan
+
+    def __init__(self) -> None:
+        for p in PRIMITIVES:
+            setattr(self, p, REAL_NAMESPACE[p])
+
+    @staticmethod
+    def where(cond, a, b):
+        return a if cond else b
 
 
 REAL = RealBackend()
@@ -113,34 +135,40 @@ _NUMPY = None
 
 
 def numpy_backend():
-    """The same operations on numpy arrays (one row per data point), imported on first use.
+    """The same primitives on numpy arrays (one row per data point), imported on first use.
 
     numpy does not raise on log(-1) or 1/0: it gives nan or inf. Callers evaluate
     under `np.errstate(all="ignore")` and, where a row went non-finite, re-run that
-    row with REAL to get the domain error with its node and caret.
+    row with REAL to get the domain error with its node and caret. Comparisons read
+    real parts, so a complex backend built on this one picks the same branches.
     """
     global _NUMPY
     if _NUMPY is None:
         import numpy as np
 
-        def step(x):
-            return (np.real(x) > 0).astype(float)
+        def re(x):
+            return np.real(x)
 
-        def sign(x):
-            return np.sign(np.real(x)).astype(float)
+        def fold(xs, better):
+            best = xs[0]
+            for x in xs[1:]:
+                best = np.where(better(re(x), re(best)), x, best)
+            nan = np.zeros(np.shape(best), dtype=bool)
+            for x in xs:
+                nan = nan | np.isnan(re(x))
+            return np.where(nan, np.nan, best)
 
-        def eq(x, y):
-            return (x == y).astype(float)
-
-        def gt(x, y):
-            return np.real(x) > np.real(y)
-
-        def ge(x, y):
-            return np.real(x) >= np.real(y)
+        def ties(out, *xs):
+            return sum((re(x) == re(out)).astype(float) for x in xs)
 
         _NUMPY = SimpleNamespace(
             name="numpy", exp=np.exp, log=np.log, sqrt=np.sqrt, tanh=np.tanh, sin=np.sin,
-            cos=np.cos, abs=np.abs, pow=np.power, power=np.power, where=np.where, gt=gt, ge=ge,
-            step=step, sign=sign, eq=eq, div=np.divide, inf=np.inf, nan=np.nan,
+            cos=np.cos, abs=np.abs, floor=np.floor, power=np.power, pow=np.power,
+            maximum=lambda *xs: fold(xs, np.greater), minimum=lambda *xs: fold(xs, np.less),
+            ties=ties, where=np.where, inf=np.inf, nan=np.nan,
+            gt=lambda x, y: re(x) > re(y), ge=lambda x, y: re(x) >= re(y),
+            lt=lambda x, y: re(x) < re(y), le=lambda x, y: re(x) <= re(y),
+            eq=lambda x, y: re(x) == re(y), ne=lambda x, y: re(x) != re(y),
+            both=np.logical_and, either=np.logical_or,
         )
     return _NUMPY

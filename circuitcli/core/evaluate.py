@@ -1,8 +1,11 @@
 """Forward and reverse-mode evaluation over a Circuit: data in, a Result out.
 
 Forward runs the tape in order; backward runs it once in reverse, each gate
-multiplying its local derivatives by the pull from above and adding the
-product into its arguments' gradients (so a node used twice collects both).
+turning the pull from above into what each argument gets (its backward rule:
+local derivative times pull, ordered to stay in range) and adding that into the
+arguments' gradients (so a node used twice collects both). A node that nothing
+reaches from the output is skipped; a node reached with a pull of 0 still runs
+its rule, as the program `circuit code` prints does.
 Nothing here prints; nothing here knows any gate by name.
 """
 
@@ -65,19 +68,24 @@ def forward(circuit: Circuit, values: Mapping[str, float], backend=REAL) -> list
     vals = circuit.base.copy()
     for name, i in circuit.inputs.items():
         vals[i] = values[name]
-    gates = circuit.gates
     args = circuit.args
-    B = backend
     i = 0
     try:
-        for i, a in enumerate(args):
-            if a:
-                if len(a) == 2:
-                    vals[i] = gates[i].forward(B, vals[a[0]], vals[a[1]])
-                elif len(a) == 1:
-                    vals[i] = gates[i].forward(B, vals[a[0]])
-                else:
-                    vals[i] = gates[i].forward(B, *[vals[j] for j in a])
+        if backend is REAL:
+            rules = [g.real_forward for g in circuit.gates]
+            for i, a in enumerate(args):
+                if a:
+                    if len(a) == 2:
+                        vals[i] = rules[i](vals[a[0]], vals[a[1]])
+                    elif len(a) == 1:
+                        vals[i] = rules[i](vals[a[0]])
+                    else:
+                        vals[i] = rules[i](*[vals[j] for j in a])
+        else:
+            gates = circuit.gates
+            for i, a in enumerate(args):
+                if a:
+                    vals[i] = gates[i].forward(backend, *[vals[j] for j in a])
     except (ArithmeticError, ValueError) as exc:
         raise _domain_error(circuit, vals, i, exc) from None
     return vals
@@ -89,26 +97,32 @@ def backward(circuit: Circuit, vals: list[float], pull: float = 1.0, backend=REA
     grads = [zero] * len(vals)
     out = circuit.output
     grads[out] = pull
-    gates = circuit.gates
     args = circuit.args
-    B = backend
-    scalar = B is REAL
+    gates = circuit.gates
+    if backend is not REAL:
+        for i in range(out, -1, -1):
+            g = grads[i]
+            a = args[i]
+            if a and g is not zero:
+                for j, c in zip(a, gates[i].backward(backend, g, vals[i], *[vals[j] for j in a])):
+                    grads[j] += c
+        return grads
+    rules = [gate.real_backward for gate in gates]
     for i in range(out, -1, -1):
         g = grads[i]
         a = args[i]
-        if not a or g is zero or (scalar and not g):
-            continue  # a leaf, or nothing pulls on this node
+        if not a or g is zero:
+            continue  # a leaf, or nothing reaches this node from the output
         if len(a) == 2:
             j, k = a
-            p, q = gates[i].partials(B, vals[i], vals[j], vals[k])
-            grads[j] += p * g
-            grads[k] += q * g
+            c, d = rules[i](g, vals[i], vals[j], vals[k])
+            grads[j] += c
+            grads[k] += d
         elif len(a) == 1:
-            j = a[0]
-            grads[j] += gates[i].partials(B, vals[i], vals[j])[0] * g
+            grads[a[0]] += rules[i](g, vals[i], vals[a[0]])[0]
         else:
-            for j, p in zip(a, gates[i].partials(B, vals[i], *[vals[j] for j in a])):
-                grads[j] += p * g
+            for j, c in zip(a, rules[i](g, vals[i], *[vals[j] for j in a])):
+                grads[j] += c
     return grads
 
 
@@ -125,7 +139,22 @@ def evaluate(circuit: Circuit, values: Mapping[str, float], pull: float = 1.0,
     if with_grads:
         result.grads = backward(circuit, vals, pull)
         _flag_nonfinite(result, result.grads, "gradient")
+        _flag_underflow(result)
     return result
+
+
+_TINY = 2.2250738585072014e-308  # the smallest normal double
+
+
+def _flag_underflow(result: Result) -> None:
+    """Warn where a gradient fell below the normal double range (its digits are lost)."""
+    circuit = result.circuit
+    live, used = circuit.live, circuit.used()
+    found = [i for i, v in enumerate(result.grads) if 0 < abs(v) < _TINY and live[i] and used[i]]
+    labels = circuit.labels() if found else []
+    for i in found[:_MAX_WARNINGS]:
+        result.warnings.append(f"gradient of {labels[i]} = {circuit.formula(i)} underflows to "
+                               f"{result.grads[i]!r}: below the double range, digits are lost")
 
 
 def _flag_nonfinite(result: Result, numbers: list[float], what: str) -> None:
@@ -135,8 +164,8 @@ def _flag_nonfinite(result: Result, numbers: list[float], what: str) -> None:
     live = circuit.live
     found = 0
     for i, v in enumerate(numbers):
-        if v - v == 0 or not live[i]:
-            continue  # finite (inf - inf and nan - nan are nan), or a constant
+        if v - v == 0 or (not live[i] and what != "value"):
+            continue  # finite (inf - inf and nan - nan are nan), or a constant's gradient
         result.bad.add(i)
         if what == "value" and any(not isfinite(numbers[j]) for j in circuit.args[i]):
             continue  # inherited from an argument, which is where the warning went

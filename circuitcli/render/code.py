@@ -2,32 +2,29 @@
 
 Forward lines first (`q = x + y`), then the backward lines in reverse order
 (`df = 1.0`, `dq = z * df`, ...): the gradient of node n is always `dn`, and a
-node used twice collects `+=`. Every line comes from the gate table: forward
-from a gate's `display`, backward from its `code` rule (its local derivatives)
-times the pull from above, so a new gate needs no change here. A function that
-is not a Python builtin gets an import or a small definition at the top,
-written from the gate's sympy form (sympy is imported only then).
+node used twice collects `+=`. Every line is a gate's own rule text from the gate
+table (its `rule` forward, its `pull` backward) with node names put in, and the
+primitives and helpers those rules call are defined at the top from the very text
+`grad` runs. So the program computes what `grad` computes, bit for bit, inf and
+nan included, and a new gate needs no change here.
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
-import functools
 import keyword
 import math
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 
+from ..core.backend import PRIMITIVES
 from ..core.circuit import Circuit
-from ..core.gates import Gate, format_number
+from ..core.gates import HELPERS, Gate, format_number
 
 __all__ = ["ninja_code", "python_names"]
 
 # a local derivative that parses to one of these needs no parentheses before `* dout`
-_ATOMS = (ast.Name, ast.Constant, ast.Call, ast.Attribute, ast.Subscript, ast.List)
-_TIGHT = (ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.MatMult, ast.Pow)
 _FOLD = {ast.Add: lambda x, y: x + y, ast.Sub: lambda x, y: x - y,
          ast.Mult: lambda x, y: x * y}
 _COMMENT_COLUMN = 44
@@ -142,9 +139,11 @@ class _Rules:
         found = self.cache.get(key)
         if found is None:
             slots = [f"__a{k}__" if v is None else v for k, v in enumerate(consts)]
-            forward = _checked(gate.describe(slots), gate)
-            backward = [_times(_simplified(_checked(d, gate)), "__g__")
-                        for d in gate.code(slots, "__o__")]
+            forward = _rendered(gate, gate.rule, slots)
+            if gate.arity is None:
+                backward = [_rendered(gate, gate.pull[0], slots, each=s) for s in slots]
+            else:
+                backward = [_rendered(gate, rule, slots) for rule in gate.pull]
             found = self.cache[key] = (forward, backward)
         return found
 
@@ -172,7 +171,7 @@ class _Rules:
         return self._fill(self._use(self._shape(i)[0]), i, names)
 
     def backward(self, i: int, names: dict[int, str], pull: str, k: int) -> str:
-        """The gradient node i sends its k-th argument: local derivative times pull."""
+        """What node i passes back to its k-th argument, given its pull (its gate's rule)."""
         return self._fill(self._use(self._shape(i)[1][k]), i, names, pull)
 
 
@@ -224,37 +223,35 @@ def _number(value: float, spell=format_number) -> str:
     return "math.nan" if value != value else ("math.inf" if value > 0 else "-math.inf")
 
 
-def _times(local: str, pull: str) -> str:
-    """`local * pull`, with parentheses only where Python's precedence needs them."""
-    node = ast.parse(local, mode="eval").body
-    tight = _wrapped(local) or isinstance(node, _ATOMS) or (
-        isinstance(node, ast.BinOp) and isinstance(node.op, _TIGHT)) or (
-        isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)))
-    return f"{local} * {pull}" if tight else f"({local}) * {pull}"
+def _rendered(gate: Gate, rule: str, slots: Sequence[str], each: str | None = None) -> str:
+    """A rule's text over slot names (`__a0__`, `__o__` for out, `__g__` for the pull) or
+    literals, with arithmetic on literals folded (`2 - 1` reads 1: the same float)."""
+    params = ["x", "y"] if gate.arity is not None else []
+    given = {**dict(zip(params, slots)), "out": "__o__", "g": "__g__"}
+    if each is not None:
+        given["x"] = each
+    nodes = {name: ast.parse(text, mode="eval").body for name, text in given.items()}
+    star = [ast.parse(text, mode="eval").body for text in slots]
 
+    class Put(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            return nodes.get(node.id, node)
 
-def _wrapped(text: str) -> bool:
-    """Is the whole text one parenthesised group, `(1.0 if a > 0 else 0.0)`?"""
-    if not text.startswith("("):
-        return False
-    depth = 0
-    for k, ch in enumerate(text):
-        depth += (ch == "(") - (ch == ")")
-        if depth == 0:
-            return k == len(text) - 1
-    return False
+        def visit_Call(self, node: ast.Call) -> ast.AST:
+            self.generic_visit(node)
+            args: list[ast.expr] = []
+            for arg in node.args:
+                args += star if isinstance(arg, ast.Starred) else [arg]
+            node.args = args
+            return node
 
-
-def _simplified(local: str) -> str:
-    """Arithmetic on literals folded (`2 * q ** (2 - 1)` reads `2 * q`); else the rule as is."""
-    tree = ast.parse(local, mode="eval")
-    before = ast.dump(tree)
-    tree = _Fold().visit(tree)
-    return ast.unparse(tree) if ast.dump(tree) != before else local
+    tree = _Fold().visit(Put().visit(ast.parse(rule, mode="eval")))
+    return _checked(ast.unparse(ast.fix_missing_locations(tree)), gate)
 
 
 class _Fold(ast.NodeTransformer):
-    """Folds `2 - 1` to 1 and `q ** 1` to q: the same numbers, fewer symbols."""
+    """Folds `2 - 1` to 1, `0.5 != 0` to True and `a if True else b` to a: the same numbers,
+    fewer symbols (Python would compute the same float at run time)."""
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         self.generic_visit(node)
@@ -264,9 +261,39 @@ class _Fold(ast.NodeTransformer):
             value = fold(x, y)
             return ast.UnaryOp(ast.USub(), ast.Constant(-value)) if value < 0 else \
                 ast.Constant(value)
-        if isinstance(node.op, ast.Pow) and y == 1:
-            return node.left
         return node
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        self.generic_visit(node)
+        x, y = _constant(node.left), _constant(node.comparators[0])
+        if len(node.ops) == 1 and x is not None and y is not None:
+            return ast.Constant(_COMPARE[type(node.ops[0])](x, y))
+        return node
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.AST:
+        self.generic_visit(node)
+        settles = isinstance(node.op, ast.Or)  # True settles an `or`, False an `and`
+        rest = []
+        for v in node.values:
+            if isinstance(v, ast.Constant) and isinstance(v.value, bool):
+                if v.value is settles:
+                    return ast.Constant(settles)
+                continue
+            rest.append(v)
+        if not rest:
+            return ast.Constant(not settles)
+        return rest[0] if len(rest) == 1 else ast.BoolOp(node.op, rest)
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant) and isinstance(node.test.value, bool):
+            return node.body if node.test.value else node.orelse
+        return node
+
+
+_COMPARE = {ast.Gt: lambda x, y: x > y, ast.GtE: lambda x, y: x >= y,
+            ast.Lt: lambda x, y: x < y, ast.LtE: lambda x, y: x <= y,
+            ast.Eq: lambda x, y: x == y, ast.NotEq: lambda x, y: x != y}
 
 
 def _constant(node: ast.AST) -> float | None:
@@ -305,46 +332,37 @@ def _aligned(body: Sequence[tuple[str, str]]) -> list[str]:
 class _Candidates:
     """The names the used gates' rules may need: reserved before nodes are named.
 
-    `preamble` then writes what the program really reads: `import math`, `from
-    math import tanh` where sympy writes the gate as math's function, and a
-    `def` with sympy's Python for any other gate function (sigmoid, relu).
+    `preamble` then writes what the program really reads: `import math`, `from math
+    import log` for primitives that are math's own, and the `def` of every other
+    primitive (backend.py) and helper (gates.py), from the text `grad` runs.
     """
 
     def __init__(self, gates: set[Gate]) -> None:
-        self.calls: dict[str, Gate] = {}
         free: set[str] = set()
-        for gate in sorted(gates, key=lambda g: g.name):
-            xs = [f"_x{k}_" for k in range(gate.arity if gate.arity is not None else 2)]
-            for node in ast.walk(ast.parse(_checked(gate.describe(xs), gate), mode="eval")):
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                    self.calls[node.func.id] = gate
-            for text in (gate.describe(xs), *gate.code(xs, "_out_")):
-                for node in ast.walk(ast.parse(_checked(text, gate), mode="eval")):
-                    if isinstance(node, ast.Name) and node.id not in (*xs, "_out_"):
-                        free.add(node.id)
-        self.names = free | set(self.calls)
+        for gate in gates:
+            for text in (gate.rule, *gate.pull):
+                free |= _free_names(text)
+        self.names = _closure(free) | {"math", "inf", "nan"}
 
     def preamble(self, needed: set[str]) -> list[str]:
+        needed = _closure(needed)
         imports: set[str] = set()
-        from_math: set[str] = set()
+        from_math: set[str] = {n for n in ("inf", "nan") if n in needed}
         defs: list[str] = []
         for name in sorted(needed):
+            prim = PRIMITIVES.get(name)
             if name == "math":
                 imports.add("import math")
-            elif hasattr(builtins, name):
-                continue
-            elif name in self.calls:
-                text, uses_math = _definition(name, self.calls[name])
-                if text is None:
-                    from_math.add(name)
-                else:
-                    defs.append(text)
-                    if uses_math:
-                        imports.add("import math")
-            elif hasattr(math, name):
+            elif prim is not None and prim.python.startswith("math."):
                 from_math.add(name)
-            else:
+            elif prim is not None and prim.python.startswith("def "):
+                defs.append(prim.python)
+                imports.add("import math")
+            elif prim is not None or name in ("inf", "nan", "print"):
+                continue  # a builtin (abs), or from math above
+            elif name not in HELPERS:
                 raise RuntimeError(f"the generated code uses {name}, which Python does not define")
+        defs += [HELPERS[name] for name in sorted(needed) if name in HELPERS]
         lines = sorted(imports)
         if from_math:
             lines.append(f"from math import {', '.join(sorted(from_math))}")
@@ -355,19 +373,15 @@ class _Candidates:
         return [*lines, "", ""] if defs else [*lines, ""]
 
 
-@functools.lru_cache(maxsize=64)
-def _definition(name: str, gate: Gate) -> tuple[str | None, bool]:
-    """(`def name(x): ...` from the gate's sympy form, or None when it is math.name; uses math)"""
-    if gate.arity is None:
-        raise RuntimeError(f"cannot write a Python definition of the variadic gate {name}")
-    import sympy as sp
-
-    params = ["x"] if gate.arity == 1 else [f"x{k}" for k in range(gate.arity)]
-    expr = gate.sympy(sp, *sp.symbols(params, real=True))
-    text = ast.unparse(ast.parse(sp.pycode(expr, fully_qualified_modules=True), mode="eval"))
-    if text == f"math.{name}({', '.join(params)})":
-        return None, False
-    used = _free_names(text) - set(params)
-    if not used <= {"math"}:
-        raise RuntimeError(f"cannot write gate {name} in Python: sympy gives {text!r}")
-    return f"def {name}({', '.join(params)}):\n    return {text}", "math" in used
+def _closure(names: set[str]) -> set[str]:
+    """The primitives and helpers among the names, plus all the helpers call, transitively."""
+    known = {*PRIMITIVES, *HELPERS, "inf", "nan", "math"}
+    found = {n for n in names if n in known}
+    todo = [n for n in found if n in HELPERS]
+    while todo:
+        for n in _free_names(HELPERS[todo.pop()]) & known:
+            if n not in found:
+                found.add(n)
+                if n in HELPERS:
+                    todo.append(n)
+    return found

@@ -1,103 +1,126 @@
-"""The gate table's rules in JavaScript, for the live HTML page.
+"""The gate table as JavaScript, for the live page: the same rule texts `grad` runs.
 
-`gates_js()` defines `const GATES = {name: {arity, forward(...xs), partials(out, ...xs),
-backward(g, out, ...xs), kink(out, ...xs)}}` for every gate of core.gates.GATES, in the
-same arithmetic as the REAL backend (IEEE doubles; where Python raises for a domain
-error the page gets the IEEE inf or nan and flags it). Interim version: one JS snippet
-per gate, next to its name; a gate missing here is an error, not a silent gap.
+`gates_js()` returns source that defines
+
+    const GATES = {name: {arity, forward(...xs), partials(out, ...xs), backward(g, out, ...xs),
+                          kink(out, ...xs), problem(...xs)}}
+
+for every gate, translated from the table's Python expressions (gates.py) and the
+primitives' JS (backend.py). `backward` gives what each argument gets from the pull g,
+with the same ordering and zero rules as Python; `partials` is backward at g = 1;
+`kink` and `problem` give a one-line note or null.
 """
 
 from __future__ import annotations
 
-from ..core.gates import GATES
+import ast
+import json
+import re
 
-__all__ = ["gates_js"]
+from ..core.backend import PRIMITIVES
+from ..core.gates import GATES, HELPERS, Gate
 
-# shared helpers: REAL backend's div (IEEE already), num6 = Python's f"{x:.6g}"
-_PRELUDE = r"""
-function num6(x) {
-  if (x !== x) return "nan";
-  if (!isFinite(x)) return x > 0 ? "inf" : "-inf";
-  if (x === 0) return (1 / x < 0) ? "-0" : "0";
-  const e = x.toExponential(5);
-  const [m, ex] = e.split("e");
-  const exp = Number(ex);
-  if (exp < -4 || exp >= 6) {
-    const mant = m.includes(".") ? m.replace(/0+$/, "").replace(/\.$/, "") : m;
-    const sign = exp < 0 ? "-" : "+";
-    const digits = String(Math.abs(exp)).padStart(2, "0");
-    return mant + "e" + sign + digits;
-  }
-  let f = x.toFixed(Math.max(0, 5 - exp));
-  if (f.includes(".")) f = f.replace(/0+$/, "").replace(/\.$/, "");
-  return f;
-}
-function tie(out, xs) {
-  let ties = 0;
-  for (const x of xs) if (x === out) ties += 1;
-  if (ties <= 1) return null;
-  return `tie between ${ties} arguments at ${num6(out)}: each gets 1/${ties} of the gradient`;
-}
-function hits(out, xs) {
-  const h = xs.map(x => (x === out ? 1 : 0));
-  let count = 0;
-  for (const v of h) count += v;
-  return h.map(v => v / count);
-}
-"""
+__all__ = ["gates_js", "to_js"]
 
-# name -> (forward body over x, y or xs; partials body over out and the same)
-_RULES: dict[str, tuple[str, str, str]] = {
-    # (arguments, forward expression, partials expression)
-    "add": ("x, y", "x + y", "[1, 1]"),
-    "sub": ("x, y", "x - y", "[1, -1]"),
-    "mul": ("x, y", "x * y", "[y, x]"),
-    "div": ("x, y", "x / y", "[1 / y, -out / y]"),
-    "neg": ("x", "-x", "[-1]"),
-    "pow": ("x, y", "Math.pow(x, y)",
-            "[y !== 0 ? y * Math.pow(x, y - 1) : 0,"
-            " x > 0 ? out * Math.log(x) : (x === 0 ? 0 : NaN)]"),
-    "sigmoid": ("x", "(x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)))",
-                "[out * (1 - out)]"),
-    "tanh": ("x", "Math.tanh(x)", "[1 - out * out]"),
-    "relu": ("x", "(x > 0 ? x : 0)", "[x > 0 ? 1 : 0]"),
-    "exp": ("x", "Math.exp(x)", "[out]"),
-    "log": ("x", "Math.log(x)", "[1 / x]"),
-    "sqrt": ("x", "Math.sqrt(x)", "[0.5 / out]"),
-    "abs": ("x", "Math.abs(x)", "[x > 0 ? 1 : (x < 0 ? -1 : 0)]"),
-    "sin": ("x", "Math.sin(x)", "[Math.cos(x)]"),
-    "cos": ("x", "Math.cos(x)", "[-Math.sin(x)]"),
-    "max": ("...xs", "xs.reduce((best, x) => (x > best ? x : best))", "hits(out, xs)"),
-    "min": ("...xs", "xs.reduce((best, x) => (best > x ? x : best))", "hits(out, xs)"),
-}
+_BIN = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_CMP = {ast.Gt: ">", ast.GtE: ">=", ast.Lt: "<", ast.LtE: "<=", ast.Eq: "===", ast.NotEq: "!=="}
 
-_KINKS: dict[str, str] = {
-    "relu": '(out, x) => (x === 0 ? "relu at 0: uses the subgradient 0" : null)',
-    "abs": '(out, x) => (x === 0 ? "abs at 0: uses the subgradient 0" : null)',
-    "max": "(out, ...xs) => tie(out, xs)",
-    "min": "(out, ...xs) => tie(out, xs)",
-}
+
+def to_js(node: ast.AST) -> str:
+    """One rule expression (a Python ast) as a JavaScript expression, fully parenthesised."""
+    if isinstance(node, ast.Expression):
+        return to_js(node.body)
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool):
+            return "true" if node.value else "false"
+        return repr(node.value) if isinstance(node.value, (int, float)) else json.dumps(node.value)
+    if isinstance(node, ast.Name):
+        return {"inf": "Infinity", "nan": "NaN"}.get(node.id, node.id)
+    if isinstance(node, ast.BinOp):
+        return f"({to_js(node.left)} {_BIN[type(node.op)]} {to_js(node.right)})"
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return f"(-{to_js(node.operand)})"
+    if isinstance(node, ast.IfExp):
+        return f"({to_js(node.test)} ? {to_js(node.body)} : {to_js(node.orelse)})"
+    if isinstance(node, ast.Compare):
+        (op,), (right,) = node.ops, node.comparators
+        return f"({to_js(node.left)} {_CMP[type(op)]} {to_js(right)})"
+    if isinstance(node, ast.BoolOp):
+        op = " && " if isinstance(node.op, ast.And) else " || "
+        return "(" + op.join(to_js(v) for v in node.values) + ")"
+    if isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name)
+        args = ", ".join(f"...{to_js(a.value)}" if isinstance(a, ast.Starred) else to_js(a)
+                         for a in node.args)
+        return f"{node.func.id}({args})"
+    raise ValueError(f"the rule language has no {type(node).__name__} in JavaScript")
+
+
+def _expr(text: str) -> str:
+    return to_js(ast.parse(text, mode="eval"))
+
+
+def _helper(text: str) -> str:
+    """A helper's `def` (assignments, then a return) as a JS function."""
+    fn = ast.parse(text).body[0]
+    assert isinstance(fn, ast.FunctionDef)
+    params = ", ".join(a.arg for a in fn.args.args)
+    body = []
+    for st in fn.body:
+        if isinstance(st, ast.Assign):
+            body.append(f"const {st.targets[0].id} = {to_js(st.value)};")
+        elif isinstance(st, ast.Return):
+            body.append(f"return {to_js(st.value)};")
+        else:
+            raise ValueError(f"helper {fn.name}: only assignments and a return")
+    return f"function {fn.name}({params}) {{ {' '.join(body)} }}"
+
+
+_SLOT = re.compile(r"\{([^{}]+)\}")
+
+
+def _notes(rules, params: str) -> str:
+    """(condition, note) pairs as a JS function giving the first note that holds, or null."""
+    checks = []
+    for cond, note in rules:
+        pieces = _SLOT.split(note)
+        parts = [json.dumps(p) if k % 2 == 0 else f"num({_expr(p)})"
+                 for k, p in enumerate(pieces)]
+        checks.append(f"if ({_expr(cond)}) return {' + '.join(parts)};")
+    return f"({params}) => {{ {' '.join(checks)} return null; }}"
+
+
+def _gate(gate: Gate) -> str:
+    ps = ", ".join("...xs" if p == "*xs" else p for p in gate.params)
+    head = f"g, out{', ' + ps if ps else ''}"
+    if gate.arity is None:
+        back = f"({head}) => xs.map((x) => {_expr(gate.pull[0])})"
+    else:
+        back = f"({head}) => [{', '.join(_expr(p) for p in gate.pull)}]"
+    forward = f"({ps}) => {_expr(gate.rule)}"
+    args = f"out{', ' + ps if ps else ''}"
+    call = ", ".join(["1", "out", *(["...xs"] if gate.arity is None else gate.params)])
+    fields = [
+        f"arity: {'null' if gate.arity is None else gate.arity}",
+        f"forward: {forward}",
+        f"backward: {back}",
+        f"partials: ({args}) => GATES[{json.dumps(gate.name)}].backward({call})",
+        f"kink: {_notes((gate.kink_rule,), args) if gate.kink_rule else '() => null'}",
+        f"problem: {_notes(gate.problems, ps) if gate.problems else '() => null'}",
+    ]
+    return f"  {json.dumps(gate.name)}: {{\n    " + ",\n    ".join(fields) + ",\n  }"
 
 
 def gates_js() -> str:
-    """`const GATES = {...}`: every gate of the table with arity, forward, partials,
-    backward (contributions for a pull g) and kink."""
-    entries = []
-    for name, gate in GATES.items():
-        if gate.arity == 0:
-            continue  # inputs and constants: the page reads their values, nothing to compute
-        if name not in _RULES:
-            raise KeyError(f"gate {name} has no JavaScript rule in render/js.py")
-        params, forward, partials = _RULES[name]
-        kink = _KINKS.get(name, "() => null")
-        arity = "null" if gate.arity is None else str(gate.arity)
-        entries.append(
-            f"  {name}: {{\n"
-            f"    arity: {arity},\n"
-            f"    forward: ({params}) => {forward},\n"
-            f"    partials: (out, {params}) => {partials},\n"
-            "    backward(g, out, ...xs) {"
-            " return this.partials(out, ...xs).map(p => p * g); },\n"
-            f"    kink: {kink},\n"
-            "  },")
-    return _PRELUDE + "const GATES = {\n" + "\n".join(entries) + "\n};\n"
+    """JavaScript that defines GATES (and the primitives and helpers its rules call)."""
+    lines = ["// the gate table of circuitcli, generated from its rule texts (render/js.py)",
+             "const num = (x) => Number.isInteger(x) ? String(x)"
+             " : String(Number(x.toPrecision(6)));"]
+    for p in PRIMITIVES.values():
+        lines.append(f"const {p.name} = {p.js};")
+    for text in HELPERS.values():
+        lines.append(_helper(text))
+    lines.append("const GATES = {")
+    lines.append(",\n".join(_gate(g) for g in GATES.values()))
+    lines.append("};")
+    return "\n".join(lines) + "\n"

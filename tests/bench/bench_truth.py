@@ -1,0 +1,103 @@
+"""Numerical truth: 5,000 random circuits over every gate against a 50-digit reference.
+
+Run: python tests/bench/bench_truth.py [--n 5000] [--seed 1]
+
+Half the circuits are at ordinary points, half at stress points (saturation, exp near
+709, tiny and huge numbers, zeros and ties). Each answer of `grad` is classified by
+tests/reference.py (ok, undefined, out-of-range, ill-conditioned, wrong,
+nan-where-finite, error) and the counts are printed. If PyTorch is installed (for the
+benchmark only: `pip install torch`), the same circuits run through torch float64
+autograd, built from the same tape, and its counts are printed beside ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import reference as R
+
+KINDS = ["ok", "undefined", "out-of-range", "ill-conditioned", "wrong", "nan-where-finite",
+         "error"]
+
+
+def torch_grads(c, point):
+    """torch float64 autograd on the same tape (tie-splitting amax/amin for max/min)."""
+    import torch
+
+    ops = {
+        "add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
+        "div": lambda x, y: x / y, "neg": lambda x: -x, "pow": torch.pow,
+        "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "exp": torch.exp,
+        "log": torch.log, "sqrt": torch.sqrt, "abs": torch.abs, "sin": torch.sin,
+        "cos": torch.cos, "max": lambda *xs: torch.amax(torch.stack(xs)),
+        "min": lambda *xs: torch.amin(torch.stack(xs)),
+    }
+    leaves = {n: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+              for n, v in point.items()}
+    vals = []
+    for i, (gate, args) in enumerate(zip(c.gates, c.args)):
+        if c.is_input(i):
+            vals.append(leaves[c.names[i]])
+        elif not args:
+            vals.append(torch.tensor(c.base[i], dtype=torch.float64))
+        else:
+            vals.append(ops[gate.name](*[vals[j] for j in args]))
+    out = vals[c.output]
+    if not out.requires_grad:
+        return {n: 0.0 for n in point}
+    grads = torch.autograd.grad(out, list(leaves.values()), allow_unused=True)
+    return {n: 0.0 if g is None else float(g) for n, g in zip(leaves, grads)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=1)
+    opts = parser.parse_args()
+    try:
+        import torch  # noqa: F401
+
+        have_torch = True
+    except ImportError:
+        have_torch = False
+    rnd = random.Random(opts.seed)
+    ours: collections.Counter = collections.Counter()
+    theirs: collections.Counter = collections.Counter()
+    examples: dict[str, list] = collections.defaultdict(list)
+    began = time.perf_counter()
+    for k in range(opts.n):
+        c, point = R.random_case(rnd, stress=k % 2 == 1)
+        verdict = R.classify(c, point)
+        ours[verdict.kind] += 1
+        if verdict.kind in ("wrong", "nan-where-finite", "error"):
+            examples[verdict.kind].append((c.text, point, verdict.detail))
+        if have_torch:
+            try:
+                t = R.judge(c, point, torch_grads(c, point)).kind
+            except Exception:
+                t = "error"
+            theirs[t] += 1
+    seconds = time.perf_counter() - began
+    print(f"{opts.n} random circuits over every gate (half at stress points), seed {opts.seed},"
+          f" {seconds:.0f} s")
+    head = f"{'class':<18}{'circuitcli':>12}"
+    print(head + (f"{'torch float64':>16}" if have_torch else ""))
+    for kind in KINDS:
+        line = f"{kind:<18}{ours[kind]:>12}"
+        print(line + (f"{theirs[kind]:>16}" if have_torch else ""))
+    if not have_torch:
+        print("(PyTorch is not installed: pip install torch, for the benchmark only)")
+    for kind, cases in examples.items():
+        for text, point, detail in cases[:5]:
+            print(f"  {kind}: {text!r} at {point}: {detail}")
+
+
+if __name__ == "__main__":
+    main()
