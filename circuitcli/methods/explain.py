@@ -3,7 +3,7 @@
 `backward` adds `local × pull` into a node's gradient once per use; this module keeps
 each of those products instead of only their sum, so `circuit explain` can tell the
 backward pass as a story and `circuit graph` can label every edge with what flows along
-it. The products come from the tape and each gate's own `partials` rule, in the same
+it. The products come from the tape and each gate's own backward rule, in the same
 order `backward` adds them, so their sum is the gradient bit for bit. No gate is named.
 """
 
@@ -61,16 +61,21 @@ def explain(result: Result) -> Explanation:
         raise ValueError("explain needs a result with gradients")
     vals, grads = result.values, result.grads
     uses: list[list[Use]] = [[] for _ in range(len(c))]
+    reached = bytearray(len(c))  # backward runs a gate's rule once the sweep reaches it
+    reached[c.output] = 1
     for i in range(c.output, -1, -1):
         a = c.args[i]
-        if not a:
+        if not a or not reached[i]:
             continue
-        g = grads[i]
-        locals_ = c.gates[i].partials(REAL, vals[i], *[vals[j] for j in a])
-        for slot, (j, p) in enumerate(zip(a, locals_)):
-            # backward skips a node nothing pulls on: its arguments get exactly 0 from it
-            contribution = p * g if g else 0.0
-            uses[j].append(Use(i, slot, p, g, contribution))
+        g, gate = grads[i], c.gates[i]
+        xs = [vals[j] for j in a]
+        # the contributions are the gate's own backward rule (kept in range, a flat zero
+        # passes back 0), exactly what backward adds; `local` is the slope it stands for
+        flows = gate.backward(REAL, g, vals[i], *xs)
+        locals_ = gate.partials(REAL, vals[i], *xs)
+        for slot, (j, p, flow) in enumerate(zip(a, locals_, flows)):
+            uses[j].append(Use(i, slot, p, g, flow))
+            reached[j] = 1
     return Explanation(result, uses)
 
 

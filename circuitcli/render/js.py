@@ -111,11 +111,27 @@ def _gate(gate: Gate) -> str:
     return f"  {json.dumps(gate.name)}: {{\n    " + ",\n    ".join(fields) + ",\n  }"
 
 
+# Python's f"{x:.6g}", the way kink and domain notes print a number in gates.py's _num
+_NUM = r"""function num(x) {
+  if (x !== x) return "nan";
+  if (!isFinite(x)) return x > 0 ? "inf" : "-inf";
+  if (x === 0) return (1 / x < 0) ? "-0" : "0";
+  const [m, ex] = x.toExponential(5).split("e");
+  const e = Number(ex);
+  if (e < -4 || e >= 6) {
+    const mant = m.includes(".") ? m.replace(/0+$/, "").replace(/\.$/, "") : m;
+    return mant + "e" + (e < 0 ? "-" : "+") + String(Math.abs(e)).padStart(2, "0");
+  }
+  let f = x.toFixed(Math.max(0, 5 - e));
+  if (f.includes(".")) f = f.replace(/0+$/, "").replace(/\.$/, "");
+  return f;
+}"""
+
+
 def gates_js() -> str:
     """JavaScript that defines GATES (and the primitives and helpers its rules call)."""
     lines = ["// the gate table of circuitcli, generated from its rule texts (render/js.py)",
-             "const num = (x) => Number.isInteger(x) ? String(x)"
-             " : String(Number(x.toPrecision(6)));"]
+             _NUM]
     for p in PRIMITIVES.values():
         lines.append(f"const {p.name} = {p.js};")
     for text in HELPERS.values():

@@ -17,7 +17,7 @@
   let at = -1;
 
   // ---- numbers and words, as circuitcli prints them ----------------------------------
-  function fmt(x) { const t = num6(x); return t === "-0" ? "0" : t; }
+  function fmt(x) { const t = num(x); return t === "-0" ? "0" : t; }
   function exact(x) { return String(x); } // shortest round-trip; Infinity, -Infinity, NaN
   function sign(x) { return x > 0 ? "plus" : x < 0 ? "minus" : "zero"; }
   function describe(node, args) {
