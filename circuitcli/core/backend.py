@@ -100,7 +100,7 @@ def _real_namespace() -> dict:
     ns: dict = {"math": math, "inf": math.inf, "nan": math.nan}
     for p in PRIMITIVES.values():
         if p.python.startswith("def "):
-            exec(compile(p.python, f"<primitive {p.name}>", "exec"), ns)  # our own text
+            exec(compile(p.python, f"<primitive {p.name}>", "exec"), ns)  # safe: our own rule text
         elif p.python.startswith("math."):
             ns[p.name] = getattr(math, p.python[5:])
         else:

@@ -180,7 +180,7 @@ def _sources(gate: Gate) -> tuple[str, str]:
 def _real_namespace() -> dict:
     ns = dict(REAL_NAMESPACE)
     for name, text in HELPERS.items():
-        exec(compile(text, f"<helper {name}>", "exec"), ns)  # our own text, not a user's
+        exec(compile(text, f"<helper {name}>", "exec"), ns)  # safe: our own rule text
     return ns
 
 
@@ -192,7 +192,7 @@ def _compile_real(gate: Gate) -> tuple[Callable, Callable]:
     forward, backward = _sources(gate)
     tree = _Faster().visit(ast.parse(f"({forward}, {backward})", mode="eval"))
     code = compile(ast.fix_missing_locations(tree), f"<gate {gate.name}>", "eval")
-    return eval(code, _NS)  # the gate table's own text (never a user's)
+    return eval(code, _NS)  # safe: the gate table's own rule text, never a user's
 
 
 class _Faster(ast.NodeTransformer):
@@ -282,7 +282,8 @@ def _generic_namespace() -> dict:
             fn = tree.body[0]
             fn.name = "_h_" + name
             fn.args.args.insert(0, ast.arg("B"))
-            exec(compile(ast.fix_missing_locations(tree), f"<helper {name}>", "exec"), ns)
+            code = compile(ast.fix_missing_locations(tree), f"<helper {name}>", "exec")
+            exec(code, ns)  # safe: our own rule text
         _GENERIC_NS = ns
     return _GENERIC_NS
 
@@ -290,8 +291,8 @@ def _generic_namespace() -> dict:
 def _compile_generic(gate: Gate) -> tuple[Callable, Callable]:
     forward, backward = (over_backend(text).replace("lambda", "lambda B,", 1).replace(
         "lambda B,:", "lambda B:", 1) for text in _sources(gate))
-    return eval(compile(f"({forward}, {backward})", f"<gate {gate.name} over B>", "eval"),
-                _generic_namespace())
+    code = compile(f"({forward}, {backward})", f"<gate {gate.name} over B>", "eval")
+    return eval(code, _generic_namespace())  # safe: our own rule text
 
 
 _SLOT = re.compile(r"\{([^{}]+)\}")
@@ -305,8 +306,8 @@ def _note_function(gate: Gate, rules, head: str = "") -> Callable[..., str | Non
         pieces = _SLOT.split(note)  # text, expr, text, expr, ...
         fields = [f"_num({p})" for p in pieces[1::2]]
         parts.append(f"(({cond}), ({pieces[0::2]!r}, [{', '.join(fields)}]))")
-    checks = eval(compile(f"lambda {params}: [{', '.join(parts)}]", f"<notes {gate.name}>",
-                          "eval"), {**_NS, "_num": _num})
+    code = compile(f"lambda {params}: [{', '.join(parts)}]", f"<notes {gate.name}>", "eval")
+    checks = eval(code, {**_NS, "_num": _num})  # safe: our own rule text
 
     def note(*args):
         try:
