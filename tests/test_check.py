@@ -80,10 +80,14 @@ def test_json_document_schema():
     assert code == 0
     assert {"ok", "method", "rtol", "atol", "rows"} <= set(doc)
     assert doc["ok"] is True and doc["method"] == "central"
-    assert doc["rtol"] == 1e-6 and doc["atol"] == 1e-8
+    # no --rtol/--atol: judged by the method's own error estimate, not a fixed tolerance
+    assert doc["rtol"] is None and doc["atol"] is None
+    assert doc["judged_by"] == "error estimate"
     for row in doc["rows"]:
         assert set(row) >= ROW_KEYS
         assert isinstance(row["rel_err"], float) and row["rel_err"] < 1e-8
+        # central's error is about h^2/6 |f'''| with h ~ 6e-6: the estimate is small
+        assert row["reliable"] is True and 0 < row["error_estimate"] < 1e-8
     x = rows_by_name(doc)["x"]
     assert x["formula"] == "y*cos(x)"
     assert x["symbolic"] == pytest.approx(2 * 0.8775825618903728, rel=1e-15)  # 2 cos(0.5)
