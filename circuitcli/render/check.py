@@ -78,8 +78,8 @@ def _summary(check: Check) -> Group:
     if check.rtol is None:
         step = f"h = {check.h:g}" if check.h is not None else (
             "h = 1e-20·|x|" if m.name == "complex" else f"h = {m.scale:.3g}·max(1, |x|)")
-        judge = (f"ok: within {SAFETY:g}× the numerical estimate's own error"
-                 + (f", and sympy's within {FLOAT_RTOL:g}" if check.sympy else ""))
+        judge = (f"ok: within {SAFETY:g}× its error estimate"
+                 + (f", sympy to {FLOAT_RTOL:g}" if check.sympy else ""))
     else:
         judge = f"ok: |a - ref| <= {check.atol:g} + {check.rtol:g}·|ref|"
     settings = Text(f"{m.formula}, {step} · {judge}", style="dim")
