@@ -40,7 +40,9 @@ class Exact:
     scale: list[float | None] | None = None
 
 
-_RULES: dict[tuple[int, int], tuple[Any, list[Any]]] = {}
+# (id(gate), arity) -> (gate, forward, partials); holding the gate keeps its id from being
+# reused by another gate object (a test's or a benchmark's replaced rule) while cached
+_RULES: dict[tuple[int, int], tuple[Any, Any, list[Any]]] = {}
 
 
 def _rules(gate, k: int):
@@ -54,8 +56,8 @@ def _rules(gate, k: int):
         # lambdify prints sympy's own expression (built from the gate table) as mpmath code
         forward = sp.lambdify(xs, expr, "mpmath")
         partials = [sp.lambdify(xs, sp.diff(expr, x), "mpmath") for x in xs]
-        _RULES[key] = (forward, partials)
-    return _RULES[key]
+        _RULES[key] = (gate, forward, partials)
+    return _RULES[key][1:]
 
 
 def _real(v: Any):
