@@ -449,3 +449,14 @@ def test_an_unreliable_estimate_says_why_and_lets_the_rule_check_decide():
     assert "per-gate check decides" in x["note"]
     code, doc = doc_of("check", "1/(x-1)", "x=1.001", "--h", "0.01")
     assert code == 0 and "sympy decides" in doc["rows"][0]["note"]
+
+
+def test_a_rule_is_blamed_by_what_its_error_does_to_the_gradient(monkeypatch):
+    # off by 1e-30 beside terms of size 0.2: no gradient changes; off by 1e-6 relative: wrong
+    sigmoid = GATES["sigmoid"].partials
+    _plant(monkeypatch, "sigmoid", lambda B, out, x: (sigmoid(B, out, x)[0] + 1e-30,))
+    code, doc = doc_of("check", "sigmoid(x) * y", "x=0.5", "y=2", "--nodes")
+    assert code == 0 and not doc["culprits"]
+    _plant(monkeypatch, "sigmoid", lambda B, out, x: (sigmoid(B, out, x)[0] * (1 + 1e-6),))
+    code, doc = doc_of("check", "sigmoid(x) * y", "x=0.5", "y=2", "--nodes")
+    assert code == 1 and [c["gate"] for c in doc["culprits"]] == ["sigmoid"]

@@ -41,6 +41,8 @@ def expression(rng: random.Random, depth: int, kinks: bool) -> str:
         return rng.choice(["x", "y", "z", "x", "y", "0.5", "1.5", "2", "3"])
     unary = SMOOTH_UNARY + (KINK_UNARY if kinks else [])
     pick = rng.random()
+    if pick < 0.05:
+        return f"-({expression(rng, depth - 1, kinks)})"
     if pick < 0.4:
         return f"{rng.choice(unary)}({expression(rng, depth - 1, kinks)})"
     if kinks and pick < 0.55:
