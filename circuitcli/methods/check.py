@@ -42,6 +42,9 @@ WIDE = 0.1
 # sympy's chained value, and on top of a numerical estimate's error (a rule that cancels
 # a few digits, out * (1 - out), is imprecise, not wrong; one off by 1e-3 is wrong)
 FLOAT_RTOL = 1e-9
+# below the normal range a float has absolute spacing 5e-324: allow that much per operation,
+# for up to a million operations (a gradient of 1e-318 cannot carry 9 digits)
+SUBNORMAL = math.ulp(0.0) * 1e6
 
 
 @dataclass
@@ -218,7 +221,7 @@ def _below(circuit: Circuit, kinks: Mapping[int, str]) -> bytearray:
 
 def _sympy_agrees(a: float, s: float, size: float | None) -> bool:
     """Within the float sum's rounding: FLOAT_RTOL of the size of its terms."""
-    return abs(a - s) <= FLOAT_RTOL * (abs(s) + (size if size is not None else abs(s)))
+    return abs(a - s) <= FLOAT_RTOL * (abs(s) + (size if size is not None else abs(s))) + SUBNORMAL
 
 
 def _unreliable_because(num: Numerical, method: str, scale: float) -> str:
@@ -241,7 +244,7 @@ def _judge(row: Row, num: Numerical, method: str, s: float | None, size: float |
         _verdict(row, method, METHODS[method].rtol, 0.0, sympy,
                  rounding=SAFETY * num.rounding)
         return
-    band = SAFETY * num.error + FLOAT_RTOL * abs(n)
+    band = SAFETY * num.error + FLOAT_RTOL * abs(n) + SUBNORMAL
     inside = math.isfinite(n) and abs(a - n) <= band
     reliable = math.isfinite(n) and math.isfinite(band) and (
         band <= WIDE * abs(n) or (a == 0 and n == 0))
@@ -351,14 +354,14 @@ def _judge_rules(check: Check, gate_nodes: list[int], local, exact) -> set[int]:
                 wrong = not close(rule[k], ref, rtol, atol)
             elif what == "sympy":
                 off = abs(rule[k] - ref)
-                wrong = not off <= FLOAT_RTOL * abs(ref)
+                wrong = not off <= FLOAT_RTOL * abs(ref) + SUBNORMAL
                 sizes = exact.scale if exact is not None else None
                 if wrong and sizes is not None and sizes[i] is not None and sizes[j] is not None:
                     # a rule off where it cannot matter (sigmoid's 1e-39 at saturation, under
                     # a pull of 1, beside terms of size 1) does not make the gradient wrong
                     wrong = off * sizes[i] > FLOAT_RTOL * sizes[j]
             else:
-                band = SAFETY * err + FLOAT_RTOL * abs(ref)
+                band = SAFETY * err + FLOAT_RTOL * abs(ref) + SUBNORMAL
                 if not band <= WIDE * abs(ref):
                     continue  # the estimate is too wide to tell
                 wrong = not abs(rule[k] - ref) <= band
