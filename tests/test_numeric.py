@@ -20,6 +20,7 @@ from circuitcli.methods.numeric import (
     complex_backend,
     derivatives,
     local_partials,
+    magnitude,
     tolerances,
 )
 
@@ -92,7 +93,7 @@ def test_complex_step_has_no_cancellation_even_with_a_tiny_step():
     s = math.sqrt(1.3)
     exact = math.exp(1.3) / (s + 1) - math.exp(1.3) / (s + 1) ** 2 / (2 * s)
     d = derivatives(c, vals, _inputs(c), "complex")[0]
-    assert d.step == 1e-20
+    assert d.step == pytest.approx(1e-20 * 1.3, rel=1e-15)  # relative to x
     assert d.value == pytest.approx(exact, rel=1e-15)
 
 
@@ -143,11 +144,56 @@ def test_max_of_a_node_with_itself_is_not_a_kink():
 
 
 def test_outside_the_domain_a_one_sided_difference_is_used_and_named():
-    c, vals = _at("sqrt(x)", x=1e-6)  # the default h (6e-6) would step below 0
-    d = derivatives(c, vals, _inputs(c), "central")[0]
+    c, vals = _at("sqrt(x)", x=1e-6)  # a step of 6e-6 steps below 0
+    d = derivatives(c, vals, _inputs(c), "central", 6e-6)[0]
     assert d.how.startswith("forward")
     h = d.step
     assert d.value == (math.sqrt(1e-6 + h) - math.sqrt(1e-6)) / h
+    assert d.error == math.inf  # one-sided, with nothing to measure its error by
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+@pytest.mark.parametrize("x", [1e-6, 1e-300])
+def test_the_default_step_shrinks_instead_of_crossing_a_domain_edge(method, x):
+    c, vals = _at("sqrt(x)", x=x)
+    d = derivatives(c, vals, _inputs(c), method)[0]
+    exact = 0.5 / math.sqrt(x)
+    assert d.how == method and d.step < x
+    assert d.value == pytest.approx(exact, rel=1e-3)
+    # the error estimate is small and covers the actual error
+    assert abs(d.value - exact) <= 10 * d.error <= 1e-2 * exact
+
+
+def test_complex_step_keeps_the_perturbation_for_a_negative_base():
+    # numpy's (-1.5 + ih) ** 100 goes through log, whose angle pi - h/1.5 rounds to pi
+    c, vals = _at("x ** 100", x=-1.5)
+    d = derivatives(c, vals, _inputs(c), "complex")[0]
+    assert d.value == pytest.approx(100 * (-1.5) ** 99, rel=1e-14)
+    c, vals = _at("x ** 3", x=-2.0)
+    assert derivatives(c, vals, _inputs(c), "complex")[0].value == pytest.approx(12.0, rel=1e-15)
+
+
+@pytest.mark.parametrize("method, h, order", [
+    ("forward", 1e-3, 1), ("central", 1e-2, 2), ("richardson", 5e-2, 4)])
+def test_the_error_estimate_follows_the_actual_error(method, h, order):
+    # exp at 1 with a large user step: the estimate is within a factor of a few of the truth
+    c, vals = _at("exp(x)", x=1.0)
+    d = derivatives(c, vals, _inputs(c), method, h)[0]
+    actual = abs(d.value - math.e)
+    if method == "richardson":  # the table's last difference bounds D(h/2)'s error, not R's
+        assert actual <= d.error <= 1e-3
+    else:
+        assert actual / 5 <= d.error <= 5 * actual
+
+
+def test_rounding_is_estimated_from_the_circuits_own_magnitudes():
+    # (x + 1e8) - 1e8: each evaluation is rounded to ulp(1e8) ~ 1.5e-8, so a step of 1e-6
+    # leaves an error of about 1e-2; the estimate says so, from the values and gradients
+    c, vals = _at("(x + 1e8) - 1e8", x=0.3)
+    d = derivatives(c, vals, _inputs(c), "central", 1e-6,
+                    scale=magnitude(c, vals, [1.0] * len(vals)))[0]
+    assert abs(d.value - 1.0) <= d.error and d.rounding > d.truncation
+    assert 1e-3 < d.error < 1.0
 
 
 def test_chunked_batches_give_the_same_numbers(monkeypatch):
@@ -166,8 +212,10 @@ def test_local_partials_check_one_gate_at_a_time():
     c, vals = _at("x * y + x / y", x=3.0, y=2.0)
     found = local_partials(c, vals, [i for i, a in enumerate(c.args) if a], "central")
     mul, div = [i for i, g in enumerate(c.gates) if g.name in ("mul", "div")]
-    assert [p for p, _ in found[mul]] == pytest.approx([2.0, 3.0], rel=1e-9)
-    assert [p for p, _ in found[div]] == pytest.approx([0.5, -0.75], rel=1e-9)
+    assert [p for p, _, _ in found[mul]] == pytest.approx([2.0, 3.0], rel=1e-9)
+    assert [p for p, _, _ in found[div]] == pytest.approx([0.5, -0.75], rel=1e-9)
+    # each with its own error estimate, small for these smooth gates
+    assert all(0 <= e < 1e-8 for p in found.values() for _, _, e in p)
 
 
 def test_tolerances_default_per_method_and_loosen_with_a_large_step():

@@ -89,3 +89,28 @@ def test_large_circuits_get_numbers_but_no_formulas():
 def test_constants_enter_as_their_decimals():
     c, g = _grads("x * 0.1", x=3.0)
     assert g[c.inputs["x"]] == 0.1
+
+
+def test_at_the_computed_values_the_derivative_follows_the_float_forward_pass():
+    # sin(x * 1e10): the float product x * 1e10 is off by up to 1e10 * 0.3 * eps ~ 1e-6 from
+    # the exact one, which moves cos by as much; at the computed values sympy follows the float
+    c = circuitcli.parse("sin(x * 1e10)")
+    x = 0.3
+    vals = circuitcli.core.evaluate.forward(c, {"x": x})
+    q = x * 1e10  # the float product, as the circuit computes it
+    got = symbolic.at_point(c, {"x": x}, computed=vals).grads[c.inputs["x"]]
+    assert got == pytest.approx(1e10 * math.cos(q), rel=1e-12)
+    import mpmath
+
+    with mpmath.workdps(50):
+        exact = float(mpmath.mpf(10) ** 10 * mpmath.cos(mpmath.mpf(x) * mpmath.mpf(10) ** 10))
+    assert symbolic.at_point(c, {"x": x}).grads[c.inputs["x"]] == pytest.approx(exact, rel=1e-12)
+
+
+def test_scale_sums_the_sizes_of_the_terms_of_each_gradient():
+    # d/dx (x*y - x*z) = y - z, made of terms of size |y| + |z|: the float sum's rounding scale
+    c = circuitcli.parse("x*y - x*z")
+    exact = symbolic.at_point(c, {"x": 2.0, "y": 1.5, "z": 1.25})
+    assert exact.grads[c.inputs["x"]] == 0.25
+    assert exact.scale[c.inputs["x"]] == pytest.approx(2.75, rel=1e-15)
+    assert exact.scale[c.inputs["y"]] == 2.0 and exact.scale[c.output] == 1.0

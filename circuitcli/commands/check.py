@@ -37,10 +37,10 @@ def _tolerance(ctx: click.Context, param: click.Parameter, value: float | None) 
               help="The step (default: cbrt(eps)·max(1,|x|) for central, sqrt(eps)·max(1,|x|) "
                    "for forward, eps^(1/5)·max(1,|x|) for richardson, 1e-20 for complex).")
 @click.option("--rtol", type=float, callback=_tolerance,
-              help=f"Relative tolerance (default per method: {_defaults('rtol')}; with --h, "
+              help=f"Fixed rtol, not the error estimate ({_defaults('rtol')}; with --h, "
                    "at least 10·h^order).")
 @click.option("--atol", type=float, callback=_tolerance,
-              help=f"Absolute tolerance (default per method: {_defaults('atol')}; with --h, "
+              help=f"Fixed atol, not the error estimate ({_defaults('atol')}; with --h, "
                    "at least 10·h^order).")
 @click.option("--nodes", is_flag=True, help="A row for every node, not only the inputs.")
 @click.option("--no-sympy", is_flag=True, help="Skip sympy's exact derivatives (faster).")

@@ -22,7 +22,7 @@ from ..core.backend import REAL, numpy_backend
 from ..core.circuit import Circuit
 
 __all__ = ["METHODS", "Method", "Numerical", "complex_backend", "derivatives", "local_partials",
-           "tolerances"]
+           "magnitude", "tolerances"]
 
 EPS = 2.220446049250313e-16
 # elements per chunk of the batch (rows x simultaneously live nodes): about 32 MB of floats
@@ -31,42 +31,65 @@ _BUDGET = 1 << 22
 
 @dataclass(frozen=True)
 class Method:
-    """A finite-difference recipe: its step, its error order and its default tolerances."""
+    """A finite-difference recipe: its step, its error order and its fixed tolerances.
+
+    `rtol`/`atol` are used only when the user asks for a fixed tolerance; by default a
+    verdict compares against the method's own error estimate (see `Numerical.error`).
+    """
 
     name: str
     formula: str
     # truncation error is O(h ** order)
     order: int
-    # default step is `scale * max(1, |x|)` (complex-step: `scale` alone)
+    # default step is `scale * max(1, |x|)` (complex-step: `scale * |x|`, see `step`)
     scale: float
     rtol: float
     atol: float
-    # offsets of the perturbed points, in units of h; complex-step uses an imaginary one
+    # offsets of the perturbed points, in units of h; complex-step uses imaginary ones.
+    # The first two real ones are always +h and -h (the one-sided derivatives at kinks);
+    # the rest give a second estimate to measure the first one's error by.
     offsets: tuple[complex, ...]
+    # rounding error of the quotient is about `rounding * eps * M / h` (M: the circuit's
+    # own magnitudes, see `magnitude`)
+    rounding: float
 
     def step(self, x: Any) -> Any:
-        """The default h at x (a float or an array of them)."""
-        if self.name == "complex":
-            return self.scale + 0.0 * abs(x)
+        """The default h at x (a float or an array of them).
+
+        Complex-step has no cancellation, so its step is relative to x: 1e-20·|x|
+        (1e-20 at 0), but never deep in the subnormals, where h itself has few bits.
+        """
         import numpy as np
 
-        return self.scale * np.maximum(1.0, np.abs(x))
+        a = np.abs(np.asarray(x, dtype=float))
+        if self.name == "complex":
+            with np.errstate(divide="ignore"):
+                rel = np.clip(1e-280 / a, self.scale, 1e-8)
+            return np.where(a == 0, self.scale, rel * a)
+        return self.scale * np.maximum(1.0, a)
 
 
 METHODS: dict[str, Method] = {
     m.name: m
     for m in (
-        Method("central", "(f(x+h) - f(x-h)) / 2h", 2, EPS ** (1 / 3), 1e-6, 1e-8, (1, -1)),
-        Method("forward", "(f(x+h) - f(x)) / h", 1, EPS**0.5, 1e-5, 1e-7, (1,)),
-        Method("complex", "Im f(x+ih) / h", 2, 1e-20, 1e-10, 1e-12, (1j,)),
+        Method("central", "(f(x+h) - f(x-h)) / 2h", 2, EPS ** (1 / 3), 1e-6, 1e-8,
+               (1, -1, 2, -2), 1.0),
+        Method("forward", "(f(x+h) - f(x)) / h", 1, EPS**0.5, 1e-5, 1e-7, (1, -1), 2.0),
+        Method("complex", "Im f(x+ih) / h", 2, 1e-20, 1e-10, 1e-12, (1j, 100j), 0.0),
         Method("richardson", "(4 D(h/2) - D(h)) / 3", 4,
-               EPS**0.2, 1e-8, 1e-10, (1, -1, 0.5, -0.5)),
+               EPS**0.2, 1e-8, 1e-10, (1, -1, 0.5, -0.5), 3.0),
     )
 }
 
+# a retried row's step is divided (truncation) or multiplied (rounding) by this, at most
+# _RETRIES times, while its error estimate is above _GOOD of its value
+_FACTOR = 16.0
+_RETRIES = 6
+_GOOD = 1e-3
+
 
 def tolerances(method: str, h: float | None = None) -> tuple[float, float]:
-    """(rtol, atol): the method's defaults, loosened to h ** order when a larger h is given.
+    """(rtol, atol) for a fixed-tolerance verdict: the defaults, loosened to h ** order.
 
     A user's h of 1e-4 with forward differences has an error of order 1e-4, so a
     tolerance meant for the default h ~ 1.5e-8 would fail a correct gradient.
@@ -78,9 +101,24 @@ def tolerances(method: str, h: float | None = None) -> tuple[float, float]:
     return max(m.rtol, slack), max(m.atol, slack)
 
 
+def magnitude(circuit: Circuit, vals: Sequence[float], grads: Sequence[float] | None) -> float:
+    """M = sum over nodes of |value * d output / d node|: the output's rounding scale.
+
+    Each node's value carries a rounding error of about eps·|value|, which reaches the
+    output multiplied by that node's gradient; a difference quotient divides their sum
+    by h. Without gradients the values alone are summed.
+    """
+    total = 0.0
+    for i in circuit.ancestors():
+        v = abs(vals[i]) * (abs(grads[i]) if grads is not None else 1.0)
+        if v == v and v != math.inf:
+            total += v
+    return total
+
+
 @dataclass
 class Numerical:
-    """One numerical derivative and how it was obtained."""
+    """One numerical derivative, how it was obtained, and how far it may be off."""
 
     value: float
     # the method used for this row: the one asked for, or a one-sided fallback
@@ -94,6 +132,10 @@ class Numerical:
     # the real step of the one-sided derivatives (their error is O(side_step))
     side_step: float = 0.0
     note: str | None = None
+    # the estimate's own error: truncation (from a second step) plus rounding
+    error: float = math.inf
+    truncation: float = math.inf
+    rounding: float = math.inf
 
 
 _COMPLEX = None
@@ -106,7 +148,9 @@ def complex_backend():
     piece by the real part and carrying the imaginary part through that piece
     gives their exact derivative away from the kink (at it, the caller uses
     one-sided real differences). |z| itself is not analytic, so abs becomes
-    z * sign(Re z), the real rule applied to the real part.
+    z * sign(Re z), the real rule applied to the real part. A negative base to an
+    integer power is taken as (-1)**y * (-z)**y: numpy's z**y goes through log(z),
+    whose angle pi - h/|x| rounds to pi and loses the perturbation.
     """
     global _COMPLEX
     if _COMPLEX is None:
@@ -120,7 +164,12 @@ def complex_backend():
         def cpow(x, y):
             # numpy's complex 0 ** y is nan; the real 0 ** y (y > 0) is 0, flat in y
             zero = (x == 0) & (np.real(y) > 0)
-            return np.where(zero, 0.0, np.power(np.where(zero, 1.0, x), y))
+            ry = np.real(y)
+            whole = (np.imag(y) == 0) & (ry == np.round(ry))
+            flip = (np.real(x) < 0) & whole
+            sign = np.where(flip & (np.abs(np.fmod(ry, 2)) == 1), -1.0, 1.0)
+            z = np.where(zero, 1.0, np.where(flip, -x, x))
+            return np.where(zero, 0.0, sign * np.power(z, y))
 
         _COMPLEX = SimpleNamespace(**{**vars(base), "name": "complex", "abs": cabs,
                                       "pow": cpow, "power": cpow})
@@ -251,36 +300,58 @@ def _steps(method: Method, at: Any, h: float | None) -> Any:
     return np.full(at.shape, float(h)) if h is not None else method.step(at)
 
 
-def _estimate(method: Method, f0: Any, fs: Any, hs: Any) -> tuple[Any, list[str]]:
-    """Vectorized difference quotients, with one-sided fallbacks where a point is undefined."""
+def _estimate(method: Method, f0: Any, fs: Any, hs: Any, scale: Any):
+    """Vectorized difference quotients and their error estimates.
+
+    Returns (value, truncation, rounding, how). Truncation comes from a second
+    estimate: forward's f'' from the -h row, central's D(2h), Richardson's D(h/2)
+    (the table's last difference), complex-step's second, 100 times larger step.
+    Rounding is `method.rounding * eps * scale / h`, plus a few ulps of the value.
+    Where the quotient is not finite, a one-sided one is used (with no error bound).
+    """
     import numpy as np
 
     with np.errstate(all="ignore"):
         how = [method.name] * len(hs)
         if method.name == "complex":
-            return np.imag(fs[:, 0]) / hs, how
-        if method.name == "forward":
-            return (fs[:, 0] - f0) / hs, how
+            d = np.imag(fs[:, 0]) / hs
+            trunc = np.abs(np.imag(fs[:, 1]) / (100.0 * hs) - d)
+            rnd = 4 * EPS * np.abs(d)
+            return d, np.where(np.isfinite(trunc), trunc, np.inf), rnd, how
         fwd = (fs[:, 0] - f0) / hs
         bwd = (f0 - fs[:, 1]) / hs
-        d = (fs[:, 0] - fs[:, 1]) / (2 * hs)
-        if method.name == "richardson":
-            half = (fs[:, 2] - fs[:, 3]) / hs
-            d = (4 * half - d) / 3
+        if method.name == "forward":
+            d = fwd
+            trunc = np.abs(fwd - bwd) / 2
+        else:
+            d = (fs[:, 0] - fs[:, 1]) / (2 * hs)
+            if method.name == "richardson":
+                half = (fs[:, 2] - fs[:, 3]) / hs
+                trunc = np.abs(half - d) / 3
+                d = (4 * half - d) / 3
+            else:
+                trunc = np.abs((fs[:, 2] - fs[:, 3]) / (4 * hs) - d) / 3
+        trunc = np.where(np.isfinite(trunc) & np.isfinite(d), trunc, np.inf)
         bad = ~np.isfinite(d)
         for t in np.flatnonzero(bad):
-            if np.isfinite(fwd[t]):
+            if method.name != "forward" and np.isfinite(fwd[t]):
                 d[t], how[t] = fwd[t], "forward (x - h is outside the domain)"
             elif np.isfinite(bwd[t]):
                 d[t], how[t] = bwd[t], "backward (x + h is outside the domain)"
-        return d, how
+        rnd = method.rounding * EPS * scale / hs + 4 * EPS * np.abs(d)
+        return d, trunc, rnd, how
 
 
 def derivatives(circuit: Circuit, vals: Sequence[float], targets: Sequence[int],
-                method: str = "central", h: float | None = None) -> list[Numerical]:
+                method: str = "central", h: float | None = None,
+                scale: float | None = None) -> list[Numerical]:
     """d output / d node for each target node, by perturbing that node's value.
 
-    `vals` are every node's values at the point (from `evaluate.forward`).
+    `vals` are every node's values at the point (from `evaluate.forward`); `scale` is
+    the output's rounding scale (`magnitude`; by default from the values alone). With
+    the default step, a row whose error estimate is large is retried with smaller
+    steps (truncation, a nearby pole or domain edge) or larger ones (rounding), and
+    keeps the step with the smallest estimate; a user's `h` is used as given.
     """
     import numpy as np
 
@@ -289,17 +360,16 @@ def derivatives(circuit: Circuit, vals: Sequence[float], targets: Sequence[int],
     m = METHODS[method]
     at = np.array([vals[t] for t in targets], dtype=float)
     hs = _steps(m, at, h)
+    side_h = hs
     watch = bool(circuit.kinkable)
     B = complex_backend() if m.name == "complex" else numpy_backend()
     offsets = np.array(m.offsets)
-    if watch and m.name == "forward":
-        offsets = np.array([1.0, -1.0])  # the -h row is only for the one-sided left derivative
+    M = magnitude(circuit, vals, None) if scale is None else scale
     deltas = hs[:, None] * offsets[None, :]
     f0, fs, crossed, touched = _run(circuit, vals, targets, deltas, B,
                                     watch and m.name != "complex")
-    value, how = _estimate(m, f0, fs, hs)
+    value, trunc, rnd, how = _estimate(m, f0, fs, hs, M)
     left = right = None
-    side_h = hs
     if watch:
         if m.name == "complex":
             side_h = _steps(METHODS["central"], at, None)
@@ -314,19 +384,79 @@ def derivatives(circuit: Circuit, vals: Sequence[float], targets: Sequence[int],
             # with itself is always tied, yet smooth): this does not trust the gate's rule
             apart = np.abs(left - right) > 1e-3 * (1 + np.maximum(np.abs(left), np.abs(right)))
             crossed = crossed | (touched & apart)
+    if h is None:
+        hs = hs.copy()
+        _retry(circuit, vals, targets, m, B, offsets, M, crossed, hs, value, trunc, rnd, how)
     return [
         Numerical(float(value[t]), how[t], float(hs[t]),
                   None if left is None else float(left[t]),
                   None if right is None else float(right[t]), bool(crossed[t]),
-                  float(side_h[t]))
+                  float(side_h[t]), error=float(trunc[t] + rnd[t]), truncation=float(trunc[t]),
+                  rounding=float(rnd[t]))
         for t in range(len(targets))
     ]
 
 
+def _retry(circuit, vals, targets, m, B, offsets, M, crossed, hs, value, trunc, rnd, how):
+    """Re-estimate the rows whose error estimate is large, in place, with other steps."""
+    import numpy as np
+
+    def good(t: int) -> bool:
+        # no change at all between the steps: flat here (a larger step could reach a kink)
+        flat = value[t] == 0 and trunc[t] == 0
+        return bool(flat or trunc[t] + rnd[t] <= _GOOD * abs(value[t]))
+
+    todo = [t for t in range(len(targets)) if not crossed[t] and not good(t)]
+    # rounding-bound rows grow their step, the others shrink it (complex-step only grows:
+    # its rounding is tiny, but a too small step can sink into the subnormals)
+    grow = (rnd > trunc) if m.name != "complex" else np.ones(len(targets), dtype=bool)
+    cur = hs.copy()
+    watch = bool(circuit.kinkable) and m.name != "complex"
+    # first, a step relative to the value itself (sqrt(x) at x = 1e-300 needs h ~ 1e-306)
+    at = np.abs(np.array([vals[targets[t]] for t in range(len(targets))], dtype=float))
+    relative = m.scale * at if m.name != "complex" else cur
+    for attempt in range(_RETRIES + 1):
+        if attempt == 0:
+            todo_now = [t for t in todo if 0 < relative[t] < cur[t] / _FACTOR and not grow[t]]
+            new_h = relative[todo_now] if todo_now else relative[:0]
+        else:
+            todo_now = todo
+            idx = np.array(todo, dtype=int)
+            cur[idx] = cur[idx] * np.where(grow[idx], _FACTOR, 1 / _FACTOR)
+            new_h = cur[idx]
+        if not todo_now:
+            if todo:
+                continue
+            return
+        f0, fs, cross, _ = _run(circuit, vals, [targets[t] for t in todo_now],
+                                new_h[:, None] * offsets[None, :], B, watch)
+        v, tr, rd, hw = _estimate(m, f0, fs, new_h, M)
+        for k, t in enumerate(todo_now):
+            # relative errors: an estimate across a pole can be small and wrong by far more;
+            # a step that reaches a kink the first one did not is no estimate of the slope
+            if watch and cross[k]:
+                continue
+            # a larger step (against rounding) must lower the error itself; a smaller one
+            # (against truncation, a pole or an edge) its error relative to the value
+            if not np.isfinite(v[k]):
+                continue
+            if (tr[k] + rd[k] < trunc[t] + rnd[t] if grow[t] and attempt else
+                    _relative(tr[k] + rd[k], v[k]) < _relative(trunc[t] + rnd[t], value[t])):
+                value[t], trunc[t], rnd[t], how[t], hs[t] = v[k], tr[k], rd[k], hw[k], new_h[k]
+        todo = [t for t in todo if not good(t)]
+
+
+def _relative(err: float, value: float) -> float:
+    if err == 0:
+        return 0.0
+    return err / abs(value) if value != 0 and value == value else math.inf
+
+
 def local_partials(circuit: Circuit, vals: Sequence[float], nodes: Sequence[int],
                    method: str = "central", h: float | None = None
-                   ) -> dict[int, list[tuple[float, bool]]]:
-    """Each node's own local derivatives, numerically: (estimate, near a kink) per argument.
+                   ) -> dict[int, list[tuple[float, bool, float]]]:
+    """Each node's own local derivatives, numerically: (estimate, near a kink, its error
+    estimate) per argument.
 
     This checks a gate's rule in isolation: perturb one argument, re-run only that
     gate's forward. Nodes of one gate kind are done together as arrays.
@@ -340,12 +470,13 @@ def local_partials(circuit: Circuit, vals: Sequence[float], nodes: Sequence[int]
     for i in nodes:
         if circuit.args[i]:
             groups.setdefault((id(circuit.gates[i]), len(circuit.args[i])), []).append(i)
-    found: dict[int, list[tuple[float, bool]]] = {}
+    found: dict[int, list[tuple[float, bool, float]]] = {}
     with np.errstate(all="ignore"):
         for members in groups.values():
             gate = circuit.gates[members[0]]
             X = np.array([[vals[j] for j in circuit.args[i]] for i in members], dtype=float)
-            f0 = np.asarray(gate.forward(real, *X.T), dtype=float)
+            f0 = np.broadcast_to(np.asarray(gate.forward(real, *X.T), dtype=float),
+                                 (len(members),))
             cols = []
             for p in range(X.shape[1]):
                 hs = _steps(m, X[:, p], h)
@@ -354,7 +485,9 @@ def local_partials(circuit: Circuit, vals: Sequence[float], nodes: Sequence[int]
                     Y = X.astype(complex if isinstance(off, complex) else float)
                     Y[:, p] = Y[:, p] + off * hs
                     fs.append(np.broadcast_to(gate.forward(B, *Y.T), (len(members),)))
-                est, _ = _estimate(m, f0, np.stack(fs, axis=1), hs)
+                est, trunc, rnd, _ = _estimate(m, f0, np.stack(fs, axis=1), hs, np.abs(f0))
+                # x + h itself is rounded: eps·|x| times the slope
+                rnd = rnd + m.rounding * EPS * np.abs(X[:, p]) * np.abs(est) / hs
                 near = np.zeros(len(members), dtype=bool)
                 if gate.kink is not None:
                     side = _steps(METHODS["central"], X[:, p], None) if m.name == "complex" else hs
@@ -366,9 +499,10 @@ def local_partials(circuit: Circuit, vals: Sequence[float], nodes: Sequence[int]
                         out = gate.forward(real, *Y.T)
                         for q, r in zip(gate.partials(real, out, *Y.T), ref):
                             near |= np.broadcast_to(q != r, (len(members),))
-                cols.append((est, near))
+                cols.append((est, near, trunc + rnd))
             for r, i in enumerate(members):
-                found[i] = [(float(np.real(est[r])), bool(near[r])) for est, near in cols]
+                found[i] = [(float(np.real(est[r])), bool(near[r]), float(err[r]))
+                            for est, near, err in cols]
     return found
 
 

@@ -35,9 +35,14 @@ class Exact:
     grads: list[float | None]
     # node -> sympy's local derivative of the gate with respect to each argument
     local: dict[int, list[float | None]]
+    # the chain rule summed over |local derivatives|: how large the terms that make up
+    # d output / d node are, so how much rounding the float sum can carry (None: unknown)
+    scale: list[float | None] | None = None
 
 
-_RULES: dict[tuple[int, int], tuple[Any, list[Any]]] = {}
+# (id(gate), arity) -> (gate, forward, partials); holding the gate keeps its id from being
+# reused by another gate object (a test's or a benchmark's replaced rule) while cached
+_RULES: dict[tuple[int, int], tuple[Any, Any, list[Any]]] = {}
 
 
 def _rules(gate, k: int):
@@ -51,8 +56,8 @@ def _rules(gate, k: int):
         # lambdify prints sympy's own expression (built from the gate table) as mpmath code
         forward = sp.lambdify(xs, expr, "mpmath")
         partials = [sp.lambdify(xs, sp.diff(expr, x), "mpmath") for x in xs]
-        _RULES[key] = (forward, partials)
-    return _RULES[key]
+        _RULES[key] = (gate, forward, partials)
+    return _RULES[key][1:]
 
 
 def _real(v: Any):
@@ -72,11 +77,15 @@ def _real(v: Any):
     return v if mpmath.isfinite(v) else None
 
 
-def at_point(circuit: Circuit, values: dict[str, float]) -> Exact:
+def at_point(circuit: Circuit, values: dict[str, float],
+             computed: Sequence[float] | None = None) -> Exact:
     """d output / d node for every node (and local derivatives) at 40 digits.
 
     Inputs enter as the exact binary values of their floats; constants as the
-    decimal they were written as.
+    decimal they were written as. With `computed` (every node's float value from
+    the forward pass), each gate's derivative is taken at the float values its
+    arguments actually have: the exact derivative of the computation that ran, so
+    an ill-conditioned forward pass (sin(1e10 * x)) is not mistaken for a wrong rule.
     """
     import mpmath
 
@@ -92,7 +101,11 @@ def at_point(circuit: Circuit, values: dict[str, float]) -> Exact:
         local: dict[int, list[Any]] = {}
         for i in range(out + 1):
             a = args[i]
-            if not a:
+            if computed is not None:
+                vals[i] = _real(mpmath.mpf(computed[i]))
+                if not a:
+                    continue
+            elif not a:
                 if vals[i] is None:
                     vals[i] = mpmath.mpf(format_number(circuit.base[i]))
                 continue
@@ -101,22 +114,28 @@ def at_point(circuit: Circuit, values: dict[str, float]) -> Exact:
                 local[i] = [None] * len(a)
                 continue
             forward, partials = _rules(circuit.gates[i], len(a))
-            vals[i] = _call(forward, xs)
+            if computed is None:
+                vals[i] = _call(forward, xs)
             local[i] = [_call(p, xs) for p in partials]
         grads: list[Any] = [mpmath.mpf(0)] * n
-        grads[out] = mpmath.mpf(1)
+        sizes: list[Any] = [mpmath.mpf(0)] * n
+        grads[out] = sizes[out] = mpmath.mpf(1)
         for i in range(out, -1, -1):
             g = grads[i]
             a = args[i]
-            if not a or (g is not None and g == 0):
+            if not a or (g is not None and g == 0 and sizes[i] == 0):
                 continue
             for j, p in zip(a, local[i]):
-                if grads[j] is None:
+                if sizes[j] is not None:
+                    sizes[j] = (None if sizes[i] is None or p is None
+                                else sizes[j] + abs(p) * sizes[i])
+                if grads[j] is None or (g is not None and g == 0):
                     continue
                 grads[j] = None if g is None or p is None else grads[j] + p * g
         return Exact([None if g is None else float(g) for g in grads],
                      {i: [None if p is None else float(p) for p in ps]
-                      for i, ps in local.items()})
+                      for i, ps in local.items()},
+                     [None if z is None else float(z) for z in sizes])
 
 
 def _call(fn, xs):

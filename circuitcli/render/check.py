@@ -8,7 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..methods.check import Check, Row
+from ..methods.check import FLOAT_RTOL, SAFETY, Check, Row
 from ..methods.numeric import METHODS
 from .json import finite
 from .table import fmt
@@ -75,8 +75,14 @@ def _summary(check: Check) -> Group:
     m = METHODS[check.method]
     step = f"h = {check.h:g}" if check.h is not None else (
         "h = 1e-20" if m.name == "complex" else f"h = {m.scale:.3g}·max(1, |x|)")
-    settings = Text(f"{m.formula}, {step} · ok: |a - ref| <= {check.atol:g} + "
-                    f"{check.rtol:g}·|ref|", style="dim")
+    if check.rtol is None:
+        step = f"h = {check.h:g}" if check.h is not None else (
+            "h = 1e-20·|x|" if m.name == "complex" else f"h = {m.scale:.3g}·max(1, |x|)")
+        judge = (f"ok: within {SAFETY:g}× its error estimate"
+                 + (f", sympy to {FLOAT_RTOL:g}" if check.sympy else ""))
+    else:
+        judge = f"ok: |a - ref| <= {check.atol:g} + {check.rtol:g}·|ref|"
+    settings = Text(f"{m.formula}, {step} · {judge}", style="dim")
     return Group(text, settings)
 
 
@@ -117,12 +123,13 @@ def check_table(check: Check, title: str, digits: int = 6, max_rows: int | None 
         if nodes:
             cells.append("" if r.is_input else r.computes)
         # at a kink the two-sided estimate straddles two pieces: its error says nothing
-        num_style = "dim" if r.kink else _err_style(r.rel_err, check.rtol)
+        num_style = "dim" if r.kink or not r.reliable else _err_style(r, r.rel_err, check.rtol)
         cells += [fmt(r.analytic, digits), fmt(r.numerical, digits),
                   Text(error_text(r.rel_err), style=num_style)]
         if check.sympy:
             cells += [fmt(r.symbolic, digits),
-                      Text(error_text(r.sym_rel_err), style=_err_style(r.sym_rel_err, check.rtol))]
+                      Text(error_text(r.sym_rel_err),
+                           style=_err_style(r, r.sym_rel_err, check.rtol))]
         cells.append(_verdict(r))
         if inline:
             cells.append(r.formula or "—")
@@ -157,9 +164,11 @@ def check_table(check: Check, title: str, digits: int = 6, max_rows: int | None 
     return Group(header, table, *notes, _summary(check))
 
 
-def _err_style(err: float | None, rtol: float) -> str:
+def _err_style(row: Row, err: float | None, rtol: float | None) -> str:
     if err is None:
         return "dim"
+    if rtol is None:  # judged by the error estimate: the verdict says whether it is too large
+        return "green" if row.ok else "red"
     return "green" if err <= rtol else "red"
 
 
@@ -173,6 +182,7 @@ def check_document(check: Check) -> dict[str, Any]:
         "rtol": check.rtol,
         "atol": check.atol,
         "h": check.h,
+        "judged_by": "error estimate" if check.rtol is None else "tolerance",
         "output": {"name": c.output_name, "value": finite(check.result.output)},
         "rows": [
             {
@@ -194,6 +204,8 @@ def check_document(check: Check) -> dict[str, Any]:
                 "right": finite(r.right),
                 "rule_ok": r.rule_ok,
                 "undefined": r.undefined,
+                "error_estimate": finite(r.error),
+                "reliable": r.reliable,
                 "note": r.note,
             }
             for r in check.rows
