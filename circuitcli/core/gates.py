@@ -85,6 +85,9 @@ class Gate:
     function: bool = False
     # (condition, note) where the gate is not differentiable; {expr} in the note is filled in
     kink_rule: tuple[str, str] | None = None
+    # whether the kink is a seam between smooth pieces (relu, abs, max: the slope jumps there,
+    # and a numerical step that crosses it is not a derivative) or one point (pow at 0 ** 0)
+    seam: bool = True
     # (condition, why) pairs where the forward is undefined (checked in order)
     problems: tuple[tuple[str, str], ...] = ()
     # partials(B, out, *xs) -> d out / d x_k per argument; made from `pull` unless given
@@ -357,6 +360,7 @@ _TABLE = [
          display="{0} ** {1}", sympy=lambda sp, x, y: x**y, stem="pow",
          kink_rule=("x == 0 and y == 0",
                     "pow at 0 ** 0: d/dy is undefined (0 ** y jumps from inf to 0); uses 0"),
+         seam=False,
          problems=(("x < 0 and y != floor(y)",
                     "a negative base ({x}) to a fractional power ({y}) is not a real number"),
                    ("x == 0 and y < 0", "0 to a negative power ({y}) is a division by zero"))),

@@ -242,7 +242,8 @@ def _sweep(circuit: Circuit, vals: Sequence[float], targets: Sequence[int],
                     for x in xs:
                         if isinstance(x, np.ndarray):
                             touched |= np.broadcast_to(x != x[0], (rows,))
-                for p in gate.partials(B, v, *xs):
+                for p in gate.partials(B, v, *xs) if gate.seam else ():
+                    # a slope that jumps between rows: the step crossed the seam
                     if isinstance(p, np.ndarray) and p.shape:
                         moved = (p != p[0]) & ~(np.isnan(p) & np.isnan(p[0]))
                         crossed |= np.broadcast_to(moved, (rows,))
@@ -489,7 +490,7 @@ def local_partials(circuit: Circuit, vals: Sequence[float], nodes: Sequence[int]
                 # x + h itself is rounded: eps·|x| times the slope
                 rnd = rnd + m.rounding * EPS * np.abs(X[:, p]) * np.abs(est) / hs
                 near = np.zeros(len(members), dtype=bool)
-                if gate.kink is not None:
+                if gate.kink is not None and gate.seam:  # a slope that jumps: a seam near
                     side = _steps(METHODS["central"], X[:, p], None) if m.name == "complex" else hs
                     ref = [np.broadcast_to(q, (len(members),))
                            for q in gate.partials(real, f0, *X.T)]
