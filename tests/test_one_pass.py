@@ -485,3 +485,20 @@ def test_random_programs_give_the_same_tape(text, output):
 def test_corner_cases(text):
     same(text)
     same(text, "a")
+
+
+LABEL_NAMES = ["x", "mul1", "add2", "out", "sub01", "relu1", "q"]
+LABELLED = st.lists(
+    st.tuples(st.sampled_from([*LABEL_NAMES, None]), EXPRESSIONS), min_size=1, max_size=5).map(
+    lambda sts: "\n".join(f"{n} = {e}" if n else e for n, e in sts))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(LABELLED, st.sampled_from([None, "x", "q", "mul1"]))
+def test_one_label_is_the_label_among_all(text, output):
+    try:
+        c = circuitcli.parse(text, output=output)
+    except CircuitError:
+        return
+    one = [c.label(i) for i in range(len(c))]  # before labels() caches them
+    assert one == c.labels(), text

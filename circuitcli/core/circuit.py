@@ -19,11 +19,14 @@ from .syntax import (
     CALL,
     CLOSE,
     COMMA,
+    DIVIDE,
     END,
+    EOF,
+    MINUS,
     NAME,
     NUM,
     OPEN,
-    OPERATOR,
+    PLUS,
     TOKEN,
     CircuitError,
     check_statement,
@@ -96,7 +99,39 @@ class Circuit:
     # -- reading -------------------------------------------------------------------------
     @property
     def output_name(self) -> str:
-        return self.labels()[self.output]
+        return self.label(self.output)
+
+    def label(self, i: int) -> str:
+        """Node i's label, as labels()[i], without building every node's label.
+
+        A named node (the usual output) answers at once; otherwise one pass counts the
+        unnamed gates of the same stem before it, with no strings built along the way.
+        """
+        if self._labels is not None:
+            return self._labels[i]
+        name = self.names[i]
+        if name is not None:
+            return name
+        gate = self.gates[i]
+        if i == self.output and "out" not in self.named:
+            return "out"
+        if gate is _CONST:
+            return format_number(self.base[i])
+        stem = gate.stem
+        # the numbers k whose name stem+k a user took: the counter steps over them
+        taken = {int(n[len(stem):]) for n in self.named
+                 if n.startswith(stem) and n[len(stem):].isdecimal()
+                 and f"{stem}{int(n[len(stem):])}" == n}
+        out = self.output if "out" not in self.named else -1
+        same = {g for g in GATES.values() if g.stem == stem}
+        k = 0
+        names = self.names
+        for j, g in enumerate(self.gates[: i + 1]):
+            if g in same and names[j] is None and j != out:
+                k += 1
+                while k in taken:
+                    k += 1
+        return f"{stem}{k}"
 
     def labels(self) -> list[str]:
         """A name for every node: the user's, else the gate's stem and a counter (mul1)."""
@@ -226,13 +261,13 @@ def parse(text: str, source: str = "", output: str | None = None) -> Circuit:
 
 
 _NEG = OPERATORS["neg"]
-# per operator: its gate, its operator-stack entry (precedence, gate, start) and the lowest
-# precedence it reduces from the stack before it is pushed (left-associative: its own)
-_BINARIES = {
-    op: (OPERATORS[spelled], (prec, OPERATORS[spelled], 0), prec + right)
-    for op, spelled, prec, right in (("+", "+", 1, 0), ("-", "-", 1, 0), ("*", "*", 2, 0),
-                                     ("/", "/", 2, 0), ("**", "**", 4, 1), ("^", "**", 4, 1))
-}
+# per operator group of the TOKEN pattern: its gate, its operator-stack entry (precedence,
+# gate, start) and the lowest precedence it reduces from the stack before it is pushed
+# (left-associative operators: their own; ** is right-associative)
+_BINARIES: tuple = (None, None, None, None, *(
+    (OPERATORS[op], (prec, OPERATORS[op], 0), prec + right)
+    for op, prec, right in (("+", 1, 0), ("-", 1, 0), ("**", 4, 1), ("*", 2, 0), ("/", 2, 0))
+))
 _PAREN = (0, None, 0)
 # what may stand between two tokens: f( # nothing here
 # ) is still f()
@@ -284,39 +319,10 @@ def _build(c: Circuit, text: str) -> None:
 
     for m in TOKEN.finditer(text):
         k = m.lastindex
-        if k == OPERATOR:
-            word = m.group(k)
-            if expect:
-                if word == "-":
-                    ops.append((3, _NEG, m.end() - 1))
-                elif word != "+":  # unary plus changes nothing
-                    raise mistake()
-                continue
-            gate, entry, lowest = binaries[word]
-            while ops and ops[-1][0] >= lowest:
-                _, g, s = ops.pop()
-                n = len(gates)
-                if g is _NEG:
-                    a, _, e = stack[-1]
-                    args_.append((a,))
-                    live.append(live[a])
-                else:
-                    b, _, e = pop()
-                    a, s, _ = stack[-1]
-                    args_.append((a, b))
-                    live.append(live[a] or live[b])
-                gates.append(g)
-                names.append(None)
-                starts.append(s)
-                ends.append(e)
-                base.append(0.0)
-                stack[-1] = (n, s, e)
-            ops.append(entry)
-            expect = True
-        elif k == NAME:
+        if k == NAME:
             if not expect:
                 raise mistake()
-            word = m.group(k)
+            word = m.group(1)
             e = m.end()
             s = e - len(word)
             node = named.get(word)
@@ -338,6 +344,34 @@ def _build(c: Circuit, text: str) -> None:
                 named[word] = node
             push((node, s, e))
             expect = False
+        elif CALL < k <= DIVIDE:
+            if expect:
+                if k == MINUS:
+                    ops.append((3, _NEG, m.end() - 1))
+                elif k != PLUS:  # unary plus changes nothing
+                    raise mistake()
+                continue
+            gate, entry, lowest = binaries[k]
+            while ops and ops[-1][0] >= lowest:
+                _, g, s = ops.pop()
+                n = len(gates)
+                if g is _NEG:
+                    a, _, e = stack[-1]
+                    args_.append((a,))
+                    live.append(live[a])
+                else:
+                    b, _, e = pop()
+                    a, s, _ = stack[-1]
+                    args_.append((a, b))
+                    live.append(live[a] or live[b])
+                gates.append(g)
+                names.append(None)
+                starts.append(s)
+                ends.append(e)
+                base.append(0.0)
+                stack[-1] = (n, s, e)
+            ops.append(entry)
+            expect = True
         elif k == NUM:
             if not expect:
                 raise mistake()
@@ -356,12 +390,12 @@ def _build(c: Circuit, text: str) -> None:
                 live.append(0)
             push((node, e - len(word), e))
             expect = False
-        elif k == END or k is None:
+        elif k in (END, EOF):
             if k == END and depth > 0 and m.group(k) == "\n":
                 continue  # a newline inside parentheses continues the statement
             if m.start() == at:  # an empty statement
                 at = m.end()
-                if k is None:
+                if k == EOF:
                     break
                 continue
             if expect:
@@ -394,7 +428,8 @@ def _build(c: Circuit, text: str) -> None:
                 bare = at
                 c._last = len(gates) - 1
             else:
-                literal = _literal(c, text, top, first, body_at, e)
+                literal = (_literal(c, text, top, first, body_at, e)
+                           if len(gates) - first <= 2 else None)
                 if literal is not None:
                     top = c._add(_INPUT, (), name_start, name_end, live=True)
                     inputs[name] = top
@@ -407,7 +442,7 @@ def _build(c: Circuit, text: str) -> None:
             expect = True
             depth = 0
             at = m.end()
-            if k is None:
+            if k == EOF:
                 break
         elif k == CALL:
             if not expect:
@@ -511,8 +546,8 @@ def _build(c: Circuit, text: str) -> None:
             name = m.group(NAME)
             name_start = m.start(NAME)
             name_end = name_start + len(name)
-            problem = _check_new_name(c, defined, name, name_start, name_end, text)
-            if problem is not None or bare >= 0:
+            if name in FUNCTIONS or name in defined or name in inputs or bare >= 0:
+                problem = _check_new_name(c, defined, name, name_start, name_end, text)
                 raise wrong(problem or _bare_error(text, bare))
             defined[name] = name_start
             first = len(gates)

@@ -87,25 +87,30 @@ class CircuitError(Exception):
 
 # One match per token: spaces, tabs, `\` line continuations and comments are skipped inside
 # the match (never matched as tokens of their own). The group that matched says the kind:
-_SKIP = r"(?:[ \t\r\f\v]+|\\\n|\#[^\n]*)*"
+_SKIP = r"[ \t\r\f\v]*(?:(?:\\\n|\#[^\n]*)[ \t\r\f\v]*)*"
 TOKEN = re.compile(
     _SKIP
     + r"""(?:
-      ((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)        # 1 a number
-    | ([^\W\d]\w*)                                  # 2 a name, maybe followed by
-      (?:(?:[ \t\r\f\v]|\\\n)*(?:(=)|(\()))?        #   3 '=' (an assignment) or 4 '(' (a call)
-    | (\*\*|[-+*/^])                                # 5 an arithmetic operator
-    | ([\n;])                                       # 6 the end of a statement
-    | (\))                                          # 7
-    | (\()                                          # 8
-    | (,)                                           # 9
-    | (=)                                           # 10 an '=' not after a name
-    | ([^ \t\r\f\v\\]|\\(?!\n))                     # 11 anything else is a mistake
-    | \Z                                            # the end (no group)
+      ([^\W\d]\w*)                                  # 1 a name, maybe followed by '=' (2, an
+      (?:[ \t\r\f\v]*(?:\\\n[ \t\r\f\v]*)*(?:(=)|(\()))?  # assignment) or '(' (3, a call)
+    | (\+)                                          # 4 the operators: plus,
+    | (-)                                           # 5 minus,
+    | (\*\*|\^)                                     # 6 power,
+    | (\*)                                          # 7 times,
+    | (/)                                           # 8 divided by
+    | ((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)        # 9 a number
+    | ([\n;])                                       # 10 the end of a statement
+    | (\))                                          # 11
+    | (\()                                          # 12
+    | (,)                                           # 13
+    | (=)                                           # 14 an '=' not after a name
+    | ([^ \t\r\f\v\\]|\\(?!\n))                     # 15 anything else is a mistake
+    | (\Z)                                          # 16 the end of the text
     )""",
     re.VERBOSE,
 )
-NUM, NAME, ASSIGN, CALL, OPERATOR, END, CLOSE, OPEN, COMMA, EQUALS, BAD = range(1, 12)
+NAME, ASSIGN, CALL, PLUS, MINUS, POWER, TIMES, DIVIDE = range(1, 9)
+NUM, END, CLOSE, OPEN, COMMA, EQUALS, BAD, EOF = range(9, 17)
 
 
 # ---- the slow path: what exactly is wrong with one statement -----------------------------
