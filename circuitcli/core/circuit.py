@@ -260,14 +260,20 @@ def parse(text: str, source: str = "", output: str | None = None) -> Circuit:
     return c
 
 
-_NEG = OPERATORS["neg"]
-# per operator group of the TOKEN pattern: its gate, its operator-stack entry (precedence,
-# gate, start) and the lowest precedence it reduces from the stack before it is pushed
-# (left-associative operators: their own; ** is right-associative)
-_BINARIES: tuple = (None, None, None, None, *(
-    (OPERATORS[op], (prec, OPERATORS[op], 0), prec + right)
-    for op, prec, right in (("+", 1, 0), ("-", 1, 0), ("**", 4, 1), ("*", 2, 0), ("/", 2, 0))
-))
+
+
+def _binaries() -> tuple:
+    """Per operator group of the TOKEN pattern: its gate, its operator-stack entry
+    (precedence, gate, start) and the lowest precedence it reduces from the stack before it
+    is pushed (left-associative operators: their own; ** is right-associative). Read from
+    the gate table at each parse, so a gate replaced in the table is the one used."""
+    return (None, None, None, None, *(
+        (OPERATORS[op], (prec, OPERATORS[op], 0), prec + right)
+        for op, prec, right in (("+", 1, 0), ("-", 1, 0), ("**", 4, 1), ("*", 2, 0),
+                                ("/", 2, 0))
+    ))
+
+
 _PAREN = (0, None, 0)
 # what may stand between two tokens: f( # nothing here
 # ) is still f()
@@ -290,7 +296,8 @@ def _build(c: Circuit, text: str) -> None:
         c.gates, c.args, c.names, c.starts, c.ends, c.base, c.live)
     named, consts, kinkable, inputs = c.named, c.consts, c.kinkable, c.inputs
     defined: dict[str, int] = {}  # name -> where its statement names it
-    binaries = _BINARIES
+    binaries = _binaries()
+    neg = OPERATORS["neg"]
     stack: list[tuple[int, int, int]] = []
     push, pop = stack.append, stack.pop
     ops: list[tuple] = []
@@ -347,7 +354,7 @@ def _build(c: Circuit, text: str) -> None:
         elif CALL < k <= DIVIDE:
             if expect:
                 if k == MINUS:
-                    ops.append((3, _NEG, m.end() - 1))
+                    ops.append((3, neg, m.end() - 1))
                 elif k != PLUS:  # unary plus changes nothing
                     raise mistake()
                 continue
@@ -355,7 +362,7 @@ def _build(c: Circuit, text: str) -> None:
             while ops and ops[-1][0] >= lowest:
                 _, g, s = ops.pop()
                 n = len(gates)
-                if g is _NEG:
+                if g is neg:
                     a, _, e = stack[-1]
                     args_.append((a,))
                     live.append(live[a])
@@ -405,7 +412,7 @@ def _build(c: Circuit, text: str) -> None:
                     raise mistake()  # a parenthesis never closed
                 _, g, s = ops.pop()
                 n = len(gates)
-                if g is _NEG:
+                if g is neg:
                     a, _, e = stack[-1]
                     args_.append((a,))
                     live.append(live[a])
@@ -461,7 +468,7 @@ def _build(c: Circuit, text: str) -> None:
             while ops and ops[-1][0] > 0:
                 _, g, s = ops.pop()
                 n = len(gates)
-                if g is _NEG:
+                if g is neg:
                     a, _, e = stack[-1]
                     args_.append((a,))
                     live.append(live[a])
@@ -521,7 +528,7 @@ def _build(c: Circuit, text: str) -> None:
             while ops and ops[-1][0] > 0:
                 _, g, s = ops.pop()
                 n = len(gates)
-                if g is _NEG:
+                if g is neg:
                     a, _, e = stack[-1]
                     args_.append((a,))
                     live.append(live[a])
@@ -603,7 +610,7 @@ def _literal(c: Circuit, text: str, top: int, first: int, after: int, end: int) 
     The tape has then just grown by that constant (and its negation): they are taken off.
     """
     gate = c.gates[top]
-    if len(c.gates) - first > 2 or not (gate is _CONST or (gate is _NEG
+    if len(c.gates) - first > 2 or not (gate is _CONST or (gate is OPERATORS["neg"]
                                                            and c.gates[c.args[top][0]]
                                                            is _CONST)):
         return None
