@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Mapping
+from functools import cache
 from typing import TYPE_CHECKING
 
 from .gates import FUNCTIONS, GATES, OPERATORS, Gate, format_number
@@ -277,9 +278,13 @@ def _binaries() -> tuple:
 _PAREN = (0, None, 0)
 # what may stand between two tokens: f( # nothing here
 # ) is still f()
-_NOTHING = re.compile(r"(?:[ \t\r\f\v\n]+|\\\n|\#[^\n]*)*")
-_CALL_AFTER = re.compile(r"(?:[ \t\r\f\v\n]+|\\\n|\#[^\n]*)*\(")
-_A_NAME = re.compile(r"[^\W\d]\w*")
+_NOTHING = r"(?:[ \t\r\f\v\n]+|\\\n|\#[^\n]*)*"
+
+
+@cache
+def _rare(pattern: str) -> re.Pattern:
+    """Patterns for rare corners, compiled when first met (start-up stays lean)."""
+    return re.compile(pattern)
 _LITERAL = re.compile(r"(?:[ \t\r\f\v]|\\\n)*([+-]?)(?:[ \t\r\f\v]|\\\n)*"
                       r"((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
 
@@ -337,7 +342,7 @@ def _build(c: Circuit, text: str) -> None:
                 if word == name or word in FUNCTIONS:
                     # (relu
                     #  (x)): a call after all, its '(' on the next line
-                    after = _CALL_AFTER.match(text, e) if depth > 0 else None
+                    after = _rare(_NOTHING + r"\(").match(text, e) if depth > 0 else None
                     if after is None:
                         raise wrong(_bad_reference(text, word, name, s, e))
                     ops.append((0, word, s, after.end()))
@@ -461,7 +466,7 @@ def _build(c: Circuit, text: str) -> None:
             depth -= 1
             if expect:
                 if not (ops and type(ops[-1][1]) is str and counts[-1] == 1
-                        and _NOTHING.fullmatch(text, ops[-1][3], m.end() - 1)):
+                        and _rare(_NOTHING).fullmatch(text, ops[-1][3], m.end() - 1)):
                     raise mistake()
                 # f(): a call without arguments, never right
                 raise wrong(_function_error(ops[-1][1], 0, ops[-1][2], m.end(), text))
@@ -573,7 +578,8 @@ def _call_after_all(c: Circuit, text: str, stack: list, paren_end: int
     if not stack:
         return None
     node, s, e = stack[-1]
-    if not (_A_NAME.fullmatch(text, s, e) and _NOTHING.fullmatch(text, e, paren_end - 1)):
+    if not (_rare(r"[^\W\d]\w*").fullmatch(text, s, e)
+            and _rare(_NOTHING).fullmatch(text, e, paren_end - 1)):
         return None
     stack.pop()
     word = text[s:e]

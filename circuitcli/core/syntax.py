@@ -12,6 +12,7 @@ Nothing here knows what a gate computes, and nothing here recurses.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 __all__ = ["NUMBER", "TOKEN", "CircuitError", "check_statement", "parse_number",
            "statement_span"]
@@ -116,7 +117,7 @@ NUM, END, CLOSE, OPEN, COMMA, EQUALS, BAD, EOF = range(9, 17)
 # ---- the slow path: what exactly is wrong with one statement -----------------------------
 
 # The tokens one at a time, as the statement checker reads them (space is a token here).
-_SCAN = re.compile(
+_SCAN_PATTERN = (
     r"""
     (?P<ws>[ \t\r\f\v]+|\\\n)
   | (?P<comment>\#[^\n]*)
@@ -124,9 +125,14 @@ _SCAN = re.compile(
   | (?P<name>[^\W\d]\w*)
   | (?P<op>\*\*|[-+*/^(),=;\n])
   | (?P<bad>.)
-    """,
-    re.VERBOSE | re.DOTALL,
+    """
 )
+
+
+@cache
+def _scan() -> re.Pattern:
+    """Compiled on the first error only: start-up pays for the fast pattern alone."""
+    return re.compile(_SCAN_PATTERN, re.VERBOSE | re.DOTALL)
 
 # binary operators: precedence, right-associative?
 _BINARY = {"+": (1, False), "-": (1, False), "*": (2, False), "/": (2, False), "**": (4, True)}
@@ -139,7 +145,7 @@ def statement_tokens(text: str, pos: int) -> list[Token]:
     """The tokens of the statement that starts at `pos` (a bad character raises)."""
     chunk: list[Token] = []
     depth = 0
-    for m in _SCAN.finditer(text, pos):
+    for m in _scan().finditer(text, pos):
         kind = m.lastgroup
         if kind == "name" or kind == "num":
             chunk.append((kind, m.group(), *m.span()))
