@@ -317,23 +317,11 @@ def _build(c: Circuit, text: str) -> None:
     bare = -1  # where the last bare expression statement starts, -1 if none
     statements = 0
 
-    def mistake() -> CircuitError:
-        check_statement(text, at)  # raises the first syntax error of the statement
-        raise AssertionError(f"parser and checker disagree on the statement at {at}")
-
-    def wrong(err: CircuitError) -> CircuitError:
-        """A mistake in meaning; syntax errors of the statement and a bare statement before
-        it are reported first, as the user reads them."""
-        check_statement(text, at)
-        if bare >= 0:
-            return _bare_error(text, bare)
-        return err
-
     for m in TOKEN.finditer(text):
         k = m.lastindex
         if k == NAME:
             if not expect:
-                raise mistake()
+                raise _mistake(text, at)
             word = m.group(1)
             e = m.end()
             s = e - len(word)
@@ -344,7 +332,7 @@ def _build(c: Circuit, text: str) -> None:
                     #  (x)): a call after all, its '(' on the next line
                     after = _rare(_NOTHING + r"\(").match(text, e) if depth > 0 else None
                     if after is None:
-                        raise wrong(_bad_reference(text, word, name, s, e))
+                        raise _wrong(text, at, bare, _bad_reference(text, word, name, s, e))
                     ops.append((0, word, s, after.end()))
                     counts.append(1)
                     depth += 1
@@ -361,7 +349,7 @@ def _build(c: Circuit, text: str) -> None:
                 if k == MINUS:
                     ops.append((3, neg, m.end() - 1))
                 elif k != PLUS:  # unary plus changes nothing
-                    raise mistake()
+                    raise _mistake(text, at)
                 continue
             gate, entry, lowest = binaries[k]
             while ops and ops[-1][0] >= lowest:
@@ -386,7 +374,7 @@ def _build(c: Circuit, text: str) -> None:
             expect = True
         elif k == NUM:
             if not expect:
-                raise mistake()
+                raise _mistake(text, at)
             word = m.group(k)
             e = m.end()
             node = consts.get(word)
@@ -411,10 +399,10 @@ def _build(c: Circuit, text: str) -> None:
                     break
                 continue
             if expect:
-                raise mistake()
+                raise _mistake(text, at)
             while ops:
                 if ops[-1][0] == 0:
-                    raise mistake()  # a parenthesis never closed
+                    raise _mistake(text, at)  # a parenthesis never closed
                 _, g, s = ops.pop()
                 n = len(gates)
                 if g is neg:
@@ -458,7 +446,7 @@ def _build(c: Circuit, text: str) -> None:
                 break
         elif k == CALL:
             if not expect:
-                raise mistake()
+                raise _mistake(text, at)
             ops.append((0, m.group(NAME), m.start(NAME), m.end()))
             counts.append(1)
             depth += 1
@@ -467,9 +455,10 @@ def _build(c: Circuit, text: str) -> None:
             if expect:
                 if not (ops and type(ops[-1][1]) is str and counts[-1] == 1
                         and _rare(_NOTHING).fullmatch(text, ops[-1][3], m.end() - 1)):
-                    raise mistake()
+                    raise _mistake(text, at)
                 # f(): a call without arguments, never right
-                raise wrong(_function_error(ops[-1][1], 0, ops[-1][2], m.end(), text))
+                err = _function_error(ops[-1][1], 0, ops[-1][2], m.end(), text)
+                raise _wrong(text, at, bare, err)
             while ops and ops[-1][0] > 0:
                 _, g, s = ops.pop()
                 n = len(gates)
@@ -489,7 +478,7 @@ def _build(c: Circuit, text: str) -> None:
                 base.append(0.0)
                 stack[-1] = (n, s, e)
             if not ops:
-                raise mistake()
+                raise _mistake(text, at)
             entry = ops.pop()
             word = entry[1]
             if word is None:
@@ -499,7 +488,7 @@ def _build(c: Circuit, text: str) -> None:
             e = m.end()
             gate = FUNCTIONS.get(word)
             if gate is None or (gate.arity != arity and (gate.arity is not None or arity < 1)):
-                raise wrong(_function_error(word, arity, s, e, text))
+                raise _wrong(text, at, bare, _function_error(word, arity, s, e, text))
             items = stack[-arity:]
             del stack[-arity:]
             node_args = tuple(item[0] for item in items)
@@ -519,7 +508,7 @@ def _build(c: Circuit, text: str) -> None:
             if not expect:
                 call = _call_after_all(c, text, stack, m.end())
                 if call is None:
-                    raise mistake()
+                    raise _mistake(text, at)
                 ops.append((0, *call, m.end()))
                 counts.append(1)
                 depth += 1
@@ -529,7 +518,7 @@ def _build(c: Circuit, text: str) -> None:
             depth += 1
         elif k == COMMA:
             if expect:
-                raise mistake()
+                raise _mistake(text, at)
             while ops and ops[-1][0] > 0:
                 _, g, s = ops.pop()
                 n = len(gates)
@@ -549,25 +538,40 @@ def _build(c: Circuit, text: str) -> None:
                 base.append(0.0)
                 stack[-1] = (n, s, e)
             if not ops or type(ops[-1][1]) is not str:
-                raise mistake()
+                raise _mistake(text, at)
             counts[-1] += 1
             expect = True
         elif k == ASSIGN:
             if m.start() != at:
-                raise mistake()  # `=` anywhere but after a statement's first name
+                raise _mistake(text, at)  # `=` anywhere but after a statement's first name
             name = m.group(NAME)
             name_start = m.start(NAME)
             name_end = name_start + len(name)
             if name in FUNCTIONS or name in defined or name in inputs or bare >= 0:
                 problem = _check_new_name(c, defined, name, name_start, name_end, text)
-                raise wrong(problem or _bare_error(text, bare))
+                raise _wrong(text, at, bare, problem or _bare_error(text, bare))
             defined[name] = name_start
             first = len(gates)
             body_at = m.end()
         else:  # EQUALS, BAD
-            raise mistake()
+            raise _mistake(text, at)
     if not statements:
         raise CircuitError("the circuit is empty: write an expression such as (x+y)*z")
+
+
+def _mistake(text: str, at: int) -> CircuitError:
+    """The statement at `at` is wrong: check_statement raises what is wrong with it."""
+    check_statement(text, at)
+    raise AssertionError(f"parser and checker disagree on the statement at {at}")
+
+
+def _wrong(text: str, at: int, bare: int, err: CircuitError) -> CircuitError:
+    """A mistake in meaning; syntax errors of the statement, and a bare statement before
+    it, are reported first, in the order the user reads them."""
+    check_statement(text, at)
+    if bare >= 0:
+        return _bare_error(text, bare)
+    return err
 
 
 def _call_after_all(c: Circuit, text: str, stack: list, paren_end: int
