@@ -217,3 +217,27 @@ def test_constant_exponent_needs_no_log_of_a_negative_base():
     r = parse("x ** 2").grad(x=-3)
     assert r.input_grads == {"x": -6.0}
     assert not r.warnings
+
+
+def test_a_file_circuit_is_named_not_echoed_and_no_nodes_labels_no_node(tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from circuitcli.cli import main
+    from circuitcli.core.circuit import Circuit
+
+    path = tmp_path / "big.circuit"
+    path.write_text("a = 2\nb = -3\nq = relu(a) * b\nq + a * 4  # the output has no name\n")
+
+    def no_labels(self):
+        raise AssertionError("--no-nodes must not label every node")
+
+    monkeypatch.setattr(Circuit, "labels", no_labels)
+    r = CliRunner().invoke(main, ["grad", str(path), "--json", "--no-nodes", "--no-session"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert doc["file"] == str(path) and "expression" not in doc
+    assert "relu" not in r.output  # the text is not echoed
+    assert doc["output"] == {"name": "out", "value": 2.0}  # -6 + 2*4
+    assert doc["inputs"]["a"] == {"value": 2.0, "grad": -3.0 + 4.0}

@@ -131,10 +131,13 @@ def evaluate(circuit: Circuit, values: Mapping[str, float], pull: float = 1.0,
     """Forward (and backward) at a point, with kinks and non-finite values noted."""
     vals = forward(circuit, values)
     result = Result(circuit, vals, pull=pull)
+    gates, args, kinks = circuit.gates, circuit.args, result.kinks
     for i in circuit.kinkable:
-        note = circuit.gates[i].kink(vals[i], *[vals[j] for j in circuit.args[i]])
+        a = args[i]
+        note = (gates[i].kink(vals[i], vals[a[0]]) if len(a) == 1
+                else gates[i].kink(vals[i], *[vals[j] for j in a]))
         if note is not None:
-            result.kinks[i] = note
+            kinks[i] = note
     _flag_nonfinite(result, vals, "value")
     if with_grads:
         result.grads = backward(circuit, vals, pull)
@@ -159,6 +162,9 @@ def _flag_underflow(result: Result) -> None:
 
 def _flag_nonfinite(result: Result, numbers: list[float], what: str) -> None:
     """Warn where inf or nan first appears (not at every node downstream of it)."""
+    total = sum(numbers)
+    if total - total == 0:
+        return  # every number is finite: no need to look at each node
     circuit = result.circuit
     isfinite = math.isfinite
     live = circuit.live
@@ -172,7 +178,7 @@ def _flag_nonfinite(result: Result, numbers: list[float], what: str) -> None:
         found += 1
         if found <= _MAX_WARNINGS:
             kind = "nan" if v != v else "inf" if v > 0 else "-inf"
-            label = circuit.labels()[i]
+            label = circuit.label(i)
             result.warnings.append(f"{what} of {label} = {circuit.formula(i)} is {kind}")
     if found > _MAX_WARNINGS:
         result.warnings.append(

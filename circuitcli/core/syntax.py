@@ -1,26 +1,21 @@
-"""Text to statements: tokens, a shunting-yard parser and errors that point at a column.
+"""The expression language's tokens, and errors that point at a column.
 
-The parser never recurses (an explicit operator stack does the work), so 100,000
-nested parentheses cost no more than 100,000 additions. An expression comes out
-in postfix order: each term carries its source span, and a consumer rebuilds the
-tree with a stack of its own. Nothing here knows what a gate computes.
+`TOKEN` is the one regular expression the parser (circuit.parse) runs over the text: it
+skips spaces, line continuations and comments inside each match, so every match is one
+real token, and the groups say which kind. The parser builds the tape as the tokens
+arrive and checks as little as it needs to notice that a statement is wrong;
+`check_statement` then explains the first mistake of that statement (caret, column,
+suggestion). Explaining is the slow path: it runs only when there is an error.
+Nothing here knows what a gate computes, and nothing here recurses.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import NamedTuple
+from functools import cache
 
-__all__ = [
-    "NUMBER",
-    "CircuitError",
-    "Statement",
-    "Term",
-    "iter_statements",
-    "parse_number",
-    "parse_program",
-]
+__all__ = ["NUMBER", "TOKEN", "CircuitError", "check_statement", "parse_number",
+           "statement_span"]
 
 # a number as a user gives one outside an expression: NAME=VALUE, a CSV cell, a REPL value
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", re.ASCII)
@@ -91,34 +86,38 @@ class CircuitError(Exception):
         return self.render()
 
 
-class Term(NamedTuple):
-    """One postfix item: a number, a name, an operator or a call with its arity.
+# One match per token: spaces, tabs, `\` line continuations and comments are skipped inside
+# the match (never matched as tokens of their own). The group that matched says the kind:
+_SKIP = r"[ \t\r\f\v]*(?:(?:\\\n|\#[^\n]*)[ \t\r\f\v]*)*"
+TOKEN = re.compile(
+    _SKIP
+    + r"""(?:
+      ([^\W\d]\w*)                                  # 1 a name, maybe followed by '=' (2, an
+      (?:[ \t\r\f\v]*(?:\\\n[ \t\r\f\v]*)*(?:(=)|(\()))?  # assignment) or '(' (3, a call)
+    | (\+)                                          # 4 the operators: plus,
+    | (-)                                           # 5 minus,
+    | (\*\*|\^)                                     # 6 power,
+    | (\*)                                          # 7 times,
+    | (/)                                           # 8 divided by
+    | ((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)        # 9 a number
+    | ([\n;])                                       # 10 the end of a statement
+    | (\))                                          # 11
+    | (\()                                          # 12
+    | (,)                                           # 13
+    | (=)                                           # 14 an '=' not after a name
+    | ([^ \t\r\f\v\\]|\\(?!\n))                     # 15 anything else is a mistake
+    | (\Z)                                          # 16 the end of the text
+    )""",
+    re.VERBOSE,
+)
+NAME, ASSIGN, CALL, PLUS, MINUS, POWER, TIMES, DIVIDE = range(1, 9)
+NUM, END, CLOSE, OPEN, COMMA, EQUALS, BAD, EOF = range(9, 17)
 
-    Built as a plain tuple on the hot path (a million of them for a long chain).
-    """
 
-    kind: str  # "num" | "name" | "op" | "call"
-    text: str  # the number's or name's text, the operator ("+", "neg", "**") or the function
-    start: int
-    end: int
-    arity: int
+# ---- the slow path: what exactly is wrong with one statement -----------------------------
 
-
-@dataclass(slots=True)
-class Statement:
-    """`name = expr` (name may be None for a bare expression); expr is postfix."""
-
-    name: str | None
-    expr: list[Term]
-    start: int
-    end: int
-    name_start: int = 0
-    name_end: int = 0
-    # a statement `name = <number>` declares an input with that default value
-    default: float | None = None
-
-
-_TOKEN = re.compile(
+# The tokens one at a time, as the statement checker reads them (space is a token here).
+_SCAN_PATTERN = (
     r"""
     (?P<ws>[ \t\r\f\v]+|\\\n)
   | (?P<comment>\#[^\n]*)
@@ -126,9 +125,14 @@ _TOKEN = re.compile(
   | (?P<name>[^\W\d]\w*)
   | (?P<op>\*\*|[-+*/^(),=;\n])
   | (?P<bad>.)
-    """,
-    re.VERBOSE | re.DOTALL,
+    """
 )
+
+
+@cache
+def _scan() -> re.Pattern:
+    """Compiled on the first error only: start-up pays for the fast pattern alone."""
+    return re.compile(_SCAN_PATTERN, re.VERBOSE | re.DOTALL)
 
 # binary operators: precedence, right-associative?
 _BINARY = {"+": (1, False), "-": (1, False), "*": (2, False), "/": (2, False), "**": (4, True)}
@@ -137,92 +141,62 @@ _UNARY_PREC = 3  # binds looser than ** (so -x**2 is -(x**2)), tighter than * an
 Token = tuple  # (kind, text, start, end); kind is "num", "name" or the operator itself
 
 
-def iter_statements(text: str, source: str = ""):
-    """Yield statements one at a time, so a huge file never holds all its tokens at once."""
+def statement_tokens(text: str, pos: int) -> list[Token]:
+    """The tokens of the statement that starts at `pos` (a bad character raises)."""
     chunk: list[Token] = []
-    append = chunk.append
     depth = 0
-    try:
-        for m in _TOKEN.finditer(text):
-            kind = m.lastgroup
-            if kind == "name" or kind == "num":
-                append((kind, m.group(), *m.span()))
-            elif kind == "op":
-                tok = m.group()
-                if tok == "\n" or tok == ";":
-                    if tok == "\n" and depth > 0:
-                        continue  # a newline inside parentheses continues the statement
-                    depth = 0
-                    if chunk:
-                        yield _statement(text, chunk)
-                        chunk = []
-                        append = chunk.append
-                    continue
-                if tok == "(":
-                    depth += 1
-                elif tok == ")":
-                    depth -= 1
-                elif tok == "^":
-                    tok = "**"
-                append((tok, tok, *m.span()))
-            elif kind == "bad":
-                pos = m.start()
-                ch = text[pos]
-                hint = ""
-                if ch in "<>!&|%":
-                    hint = "; the operators are + - * / ** ^ and functions such as max(a, b)"
-                raise CircuitError(f"unexpected character {ch!r}{hint}", text, pos)
-        if chunk:
-            yield _statement(text, chunk)
-    except CircuitError as err:
-        err.source = source
-        raise
+    for m in _scan().finditer(text, pos):
+        kind = m.lastgroup
+        if kind == "name" or kind == "num":
+            chunk.append((kind, m.group(), *m.span()))
+        elif kind == "op":
+            tok = m.group()
+            if tok == "\n" or tok == ";":
+                if tok == "\n" and depth > 0:
+                    continue  # a newline inside parentheses continues the statement
+                if chunk:
+                    break
+                depth = 0
+                continue
+            if tok == "(":
+                depth += 1
+            elif tok == ")":
+                depth -= 1
+            elif tok == "^":
+                tok = "**"
+            chunk.append((tok, tok, *m.span()))
+        elif kind == "bad":
+            at = m.start()
+            ch = text[at]
+            hint = ""
+            if ch in "<>!&|%":
+                hint = "; the operators are + - * / ** ^ and functions such as max(a, b)"
+            raise CircuitError(f"unexpected character {ch!r}{hint}", text, at)
+    return chunk
 
 
-def parse_program(text: str, source: str = "") -> list[Statement]:
-    """Parse a whole circuit (one expression, or statements) into postfix statements."""
-    statements = list(iter_statements(text, source))
-    if not statements:
-        raise CircuitError("the circuit is empty: write an expression such as (x+y)*z",
-                           source=source)
-    return statements
+def statement_span(text: str, pos: int) -> tuple[int, int]:
+    """Where the statement that starts at `pos` starts and ends (its first and last token)."""
+    toks = statement_tokens(text, pos)
+    return toks[0][2], toks[-1][3]
 
 
-def _statement(text: str, toks: list[Token]) -> Statement:
-    start, end = toks[0][2], toks[-1][3]
-    name = None
-    name_start = name_end = 0
-    body = toks
+def check_statement(text: str, pos: int) -> None:
+    """Raise the first mistake in the statement that starts at `pos`, as the user should
+    read it; return if its syntax is right. Runs only after the parser noticed a problem."""
+    toks = statement_tokens(text, pos)
     if len(toks) >= 2 and toks[1][0] == "=" and toks[0][0] == "name":
-        name, name_start, name_end = toks[0][1], toks[0][2], toks[0][3]
-        body = toks[2:]
-        if not body:
-            raise CircuitError(f"nothing after '{name} =': give an expression or a number",
+        if len(toks) == 2:
+            raise CircuitError(f"nothing after '{toks[0][1]} =': give an expression or a number",
                                text, toks[1][2])
-    expr = _postfix(text, body)
-    default = _literal(body) if name is not None else None
-    return Statement(name, expr, start, end, name_start, name_end, default)
+        toks = toks[2:]
+    _check_expression(text, toks)
 
 
-def _literal(body: list[Token]) -> float | None:
-    """The value of `<number>` or `-<number>` / `+<number>`, else None."""
-    if len(body) == 1 and body[0][0] == "num":
-        return float(body[0][1])
-    if len(body) == 2 and body[0][0] in ("+", "-") and body[1][0] == "num":
-        value = float(body[1][1])
-        return -value if body[0][0] == "-" else value
-    return None
-
-
-def _postfix(text: str, toks: list[Token]) -> list[Term]:
+def _check_expression(text: str, toks: list[Token]) -> None:
     """Shunting-yard over one statement's tokens; every mistake points at its token."""
-    out: list = []
-    emit = out.append
-    # stack items: (kind, text, start, end, prec, right_assoc) with kind "op" (binary),
-    # "pre" (prefix minus), "(" (grouping) or "call" (a function's open parenthesis);
-    # argument counts of open calls live on their own stack
+    # stack items: (kind, start, prec) with kind "op" (binary or prefix minus), "(" or "call"
     stack: list[tuple] = []
-    push = stack.append
     counts: list[int] = []
     expect_operand = True
     n = len(toks)
@@ -234,23 +208,20 @@ def _postfix(text: str, toks: list[Token]) -> list[Term]:
             if kind == "name":
                 if i < n and toks[i][0] == "(":
                     if i + 1 < n and toks[i + 1][0] == ")":  # f(): no arguments
-                        emit(("call", val, s, toks[i + 1][3], 0))
                         i += 2
                         expect_operand = False
                     else:
-                        push(("call", val, s, e, 0, False))
+                        stack.append(("call", s, 0))
                         counts.append(1)
                         i += 1
                 else:
-                    emit(("name", val, s, e, 0))
                     expect_operand = False
             elif kind == "num":
-                emit(("num", val, s, e, 0))
                 expect_operand = False
             elif kind == "(":
-                push(("(", "(", s, e, 0, False))
+                stack.append(("(", s, 0))
             elif kind == "-":
-                push(("pre", "neg", s, e, _UNARY_PREC, True))
+                stack.append(("op", s, _UNARY_PREC))
             elif kind == "+":
                 pass  # unary plus changes nothing
             elif kind == ")":
@@ -266,34 +237,24 @@ def _postfix(text: str, toks: list[Token]) -> list[Term]:
         binary = _BINARY.get(kind)
         if binary is not None:
             prec, right = binary
-            while stack:
-                top = stack[-1]
-                tp = top[4]
-                if tp > prec or (tp == prec and not right):
-                    stack.pop()
-                    emit(("op", top[1], top[2], top[3], 2 if top[0] == "op" else 1))
-                else:
-                    break  # "(" and "call" have precedence 0 and stop the loop
-            push(("op", kind, s, e, prec, right))
+            while stack and (stack[-1][2] > prec or (stack[-1][2] == prec and not right)):
+                stack.pop()
+            stack.append(("op", s, prec))
             expect_operand = True
         elif kind == ")" or kind == ",":
-            while stack and stack[-1][4] > 0:
-                top = stack.pop()
-                emit(("op", top[1], top[2], top[3], 2 if top[0] == "op" else 1))
+            while stack and stack[-1][2] > 0:
+                stack.pop()
             if not stack:
                 if kind == ")":
                     raise CircuitError("unmatched ')'", text, s)
                 raise CircuitError("',' outside a function call", text, s)
-            top = stack[-1]
             if kind == ",":
-                if top[0] != "call":
+                if stack[-1][0] != "call":
                     raise CircuitError("',' outside a function call", text, s)
                 counts[-1] += 1
                 expect_operand = True
-            else:
-                stack.pop()
-                if top[0] == "call":
-                    emit(("call", top[1], top[2], e, counts.pop()))
+            elif stack.pop()[0] == "call":
+                counts.pop()
         elif kind == "=":
             raise CircuitError("unexpected '=': one assignment per statement (separate with ';')",
                                text, s)
@@ -306,9 +267,6 @@ def _postfix(text: str, toks: list[Token]) -> list[Term]:
         where = toks[-1][3] if toks else 0
         raise CircuitError("the expression ends early: expected a number, a name or '('",
                            text, where)
-    while stack:
-        top = stack.pop()
-        if top[4] == 0:
-            raise CircuitError("'(' is never closed", text, top[2])
-        emit(("op", top[1], top[2], top[3], 2 if top[0] == "op" else 1))
-    return out
+    for kind, s, _ in reversed(stack):
+        if kind != "op":
+            raise CircuitError("'(' is never closed", text, s)

@@ -19,17 +19,20 @@ def finite(value: float | None) -> float | None:
 
 
 def grad_document(result: Result, nodes: bool = True) -> dict[str, Any]:
-    """The `circuit grad --json` document (schema in the README)."""
+    """The `circuit grad --json` document (schema in the README).
+
+    A circuit from a file is named by its path, not echoed (a million-gate file is tens of
+    megabytes); an expression is given as written. Without nodes, nothing here goes over
+    every node: only the output, the inputs and the kinks are labelled.
+    """
     c = result.circuit
     grads = result.grads
-    doc: dict[str, Any] = {
-        "expression": c.text,
-        "output": {"name": c.output_name, "value": finite(result.output)},
-        "inputs": {
-            name: {"value": finite(result.values[i]),
-                   "grad": finite(grads[i]) if grads is not None else None}
-            for name, i in c.inputs.items()
-        },
+    doc: dict[str, Any] = {"file": c.source} if c.source else {"expression": c.text}
+    doc["output"] = {"name": c.output_name, "value": finite(result.output)}
+    doc["inputs"] = {
+        name: {"value": finite(result.values[i]),
+               "grad": finite(grads[i]) if grads is not None else None}
+        for name, i in c.inputs.items()
     }
     if nodes:
         labels = c.labels()
@@ -47,7 +50,8 @@ def grad_document(result: Result, nodes: bool = True) -> dict[str, Any]:
             if a or c.is_input(i) or i == c.output
         ]
     doc["warnings"] = list(result.warnings)
-    doc["kinks"] = [{"name": c.labels()[i], "note": note} for i, note in result.kinks.items()]
+    label = c.label if len(result.kinks) <= 8 else c.labels().__getitem__
+    doc["kinks"] = [{"name": label(i), "note": note} for i, note in result.kinks.items()]
     return doc
 
 
