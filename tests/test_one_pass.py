@@ -267,6 +267,7 @@ def old_build(statements: Iterable[Statement], text: str, source: str = "",
                 named[name] = i
                 continue
             top = _expression(c, st, text)
+            last_top = top
             if name is not None:
                 if c.names[top] is None:
                     c.names[top] = name
@@ -283,7 +284,9 @@ def old_build(statements: Iterable[Statement], text: str, source: str = "",
                                + suggest(output, named), source=source)
         c.output = named[output]
     else:
-        c.output = named[last.name] if last.name is not None else len(c.gates) - 1
+        # (the old parser took the last tape node for a bare last statement, so `q` alone
+        # after `r = q*2` gave r: fixed in both, the bare statement's own node is the output)
+        c.output = named[last.name] if last.name is not None else last_top
     return c
 
 

@@ -241,3 +241,10 @@ def test_a_file_circuit_is_named_not_echoed_and_no_nodes_labels_no_node(tmp_path
     assert "relu" not in r.output  # the text is not echoed
     assert doc["output"] == {"name": "out", "value": 2.0}  # -6 + 2*4
     assert doc["inputs"]["a"] == {"value": 2.0, "grad": -3.0 + 4.0}
+
+
+def test_a_bare_name_as_the_last_statement_makes_that_node_the_output():
+    # q = x + y = 5 at x=2, y=3; r = 2q is defined after q but the output is q, d q / d x = 1
+    result = circuitcli.parse("q = x + y; r = q * 2; q").grad(x=2, y=3)
+    assert result.circuit.output_name == "q"
+    assert (result.output, result.input_grads) == (5.0, {"x": 1.0, "y": 1.0})

@@ -426,7 +426,7 @@ def _build(c: Circuit, text: str) -> None:
             statements += 1
             if name is None:
                 bare = at
-                c._last = len(gates) - 1
+                c._last = top  # `q` alone names node q, even when later nodes use it
             else:
                 literal = (_literal(c, text, top, first, body_at, e)
                            if len(gates) - first <= 2 else None)
