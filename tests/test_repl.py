@@ -211,7 +211,9 @@ def test_check_graph_code_explain(tmp_path):
     assert dot.read_text().startswith("digraph")
     code = after(segs, ":code")
     assert "# backward pass" in code and "dz = " in code
-    assert after(segs, ":explain").strip()  # the explain module or a note that it is missing
+    # (x+y)*z at -2, 5, -4: the output pulls on x+y with local z = -4, and x gets 1 × -4
+    story = after(segs, ":explain")
+    assert "local -4 × pull 1 = -4" in story and "gradient of x: -4" in story
     assert ":show" not in [line for line, _ in segs]  # :quit ended the session before it
 
 

@@ -110,8 +110,9 @@ def test_overflow_in_a_constant_part_is_warned_where_it_appears():
 
 
 def test_pow_at_zero_to_the_zero_is_a_kink():
-    result = circuitcli.parse("pow(x, y)").grad(x=0.0, y=0.0)
-    assert "d/dy is undefined" in result.kinks[result.circuit.output]
+    for spelling in ("pow(x, y)", "x ** y", "x ^ y"):
+        result = circuitcli.parse(spelling).grad(x=0.0, y=0.0)
+        assert "d/dy is undefined" in result.kinks[result.circuit.output], spelling
 
 
 # ---- the judge itself can fail ------------------------------------------------------------------

@@ -365,6 +365,8 @@ def _build(c: Circuit, text: str) -> None:
                     args_.append((a, b))
                     live.append(live[a] or live[b])
                 gates.append(g)
+                if g.kink is not None:  # pow at 0 ** 0
+                    kinkable.append(len(gates) - 1)
                 names.append(None)
                 starts.append(s)
                 ends.append(e)
@@ -415,6 +417,8 @@ def _build(c: Circuit, text: str) -> None:
                     args_.append((a, b))
                     live.append(live[a] or live[b])
                 gates.append(g)
+                if g.kink is not None:  # pow at 0 ** 0
+                    kinkable.append(len(gates) - 1)
                 names.append(None)
                 starts.append(s)
                 ends.append(e)
@@ -472,6 +476,8 @@ def _build(c: Circuit, text: str) -> None:
                     args_.append((a, b))
                     live.append(live[a] or live[b])
                 gates.append(g)
+                if g.kink is not None:  # pow at 0 ** 0
+                    kinkable.append(len(gates) - 1)
                 names.append(None)
                 starts.append(s)
                 ends.append(e)
@@ -532,6 +538,8 @@ def _build(c: Circuit, text: str) -> None:
                     args_.append((a, b))
                     live.append(live[a] or live[b])
                 gates.append(g)
+                if g.kink is not None:  # pow at 0 ** 0
+                    kinkable.append(len(gates) - 1)
                 names.append(None)
                 starts.append(s)
                 ends.append(e)

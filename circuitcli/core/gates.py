@@ -130,6 +130,17 @@ class Gate:
         return self.display.format(*args)
 
     @property
+    def slopes(self) -> tuple[float, ...] | None:
+        """Local derivatives that are constants (add: 1, 1; sub: 1, -1; neg: -1), else None.
+
+        A batch of rows can then add or subtract the pull instead of multiplying by it.
+        """
+        found = [_CONSTANT_PULL.fullmatch(p) for p in self.pull]
+        if self._generic["planted"] or self.arity is None or not all(found):
+            return None
+        return tuple(float(m.group(1)) for m in found)
+
+    @property
     def params(self) -> list[str]:
         """The argument names the rules use: ["x"], ["x", "y"] or ["*xs"]."""
         return ["*xs"] if self.arity is None else ["x", "y"][: self.arity]
@@ -298,6 +309,7 @@ def _compile_generic(gate: Gate) -> tuple[Callable, Callable]:
     return eval(code, _generic_namespace())  # safe: our own rule text
 
 
+_CONSTANT_PULL = re.compile(r"(-?\d+\.\d+) \* g")  # "1.0 * g": a constant slope
 _SLOT = re.compile(r"\{([^{}]+)\}")
 
 

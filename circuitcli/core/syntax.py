@@ -12,10 +12,11 @@ Nothing here knows what a gate computes, and nothing here recurses.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 
-__all__ = ["NUMBER", "TOKEN", "CircuitError", "check_statement", "parse_number",
-           "statement_span"]
+__all__ = ["NUMBER", "TOKEN", "CircuitError", "Statement", "check_statement", "parse_number",
+           "split_statements", "statement_span"]
 
 # a number as a user gives one outside an expression: NAME=VALUE, a CSV cell, a REPL value
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", re.ASCII)
@@ -270,3 +271,51 @@ def _check_expression(text: str, toks: list[Token]) -> None:
     for kind, s, _ in reversed(stack):
         if kind != "op":
             raise CircuitError("'(' is never closed", text, s)
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One statement as a tool that edits a circuit's text sees it (the REPL).
+
+    Not on the parse path: `parse` builds the tape in one pass and never makes these.
+    """
+
+    name: str | None  # `name = ...`, or None for a bare expression
+    start: int
+    end: int
+    default: float | None  # `name = <number>` (or -<number>) declares an input
+    uses: tuple[tuple[str, int, int], ...]  # the names it reads (not functions), with spans
+
+
+def split_statements(text: str, source: str = "") -> list[Statement]:
+    """The statements of `text`, each checked for its syntax (CircuitError points at it)."""
+    found: list[Statement] = []
+    pos = 0
+    try:
+        while True:
+            toks = statement_tokens(text, pos)
+            if not toks:
+                return found
+            check_statement(text, toks[0][2])
+            name = None
+            body = toks
+            if len(toks) >= 2 and toks[1][0] == "=" and toks[0][0] == "name":
+                name, body = toks[0][1], toks[2:]
+            uses = tuple((word, s, e) for k, (kind, word, s, e) in enumerate(body)
+                         if kind == "name" and not (k + 1 < len(body) and body[k + 1][0] == "("))
+            found.append(Statement(name, toks[0][2], toks[-1][3],
+                                   _literal(body) if name is not None else None, uses))
+            pos = toks[-1][3]
+    except CircuitError as err:
+        err.source = source
+        raise
+
+
+def _literal(body: list[Token]) -> float | None:
+    """The value of `<number>` or `-<number>` / `+<number>`, else None."""
+    if len(body) == 1 and body[0][0] == "num":
+        return float(body[0][1])
+    if len(body) == 2 and body[0][0] in ("+", "-") and body[1][0] == "num":
+        value = float(body[1][1])
+        return -value if body[0][0] == "-" else value
+    return None

@@ -8,7 +8,7 @@ of one kind, arity and level form a group. Values live in one (nodes x rows) arr
 whose rows are ordered so that every group's outputs are one contiguous block, and
 an argument list that is evenly spaced is read as a strided view (no copy). Each
 group runs its gate's own rules once (`gate.forward(B, ...)` and
-`gate.partials(B, ...)` with the numpy backend), so the compiled path follows the
+`gate.backward(B, ...)` with the numpy backend), so the compiled path follows the
 gate table and names no gate. Backward adds each group's pulls into its arguments'
 rows in place; an argument used twice in a group is summed with `np.add.reduceat`.
 
@@ -259,20 +259,21 @@ class Compiled:
                     continue  # no node of this group leads to a wanted input
                 if g.tile is None:
                     up = G[g.out]
-                    partials = g.gate.partials(B, V[g.out], *xs)
+                    out = V[g.out]
                 else:
                     shape = (*g.tile, V.shape[1])
                     up = G[g.out].reshape(shape)
-                    partials = g.gate.partials(B, V[g.out].reshape(shape), *xs)
-                for k, (a, how, p) in enumerate(zip(g.args, plan, partials)):
+                    out = V[g.out].reshape(shape)
+                slopes = g.gate.slopes
+                # what each argument gets: the gate's own backward rule (a flat zero passes
+                # back 0 even under an infinite pull), or the pull itself for slopes of +-1
+                flows = g.gate.backward(B, up, out, *xs) if slopes is None else None
+                for k, (a, how) in enumerate(zip(g.args, plan)):
                     if how is None:
                         continue
                     fresh, sums = how
-                    if g.tile is not None:
-                        # k x block x rows: a tiled argument's pulls summed over its k copies
-                        q = p * up
-                        q = q.sum(axis=0) if g.tiled[k] else q.reshape(-1, shape[2])
-                    elif sums is None and p.__class__ is float and (p == 1.0 or p == -1.0):
+                    p = slopes[k] if slopes is not None else None
+                    if g.tile is None and sums is None and (p == 1.0 or p == -1.0):
                         # a constant local derivative of +-1 (add, sub, neg): no product
                         if fresh:
                             G[a] = up if p == 1.0 else -up
@@ -281,8 +282,10 @@ class Compiled:
                         else:
                             G[a] -= up
                         continue
-                    else:
-                        q = p * up
+                    q = p * up if p is not None else np.broadcast_to(flows[k], up.shape)
+                    if g.tile is not None:
+                        # k x block x rows: a tiled argument's pulls summed over its k copies
+                        q = q.sum(axis=0) if g.tiled[k] else q.reshape(-1, shape[2])
                     if sums is not None:
                         order, uniq, starts = sums
                         if fresh:

@@ -229,12 +229,9 @@ class Repl:
 
     def do_explain(self, args: list[str]) -> None:
         self._no_args("explain", args)
-        try:
-            from ..methods.explain import explain
-            from ..render.explain import explain_story
-        except ImportError:
-            self.print(Text("explain is not available in this build"))
-            return
+        from ..methods.explain import explain
+        from ..render.explain import explain_story
+
         built = self.ready()
         assert built.result is not None
         self.print(explain_story(explain(built.result), self.state.title(), DIGITS))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from ..core.circuit import Circuit, parse, suggest
 from ..core.evaluate import Result, evaluate
 from ..core.gates import format_number
-from ..core.syntax import CircuitError, Statement, iter_statements
+from ..core.syntax import CircuitError, Statement, split_statements
 
 __all__ = ["Built", "History", "Node", "State", "apply_line", "build", "state_from_text"]
 
@@ -148,7 +148,7 @@ class State:
         elif self.output_node is not None:
             starts = [self.output_node]
         else:
-            starts = [used for st in iter_statements(self.output) for used in _uses(st)]
+            starts = [used for st in split_statements(self.output) for used in _uses(st)]
         return any(start != name and _depends(self.nodes, start, name) is not None
                    for start in starts) or (self.output_node is None and name in starts)
 
@@ -185,7 +185,7 @@ def _definition_order(nodes: list[Node]) -> tuple[Node, ...]:
 
 
 def _uses(st: Statement) -> frozenset[str]:
-    return frozenset(term[1] for term in st.expr if term[0] == "name")
+    return frozenset(word for word, _, _ in st.uses)
 
 
 def _depends(nodes: Iterable[Node], start: str, target: str) -> list[str] | None:
@@ -237,7 +237,7 @@ def state_from_text(text: str, source: str = "", values: dict[str, float] | None
                     output: str | None = None) -> State:
     """A circuit file's (or expression's) text as a state; `values` override its defaults."""
     state = State()
-    statements = list(iter_statements(text, source))
+    statements = list(split_statements(text, source))
     for k, st in enumerate(statements):
         if st.name is not None and st.default is not None:
             state = state.with_value(st.name, _finite(st, text, source))
@@ -271,7 +271,7 @@ def apply_line(state: State, line: str) -> tuple[State, Built]:
     """
     new = state
     placed: list[tuple[str, int, int]] = []  # (name or "", start, end in the line)
-    for st in iter_statements(line):
+    for st in split_statements(line):
         if st.name is not None and st.default is not None:
             new = new.with_value(st.name, _finite(st, line))
         elif st.name is not None:
@@ -298,9 +298,7 @@ def apply_line(state: State, line: str) -> tuple[State, Built]:
 def _refuse_cycle(state: State, st: Statement, line: str) -> None:
     name = st.name
     assert name is not None
-    for kind, word, start, end, _ in st.expr:
-        if kind != "name":
-            continue
+    for word, start, end in st.uses:
         if word == name:
             raise CircuitError(
                 f"{name} is used in its own definition: a circuit has no loops (to change "
