@@ -98,6 +98,9 @@ class Gate:
     kink: Callable[..., str | None] | None = field(init=False, repr=False)
     problem: Callable[..., str | None] | None = field(init=False, repr=False)
     _generic: dict = field(init=False, repr=False)
+    # local derivatives that are constants (add: 1, 1; sub: 1, -1; neg: -1), else None: a
+    # batch of rows can then add or subtract the pull instead of multiplying by it
+    slopes: tuple[float, ...] | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -107,6 +110,9 @@ class Gate:
         given = self.partials
         planted = not (given is None or getattr(given, "_rules", None) == (self.rule, self.pull))
         put(self, "_generic", {"planted": planted})
+        found = [_CONSTANT_PULL.fullmatch(p) for p in self.pull]
+        constant = not planted and self.arity is not None and all(found)
+        put(self, "slopes", tuple(float(m.group(1)) for m in found) if constant else None)
         if not planted:
             def partials(B, out, *xs, _gate=self):
                 return _gate.backward(B, 1.0, out, *xs)
@@ -128,17 +134,6 @@ class Gate:
         if "{*}" in self.display:
             return self.display.replace("{*}", ", ".join(args))
         return self.display.format(*args)
-
-    @property
-    def slopes(self) -> tuple[float, ...] | None:
-        """Local derivatives that are constants (add: 1, 1; sub: 1, -1; neg: -1), else None.
-
-        A batch of rows can then add or subtract the pull instead of multiplying by it.
-        """
-        found = [_CONSTANT_PULL.fullmatch(p) for p in self.pull]
-        if self._generic["planted"] or self.arity is None or not all(found):
-            return None
-        return tuple(float(m.group(1)) for m in found)
 
     @property
     def params(self) -> list[str]:
