@@ -24,12 +24,14 @@ from ..render.safe import printable
 if TYPE_CHECKING:
     from ..io.session import Session
 
-__all__ = ["CircuitCommand", "Drawable", "Target", "circuit_arguments", "circuit_command",
-           "current_session", "digits_option", "interrupted", "json_option", "load_drawable",
-           "load_target", "make_console", "moving", "moving_options", "output_file_option",
-           "positive", "print_notes", "read_circuit", "result_options", "rows_options",
-           "session_lock", "session_options", "show_target", "split_args", "title",
-           "tweak_option", "write_output"]
+__all__ = [
+    "CircuitCommand", "Drawable", "Target", "circuit_arguments", "circuit_command",
+    "current_session", "digits_option", "interrupted", "json_option", "load_drawable",
+    "load_target", "make_console", "moving", "moving_options", "output_file_option",
+    "positive", "print_notes", "read_circuit", "result_options", "rows_options",
+    "saved_circuit", "session_lock", "session_options", "show_target", "split_args", "title",
+    "tweak_option", "write_output",
+]
 
 _ASSIGNMENT = re.compile(r"([^\W\d]\w*)=(.*)", re.DOTALL)
 
@@ -380,7 +382,7 @@ def load_target(args: tuple[str, ...], output: str | None = None,
         if remember:
             target.remember()
         return target
-    saved = _saved_circuit(session)
+    saved = saved_circuit(session)
     if output is None:
         output = saved.output
     try:
@@ -402,7 +404,8 @@ def load_target(args: tuple[str, ...], output: str | None = None,
     return target
 
 
-def _saved_circuit(session: Session | None):
+def saved_circuit(session: Session | None):
+    """The current circuit as the session keeps it; an error when there is none."""
     if session is None:
         raise CircuitError("no circuit given, and the session is off (--no-session or "
                            "CIRCUIT_SESSION=off), so there is no current circuit: pass an "

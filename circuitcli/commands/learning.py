@@ -20,22 +20,15 @@ def load_model(args: tuple[str, ...], output: str | None):
     remembers the learned values once it has them, `circuit predict` nothing.
     """
     from ..core.circuit import parse
-    from .common import Target, current_session, read_circuit, split_args
+    from .common import Target, current_session, read_circuit, saved_circuit, split_args, title
 
     circuit_arg, given = split_args(args)
     session = current_session()
     if circuit_arg is not None:
-        text, source = read_circuit(circuit_arg)
+        text, source = read_circuit(circuit_arg, given)
         circuit = parse(text, source, output)
-        return Target(circuit, dict(given), source or _title(text), output, session), given
-    if session is None:
-        raise CircuitError("no circuit given, and the session is off, so there is no current "
-                           "circuit: pass an expression or a circuit file, e.g. "
-                           "circuit train svm.circuit --data svm.csv")
-    saved = session.load()
-    if saved is None:
-        raise CircuitError("no circuit given and no current circuit yet: pass an expression or "
-                           "a circuit file, e.g. circuit train svm.circuit --data svm.csv")
+        return Target(circuit, dict(given), title(source, text), output, session), given
+    saved = saved_circuit(session)
     output = output if output is not None else saved.output
     try:
         circuit = parse(saved.text, saved.source, output)
@@ -43,13 +36,7 @@ def load_model(args: tuple[str, ...], output: str | None):
         err.message = f"the current circuit ({session.path}): {err.message}"
         raise
     known = {name: v for name, v in saved.values.items() if name in circuit.inputs}
-    title = saved.source or _title(saved.text)
-    return Target(circuit, known, title, output, session), given
-
-
-def _title(text: str, width: int = 60) -> str:
-    flat = "; ".join(p for p in (line.split("#")[0].strip() for line in text.splitlines()) if p)
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    return Target(circuit, known, title(saved.source, saved.text), output, session), given
 
 
 def remember(target, values, data) -> None:

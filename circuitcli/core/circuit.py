@@ -296,6 +296,10 @@ def _build(c: Circuit, text: str) -> None:
     it; the operator stack holds (precedence, gate, start), (0, None, 0) for a parenthesis
     and (0, function name, start) for a call. The loop notices a mistake and hands the
     statement to check_statement, which says what the mistake is.
+
+    Reducing the operators on the stack is written out where it happens (before a binary
+    operator, at ')', at ',', at the end of a statement) rather than called: this loop runs
+    once per token of a million-gate file, and a call per reduced gate is what it avoids.
     """
     gates, args_, names, starts, ends, base, live = (
         c.gates, c.args, c.names, c.starts, c.ends, c.base, c.live)
