@@ -73,6 +73,28 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
+    def main(self, args: Any = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        """click's main, with click's own usage errors in one line too: `error: ...`, exit 2."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as err:
+            err.show()
+            sys.exit(err.exit_code)
+        except click.ClickException as err:
+            message = err.format_message()
+            where = getattr(err, "ctx", None)
+            if where is not None and "(circuit " not in message:
+                message += f" ({where.command_path} -h for help)"
+            click.echo(f"error: {message}", err=True)
+            sys.exit(err.exit_code)
+        except click.Abort:  # Ctrl-C before the command ran
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def invoke(self, ctx: click.Context) -> Any:
         """Runs the subcommand; bad input and our own bugs end in one line and an exit code."""
         try:

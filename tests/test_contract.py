@@ -171,3 +171,16 @@ def test_ctrl_c_exits_130_with_one_line(run, monkeypatch, name, module, function
     r = run(name, "x*y", "x=-2", "y=3")
     assert r.exit_code == 130, r.output
     assert r.stderr == "interrupted\n" and r.stdout == ""
+
+
+@pytest.mark.parametrize("args", [
+    ["gard"], ["grad", "x", "x=1", "--dgits", "3"], ["grad", "x*y", "x=1", "y=2", "--digits", "0"],
+    ["grad", "x*y", "x=1", "y=2", "--session"], ["code", "x*y", "-o"], ["step", "--lr", "abc"],
+])
+def test_usage_errors_are_one_line_and_write_nothing(args, run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = run(*args)
+    assert r.exit_code == 2, r.output
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+    assert not (tmp_path / "--").exists()  # an option without its value wrote no file "--"

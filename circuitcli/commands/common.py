@@ -64,8 +64,9 @@ class CircuitCommand(click.Command):
                 options.append(token)
                 if takes_value[name] and "=" not in token:
                     value = next(it, None)
-                    if value is not None:
-                        options.append(value)
+                    if value is None:  # else click would take the "--" added below as its value
+                        raise click.UsageError(f"option {name} needs a value", ctx)
+                    options.append(value)
             elif re.fullmatch(r"--[A-Za-z][\w-]*(=.*)?", token, re.DOTALL):
                 options.append(token)  # an unknown option: let click say so, with a suggestion
             else:
