@@ -184,3 +184,14 @@ def test_usage_errors_are_one_line_and_write_nothing(args, run, tmp_path, monkey
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
     assert not (tmp_path / "--").exists()  # an option without its value wrote no file "--"
+
+
+def test_a_pipe_gets_whole_numbers_not_80_columns(monkeypatch):
+    # rich cuts to 80 columns when it cannot ask a terminal; compare's table is wider than that
+    from click.testing import CliRunner
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    r = CliRunner().invoke(main, ["compare", "x*y", "x=-2", "y=3", "--digits", "12"])
+    assert r.exit_code == 0, r.output
+    assert "…" not in r.stdout
+    assert max(map(len, r.stdout.splitlines())) > 80

@@ -492,7 +492,14 @@ def print_notes(notes) -> None:
 
 
 def make_console(stderr: bool = False):
-    """A rich console: colour only on a terminal, never with NO_COLOR or TERM=dumb."""
+    """A rich console: colour only on a terminal, never with NO_COLOR or TERM=dumb.
+
+    Written to a pipe or a file, a table is as wide as it needs (up to 200 columns, or
+    $COLUMNS): cut to rich's default of 80, its numbers would end in "…".
+    """
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 200
+    return console
