@@ -141,7 +141,7 @@ def main() -> None:
     \b
     Examples:
       circuit grad "(x+y)*z" x=-2 y=5 z=-4
-      circuit grad samples/neuron.circuit --json
+      circuit grad neuron.circuit --json
       circuit samples
 
     \b

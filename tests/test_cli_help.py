@@ -114,3 +114,17 @@ def test_samples_name_prints_that_sample(run, name, file):
 def test_samples_unknown_name_is_an_error(run):
     r = run("samples", "nueron.circuit")
     assert r.exit_code == 2 and "did you mean neuron.circuit?" in r.stderr
+
+
+def test_a_name_that_is_a_command_and_a_topic_reaches_both():
+    from circuitcli.commands.help import topics
+
+    both = sorted(set(topics()) & set(COMMANDS))
+    assert "check" in both
+    for name in both:
+        r = CliRunner().invoke(main, ["help", name], prog_name="circuit")
+        assert r.exit_code == 0 and r.stdout.startswith(f"Usage: circuit {name}")
+        assert f"circuit help {name} --guide" in r.stdout
+        page = CliRunner().invoke(main, ["help", name, "--guide"], prog_name="circuit")
+        heading = topics()[name].read_text(encoding="utf-8").splitlines()[0]
+        assert page.exit_code == 0 and page.stdout.startswith(heading)

@@ -31,7 +31,7 @@ def command(args: tuple[str, ...], output: str | None, pull: float, digits: int,
     Examples:
       circuit grad "(x+y)*z" x=-2 y=5 z=-4
       circuit grad "sigmoid(a*x + b*y + c)" a=1 b=2 c=-3 x=-1 y=3
-      circuit grad samples/neuron.circuit --json
+      circuit grad neuron.circuit --json
     """
     from ..core.evaluate import evaluate
 

@@ -30,17 +30,21 @@ def _first_heading(path: Path) -> str:
 
 @click.command("help")
 @click.argument("name", required=False, metavar="[COMMAND|TOPIC]")
+@click.option("--guide", is_flag=True,
+              help="The user guide's page, for a name that is a command and a topic too.")
 @click.pass_context
-def command(ctx: click.Context, name: str | None) -> None:
+def command(ctx: click.Context, name: str | None, guide: bool) -> None:
     """Help on a command (as COMMAND --help gives it) or a topic of the user guide.
 
-    Without a name: the commands and the topics.
+    Without a name: the commands and the topics. A name that is both (check,
+    graph, train, ...) gives the command's help; --guide gives its page.
 
     \b
     Examples:
       circuit help
       circuit help grad
       circuit help session
+      circuit help check --guide
     """
     group = ctx.find_root().command
     assert isinstance(group, click.Group)
@@ -54,11 +58,13 @@ def command(ctx: click.Context, name: str | None) -> None:
         for topic, path in found.items():
             click.echo(f"  {topic.ljust(width)}  {_first_heading(path)}")
         return
-    if name in names:
+    if name in names and not (guide and name in found):
         cmd = group.get_command(root, name)
         assert cmd is not None
         with click.Context(cmd, info_name=name, parent=root) as sub:
             click.echo(cmd.get_help(sub))
+        if name in found:
+            click.echo(f"\nThe user guide's page: circuit help {name} --guide")
         return
     if name in found:
         text = found[name].read_text(encoding="utf-8")
