@@ -33,8 +33,10 @@ def mlp(sizes: tuple[int, ...] = SIZES) -> str:
         f"# micrograd's moons MLP: {shape} ReLU network, {count} parameters",
         "# Made by samples/make_mlp.py. Train it as micrograd's demo does:",
         "#   circuit train mlp.circuit --data moons.csv --epochs 100 --lr 1.0 --lr-end 0.1",
-        "# The line below sets the loss and the L2 regularization (on every parameter):",
-        "# train: --loss hinge --reg 1e-4",
+        "# The line below sets the features, the loss and the L2 regularization (on every"
+        " parameter):",
+        f"# train: --features {','.join(f'x{i + 1}' for i in range(sizes[0]))} --loss hinge"
+        " --reg 1e-4",
     ]
     inputs = [f"x{i + 1}" for i in range(sizes[0])]
     for k in range(1, layers + 1):

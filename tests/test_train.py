@@ -645,8 +645,11 @@ def test_dash_o_never_overwrites_the_commands_inputs(tmp_path):
 def test_an_input_missing_from_the_csv_is_named_as_a_parameter(tmp_path):
     # y was meant to be a feature; the file lacks it, so it would be learned: stderr says so
     data = write(tmp_path, "d.csv", "x,label\n1,1\n-1,-1\n")
-    result = run("train", "svm.circuit", "--data", data, "--iters", "2")
+    plain = write(tmp_path, "s.circuit", "score = a*x + b*y + c\n")  # marks no features
+    result = run("train", plain, "--data", data, "--iters", "2")
     assert "learning 4 parameters" in result.stderr and "a, b, c, y" in result.stderr
+    # the shipped SVM marks x and y as its features
+    assert "no column y" in bad("train", "svm.circuit", "--data", data, "--iters", "2")
     # a circuit that marks its features makes it an error, pointing at the header
     marked = write(tmp_path, "m.circuit", "# train: --features x,y\nscore = a*x + b*y + c\n")
     err = bad("train", marked, "--data", data, "--iters", "2")
