@@ -647,7 +647,7 @@ def test_an_input_missing_from_the_csv_is_named_as_a_parameter(tmp_path):
     data = write(tmp_path, "d.csv", "x,label\n1,1\n-1,-1\n")
     plain = write(tmp_path, "s.circuit", "score = a*x + b*y + c\n")  # marks no features
     result = run("train", plain, "--data", data, "--iters", "2")
-    assert "learning 4 parameters" in result.stderr and "a, b, c, y" in result.stderr
+    assert "learning 4 parameters" in result.stderr and "a, b, y, c" in result.stderr
     # the shipped SVM marks x and y as its features
     assert "no column y" in bad("train", "svm.circuit", "--data", data, "--iters", "2")
     # a circuit that marks its features makes it an error, pointing at the header
