@@ -256,3 +256,10 @@ def test_kink_notes_go_to_stderr_the_table_to_stdout(run):
     assert r.exit_code == 0
     assert "kink at" in r.stderr and "kink at" not in r.stdout
     assert "▸ x" in r.stdout
+
+
+def test_a_missing_value_names_its_input_and_a_value_given_twice_is_an_error(run):
+    r = run("grad", "x*y", "x=-2", "--no-session")
+    assert r.exit_code == 2 and "no value for y" in r.stderr and "(y = 1.5)" in r.stderr
+    r = run("grad", "x*y", "x=1", "y=2", "x=3", "--no-session")
+    assert r.exit_code == 2 and "x is given twice" in r.stderr

@@ -299,6 +299,9 @@ def split_args(args: tuple[str, ...]) -> tuple[str | None, dict[str, float]]:
         m = _ASSIGNMENT.fullmatch(arg)
         number = parse_number(m.group(2)) if m else None
         if m and number is not None:
+            if m.group(1) in values:
+                raise CircuitError(f"{m.group(1)} is given twice ({m.group(1)}="
+                                   f"{values[m.group(1)]:g} and {arg}): give it once")
             values[m.group(1)] = number
         elif m and (_looks_numeric(m.group(2))
                     or (circuit_arg is not None and "=" not in m.group(2))):

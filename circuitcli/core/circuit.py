@@ -224,7 +224,7 @@ class Circuit:
             listed = " ".join(f"{n}=..." for n in shown)
             raise CircuitError(
                 f"no value for {', '.join(shown)}{more}: give one on the command line ({listed})"
-                " or declare it in the circuit (x = 1.5)",
+                f" or declare it in the circuit ({shown[0]} = 1.5)",
                 self.text, self.starts[first], self.ends[first], self.source,
             )
         return values
