@@ -296,7 +296,7 @@ def test_long_tables_keep_failures_and_say_what_was_left_out():
     (["x*y", "x=1"], "no value for y"),
     (["log(x)", "x=-1"], "log"),
     (["x*y", "x=1", "y=2", "--h", "0"], "positive"),
-    (["x*y", "x=1", "y=2", "--h", "nan"], "positive"),
+    (["x*y", "x=1", "y=2", "--h", "nan"], "not a finite number"),
     (["x*y", "x=1", "y=2", "--rtol", "-1"], ">= 0"),
     (["x*y", "x=1", "y=2", "--method", "secant"], "secant"),
     (["x*y", "x=1", "y=2", "--of", "nope"], "nope"),

@@ -263,3 +263,9 @@ def test_a_missing_value_names_its_input_and_a_value_given_twice_is_an_error(run
     assert r.exit_code == 2 and "no value for y" in r.stderr and "(y = 1.5)" in r.stderr
     r = run("grad", "x*y", "x=1", "y=2", "x=3", "--no-session")
     assert r.exit_code == 2 and "x is given twice" in r.stderr
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e400", "1_000"])
+def test_number_options_take_finite_numbers_as_values_do(run, value):
+    r = run("grad", "x", "x=1", "--pull", value, "--no-session")
+    assert r.exit_code == 2 and "is not a finite number" in r.stderr

@@ -139,7 +139,7 @@ def test_only_moves_just_the_named_inputs(doc):
     (["--freeze", "x", "--only", "y"], "contradict"),
     (["--lr", "0"], "positive"),
     (["--lr", "-0.01"], "--minimize"),
-    (["--lr", "nan"], "positive"),
+    (["--lr", "nan"], "not a finite number"),
     (["--steps", "0"], "--steps"),
     (["--freeze", "x,,y"], "comma"),
 ])

@@ -8,6 +8,7 @@ import click
 
 from ..methods.numeric import METHODS
 from .common import (
+    FINITE,
     circuit_command,
     load_target,
     make_console,
@@ -33,13 +34,13 @@ def _tolerance(ctx: click.Context, param: click.Parameter, value: float | None) 
 @click.option("--method", type=click.Choice(_METHODS), default="central", show_default=True,
               help="Numerical reference: central or forward differences, complex-step, "
                    "or Richardson extrapolation.")
-@click.option("--h", "h", type=float, callback=positive, metavar="H",
+@click.option("--h", "h", type=FINITE, callback=positive, metavar="H",
               help="The step (default: cbrt(eps)·max(1,|x|) for central, sqrt(eps)·max(1,|x|) "
                    "for forward, eps^(1/5)·max(1,|x|) for richardson, 1e-20 for complex).")
-@click.option("--rtol", type=float, callback=_tolerance,
+@click.option("--rtol", type=FINITE, callback=_tolerance,
               help=f"Fixed rtol, not the error estimate ({_defaults('rtol')}; with --h, "
                    "at least 10·h^order).")
-@click.option("--atol", type=float, callback=_tolerance,
+@click.option("--atol", type=FINITE, callback=_tolerance,
               help=f"Fixed atol, not the error estimate ({_defaults('atol')}; with --h, "
                    "at least 10·h^order).")
 @click.option("--nodes", is_flag=True, help="A row for every node, not only the inputs.")

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import click
 
-from .common import circuit_command, load_drawable, output_file_option, write_output
+from .common import circuit_command, load_drawable, output_file_option, pull_option, write_output
 
 
 @circuit_command("code")
 @click.option("--values", "with_values", is_flag=True,
               help="Start with the input assignments and end by printing the gradients, so "
                    "the program runs as it is.")
-@click.option("--pull", type=float, default=1.0, show_default=True,
-              help="The gradient of the output: the tug from above.")
+@pull_option
 @output_file_option("the program instead of standard output")
 def command(args: tuple[str, ...], output: str | None, with_values: bool, pull: float,
             output_path: str | None) -> None:

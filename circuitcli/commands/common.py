@@ -25,10 +25,10 @@ if TYPE_CHECKING:
     from ..io.session import Session
 
 __all__ = [
-    "CircuitCommand", "Drawable", "Target", "circuit_arguments", "circuit_command",
+    "FINITE", "CircuitCommand", "Drawable", "Target", "circuit_arguments", "circuit_command",
     "current_session", "digits_option", "interrupted", "json_option", "load_drawable",
     "load_target", "make_console", "moving", "moving_options", "output_file_option",
-    "positive", "print_notes", "read_circuit", "result_options", "rows_options",
+    "positive", "print_notes", "pull_option", "read_circuit", "result_options", "rows_options",
     "saved_circuit", "session_lock", "session_options", "show_target", "split_args", "title",
     "tweak_option", "write_output",
 ]
@@ -176,6 +176,33 @@ def circuit_command(name: str) -> Callable[[Callable], click.Command]:
 # ---- shared options: declared once, used by every command that has them -----------------
 
 
+class FiniteFloat(click.ParamType):
+    """A number option that takes what NAME=VALUE takes: finite, no inf, nan or 1_000."""
+
+    name = "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> float:
+        from ..core.syntax import parse_number
+
+        if isinstance(value, float) and math.isfinite(value):
+            return value
+        number = parse_number(str(value).strip())
+        if number is None:
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+FINITE = FiniteFloat()
+
+
+def pull_option(func: Callable) -> Callable:
+    """`--pull P`, the output's gradient (parameter `pull`)."""
+    return click.option("--pull", type=FINITE, default=1.0, show_default=True,
+                        help="The gradient of the output: the tug from above.")(func)
+
+
+
 def json_option(func: Callable) -> Callable:
     """`--json`: JSON alone on stdout, full precision (parameter `as_json`)."""
     return click.option("--json", "as_json", is_flag=True,
@@ -212,7 +239,7 @@ def positive(ctx: click.Context, param: click.Parameter, value: float | None) ->
 
 def tweak_option(default: float | None, help: str) -> Callable[[Callable], Callable]:
     """`--tweak R`: random search's radius, named alike in `search` and `compare`."""
-    return click.option("--tweak", type=float, default=default, show_default=default is not None,
+    return click.option("--tweak", type=FINITE, default=default, show_default=default is not None,
                         callback=positive, metavar="R", help=help)
 
 

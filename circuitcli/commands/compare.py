@@ -8,13 +8,15 @@ from . import common
 
 
 @common.circuit_command("compare")
-@click.option("--lr", type=float, default=0.01, show_default=True, callback=common.positive,
+@click.option("--lr", type=common.FINITE, default=0.01, show_default=True,
+              callback=common.positive,
               help="The gradient steps' size: each input moves by lr times its gradient.")
 @common.tweak_option(None, "Random search's radius: tries within ±R of every input "
                     "(default: --lr).")
 @click.option("--tries", type=click.IntRange(1), default=100, show_default=True,
               help="Random search's tries.")
-@click.option("--h", "h", type=float, default=1e-5, show_default=True, callback=common.positive,
+@click.option("--h", "h", type=common.FINITE, default=1e-5, show_default=True,
+              callback=common.positive,
               help="The numerical gradient's probe: (f(x+h) - f(x)) / h.")
 @click.option("--seed", type=int, help="Seed random search, for reproducible numbers.")
 @click.option("--minimize", is_flag=True, help="Compare at making the output lower.")

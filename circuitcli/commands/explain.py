@@ -11,14 +11,14 @@ from .common import (
     json_option,
     load_target,
     make_console,
+    pull_option,
     rows_options,
 )
 
 
 @click.command("explain", cls=CircuitCommand)
 @circuit_arguments
-@click.option("--pull", type=float, default=1.0, show_default=True,
-              help="The gradient of the output: the tug from above.")
+@pull_option
 @digits_option
 @rows_options
 @json_option

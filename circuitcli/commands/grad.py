@@ -9,14 +9,14 @@ from .common import (
     load_target,
     make_console,
     print_notes,
+    pull_option,
     result_options,
     rows_options,
 )
 
 
 @circuit_command("grad")
-@click.option("--pull", type=float, default=1.0, show_default=True,
-              help="The gradient of the output: the tug from above.")
+@pull_option
 @rows_options
 @result_options
 @click.option("--no-nodes", is_flag=True, help="With --json: leave out the per-node list.")

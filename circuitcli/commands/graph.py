@@ -16,6 +16,7 @@ from .common import (
     load_drawable,
     make_console,
     output_file_option,
+    pull_option,
     write_output,
 )
 
@@ -46,8 +47,7 @@ def pick_format(form: str | None, path: str | None) -> str:
                    "(a live page: edit inputs, step, watch both passes).")
 @output_file_option("the picture instead of standard output; without --format the "
                     "extension picks the format (.txt .dot .gv .svg .png .mmd .md .html)")
-@click.option("--pull", type=float, default=1.0, show_default=True,
-              help="The gradient of the output: the tug from above.")
+@pull_option
 @digits_option
 @click.option("--dpi", type=click.IntRange(1, 2400), default=None,
               help="png: pixels per inch (Graphviz's default is 96); lower it for big circuits.")

@@ -8,14 +8,16 @@ from . import common
 
 
 @common.circuit_command("step")
-@click.option("--lr", type=float, default=0.01, show_default=True, callback=common.positive,
+@click.option("--lr", type=common.FINITE, default=0.01, show_default=True,
+              callback=common.positive,
               help="Step size: each input moves by lr times its gradient.")
 @click.option("--steps", type=click.IntRange(1), default=1, show_default=True,
               help="How many steps to take, one forward and one backward pass each.")
 @click.option("--minimize", is_flag=True, help="Go down the gradient: x = x - lr * df/dx.")
 @click.option("--numerical", is_flag=True,
               help="Use the numerical gradient (strategy 2): (f(x+h) - f(x)) / h per input.")
-@click.option("--h", "h", type=float, default=None, callback=common.positive, metavar="H",
+@click.option("--h", "h", type=common.FINITE, default=None,
+              callback=common.positive, metavar="H",
               help="With --numerical: the probe h (default 1e-05, the notebook's).")
 @common.moving_options
 @click.option("--tol", type=click.FloatRange(0), default=0.0, show_default=True,
