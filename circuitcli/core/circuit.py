@@ -78,6 +78,7 @@ class Circuit:
         self._last = -1  # the last statement's node: the output unless --of says otherwise
         self._labels: list[str] | None = None
         self._used: bytearray | None = None
+        self._kinds: list[Gate] | None = None
 
     # -- building ------------------------------------------------------------------------
     def _add(self, gate: Gate, args: tuple[int, ...], start: int, end: int, value: float = 0.0,
@@ -165,6 +166,12 @@ class Circuit:
             return format_number(self.base[i]) if gate is _CONST else "input"
         labels = self.labels()
         return gate.describe([labels[a] for a in self.args[i]])
+
+    def kinds(self) -> list[Gate]:
+        """The distinct gates of the tape, each with its float rules compiled (kept)."""
+        if self._kinds is None:
+            self._kinds = [gate.ready() for gate in set(self.gates)]
+        return self._kinds
 
     def used(self) -> bytearray:
         """Which nodes the output depends on (1) or not (0): one reverse sweep, kept.

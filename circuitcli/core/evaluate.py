@@ -72,6 +72,7 @@ def forward(circuit: Circuit, values: Mapping[str, float], backend=REAL) -> list
     i = 0
     try:
         if backend is REAL:
+            circuit.kinds()  # compiles the rules of the gates this tape has, once
             rules = [g.real_forward for g in circuit.gates]
             for i, a in enumerate(args):
                 if a:
@@ -107,6 +108,7 @@ def backward(circuit: Circuit, vals: list[float], pull: float = 1.0, backend=REA
                 for j, c in zip(a, gates[i].backward(backend, g, vals[i], *[vals[j] for j in a])):
                     grads[j] += c
         return grads
+    circuit.kinds()
     rules = [gate.real_backward for gate in gates]
     for i in range(out, -1, -1):
         g = grads[i]

@@ -104,9 +104,10 @@ class Gate:
 
     def __post_init__(self) -> None:
         put = object.__setattr__
-        forward, backward = _REAL_RULES.get((self.name, self.rule, self.pull)) or _compile_real(
-            self)
-        put(self, "real_forward", forward)
+        # the float rules are compiled on first use (`ready`): start-up pays only for the
+        # gates a circuit has, and a copy of a gate reuses what its original compiled
+        rules = _REAL_RULES.get((self.name, self.rule, self.pull))
+        put(self, "real_forward", rules[0] if rules else _on_first_call(self, "real_forward"))
         given = self.partials
         planted = not (given is None or getattr(given, "_rules", None) == (self.rule, self.pull))
         put(self, "_generic", {"planted": planted})
@@ -119,7 +120,8 @@ class Gate:
 
             partials._rules = (self.rule, self.pull)
             put(self, "partials", partials)
-            put(self, "real_backward", backward)
+            put(self, "real_backward",
+                rules[1] if rules else _on_first_call(self, "real_backward"))
         else:  # a rule given as partials: the pull times it, with the same zero rule
             def planted(g, out, *xs):
                 return [p * g if p != 0 else 0.0 for p in given(REAL, out, *xs)]
@@ -128,6 +130,17 @@ class Gate:
         kink = _note_function(self, (self.kink_rule,), "out, ") if self.kink_rule else None
         put(self, "kink", kink)
         put(self, "problem", _note_function(self, self.problems) if self.problems else None)
+
+    def ready(self) -> Gate:
+        """This gate with its float rules compiled (evaluators call it before a sweep)."""
+        key = (self.name, self.rule, self.pull)
+        rules = _REAL_RULES.get(key)
+        if rules is None:
+            rules = _REAL_RULES[key] = _compile_real(self)
+        object.__setattr__(self, "real_forward", rules[0])
+        if not self._generic["planted"]:
+            object.__setattr__(self, "real_backward", rules[1])
+        return self
 
     def describe(self, args: Sequence[str]) -> str:
         """The node as a formula over its arguments' names: `x + y`, `max(a, b, c)`."""
@@ -195,6 +208,15 @@ def _real_namespace() -> dict:
 
 _NS = _real_namespace()
 _REAL_RULES: dict[tuple, tuple[Callable, Callable]] = {}
+
+
+def _on_first_call(gate: Gate, which: str) -> Callable:
+    """A stand-in that compiles the gate's rules, installs them, then runs the real one."""
+
+    def first(*args):
+        return getattr(gate.ready(), which)(*args)
+
+    return first
 
 
 def _compile_real(gate: Gate) -> tuple[Callable, Callable]:
@@ -415,10 +437,6 @@ _TABLE = [
          kink_rule=("ties(out, *xs) > 1", "tie between {ties(out, *xs)} arguments at {out}: "
                     "each gets 1/{ties(out, *xs)} of the gradient")),
 ]
-
-for _g in _TABLE:
-    _REAL_RULES[(_g.name, _g.rule, _g.pull)] = (_g.real_forward, _g.real_backward)
-del _g
 
 GATES: dict[str, Gate] = {g.name: g for g in _TABLE}
 
