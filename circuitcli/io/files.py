@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 
 __all__ = ["JSON_LIMIT", "TEXT_LIMIT", "loads_json", "read_bytes", "read_json", "read_text",
            "write_atomic", "write_file"]
@@ -115,6 +114,8 @@ def _replace(real: str, data: bytes, st: os.stat_result | None) -> None:
         os.umask(umask)
         mode = 0o666 & ~umask
     folder = os.path.dirname(real) or "."
+    import tempfile  # only when a file is written: start-up stays lean
+
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(real)}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
