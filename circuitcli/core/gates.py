@@ -127,9 +127,10 @@ class Gate:
                 return [p * g if p != 0 else 0.0 for p in given(REAL, out, *xs)]
 
             put(self, "real_backward", planted)
-        kink = _note_function(self, (self.kink_rule,), "out, ") if self.kink_rule else None
-        put(self, "kink", kink)
-        put(self, "problem", _note_function(self, self.problems) if self.problems else None)
+        # notes are compiled on first use too (kink: None for a gate that has none)
+        put(self, "kink", _lazy_note(self, "kink", (self.kink_rule,), "out, ")
+            if self.kink_rule else None)
+        put(self, "problem", _lazy_note(self, "problem", self.problems) if self.problems else None)
 
     def ready(self) -> Gate:
         """This gate with its float rules compiled (evaluators call it before a sweep)."""
@@ -206,7 +207,14 @@ def _real_namespace() -> dict:
     return ns
 
 
-_NS = _real_namespace()
+_NS: dict = {}
+
+
+def _real_ns() -> dict:
+    """The names float rules see (compiled on the first rule that needs them)."""
+    if not _NS:
+        _NS.update(_real_namespace())
+    return _NS
 _REAL_RULES: dict[tuple, tuple[Callable, Callable]] = {}
 
 
@@ -223,7 +231,7 @@ def _compile_real(gate: Gate) -> tuple[Callable, Callable]:
     forward, backward = _sources(gate)
     tree = _Faster().visit(ast.parse(f"({forward}, {backward})", mode="eval"))
     code = compile(ast.fix_missing_locations(tree), f"<gate {gate.name}>", "eval")
-    return eval(code, _NS)  # safe: the gate table's own rule text, never a user's
+    return eval(code, _real_ns())  # safe: the gate table's own rule text, never a user's
 
 
 class _Faster(ast.NodeTransformer):
@@ -330,6 +338,17 @@ _CONSTANT_PULL = re.compile(r"(-?\d+\.\d+) \* g")  # "1.0 * g": a constant slope
 _SLOT = re.compile(r"\{([^{}]+)\}")
 
 
+def _lazy_note(gate: Gate, attr: str, rules, head: str = "") -> Callable[..., str | None]:
+    """A stand-in that compiles the note function on its first call and installs it."""
+
+    def first(*args):
+        note = _note_function(gate, rules, head)
+        object.__setattr__(gate, attr, note)
+        return note(*args)
+
+    return first
+
+
 def _note_function(gate: Gate, rules, head: str = "") -> Callable[..., str | None]:
     """(condition, note) pairs -> f(*args) giving the first note whose condition holds."""
     params = head + ", ".join(gate.params)
@@ -339,7 +358,7 @@ def _note_function(gate: Gate, rules, head: str = "") -> Callable[..., str | Non
         fields = [f"_num({p})" for p in pieces[1::2]]
         parts.append(f"(({cond}), ({pieces[0::2]!r}, [{', '.join(fields)}]))")
     code = compile(f"lambda {params}: [{', '.join(parts)}]", f"<notes {gate.name}>", "eval")
-    checks = eval(code, {**_NS, "_num": _num})  # safe: our own rule text
+    checks = eval(code, {**_real_ns(), "_num": _num})  # safe: our own rule text
 
     def note(*args):
         try:
