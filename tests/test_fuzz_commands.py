@@ -176,4 +176,8 @@ def test_every_command_refuses_a_fifo_as_its_circuit(name):
     if not any(p.name == "args" for p in
                importlib.import_module(COMMANDS[name][0]).command.params):
         pytest.skip(f"circuit {name} takes no circuit argument")
-    check_run(name, ["fifo.circuit"], "", None)
+    extra = ["--data", "svm.csv"] if name in ("train", "predict") else []
+    with hostile_dir(), deadline(30):
+        r = CliRunner().invoke(main, [name, "fifo.circuit", *extra, "--session", "s.json"])
+    assert r.exit_code == 2, r.output
+    assert "fifo.circuit is a FIFO (named pipe), not a regular file" in r.stderr, r.output

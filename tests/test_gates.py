@@ -171,9 +171,10 @@ console.log(JSON.stringify(res));
                                     check=True).stdout)
     for name, rows in res.items():
         gate = GATES[name]
-        for xs, (out, back, parts, kink, problem, arity) in zip(cases[name], rows):
+        for xs, (out, back, parts, kink, problem, arity) in zip(cases[name], rows, strict=True):
             assert arity == gate.arity
             assert math.isclose(out, gate.forward(REAL, *xs), rel_tol=1e-14)
-            for a, b in zip(back, gate.backward(REAL, 0.5, gate.forward(REAL, *xs), *xs)):
+            for a, b in zip(back, gate.backward(REAL, 0.5, gate.forward(REAL, *xs), *xs),
+                            strict=True):
                 assert math.isclose(a, b, rel_tol=1e-14)
             assert len(parts) == len(xs) and kink is None and problem is None

@@ -98,10 +98,6 @@ def test_graph_refuses_its_input_through_another_name(circuit_file, tmp_path):
 
 
 def test_code_refuses_to_write_over_its_own_circuit_file(circuit_file):
-    from circuitcli.commands.code import command
-
-    if "output_path" not in {p.name for p in command.params}:
-        pytest.skip("circuit code has no -o yet (issue 10 adds it)")
     before = circuit_file.read_bytes()
     one_line_error(run("code", str(circuit_file), "-o", str(circuit_file)),
                    "the command's own input")

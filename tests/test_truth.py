@@ -150,7 +150,10 @@ def _run(n: int, seed: int) -> dict[str, list]:
 def _assert_truthful(found: dict[str, list]) -> None:
     for kind in ("wrong", "nan-where-finite", "error"):
         assert not found.get(kind), (kind, found[kind][:5])
-    assert len(found.get("ok", [])) > 0
+    # most answers must be judged (not ill-conditioned, undefined or out of range): a
+    # classifier that called everything lenient would pass the lines above vacuously
+    total = sum(map(len, found.values()))
+    assert len(found.get("ok", [])) >= 0.6 * total, {k: len(v) for k, v in found.items()}
 
 
 def test_random_circuits_are_right_wherever_the_truth_is():
