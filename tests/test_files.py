@@ -268,3 +268,15 @@ def test_loads_json_keeps_every_number_a_double_holds():
     for too_big in ("-" + "9" * 310, "9" * 309):  # 9.99e308 has 309 digits
         with pytest.raises(ValueError, match="too large for a double"):
             loads_json(too_big)
+
+
+def test_graph_to_a_device_without_an_extension_writes_the_tree(tmp_path, run):
+    # as `> /dev/null` would: no extension to pick a format from, so the default (tree)
+    stat_module = stat
+    if os.geteuid() != 0:
+        pytest.skip("making a device node needs root (CI runs as root)")
+    null = tmp_path / "null"
+    os.mknod(null, stat_module.S_IFCHR | 0o666, os.makedev(1, 3))
+    r = run("graph", "x*y", "x=1", "y=2", "-o", str(null), "--no-session")
+    assert r.exit_code == 0, r.output
+    assert stat_module.S_ISCHR(os.stat(null).st_mode)  # still the device

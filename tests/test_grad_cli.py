@@ -269,3 +269,12 @@ def test_a_missing_value_names_its_input_and_a_value_given_twice_is_an_error(run
 def test_number_options_take_finite_numbers_as_values_do(run, value):
     r = run("grad", "x", "x=1", "--pull", value, "--no-session")
     assert r.exit_code == 2 and "is not a finite number" in r.stderr
+
+
+def test_json_nulls_for_inf_come_with_a_warning_on_stderr(run):
+    # exp(1000) overflows (e^1000 > 1.8e308): the JSON holds null, stderr says where
+    r = run("grad", "exp(x)*y", "x=1000", "y=0", "--json", "--no-session")
+    assert r.exit_code == 0
+    doc = json.loads(r.stdout)
+    assert doc["output"]["value"] is None
+    assert "warning: value of exp1 = exp(x) is inf" in r.stderr

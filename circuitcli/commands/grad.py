@@ -41,6 +41,8 @@ def command(args: tuple[str, ...], output: str | None, pull: float, digits: int,
         from ..render.json import dumps, grad_document
 
         click.echo(dumps(grad_document(result, nodes=not no_nodes)))
+        for warning in result.warnings:  # inf and nan are null in JSON: say where they came from
+            click.echo(f"warning: {warning}", err=True)
         return
     from ..render.table import grad_notes, grad_table
 

@@ -34,6 +34,8 @@ def pick_format(form: str | None, path: str | None) -> str:
     if path is None:
         return "tree"
     suffix = os.path.splitext(path)[1].lower()
+    if suffix not in SUFFIXES and os.path.exists(path) and not os.path.isfile(path):
+        return "tree"  # a device or a FIFO (/dev/null, >(cmd)): what stdout would get
     if suffix not in SUFFIXES:
         known = ", ".join(SUFFIXES)
         raise CircuitError(f"cannot tell the format from {path!r}: give --format "
