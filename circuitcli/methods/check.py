@@ -283,9 +283,13 @@ def _verdict(row: Row, method: str, rtol: float, atol: float, sympy: bool,
         else:  # a one-sided fallback means one side is outside the domain: an edge
             row.undefined = not math.isfinite(n) or row.how != method
         row.ok = row.undefined
-        row.note = ("no finite derivative here, and " + ("sympy" if sympy else "the numerical "
-                    "estimate") + " agrees" if row.undefined else
-                    "the analytic gradient is not finite here, but the reference is")
+        if not row.undefined:
+            row.note = "the analytic gradient is not finite here, but the reference is"
+        elif sympy and s is None:  # nothing confirms it, nothing contradicts it
+            row.note = "no finite derivative here, and sympy gives no number either"
+        else:
+            row.note = ("no finite derivative here, and "
+                        + ("sympy" if sympy else "the numerical estimate") + " agrees")
     elif row.kink:
         lo, hi = sorted((row.left if row.left is not None else math.nan,
                          row.right if row.right is not None else math.nan))
