@@ -83,9 +83,11 @@ def test_json_no_nodes(run):
 
 
 def test_json_inf_and_nan_are_null_with_warnings(run):
-    doc = json.loads(run("grad", "exp(x) - exp(x)", "x=1000", "--json").output)
+    r = run("grad", "exp(x) - exp(x)", "x=1000", "--json")
+    doc = json.loads(r.stdout)
     assert doc["output"]["value"] is None  # inf - inf = nan
     assert doc["warnings"], doc
+    assert all(f"warning: {w}" in r.stderr for w in doc["warnings"])  # said on stderr too
     assert not any(isinstance(v, float) and not math.isfinite(v)
                    for n in doc["nodes"] for v in (n["value"], n["grad"]))
 
@@ -93,7 +95,7 @@ def test_json_inf_and_nan_are_null_with_warnings(run):
 def test_kink_flag_in_table_and_json(run):
     r = run("grad", "relu(x) * 3", "x=0")
     assert "kink" in r.output and "subgradient 0" in r.output
-    doc = json.loads(run("grad", "relu(x) * 3", "x=0", "--json").output)
+    doc = json.loads(run("grad", "relu(x) * 3", "x=0", "--json").stdout)
     assert [n["name"] for n in doc["nodes"] if n["kink"]] == ["relu1"]
 
 
@@ -116,7 +118,7 @@ def test_circuit_from_stdin(run):
 def test_circuit_from_file(run, tmp_path):
     path = tmp_path / "c.circuit"
     path.write_text("x = 2\nf = x ** 3\n")
-    doc = json.loads(run("grad", str(path), "--json").output)
+    doc = json.loads(run("grad", str(path), "--json").stdout)
     assert doc["inputs"]["x"]["grad"] == 12.0
     r = run("grad", str(path), "x=1")
     assert str(path) in r.output.splitlines()[0]
@@ -124,18 +126,18 @@ def test_circuit_from_file(run, tmp_path):
 
 def test_shipped_sample_by_name_from_anywhere(run, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    doc = json.loads(run("grad", "chain.circuit", "--json").output)
+    doc = json.loads(run("grad", "chain.circuit", "--json").stdout)
     assert doc["output"]["value"] == -12.0
 
 
 def test_pull_option(run):
-    doc = json.loads(run("grad", "x*y", "x=2", "y=3", "--pull", "-2", "--json").output)
+    doc = json.loads(run("grad", "x*y", "x=2", "y=3", "--pull", "-2", "--json").stdout)
     assert doc["inputs"]["x"]["grad"] == -6.0
 
 
 def test_output_option(run):
     doc = json.loads(run("grad", "q = x*y; f = q + x", "x=2", "y=3", "--of", "q",
-                         "--json").output)
+                         "--json").stdout)
     assert doc["output"] == {"name": "q", "value": 6.0}
     assert doc["inputs"]["x"]["grad"] == 3.0
 
