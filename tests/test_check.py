@@ -31,7 +31,7 @@ def run(*args: str, input: str | None = None):
 
 def doc_of(*args: str) -> tuple[int, dict]:
     r = run(*args, "--json")
-    return r.exit_code, json.loads(r.output)
+    return r.exit_code, json.loads(r.stdout)
 
 
 def rows_by_name(doc: dict) -> dict[str, dict]:
@@ -320,7 +320,7 @@ def test_without_a_circuit_the_current_one_is_checked():
     assert run("set", "x*y", "x=3", "y=4").exit_code == 0  # check only reads the session
     again = run("check", "--json")
     assert again.exit_code == 0, again.output
-    assert json.loads(again.output)["rows"] == json.loads(first.output)["rows"]
+    assert json.loads(again.stdout)["rows"] == json.loads(first.stdout)["rows"]
 
 
 def test_without_a_circuit_or_session_it_says_how_to_give_one():
@@ -462,3 +462,11 @@ def test_a_rule_is_blamed_by_what_its_error_does_to_the_gradient(monkeypatch):
     _plant(monkeypatch, "sigmoid", lambda B, out, x: (sigmoid(B, out, x)[0] * (1 + 1e-6),))
     code, doc = doc_of("check", "sigmoid(x) * y", "x=0.5", "y=2", "--nodes")
     assert code == 1 and [c["gate"] for c in doc["culprits"]] == ["sigmoid"]
+
+
+def test_warnings_go_to_stderr_in_table_and_json(run):
+    # exp(1000) overflows: the warning names the node, on stderr, never in the table or JSON
+    for extra in ([], ["--json"]):
+        r = run("check", "exp(x)*y", "x=1000", "y=0", "--no-session", *extra)
+        assert "warning: value of exp1 = exp(x) is inf" in r.stderr
+        assert "warning:" not in r.stdout.replace('"warnings"', "")

@@ -70,9 +70,11 @@ def test_complex_step_and_central_agree_with_reverse_mode(text, point):
         assume(math.isfinite(row.analytic) and abs(row.analytic) < 1e4)
         assert _within(row.analytic, row.numerical, 1e-13), (text, row)
         # central differences agree within their own error estimate (x / cos(x) near the
-        # pole at pi/2 has an error far above any fixed 1e-7)
-        assert abs(crow.analytic - crow.numerical) <= SAFETY * crow.error + 1e-9 * abs(
-            crow.numerical), (text, crow)
+        # pole at pi/2 has an error far above any fixed 1e-7), where they call it reliable
+        # (a gradient of 1e-16 beside values of 1 is below what any step can resolve)
+        if crow.reliable:
+            assert abs(crow.analytic - crow.numerical) <= SAFETY * crow.error + 1e-9 * abs(
+                crow.numerical), (text, crow)
     assert exact.ok and central.ok
 
 

@@ -44,7 +44,7 @@ def test_long_statement_chain_through_the_cli(tmp_path):
     path.write_text("\n".join(lines))
     r = CliRunner().invoke(main, ["grad", str(path), "--json", "--no-nodes"])
     assert r.exit_code == 0, r.output
-    doc = json.loads(r.output)
+    doc = json.loads(r.stdout)
     expected = 1.000001 ** n
     assert abs(doc["inputs"]["t0"]["grad"] - expected) <= 1e-9 * expected
 

@@ -51,14 +51,14 @@ def test_no_colour_when_asked(run, env):
 def test_digits_rounds_the_table_only(run):
     r = run("grad", "x / 3", "x=1", "--digits", "3")
     assert "0.333" in r.output and "0.3333" not in r.output
-    doc = json.loads(run("grad", "x / 3", "x=1", "--json", "--digits", "3").output)
+    doc = json.loads(run("grad", "x / 3", "x=1", "--json", "--digits", "3").stdout)
     assert doc["output"]["value"] == 1 / 3
 
 
 def test_json_document_schema_and_full_precision(run):
     r = run("grad", "sigmoid(a*x + b*y + c)", "a=1", "b=2", "c=-3", "x=-1", "y=3", "--json")
     assert r.exit_code == 0
-    doc = json.loads(r.output)
+    doc = json.loads(r.stdout)
     assert set(doc) >= {"expression", "output", "inputs", "nodes", "warnings"}
     assert doc["expression"] == "sigmoid(a*x + b*y + c)"
     assert doc["output"] == {"name": "out", "value": 0.8807970779778823}
@@ -77,7 +77,7 @@ def test_json_document_schema_and_full_precision(run):
 
 
 def test_json_no_nodes(run):
-    doc = json.loads(run("grad", "x*y", "x=2", "y=3", "--json", "--no-nodes").output)
+    doc = json.loads(run("grad", "x*y", "x=2", "y=3", "--json", "--no-nodes").stdout)
     assert "nodes" not in doc
     assert doc["inputs"] == {"x": {"value": 2.0, "grad": 3.0}, "y": {"value": 3.0, "grad": 2.0}}
 
@@ -102,17 +102,17 @@ def test_kink_flag_in_table_and_json(run):
 def test_expression_starting_with_minus_needs_no_double_dash(run):
     r = run("grad", "-x*y", "x=1", "y=2", "--json")
     assert r.exit_code == 0, r.output
-    assert json.loads(r.output)["inputs"]["x"]["grad"] == -2.0
+    assert json.loads(r.stdout)["inputs"]["x"]["grad"] == -2.0
 
 
 def test_assignments_may_come_first(run):
     r = run("grad", "x=3", "x*x", "--json")
-    assert json.loads(r.output)["inputs"]["x"]["grad"] == 6.0
+    assert json.loads(r.stdout)["inputs"]["x"]["grad"] == 6.0
 
 
 def test_circuit_from_stdin(run):
     r = run("grad", "-", "--json", input="a = 2\nb = a * a\n")
-    assert json.loads(r.output)["inputs"]["a"]["grad"] == 4.0
+    assert json.loads(r.stdout)["inputs"]["a"]["grad"] == 4.0
 
 
 def test_circuit_from_file(run, tmp_path):

@@ -57,7 +57,7 @@ def test_no_circuit_means_the_current_one():
     run("grad", "(x+y)*z", "x=-2", "y=5", "z=-4")
     r = run("grad", "--json")
     assert r.exit_code == 0, r.output
-    doc = json.loads(r.output)
+    doc = json.loads(r.stdout)
     assert doc["output"]["value"] == -12.0
     assert {n: v["grad"] for n, v in doc["inputs"].items()} == {"x": -4.0, "y": -4.0, "z": 3.0}
 
@@ -65,14 +65,14 @@ def test_no_circuit_means_the_current_one():
 def test_values_given_without_a_circuit_update_the_current_one():
     run("grad", "(x+y)*z", "x=-2", "y=5", "z=-4")
     r = run("grad", "z=3", "--json")
-    assert json.loads(r.output)["output"]["value"] == 9.0  # (−2+5)*3
+    assert json.loads(r.stdout)["output"]["value"] == 9.0  # (−2+5)*3
     assert stored()["inputs"] == {"x": -2.0, "y": 5.0, "z": 3.0}
 
 
 def test_output_choice_is_remembered():
     run("grad", "q = x + y\nf = q * z", "x=-2", "y=5", "z=-4", "--of", "q")
     r = run("grad", "--json")
-    assert json.loads(r.output)["output"] == {"name": "q", "value": 3.0}
+    assert json.loads(r.stdout)["output"] == {"name": "q", "value": 3.0}
 
 
 def test_a_file_circuit_is_kept_even_after_the_file_is_gone(tmp_path):
@@ -82,7 +82,7 @@ def test_a_file_circuit_is_kept_even_after_the_file_is_gone(tmp_path):
     path.unlink()
     r = run("grad", "--json")
     assert r.exit_code == 0, r.output
-    assert json.loads(r.output)["inputs"]["a"]["grad"] == 4.0  # d(a*a)/da = 2a
+    assert json.loads(r.stdout)["inputs"]["a"]["grad"] == 4.0  # d(a*a)/da = 2a
 
 
 def test_no_current_circuit_yet_is_a_clear_error():

@@ -236,7 +236,7 @@ def test_a_file_circuit_is_named_not_echoed_and_no_nodes_labels_no_node(tmp_path
     monkeypatch.setattr(Circuit, "labels", no_labels)
     r = CliRunner().invoke(main, ["grad", str(path), "--json", "--no-nodes", "--no-session"])
     assert r.exit_code == 0, r.output
-    doc = json.loads(r.output)
+    doc = json.loads(r.stdout)
     assert doc["file"] == str(path) and "expression" not in doc
     assert "relu" not in r.output  # the text is not echoed
     assert doc["output"] == {"name": "out", "value": 2.0}  # -6 + 2*4

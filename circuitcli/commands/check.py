@@ -83,5 +83,7 @@ def command(args: tuple[str, ...], output: str | None, method: str, h: float | N
         make_console().print(check_table(result, target.title, digits,
                                          None if show_all else max_rows,
                                          show_formulas=not no_formula))
+    for warning in result.result.warnings:  # inf or nan on the way: on stderr, in both forms
+        click.echo(f"warning: {warning}", err=True)
     if not result.ok:
         raise SystemExit(1)

@@ -155,8 +155,6 @@ def check_table(check: Check, title: str, digits: int = 6, max_rows: int | None 
         notes.append(Text("--nodes shows every node's row", style="dim"))
     for note in check.notes:
         notes.append(Text(note, style="dim"))
-    for warning in check.result.warnings:
-        notes.append(Text(f"warning: {warning}", style="yellow"))
     if left_out:
         notes.append(Text(f"{left_out} agreeing rows left out; --all shows every row", style="dim"))
     if not check.rows:
