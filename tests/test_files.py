@@ -7,44 +7,22 @@ touched. Device nodes need root: those tests say so when they skip (CI runs as r
 from __future__ import annotations
 
 import os
-import signal
 import stat
 import threading
 import time
 
 import pytest
+from guards import ROOT_ONLY, deadline, device
 
 from circuitcli.core.syntax import CircuitError
 from circuitcli.io.files import loads_json, read_json, read_text, write_atomic, write_file
 
 
-class Blocked(BaseException):
-    """A run that blocked. Not an OSError (TimeoutError is one, and the cli turns those into
-    a one-line error, exit 2, which would pass for a refusal): nothing catches it."""
-
-
-ROOT_ONLY = pytest.mark.skipif(
-    os.geteuid() != 0, reason="os.mknod of a character device needs root (CI runs as root)")
-
-
-def device(path, minor: int) -> str:
-    """A character device with Linux's memory-device major 1: 3 null, 5 zero, 7 full."""
-    os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, minor))
-    return str(path)
-
-
 @pytest.fixture
 def no_hang():
-    """Fail the test instead of blocking forever (SIGALRM interrupts a blocking open)."""
-
-    def timeout(signum, frame):
-        raise Blocked("blocked for 10 s")
-
-    previous = signal.signal(signal.SIGALRM, timeout)
-    signal.alarm(10)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+    """Fail the test instead of blocking forever."""
+    with deadline(10):
+        yield
 
 
 # ---- writing ----------------------------------------------------------------------------

@@ -13,23 +13,17 @@ from __future__ import annotations
 
 import importlib
 import os
-import signal
 import tempfile
 from contextlib import contextmanager
 
 import click
 import pytest
 from click.testing import CliRunner
+from guards import deadline
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from circuitcli.cli import COMMANDS, main
-
-
-class Blocked(BaseException):
-    """A run that blocked. Not an OSError (TimeoutError is one, and the cli turns those into
-    a one-line error, exit 2, which would pass for a refusal): nothing catches it."""
-
 
 OK_CODES = {0, 1, 2, 130}
 SKIP = {"repl"}  # interactive: reads a terminal
@@ -119,20 +113,6 @@ def hostile_dir():
             yield folder
         finally:
             os.chdir(here)
-
-
-@contextmanager
-def deadline(seconds: int):
-    def blocked(signum, frame):
-        raise Blocked(f"a command blocked for {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, blocked)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def check_run(name: str, args: list[str], stdin: str, session: str | None) -> None:

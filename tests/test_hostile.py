@@ -15,18 +15,11 @@ import stat
 
 import pytest
 from click.testing import CliRunner
+from guards import ROOT_ONLY, deadline, device
 
 from circuitcli.cli import main
 from circuitcli.render import dot as dot_module
 
-
-class Blocked(BaseException):
-    """A run that blocked. Not an OSError (TimeoutError is one, and the cli turns those into
-    a one-line error, exit 2, which would pass for a refusal): nothing catches it."""
-
-
-ROOT_ONLY = pytest.mark.skipif(
-    os.geteuid() != 0, reason="os.mknod of a character device needs root (CI runs as root)")
 NEEDS_DOT = pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot")
 
 
@@ -54,20 +47,11 @@ def _in_tmp(tmp_path, monkeypatch):
 @pytest.fixture(autouse=True)
 def _no_hang():
     """A command that blocks fails its test after 20 s instead of hanging the suite."""
-
-    def timeout(signum, frame):
-        raise Blocked("the command blocked for 20 s")
-
-    previous = signal.signal(signal.SIGALRM, timeout)
-    signal.alarm(20)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+    with deadline(20):
+        yield
 
 
-def device(path, minor: int) -> str:
-    os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, minor))  # 3 null, 5 zero, 7 full
-    return str(path)
+
 
 
 @pytest.fixture
