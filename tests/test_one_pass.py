@@ -1,4 +1,5 @@
-"""The one-pass parser builds the same tape, and raises the same errors, as the old parser.
+"""The one-pass parser, and the statement-shape fast path in front of it, build the same
+tape, and raise the same errors, as the old parser.
 
 The old parser (tokens, then postfix Terms and Statement objects, then a tape) is kept
 here, verbatim, as the reference: random statements, valid and invalid, go through both,
@@ -17,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import circuitcli
+from circuitcli.core import circuit as circuit_module
 from circuitcli.core.circuit import _CONST, _INPUT, Circuit, suggest
 from circuitcli.core.gates import FUNCTIONS, OPERATORS, Gate
 from circuitcli.core.syntax import CircuitError
@@ -324,8 +326,8 @@ def _expression(c: Circuit, st: Statement, text: str) -> int:
     stack: list[tuple[int, int, int]] = []  # (node, start, end)
     push = stack.append
     named = c.named
-    gates, args_, names, starts, ends, base, live = (
-        c.gates, c.args, c.names, c.starts, c.ends, c.base, c.live)
+    gates, names, starts, ends, base, live = (
+        c.gates, c.names, c.starts, c.ends, c.base, c.live)
     kinkable = c.kinkable
     consts = c.consts
     operators = OPERATORS
@@ -338,8 +340,8 @@ def _expression(c: Circuit, st: Statement, text: str) -> int:
                 continue
             node = consts[word] = len(gates)
             push((node, start, end))
+            c._put_args(len(gates), ())
             gates.append(_CONST)
-            args_.append(())
             base.append(float(word))
             live.append(0)
         elif kind == "name":
@@ -372,8 +374,8 @@ def _expression(c: Circuit, st: Statement, text: str) -> int:
             if gate.kink is not None:
                 kinkable.append(len(gates))
             push((len(gates), start, end))
+            c._put_args(len(gates), args)
             gates.append(gate)
-            args_.append(args)
             base.append(0.0)
             live.append(alive)
         names.append(None)
@@ -426,13 +428,25 @@ def outcome(parse, text: str, output: str | None = None) -> tuple:
         c = parse(text, "f.circuit", output)
     except CircuitError as err:
         return ("error", err.message, err.start, err.end, err.source, err.render())
-    return ([g.name for g in c.gates], c.args, c.names, list(c.starts), list(c.ends),
+    return ([g.name for g in c.gates], list(c.args), c.names, list(c.starts), list(c.ends),
             [repr(v) for v in c.base], bytes(c.live), c.inputs, c.defaults, c.named,
             c.kinkable, c.consts, c.output)
 
 
+def shape_parse(text: str, source: str = "", output: str | None = None) -> Circuit:
+    """parse with the statement-shape fast path (core/shapes.py) tried on any text."""
+    saved = circuit_module._FAST_FROM
+    circuit_module._FAST_FROM = 0
+    try:
+        return circuit_module.parse(text, source, output)
+    finally:
+        circuit_module._FAST_FROM = saved
+
+
 def same(text: str, output: str | None = None) -> None:
-    assert outcome(circuitcli.parse, text, output) == outcome(old_parse, text, output), text
+    expected = outcome(old_parse, text, output)
+    assert outcome(circuitcli.parse, text, output) == expected, text
+    assert outcome(shape_parse, text, output) == expected, text
 
 
 PIECES = ["x", "y", "q", "a", "b2", "sin", "relu", "max", "pow", "sigmod", "é", "2", "0.5",

@@ -51,6 +51,36 @@ def suggest(word: str, choices, what: str = "") -> str:
     return f"; did you mean {close[0]}?" if close else ""
 
 
+class Args:
+    """Node i's arguments as a tuple, read from the circuit's columns: what readers that
+    are not on the hot path use (the evaluators read the columns themselves)."""
+
+    __slots__ = ("c",)
+
+    def __init__(self, c: Circuit) -> None:
+        self.c = c
+
+    def __len__(self) -> int:
+        return len(self.c.a0)
+
+    def __getitem__(self, i: int) -> tuple[int, ...]:
+        c = self.c
+        a = c.a0[i]
+        if a < 0:
+            return ()
+        b = c.a1[i]
+        if b >= 0:
+            return (a, b)
+        if b == -1:
+            return (a,)
+        return c.more[i if i >= 0 else i + len(c.a0)]
+
+    def __iter__(self):
+        more = self.c.more
+        for i, (a, b) in enumerate(zip(self.c.a0, self.c.a1)):
+            yield (a, b) if b >= 0 else () if a < 0 else (a,) if b == -1 else more[i]
+
+
 class Circuit:
     """A tape: per node its gate, argument indices, user name and source span."""
 
@@ -58,12 +88,18 @@ class Circuit:
         self.text = text
         self.source = source
         self.gates: list[Gate] = []
-        self.args: list[tuple[int, ...]] = []
+        # the arguments as two columns of node indices (8 bytes a node, no tuple per node):
+        # a0 is -1 for a leaf, a1 is -1 for a one-argument gate and -2 for a gate of more
+        # than two arguments, whose arguments are then in `more`. `args` reads them as tuples.
+        self.a0 = array("i")
+        self.a1 = array("i")
+        self.more: dict[int, tuple[int, ...]] = {}
         self.names: list[str | None] = []
-        self.starts = array("l")
-        self.ends = array("l")
+        # source spans: filled by the exact parser; the fast path leaves them to `starts`
+        self._starts: array | None = array("l")
+        self._ends: array | None = array("l")
         # the values a fresh evaluation starts from: constants filled in, the rest 0.0
-        self.base: list[float] = []
+        self.base = array("d")
         # node depends on some input (only such nodes carry a meaningful gradient)
         self.live = bytearray()
         self.inputs: dict[str, int] = {}
@@ -79,21 +115,57 @@ class Circuit:
         self._labels: list[str] | None = None
         self._used: bytearray | None = None
         self._kinds: list[Gate] | None = None
+        self._sweeps: tuple | None = None  # core/sweep.py's compiled loops, for big tapes
 
     # -- building ------------------------------------------------------------------------
     def _add(self, gate: Gate, args: tuple[int, ...], start: int, end: int, value: float = 0.0,
              live: bool = False) -> int:
         i = len(self.gates)
         self.gates.append(gate)
-        self.args.append(args)
+        self._put_args(i, args)
         self.names.append(None)
-        self.starts.append(start)
-        self.ends.append(end)
+        self._starts.append(start)
+        self._ends.append(end)
         self.base.append(value)
         self.live.append(live or any(self.live[a] for a in args))
         if gate.kink is not None:
             self.kinkable.append(i)
         return i
+
+    def _put_args(self, i: int, args: tuple[int, ...]) -> None:
+        """Append node i's arguments to the columns."""
+        n = len(args)
+        self.a0.append(args[0] if n else -1)
+        self.a1.append(args[1] if n == 2 else -1 if n < 2 else -2)
+        if n > 2:
+            self.more[i] = args
+
+    @property
+    def args(self) -> Args:
+        """Each node's arguments as a tuple (a view over the columns a0, a1, more)."""
+        return Args(self)
+
+    @property
+    def starts(self) -> array:
+        """Where each node's text starts; the fast path computes spans only when asked."""
+        if self._starts is None:
+            self._spans()
+        return self._starts
+
+    @property
+    def ends(self) -> array:
+        if self._ends is None:
+            self._spans()
+        return self._ends
+
+    def _spans(self) -> None:
+        """The source spans, from the exact parser over the same text: an error message or a
+        drawing that points into the text pays for them, a run of a big file does not."""
+        exact = Circuit(self.text, self.source)
+        _build(exact, self.text)
+        if len(exact) != len(self) or exact.gates != self.gates:
+            raise AssertionError("the fast and the exact parser built different tapes")
+        self._starts, self._ends = exact._starts, exact._ends
 
     def __len__(self) -> int:
         return len(self.gates)
@@ -162,7 +234,7 @@ class Circuit:
     def formula(self, i: int) -> str:
         """Node i as its gate over its arguments' names: `x + y`, `sigmoid(q)`."""
         gate = self.gates[i]
-        if not self.args[i]:
+        if self.a0[i] < 0:
             return format_number(self.base[i]) if gate is _CONST else "input"
         labels = self.labels()
         return gate.describe([labels[a] for a in self.args[i]])
@@ -182,11 +254,18 @@ class Circuit:
         if self._used is None:
             used = bytearray(len(self.gates))
             used[self.output] = 1
-            args = self.args
+            a0, a1, more = self.a0, self.a1, self.more
             for i in range(self.output, -1, -1):
                 if used[i]:
-                    for a in args[i]:
+                    a = a0[i]
+                    if a >= 0:
                         used[a] = 1
+                        b = a1[i]
+                        if b >= 0:
+                            used[b] = 1
+                        elif b == -2:
+                            for a in more[i]:
+                                used[a] = 1
             self._used = used
         return self._used
 
@@ -198,7 +277,8 @@ class Circuit:
     def unused(self) -> list[int]:
         """Inputs and gates the output does not depend on (dead statements, unused inputs)."""
         used = self.used()
-        return [i for i in range(len(self)) if not used[i] and (self.args[i] or self.is_input(i))]
+        a0 = self.a0
+        return [i for i in range(len(self)) if not used[i] and (a0[i] >= 0 or self.is_input(i))]
 
     def is_input(self, i: int) -> bool:
         return self.gates[i] is _INPUT
@@ -260,7 +340,9 @@ def parse(text: str, source: str = "", output: str | None = None) -> Circuit:
     """
     c = Circuit(text, source)
     try:
-        _build(c, text)
+        if len(text) < _FAST_FROM or not _by_shape(c, text):
+            c = Circuit(text, source)
+            _build(c, text)
         c.output = _output(c, output)
     except CircuitError as err:
         err.source = source
@@ -268,6 +350,22 @@ def parse(text: str, source: str = "", output: str | None = None) -> Circuit:
     return c
 
 
+# Texts this long take the fast path first (core/shapes.py); shorter ones are parsed at
+# once by the exact parser, which is as fast for them and keeps start-up lean.
+_FAST_FROM = 20_000
+
+
+def _by_shape(c: Circuit, text: str) -> bool:
+    from .shapes import build_by_shape
+
+    return build_by_shape(c, text, _parse_exact)
+
+
+def _parse_exact(text: str) -> Circuit:
+    """The exact parser alone: spans, and every error explained."""
+    c = Circuit(text)
+    _build(c, text)
+    return c
 
 
 def _binaries() -> tuple:
@@ -308,8 +406,8 @@ def _build(c: Circuit, text: str) -> None:
     operator, at ')', at ',', at the end of a statement) rather than called: this loop runs
     once per token of a million-gate file, and a call per reduced gate is what it avoids.
     """
-    gates, args_, names, starts, ends, base, live = (
-        c.gates, c.args, c.names, c.starts, c.ends, c.base, c.live)
+    gates, a0, a1, names, starts, ends, base, live = (
+        c.gates, c.a0, c.a1, c.names, c._starts, c._ends, c.base, c.live)
     named, consts, kinkable, inputs = c.named, c.consts, c.kinkable, c.inputs
     defined: dict[str, int] = {}  # name -> where its statement names it
     binaries = _binaries()
@@ -368,12 +466,14 @@ def _build(c: Circuit, text: str) -> None:
                 n = len(gates)
                 if g is neg:
                     a, _, e = stack[-1]
-                    args_.append((a,))
+                    a0.append(a)
+                    a1.append(-1)
                     live.append(live[a])
                 else:
                     b, _, e = pop()
                     a, s, _ = stack[-1]
-                    args_.append((a, b))
+                    a0.append(a)
+                    a1.append(b)
                     live.append(live[a] or live[b])
                 gates.append(g)
                 if g.kink is not None:  # pow at 0 ** 0
@@ -395,7 +495,8 @@ def _build(c: Circuit, text: str) -> None:
                 # one node per distinct constant: 0.5 written a thousand times is one leaf
                 node = consts[word] = len(gates)
                 gates.append(_CONST)
-                args_.append(())
+                a0.append(-1)
+                a1.append(-1)
                 names.append(None)
                 starts.append(e - len(word))
                 ends.append(e)
@@ -420,12 +521,14 @@ def _build(c: Circuit, text: str) -> None:
                 n = len(gates)
                 if g is neg:
                     a, _, e = stack[-1]
-                    args_.append((a,))
+                    a0.append(a)
+                    a1.append(-1)
                     live.append(live[a])
                 else:
                     b, _, e = pop()
                     a, s, _ = stack[-1]
-                    args_.append((a, b))
+                    a0.append(a)
+                    a1.append(b)
                     live.append(live[a] or live[b])
                 gates.append(g)
                 if g.kink is not None:  # pow at 0 ** 0
@@ -479,12 +582,14 @@ def _build(c: Circuit, text: str) -> None:
                 n = len(gates)
                 if g is neg:
                     a, _, e = stack[-1]
-                    args_.append((a,))
+                    a0.append(a)
+                    a1.append(-1)
                     live.append(live[a])
                 else:
                     b, _, e = pop()
                     a, s, _ = stack[-1]
-                    args_.append((a, b))
+                    a0.append(a)
+                    a1.append(b)
                     live.append(live[a] or live[b])
                 gates.append(g)
                 if g.kink is not None:  # pow at 0 ** 0
@@ -511,9 +616,9 @@ def _build(c: Circuit, text: str) -> None:
             node_args = tuple(item[0] for item in items)
             if gate.kink is not None:
                 kinkable.append(len(gates))
+            c._put_args(len(gates), node_args)
             push((len(gates), s, e))
             gates.append(gate)
-            args_.append(node_args)
             names.append(None)
             starts.append(s)
             ends.append(e)
@@ -541,12 +646,14 @@ def _build(c: Circuit, text: str) -> None:
                 n = len(gates)
                 if g is neg:
                     a, _, e = stack[-1]
-                    args_.append((a,))
+                    a0.append(a)
+                    a1.append(-1)
                     live.append(live[a])
                 else:
                     b, _, e = pop()
                     a, s, _ = stack[-1]
-                    args_.append((a, b))
+                    a0.append(a)
+                    a1.append(b)
                     live.append(live[a] or live[b])
                 gates.append(g)
                 if g.kink is not None:  # pow at 0 ** 0
@@ -616,11 +723,10 @@ def _call_after_all(c: Circuit, text: str, stack: list, paren_end: int
 
 def _truncate(c: Circuit, length: int) -> None:
     """Take the nodes from `length` on off the tape."""
-    for column in (c.gates, c.args, c.names, c.base):
+    for column in (c.gates, c.a0, c.a1, c.names, c.base, c._starts, c._ends, c.live):
         del column[length:]
-    del c.starts[length:]
-    del c.ends[length:]
-    del c.live[length:]
+    for i in [i for i in c.more if i >= length]:
+        del c.more[i]
 
 
 def _output(c: Circuit, output: str | None) -> int:
@@ -640,7 +746,7 @@ def _literal(c: Circuit, text: str, top: int, first: int, after: int, end: int) 
     """
     gate = c.gates[top]
     if len(c.gates) - first > 2 or not (gate is _CONST or (gate is OPERATORS["neg"]
-                                                           and c.gates[c.args[top][0]]
+                                                           and c.gates[c.a0[top]]
                                                            is _CONST)):
         return None
     m = _LITERAL.fullmatch(text, after, end)

@@ -12,7 +12,8 @@ Nothing here prints; nothing here knows any gate by name.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from array import array
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,8 +33,8 @@ class Result:
     """One evaluation: every node's value and (after backward) gradient."""
 
     circuit: Circuit
-    values: list[float]
-    grads: list[float] | None = None
+    values: Sequence[float]  # an array('d') over floats, a list over other backends
+    grads: Sequence[float] | None = None
     pull: float = 1.0
     kinks: dict[int, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -63,44 +64,76 @@ class Result:
         return self.grads[self.circuit.named[name]]
 
 
-def forward(circuit: Circuit, values: Mapping[str, float], backend=REAL) -> list[float]:
-    """Every node's value; a gate outside its domain raises CircuitError naming the node."""
-    vals = circuit.base.copy()
-    for name, i in circuit.inputs.items():
-        vals[i] = values[name]
-    args = circuit.args
-    i = 0
-    try:
-        if backend is REAL:
-            circuit.kinds()  # compiles the rules of the gates this tape has, once
-            rules = [g.real_forward for g in circuit.gates]
-            for i, a in enumerate(args):
-                if a:
-                    if len(a) == 2:
-                        vals[i] = rules[i](vals[a[0]], vals[a[1]])
-                    elif len(a) == 1:
-                        vals[i] = rules[i](vals[a[0]])
-                    else:
-                        vals[i] = rules[i](*[vals[j] for j in a])
-        else:
-            gates = circuit.gates
-            for i, a in enumerate(args):
+def forward(circuit: Circuit, values: Mapping[str, float], backend=REAL) -> Sequence:
+    """Every node's value; a gate outside its domain raises CircuitError naming the node.
+
+    Over floats the values are an array('d'), 8 bytes a node; other backends get a list.
+    """
+    if backend is not REAL:
+        vals = list(circuit.base)
+        for name, i in circuit.inputs.items():
+            vals[i] = values[name]
+        gates = circuit.gates
+        i = 0
+        try:
+            for i, a in enumerate(circuit.args):
                 if a:
                     vals[i] = gates[i].forward(backend, *[vals[j] for j in a])
-    except (ArithmeticError, ValueError) as exc:
-        raise _domain_error(circuit, vals, i, exc) from None
+        except (ArithmeticError, ValueError) as exc:
+            raise _domain_error(circuit, vals, i, exc) from None
+        return vals
+    vals = circuit.base[:]
+    for name, i in circuit.inputs.items():
+        vals[i] = values[name]
+    if len(circuit) >= SWEEP_FROM:
+        from .sweep import sweeps
+
+        start = vals[:]
+        try:
+            sweeps(circuit)[0](vals, circuit.gates, circuit.a0, circuit.a1, circuit.more)
+            return vals
+        except (ArithmeticError, ValueError):
+            vals = start  # the rule-by-rule loop below finds the node and says what is wrong
+    _forward_by_rules(circuit, vals)
     return vals
 
 
-def backward(circuit: Circuit, vals: list[float], pull: float = 1.0, backend=REAL) -> list[float]:
-    """One reverse sweep from the output, whose gradient is `pull`."""
-    zero = 0.0
-    grads = [zero] * len(vals)
+# tapes this long run the loops compiled in core/sweep.py; shorter ones call each gate's
+# rule, which compiles nothing (a small expression starts at once)
+SWEEP_FROM = 4096
+
+
+def _forward_by_rules(circuit: Circuit, vals: array) -> None:
+    circuit.kinds()  # compiles the rules of the gates this tape has, once
+    rules = [g.real_forward for g in circuit.gates]
+    more = circuit.more
+    i = 0
+    try:
+        for i, rule, j, k in zip(range(len(rules)), rules, circuit.a0, circuit.a1):
+            if j >= 0:
+                if k >= 0:
+                    vals[i] = rule(vals[j], vals[k])
+                elif k == -1:
+                    vals[i] = rule(vals[j])
+                else:
+                    vals[i] = rule(*[vals[t] for t in more[i]])
+    except (ArithmeticError, ValueError) as exc:
+        raise _domain_error(circuit, vals, i, exc) from None
+
+
+def backward(circuit: Circuit, vals: Sequence, pull: float = 1.0, backend=REAL) -> Sequence:
+    """One reverse sweep from the output, whose gradient is `pull`.
+
+    Every node the output depends on runs its rule, even one whose pull came to 0 (as the
+    program `circuit code` prints does); the others keep gradient 0.
+    """
     out = circuit.output
-    grads[out] = pull
-    args = circuit.args
-    gates = circuit.gates
     if backend is not REAL:
+        zero = 0.0
+        grads = [zero] * len(vals)
+        grads[out] = pull
+        args = circuit.args
+        gates = circuit.gates
         for i in range(out, -1, -1):
             g = grads[i]
             a = args[i]
@@ -108,23 +141,32 @@ def backward(circuit: Circuit, vals: list[float], pull: float = 1.0, backend=REA
                 for j, c in zip(a, gates[i].backward(backend, g, vals[i], *[vals[j] for j in a])):
                     grads[j] += c
         return grads
+    grads = array("d", bytes(8 * len(vals)))
+    grads[out] = pull
+    used = circuit.used()
+    gates, a0, a1, more = circuit.gates, circuit.a0, circuit.a1, circuit.more
+    if len(circuit) >= SWEEP_FROM:
+        from .sweep import sweeps
+
+        sweeps(circuit)[1](vals, grads, gates, a0, a1, more, used, out)
+        return grads
     circuit.kinds()
-    rules = [gate.real_backward for gate in gates]
     for i in range(out, -1, -1):
-        g = grads[i]
-        a = args[i]
-        if not a or g is zero:
+        j = a0[i]
+        if j < 0 or not used[i]:
             continue  # a leaf, or nothing reaches this node from the output
-        if len(a) == 2:
-            j, k = a
-            c, d = rules[i](g, vals[i], vals[j], vals[k])
+        rule = gates[i].real_backward
+        k = a1[i]
+        g = grads[i]
+        if k >= 0:
+            c, d = rule(g, vals[i], vals[j], vals[k])
             grads[j] += c
             grads[k] += d
-        elif len(a) == 1:
-            grads[a[0]] += rules[i](g, vals[i], vals[a[0]])[0]
+        elif k == -1:
+            grads[j] += rule(g, vals[i], vals[j])[0]
         else:
-            for j, c in zip(a, rules[i](g, vals[i], *[vals[j] for j in a])):
-                grads[j] += c
+            for t, c in zip(more[i], rule(g, vals[i], *[vals[t] for t in more[i]])):
+                grads[t] += c
     return grads
 
 
@@ -133,11 +175,12 @@ def evaluate(circuit: Circuit, values: Mapping[str, float], pull: float = 1.0,
     """Forward (and backward) at a point, with kinks and non-finite values noted."""
     vals = forward(circuit, values)
     result = Result(circuit, vals, pull=pull)
-    gates, args, kinks = circuit.gates, circuit.args, result.kinks
+    gates, a0, a1, kinks = circuit.gates, circuit.a0, circuit.a1, result.kinks
     for i in circuit.kinkable:
-        a = args[i]
-        note = (gates[i].kink(vals[i], vals[a[0]]) if len(a) == 1
-                else gates[i].kink(vals[i], *[vals[j] for j in a]))
+        k = a1[i]
+        note = (gates[i].kink(vals[i], vals[a0[i]]) if k == -1
+                else gates[i].kink(vals[i], vals[a0[i]], vals[k]) if k >= 0
+                else gates[i].kink(vals[i], *[vals[j] for j in circuit.more[i]]))
         if note is not None:
             kinks[i] = note
     _flag_nonfinite(result, vals, "value")
@@ -154,8 +197,11 @@ _TINY = 2.2250738585072014e-308  # the smallest normal double
 def _flag_underflow(result: Result) -> None:
     """Warn where a gradient fell below the normal double range (its digits are lost)."""
     circuit = result.circuit
+    grads = result.grads
+    if not any([v for v in grads if -_TINY < v < _TINY]):
+        return  # one quick pass: no gradient is a nonzero below the normal range
     live, used = circuit.live, circuit.used()
-    found = [i for i, v in enumerate(result.grads) if 0 < abs(v) < _TINY and live[i] and used[i]]
+    found = [i for i, v in enumerate(grads) if 0 < abs(v) < _TINY and live[i] and used[i]]
     labels = circuit.labels() if found else []
     for i in found[:_MAX_WARNINGS]:
         result.warnings.append(f"gradient of {labels[i]} = {circuit.formula(i)} underflows to "

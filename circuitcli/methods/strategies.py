@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..core.circuit import Circuit, suggest
@@ -368,11 +368,10 @@ def compare(circuit: Circuit, values: Mapping[str, float], lr: float = 0.01, tri
                                passes, 0, seconds, f"forward differences, h = {h:g}",
                                moved(point)))
 
-    def analytic() -> list[float]:
+    def analytic() -> Sequence[float]:
         return backward(circuit, forward(circuit, values))
 
     grads, seconds = _timed(analytic)
-    assert isinstance(grads, list)
     exact = {name: grads[circuit.inputs[name]] for name in names}
     point = nudge(exact)
     reached = output_at(point)

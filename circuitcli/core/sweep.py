@@ -1,0 +1,123 @@
+"""Forward and backward sweeps over a big tape, compiled from the gate table's texts.
+
+evaluate.py runs a tape by calling each gate's float rule: one Python call per gate,
+and for the backward rule a tuple per gate too. On a million gates that call is most
+of the time. Here the same rule texts are written into the body of one loop, a branch
+per kind of gate the tape has (the most frequent first), so a `mul` costs a few array
+reads, one product and one store. The expressions are the gate table's own, after the
+same rewrites the float rules get (gates._Faster), so every value and gradient is the
+one the float rules give, bit for bit; a test holds the two to that.
+
+Gates whose rules are not plain texts (variadic max/min, a rule a test plants) are
+called as evaluate.py calls them. The generated source holds only the gate table's
+rule texts and names of our own, never a user's text.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from .gates import GATES, Gate, _Faster, _real_ns
+
+if TYPE_CHECKING:
+    from .circuit import Circuit
+
+__all__ = ["sweeps"]
+
+_LEAVES = (GATES["input"], GATES["const"])
+_CACHE: dict[tuple[Gate, ...], tuple[Callable, Callable]] = {}
+
+
+def sweeps(circuit: Circuit) -> tuple[Callable, Callable]:
+    """(forward, backward) for this tape's kinds of gate, compiled once per set of kinds.
+
+    forward(vals, gates, a0, a1, more) fills vals (an array of the leaves' values) in
+    place; backward(vals, grads, gates, a0, a1, more, used, out) adds into grads.
+    """
+    found = circuit._sweeps
+    if found is None:
+        counts = Counter(circuit.gates)
+        kinds = tuple(sorted((g for g in counts if g not in _LEAVES), key=lambda g: -counts[g]))
+        found = _CACHE.get(kinds)
+        if found is None:
+            for gate in kinds:
+                gate.ready()
+            found = _CACHE[kinds] = _compile(kinds)
+        circuit._sweeps = found
+    return found
+
+
+def _expr(text: str) -> str:
+    """A rule's expression as the float rules run it (gates._Faster's rewrites)."""
+    tree = _Faster().visit(ast.parse(text, mode="eval"))
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def _names(text: str) -> set[str]:
+    return {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}
+
+
+def _inline(gate: Gate) -> bool:
+    """Whether the gate's texts can go into the loop (else it is called)."""
+    return gate.arity in (1, 2) and not gate._generic["planted"]
+
+
+def _compile(kinds: Sequence[Gate]) -> tuple[Callable, Callable]:
+    fwd = ["def forward(_vals, _gates, _a0, _a1, _more):",
+           "    for _i, _gate, _j, _k in zip(range(len(_gates)), _gates, _a0, _a1):"]
+    back = ["def backward(_vals, _grads, _gates, _a0, _a1, _more, _used, _top):",
+            "    for _i in range(_top, -1, -1):",
+            "        if not _used[_i]:",
+            "            continue",
+            "        _gate = _gates[_i]"]
+    for n, gate in enumerate(kinds):
+        word = "if" if n == 0 else "elif"
+        fwd.append(f"        {word} _gate is _K{n}:")
+        back.append(f"        {word} _gate is _K{n}:")
+        if not _inline(gate):
+            fwd.append(f"            _vals[_i] = _F{n}(*[_vals[_t] for _t in _args(_i, _j, _k,"
+                       " _more)])")
+            back += ["            _a = _args(_i, _a0[_i], _a1[_i], _more)",
+                     f"            for _t, _c in zip(_a, _B{n}(_grads[_i], _vals[_i],"
+                     " *[_vals[_t] for _t in _a])):",
+                     "                _grads[_t] += _c"]
+            continue
+        rule = _expr(gate.rule)
+        pulls = [_expr(p) for p in gate.pull]
+        used = set().union(*map(_names, pulls))
+        if gate.arity == 2:
+            fwd += ["            x = _vals[_j]", "            y = _vals[_k]",
+                    f"            _vals[_i] = {rule}"]
+            back += ["            _j = _a0[_i]", "            _k = _a1[_i]",
+                     "            g = _grads[_i]", "            x = _vals[_j]",
+                     "            y = _vals[_k]"]
+            if "out" in used:
+                back.append("            out = _vals[_i]")
+            back += [f"            _c = {pulls[0]}", f"            _d = {pulls[1]}",
+                     "            _grads[_j] += _c", "            _grads[_k] += _d"]
+        else:
+            fwd += ["            x = _vals[_j]", f"            _vals[_i] = {rule}"]
+            back += ["            _j = _a0[_i]", "            g = _grads[_i]",
+                     "            x = _vals[_j]"]
+            if "out" in used:
+                back.append("            out = _vals[_i]")
+            back.append(f"            _grads[_j] += {pulls[0]}")
+    if not kinds:  # a tape of leaves alone
+        fwd.append("        pass")
+        back.append("        pass")
+    namespace = dict(_real_ns())
+    namespace["_args"] = _args
+    for n, gate in enumerate(kinds):
+        namespace[f"_K{n}"] = gate
+        namespace[f"_F{n}"] = gate.real_forward
+        namespace[f"_B{n}"] = gate.real_backward
+    source = "\n".join([*fwd, "", *back]) + "\n"
+    exec(compile(source, "<sweeps>", "exec"), namespace)  # safe: the gate table's texts
+    return namespace["forward"], namespace["backward"]
+
+
+def _args(i: int, j: int, k: int, more: dict[int, tuple[int, ...]]) -> tuple[int, ...]:
+    return (j, k) if k >= 0 else (j,) if k == -1 else more[i]
