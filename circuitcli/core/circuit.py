@@ -176,36 +176,52 @@ class Circuit:
         return self.label(self.output)
 
     def label(self, i: int) -> str:
-        """Node i's label, as labels()[i], without building every node's label.
+        """Node i's label, as labels()[i], without building every node's label."""
+        return self.labels_of([i])[i]
 
-        A named node (the usual output) answers at once; otherwise one pass counts the
-        unnamed gates of the same stem before it, with no strings built along the way.
+    def labels_of(self, nodes) -> dict[int, str]:
+        """Some nodes' labels, as labels() gives them, in one pass and no other strings.
+
+        Named nodes (the usual output) answer at once; for the others one pass counts the
+        unnamed gates of each stem up to the last node asked for: warnings about a few nodes
+        of a million-gate tape do not build a million labels.
         """
         if self._labels is not None:
-            return self._labels[i]
-        name = self.names[i]
-        if name is not None:
-            return name
-        gate = self.gates[i]
-        if i == self.output and "out" not in self.named:
-            return "out"
-        if gate is _CONST:
-            return format_number(self.base[i])
-        stem = gate.stem
-        # the numbers k whose name stem+k a user took: the counter steps over them
-        taken = {int(n[len(stem):]) for n in self.named
-                 if n.startswith(stem) and n[len(stem):].isdecimal()
-                 and f"{stem}{int(n[len(stem):])}" == n}
+            return {i: self._labels[i] for i in nodes}
+        found: dict[int, str] = {}
+        wanted: dict[int, str] = {}  # node -> its stem, for the nodes a count must name
         out = self.output if "out" not in self.named else -1
-        same = {g for g in GATES.values() if g.stem == stem}
-        k = 0
+        for i in nodes:
+            name = self.names[i]
+            gate = self.gates[i]
+            if name is not None:
+                found[i] = name
+            elif i == out:
+                found[i] = "out"
+            elif gate is _CONST:
+                found[i] = format_number(self.base[i])
+            else:
+                wanted[i] = gate.stem
+        if not wanted:
+            return found
+        stems = set(wanted.values())
+        # the numbers k whose name stem+k a user took: the counter steps over them
+        taken = {stem: {int(n[len(stem):]) for n in self.named
+                        if n.startswith(stem) and n[len(stem):].isdecimal()
+                        and f"{stem}{int(n[len(stem):])}" == n} for stem in stems}
+        stem_of = {g: g.stem for g in set(self.gates) if g.stem in stems and g is not _CONST}
+        counts = dict.fromkeys(stems, 0)
         names = self.names
-        for j, g in enumerate(self.gates[: i + 1]):
-            if g in same and names[j] is None and j != out:
-                k += 1
-                while k in taken:
+        for j, g in enumerate(self.gates[: max(wanted) + 1]):
+            stem = stem_of.get(g)
+            if stem is not None and names[j] is None and j != out:
+                k = counts[stem] + 1
+                while k in taken[stem]:
                     k += 1
-        return f"{stem}{k}"
+                counts[stem] = k
+                if j in wanted:
+                    found[j] = f"{stem}{k}"
+        return found
 
     def labels(self) -> list[str]:
         """A name for every node: the user's, else the gate's stem and a counter (mul1)."""
@@ -231,13 +247,22 @@ class Circuit:
             self._labels = labels
         return self._labels
 
-    def formula(self, i: int) -> str:
-        """Node i as its gate over its arguments' names: `x + y`, `sigmoid(q)`."""
+    def formula(self, i: int, labels: Mapping[int, str] | None = None) -> str:
+        """Node i as its gate over its arguments' names: `x + y`, `sigmoid(q)`.
+
+        `labels` may hold the arguments' labels already (labels_of, for several formulas).
+        """
         gate = self.gates[i]
         if self.a0[i] < 0:
             return format_number(self.base[i]) if gate is _CONST else "input"
-        labels = self.labels()
-        return gate.describe([labels[a] for a in self.args[i]])
+        args = self.args[i]
+        if labels is None:
+            labels = self.labels_of(args)
+        return gate.describe([labels[a] for a in args])
+
+    def labels_around(self, nodes: list[int]) -> dict[int, str]:
+        """labels_of these nodes and their arguments: what their formulas name."""
+        return self.labels_of({j for i in nodes for j in (i, *self.args[i])})
 
     def kinds(self) -> list[Gate]:
         """The distinct gates of the tape, each with its float rules compiled (kept)."""

@@ -198,17 +198,28 @@ def _flag_underflow(result: Result) -> None:
     """Warn where a gradient fell below the normal double range (its digits are lost)."""
     circuit = result.circuit
     grads = result.grads
-    if not any([v for v in grads if -_TINY < v < _TINY]):
-        return  # one quick pass: no gradient is a nonzero below the normal range
+    # one pass at C speed: the smallest nonzero magnitude (nan makes min unreliable, so a
+    # nan, which the non-finite check reports anyway, sends us to the node-by-node look)
+    smallest = min(map(abs, filter(None, grads)), default=1.0)
+    if smallest >= _TINY:
+        return
     live, used = circuit.live, circuit.used()
     found = [i for i, v in enumerate(grads) if 0 < abs(v) < _TINY and live[i] and used[i]]
-    labels = circuit.labels() if found else []
-    for i in found[:_MAX_WARNINGS]:
-        result.warnings.append(f"gradient of {labels[i]} = {circuit.formula(i)} underflows to "
-                               f"{result.grads[i]!r}: below the double range, digits are lost")
+    _warn(result, found, lambda i, labels: f"gradient of {labels[i]} = "
+          f"{circuit.formula(i, labels)} underflows to {grads[i]!r}: below the double range,"
+          " digits are lost")
 
 
-def _flag_nonfinite(result: Result, numbers: list[float], what: str) -> None:
+def _warn(result: Result, nodes: list[int], say, more: str = "") -> None:
+    """The first few of these nodes' warnings (labels found in one pass), then a count."""
+    shown = nodes[:_MAX_WARNINGS]
+    labels = result.circuit.labels_around(shown)
+    result.warnings.extend(say(i, labels) for i in shown)
+    if more and len(nodes) > _MAX_WARNINGS:
+        result.warnings.append(f"... and {len(nodes) - _MAX_WARNINGS} more nodes {more}")
+
+
+def _flag_nonfinite(result: Result, numbers: Sequence[float], what: str) -> None:
     """Warn where inf or nan first appears (not at every node downstream of it)."""
     total = sum(numbers)
     if total - total == 0:
@@ -216,21 +227,21 @@ def _flag_nonfinite(result: Result, numbers: list[float], what: str) -> None:
     circuit = result.circuit
     isfinite = math.isfinite
     live = circuit.live
-    found = 0
+    found = []
     for i, v in enumerate(numbers):
         if v - v == 0 or (not live[i] and what != "value"):
             continue  # finite (inf - inf and nan - nan are nan), or a constant's gradient
         result.bad.add(i)
         if what == "value" and any(not isfinite(numbers[j]) for j in circuit.args[i]):
             continue  # inherited from an argument, which is where the warning went
-        found += 1
-        if found <= _MAX_WARNINGS:
-            kind = "nan" if v != v else "inf" if v > 0 else "-inf"
-            label = circuit.label(i)
-            result.warnings.append(f"{what} of {label} = {circuit.formula(i)} is {kind}")
-    if found > _MAX_WARNINGS:
-        result.warnings.append(
-            f"... and {found - _MAX_WARNINGS} more nodes whose {what} is not finite")
+        found.append(i)
+
+    def say(i: int, labels: dict[int, str]) -> str:
+        v = numbers[i]
+        kind = "nan" if v != v else "inf" if v > 0 else "-inf"
+        return f"{what} of {labels[i]} = {circuit.formula(i, labels)} is {kind}"
+
+    _warn(result, found, say, f"whose {what} is not finite")
 
 
 def _domain_error(circuit: Circuit, vals: list[float], i: int, exc: Exception) -> CircuitError:
@@ -240,11 +251,12 @@ def _domain_error(circuit: Circuit, vals: list[float], i: int, exc: Exception) -
     problem = gate.problem(*xs) if gate.problem is not None else None
     if problem is None:
         problem = f"cannot be computed at {', '.join(f'{x:.6g}' for x in xs)} ({exc})"
-    labels = circuit.labels()
-    where = [f"{labels[j]} = {circuit.formula(j)}" for j in circuit.args[i] if circuit.args[j]]
+    args = circuit.args[i]
+    labels = circuit.labels_around([i, *args])
+    where = [f"{labels[j]} = {circuit.formula(j, labels)}" for j in args if circuit.args[j]]
     # "argument is -3" + " at node q = x - y" + "; log needs a positive number"
     what, _, why = problem.partition("; ")
     tail = f" at node {where[0]}" if where else ""
     why = f"; {why}" if why else ""
-    return CircuitError(f"{circuit.formula(i)}: {what}{tail}{why}", circuit.text,
+    return CircuitError(f"{circuit.formula(i, labels)}: {what}{tail}{why}", circuit.text,
                         circuit.starts[i], circuit.ends[i], circuit.source)

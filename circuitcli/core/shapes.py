@@ -2,17 +2,19 @@
 
 A machine-written circuit has a million statements and a handful of shapes:
 `n7 = 0.5*n3 - 0.5*n5 + 0.3` is `@ = @*@ - @*@ + @` with six operands. One
-`re.split` per megabyte of text (C speed) cuts the text into operands and the
-shape between them; each new shape is parsed once, by the exact parser, into a
-plan (which operand is read when, which gate is appended when); every statement
-of that shape then replays its plan on its own operands. The tape comes out
+`re.split` per 64 KB of text (C speed) cuts the text into words (names and
+numbers) and the shape between them; each new shape is parsed once, by the exact
+parser, into a plan (which operand is read when, which gate is appended when);
+every statement of that shape then replays its plan on its own words. A word
+followed by `(` names a function: a shape with calls has one plan per set of
+functions it calls (`@ = relu(@)*@` and `@ = exp(@)*@`). The tape comes out
 exactly as the exact parser builds it, node for node, without source spans
 (`Circuit.starts` computes those when an error or a drawing asks).
 
-Anything the plan cannot vouch for hands the whole text back to the exact
-parser: a statement over several lines, `;`, `\\`, a name that is not yet
-allowed (a function, the statement's own name, one defined twice), a syntax
-error. The exact parser then builds the tape or says what is wrong, as ever.
+Anything a plan cannot vouch for hands the whole text back to the exact parser:
+a statement over several lines, `;`, `\\`, a name not allowed where it stands (a
+function, the statement's own name, one defined twice), a syntax error. The exact
+parser then builds the tape, or says what is wrong, as ever.
 """
 
 from __future__ import annotations
@@ -31,13 +33,13 @@ if TYPE_CHECKING:
 
 __all__ = ["build_by_shape"]
 
-# An operand, as syntax.TOKEN reads one: a name not followed by '(' (a call's name stays
-# in the shape; `(?![\w(])` keeps a name from being cut short to escape that rule), or a
-# number. The group makes re.split return the operands between the pieces of shape.
-_OPERAND = re.compile(r"([^\W\d]\w*(?![\w(])|\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)")
+# A word, as syntax.TOKEN reads one: a name or a number (the group makes re.split return
+# the words between the pieces of shape).
+_WORD = re.compile(r"([^\W\d]\w*|\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)")
+_CALL = re.compile(r"@[ \t\r\f\v]*\(")  # a word that a '(' follows: TOKEN's call
 _COMMENT = re.compile(r"#[^\n]*")
-_HOLE = "@"  # an operand's place in a shape; a text with an @ of its own takes the exact path
-_CHUNK = 1 << 20  # characters cut at a time, so the pieces of only one chunk are alive
+_HOLE = "@"  # a word's place in a shape; a text with an @ of its own takes the exact path
+_CHUNK = 1 << 16  # characters cut at a time, so the pieces of only one chunk are alive
 _INPUT = GATES["input"]
 _CONST = GATES["const"]
 
@@ -49,31 +51,40 @@ class _Bail(Exception):
 class _Plan:
     """What one shape of statement does, read off the exact parser's tape of the shape.
 
-    `steps` in tape order: an int k is "operand k" (it makes a node the first time its
-    name or number is met), a (gate, i, j) is "append gate over the results of steps i
-    and j" (j is -1 for one argument), (gate, (i, ...)) a gate of more arguments. That is
-    the general replay. Most statements meet only names and numbers already on the tape:
-    then their gates are numbered n, n+1, ... in advance, and the replay is a few column
-    extends, each argument picked by an itemgetter from [operand nodes..., gate nodes..., -1].
+    `steps` in tape order: an int k is "the word in hole k" (it makes a node the first
+    time its name or number is met), a (gate, i, j) is "append gate over the results of
+    steps i and j" (j is -1 for one argument), (gate, (i, ...)) a gate of more arguments.
+    That is the general replay. Most statements meet only names and numbers already on
+    the tape: then their gates are numbered n, n+1, ... in advance, and the replay is a
+    few column extends, each argument picked by an itemgetter from [operand nodes...,
+    gate nodes..., -1].
     """
 
-    __slots__ = ("arg0", "arg1", "assigns", "first", "gates", "holes", "kinks", "literal",
-                 "lives", "nones", "slots", "steps", "zeros")
+    __slots__ = ("arg0", "arg1", "assigns", "count", "first", "gates", "holes", "kinks",
+                 "literal", "lives", "pick", "single", "slots", "steps")
 
-    def __init__(self, shape: str, exact: Callable[[str], Circuit]) -> None:
-        self.holes = shape.count(_HOLE)
+    def __init__(self, shape: str, calls: dict[int, str], exact: Callable[[str], Circuit]
+                 ) -> None:
+        self.holes = holes = shape.count(_HOLE)
         pieces = shape.split(_HOLE)
-        # each hole becomes a distinct name, spaced off so that no two run together
-        c = exact("".join(p + (f" _{k} " if k < self.holes else "")
-                          for k, p in enumerate(pieces)))
         head, _, body = shape.partition("=")
-        self.assigns = head.strip() == _HOLE and bool(body)
+        self.assigns = head.strip(" \t\r\f\v") == _HOLE and bool(body)
+        self.first = first = 1 if self.assigns else 0
+        # each operand hole becomes a distinct name, spaced off so that no two run together
+        c = exact("".join(p + (f" {calls[k]}" if k in calls else f" _{k} " if k < holes else "")
+                          for k, p in enumerate(pieces)))
         body = "".join(body.split()) if self.assigns else ""
         # `x = 5`, `x = -5` declare an input with a default when the operand is a number
         self.literal = body[:-1] if body in ("@", "-@", "+@") else None
-        self.first = first = 1 if self.assigns else 0
-        if sorted(c.inputs) != sorted(f"_{k}" for k in range(first, self.holes)):
+        operands = [k for k in range(first, holes) if k not in calls]
+        if sorted(c.inputs) != sorted(f"_{k}" for k in operands):
             raise _Bail
+        # the words the fast replay looks up: holes first..holes, less the functions' names
+        self.pick = None
+        if calls:
+            offsets = [k - first for k in operands]
+            self.pick = (itemgetter(*offsets) if len(offsets) > 1 else
+                         (lambda ws, k=offsets[0]: (ws[k],)) if offsets else (lambda ws: ()))
         steps: list = []
         a0, a1, more = c.a0, c.a1, c.more
         for i, gate in enumerate(c.gates):
@@ -88,29 +99,30 @@ class _Plan:
         if c._last != len(steps) - 1:
             raise _Bail  # the statement's node is not the last one it made
         self.steps = tuple(steps)
-        # the replay when every operand is already a node: slots are the operands' nodes
-        # (hole k at k - first), then the gates' nodes, then -1 for "no second argument"
+        # the fast replay: slots are the operands' nodes, the gates' nodes, then -1
+        where = {k: p for p, k in enumerate(operands)}
         slot = {}
         gate_steps = []
         for i, step in enumerate(steps):
             if step.__class__ is int:
-                slot[i] = step - first
+                slot[i] = where[step]
             else:
-                slot[i] = self.holes - first + len(gate_steps)
+                slot[i] = len(operands) + len(gate_steps)
                 gate_steps.append(step)
-        none = self.holes - first + len(gate_steps)
+        none = len(operands) + len(gate_steps)
         self.slots = tuple(slot[i] for i in range(len(steps)))
         self.gates = [step[0] for step in gate_steps]
-        if any(len(step) == 2 for step in gate_steps):
-            self.arg0 = None  # a gate of many arguments: the general replay only
-        else:
-            self.arg0 = tuple(slot[step[1]] for step in gate_steps)
-            self.arg1 = tuple(slot[step[2]] if step[2] >= 0 else none for step in gate_steps)
-            if len(gate_steps) > 1:
-                self.arg0, self.arg1 = itemgetter(*self.arg0), itemgetter(*self.arg1)
+        self.count = len(gate_steps)
+        self.single = self.count == 1
+        self.arg0 = self.arg1 = None
+        if not any(len(step) == 2 for step in gate_steps):  # else: the general replay only
+            arg0 = [slot[step[1]] for step in gate_steps]
+            arg1 = [slot[step[2]] if step[2] >= 0 else none for step in gate_steps]
+            if self.single:
+                self.arg0, self.arg1 = arg0[0], arg1[0]
+            elif gate_steps:
+                self.arg0, self.arg1 = itemgetter(*arg0), itemgetter(*arg1)
         self.kinks = tuple(m for m, g in enumerate(self.gates) if g.kink is not None)
-        self.nones = [None] * len(gate_steps)
-        self.zeros = array("d", bytes(8 * len(gate_steps)))
         self.lives: dict[bytes, bytes] = {}  # the operands' liveness -> the gates'
 
     def live(self, operands: bytes) -> bytes:
@@ -124,6 +136,39 @@ class _Plan:
         return found
 
 
+class _Calls:
+    """A shape with calls in it: one plan per set of functions called."""
+
+    __slots__ = ("calls", "key", "plans", "shape")
+
+    def __init__(self, shape: str, calls: list[int]) -> None:
+        self.shape = shape
+        self.calls = calls
+        # the words that name the functions, picked from the statement's words
+        self.key = itemgetter(*calls)
+        self.plans: dict[str | tuple[str, ...], _Plan] = {}
+
+    def plan(self, names: str | tuple[str, ...], exact: Callable[[str], Circuit]) -> _Plan:
+        """The plan for these functions' names (one name, or a tuple of several)."""
+        names_ = (names,) if isinstance(names, str) else names
+        if not all(name in FUNCTIONS for name in names_):
+            raise _Bail  # an unknown function, or a number before '('
+        found = self.plans[names] = _compile(self.shape, dict(zip(self.calls, names_)), exact)
+        return found
+
+
+def _compile(shape: str, calls: dict[int, str], exact: Callable[[str], Circuit]) -> _Plan:
+    try:
+        return _Plan(shape, calls, exact)
+    except CircuitError:  # the exact parser will say what is wrong
+        raise _Bail from None
+
+
+def _shape(shape: str, exact: Callable[[str], Circuit]) -> _Plan | _Calls:
+    calls = [shape.count(_HOLE, 0, m.start()) for m in _CALL.finditer(shape)]
+    return _Calls(shape, calls) if calls else _compile(shape, {}, exact)
+
+
 def build_by_shape(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> bool:
     """Build c's tape from text by statement shapes; False when the exact parser must.
 
@@ -131,6 +176,7 @@ def build_by_shape(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> bo
     half built and must be thrown away.
     """
     c._starts = c._ends = None  # computed from the text when asked
+    _steady_heap()
     try:
         _build(c, text, exact)
     except _Bail:
@@ -138,8 +184,31 @@ def build_by_shape(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> bo
     return True
 
 
+def _steady_heap() -> None:
+    """Keep big blocks out of the heap (glibc only; elsewhere nothing to do).
+
+    A big tape's columns grow by reallocation. glibc raises its mmap threshold each time a
+    big block is freed, so the next growths land on the heap, where every move leaves a
+    hole: a million-gate run then peaks about 30 MB (a third) higher. A fixed threshold
+    keeps each column in its own mapping, which grows in place.
+    """
+    global _STEADY
+    if _STEADY:
+        return
+    _STEADY = True
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass  # not glibc
+
+
+_STEADY = False
+
+
 def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
-    gates, a0, a1, names, base, live = c.gates, c.a0, c.a1, c.names, c.base, c.live
+    gates, a0, a1, live = c.gates, c.a0, c.a1, c.live
     named, kinkable = c.named, c.kinkable
     # While building, `named` also answers for numbers already on the tape (their const
     # node) and for function names (None: not an operand, not a name to define), so one
@@ -147,11 +216,11 @@ def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
     named.update(dict.fromkeys(FUNCTIONS))
     find = named.get
     liveness = live.__getitem__
-    plans: dict[str, _Plan] = {}
-    split = _OPERAND.split
-    bare = False  # a bare expression was met: only the last statement may be one
+    plans: dict[str, _Plan | _Calls] = {}
+    split = _WORD.split
+    bare = -1  # the first bare expression statement's index: only the last may be one
     statements = 0
-    last = -1
+    node = -1
     pos, size = 0, len(text)
     while pos < size:
         end = text.find("\n", pos + _CHUNK)
@@ -172,69 +241,77 @@ def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
             if plan is None:
                 if not shape.strip(" \t\r\f\v"):
                     continue  # an empty line (TOKEN's spaces only: no other blank counts)
-                try:
-                    plan = plans[shape] = _Plan(shape, exact)
-                except CircuitError:  # the exact parser will say what is wrong
-                    raise _Bail from None
-            if bare:
-                raise _Bail
+                plan = plans[shape] = _shape(shape, exact)
+            if plan.__class__ is _Calls:
+                names = plan.key(words[w:w + plan.calls[-1] + 1])
+                plan = plan.plans.get(names) or plan.plan(names, exact)
             if plan.assigns:
                 name = words[w]
                 # defined twice, used before, a function's name, or not a name at all
                 if name in named or not name.isidentifier():
                     raise _Bail
-                word = words[w + 1] if plan.literal is not None else ""
-                if word[:1] == "." or word[:1].isdecimal():  # `x = 5`, not `x = y`
-                    last = _declare(c, name, word, plan.literal)
-                    w += 2
-                    statements += 1
-                    continue
+                if plan.literal is not None:
+                    word = words[w + 1]
+                    if word[0] == "." or word[0].isdecimal():  # `x = 5`, not `x = y`
+                        node = _declare(c, name, word, plan.literal)
+                        w += 2
+                        statements += 1
+                        continue
             else:
                 name = None
+                if bare < 0:
+                    bare = statements
             ops = words[w + plan.first:w + plan.holes]
             w += plan.holes
-            nodes = list(map(find, ops))
-            kinds = plan.gates
-            if None in nodes or plan.arg0 is None:
+            nodes = list(map(find, ops if plan.pick is None else plan.pick(ops)))
+            if None in nodes or (plan.arg0 is None and plan.count):
                 node = _replay(c, plan, [None] * plan.first + ops, name)
-            elif kinds:
+            elif plan.count:
                 # every operand is on the tape: the gates are numbered n, n+1, ... already
                 n = len(gates)
-                lives = plan.lives.get(bytes(map(liveness, nodes))) or plan.live(
-                    bytes(map(liveness, nodes)))
-                nodes += range(n, n + len(kinds))
+                alive = bytes(map(liveness, nodes))
+                lives = plan.lives.get(alive) or plan.live(alive)
+                nodes += range(n, n + plan.count)
                 nodes.append(-1)
-                gates += kinds
-                if plan.arg1.__class__ is tuple:
-                    a0.append(nodes[plan.arg0[0]])
-                    a1.append(nodes[plan.arg1[0]])
+                gates += plan.gates
+                if plan.single:
+                    a0.append(nodes[plan.arg0])
+                    a1.append(nodes[plan.arg1])
                 else:
                     a0.extend(plan.arg0(nodes))
                     a1.extend(plan.arg1(nodes))
                 live += lives
-                names += plan.nones
-                base += plan.zeros
                 if plan.kinks:
-                    kinkable.extend([n + m for m in plan.kinks])
-                node = len(gates) - 1
+                    kinkable += map(n.__add__, plan.kinks)
+                node = n + plan.count - 1
             else:
                 node = nodes[0]  # `q = x`: another name for node x
             statements += 1
-            last = node
-            if name is None:
-                bare = True
-            else:
-                if names[node] is None:
-                    names[node] = name
+            if name is not None:
                 named[name] = node
         if w != len(words):
             raise _Bail
-    if not statements:
-        raise _Bail
+    if not statements or 0 <= bare < statements - 1:
+        raise _Bail  # empty, or a bare expression before the last statement
     for word in FUNCTIONS:
         del named[word]
     for word in c.consts:
         del named[word]
+    _finish(c, node)
+
+
+def _finish(c: Circuit, last: int) -> None:
+    """The columns left for the end: names (the first name given to a node is its name, as
+    the exact parser has it; `named` keeps the order names were given) and constants."""
+    n = len(c.gates)
+    names: list[str | None] = [None] * n
+    for name, node in c.named.items():
+        if names[node] is None:
+            names[node] = name
+    base = array("d", bytes(8 * n))
+    for word, node in c.consts.items():
+        base[node] = float(word)
+    c.names, c.base = names, base
     c._last = last
 
 
@@ -244,8 +321,6 @@ def _declare(c: Circuit, name: str, word: str, sign: str) -> int:
     c.gates.append(_INPUT)
     c.a0.append(-1)
     c.a1.append(-1)
-    c.names.append(name)
-    c.base.append(0.0)
     c.live.append(1)
     c.inputs[name] = c.named[name] = node
     value = float(word)
@@ -256,7 +331,7 @@ def _declare(c: Circuit, name: str, word: str, sign: str) -> int:
 def _replay(c: Circuit, plan: _Plan, ops: list, name: str | None) -> int:
     """The general replay of a plan: operands may be new inputs or constants (made the
     moment they are read, as the exact parser makes them), gates may take many arguments."""
-    gates, a0, a1, names, base, live = c.gates, c.a0, c.a1, c.names, c.base, c.live
+    gates, live = c.gates, c.live
     known = c.named  # names, and while building also numbers and functions (None)
     made: list[int] = []
     node = -1
@@ -269,19 +344,15 @@ def _replay(c: Circuit, plan: _Plan, ops: list, name: str | None) -> int:
                 if word[0] == "." or word[0].isdecimal():  # a number
                     c.consts[word] = known[word] = node
                     gates.append(_CONST)
-                    names.append(None)
-                    base.append(float(word))
                     live.append(0)
                 else:
                     if word == name or word in FUNCTIONS:
                         raise _Bail  # a cycle, or a function without a call
                     gates.append(_INPUT)
-                    names.append(word)
-                    base.append(0.0)
                     live.append(1)
                     c.inputs[word] = known[word] = node
-                a0.append(-1)
-                a1.append(-1)
+                c.a0.append(-1)
+                c.a1.append(-1)
         else:
             gate = step[0]
             node = len(gates)
@@ -289,8 +360,6 @@ def _replay(c: Circuit, plan: _Plan, ops: list, name: str | None) -> int:
                     else (made[step[1]],) if step[2] < 0 else (made[step[1]], made[step[2]]))
             c._put_args(node, args)
             gates.append(gate)
-            names.append(None)
-            base.append(0.0)
             live.append(any(live[x] for x in args))
             if gate.kink is not None:
                 c.kinkable.append(node)
