@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import circuitcli
 from circuitcli.core import circuit as circuit_module
+from circuitcli.core import shapes as shapes_module
 from circuitcli.core.circuit import _CONST, _INPUT, Circuit, suggest
 from circuitcli.core.gates import FUNCTIONS, OPERATORS, Gate
 from circuitcli.core.syntax import CircuitError
@@ -435,12 +436,12 @@ def outcome(parse, text: str, output: str | None = None) -> tuple:
 
 def shape_parse(text: str, source: str = "", output: str | None = None) -> Circuit:
     """parse with the statement-shape fast path (core/shapes.py) tried on any text."""
-    saved = circuit_module._FAST_FROM
-    circuit_module._FAST_FROM = 0
+    saved = circuit_module._FAST_FROM, shapes_module.VECTOR_FROM
+    circuit_module._FAST_FROM = shapes_module.VECTOR_FROM = 0
     try:
         return circuit_module.parse(text, source, output)
     finally:
-        circuit_module._FAST_FROM = saved
+        circuit_module._FAST_FROM, shapes_module.VECTOR_FROM = saved
 
 
 def same(text: str, output: str | None = None) -> None:

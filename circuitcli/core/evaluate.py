@@ -143,13 +143,17 @@ def backward(circuit: Circuit, vals: Sequence, pull: float = 1.0, backend=REAL) 
         return grads
     grads = array("d", bytes(8 * len(vals)))
     grads[out] = pull
-    used = circuit.used()
     gates, a0, a1, more = circuit.gates, circuit.a0, circuit.a1, circuit.more
     if len(circuit) >= SWEEP_FROM:
         from .sweep import sweeps
 
-        sweeps(circuit)[1](vals, grads, gates, a0, a1, more, used, out)
+        reached = bytearray(len(vals))
+        reached[out] = 1
+        sweeps(circuit)[1](vals, grads, gates, a0, a1, more, reached, out)
+        if circuit._used is None:
+            circuit._used = reached  # the same answer, found on the way
         return grads
+    used = circuit.used()
     circuit.kinds()
     for i in range(out, -1, -1):
         j = a0[i]
@@ -204,10 +208,22 @@ def _flag_underflow(result: Result) -> None:
     if smallest >= _TINY:
         return
     live, used = circuit.live, circuit.used()
-    found = [i for i, v in enumerate(grads) if 0 < abs(v) < _TINY and live[i] and used[i]]
+    if len(grads) >= _NUMPY_FROM:  # a big tape: the few nodes found at array speed
+        import numpy as np
+
+        view = np.frombuffer(grads, float)
+        candidates = np.flatnonzero((view != 0) & (np.abs(view) < _TINY)).tolist()
+        del view
+    else:
+        candidates = [i for i, v in enumerate(grads) if 0 < abs(v) < _TINY]
+    found = [i for i in candidates if live[i] and used[i]]
     _warn(result, found, lambda i, labels: f"gradient of {labels[i]} = "
           f"{circuit.formula(i, labels)} underflows to {grads[i]!r}: below the double range,"
           " digits are lost")
+
+
+# from this many nodes, a look at every node's number is done by numpy (imported then)
+_NUMPY_FROM = 200_000
 
 
 def _warn(result: Result, nodes: list[int], say, more: str = "") -> None:

@@ -22,7 +22,8 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Callable
-from operator import itemgetter
+from itertools import accumulate, chain, repeat
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
 from .gates import FUNCTIONS, GATES
@@ -61,7 +62,8 @@ class _Plan:
     """
 
     __slots__ = ("arg0", "arg1", "assigns", "count", "first", "gates", "holes", "kinks",
-                 "literal", "lives", "pick", "single", "slots", "steps")
+                 "literal", "lives", "operands", "pick", "single", "slots", "sources", "steps",
+                 "together")
 
     def __init__(self, shape: str, calls: dict[int, str], exact: Callable[[str], Circuit]
                  ) -> None:
@@ -76,7 +78,7 @@ class _Plan:
         body = "".join(body.split()) if self.assigns else ""
         # `x = 5`, `x = -5` declare an input with a default when the operand is a number
         self.literal = body[:-1] if body in ("@", "-@", "+@") else None
-        operands = [k for k in range(first, holes) if k not in calls]
+        self.operands = operands = [k for k in range(first, holes) if k not in calls]
         if sorted(c.inputs) != sorted(f"_{k}" for k in operands):
             raise _Bail
         # the words the fast replay looks up: holes first..holes, less the functions' names
@@ -115,14 +117,20 @@ class _Plan:
         self.count = len(gate_steps)
         self.single = self.count == 1
         self.arg0 = self.arg1 = None
+        self.sources: list[tuple[int, int]] = []
         if not any(len(step) == 2 for step in gate_steps):  # else: the general replay only
             arg0 = [slot[step[1]] for step in gate_steps]
             arg1 = [slot[step[2]] if step[2] >= 0 else none for step in gate_steps]
+            self.sources = list(zip(arg0, arg1))
             if self.single:
                 self.arg0, self.arg1 = arg0[0], arg1[0]
             elif gate_steps:
                 self.arg0, self.arg1 = itemgetter(*arg0), itemgetter(*arg1)
         self.kinks = tuple(m for m, g in enumerate(self.gates) if g.kink is not None)
+        # `name = expression` that makes gates of one or two arguments: a chunk of such
+        # statements can be appended all at once (_all_at_once)
+        self.together = (self.assigns and self.literal is None and self.count > 0
+                         and self.arg0 is not None)
         self.lives: dict[bytes, bytes] = {}  # the operands' liveness -> the gates'
 
     def live(self, operands: bytes) -> bytes:
@@ -139,10 +147,11 @@ class _Plan:
 class _Calls:
     """A shape with calls in it: one plan per set of functions called."""
 
-    __slots__ = ("calls", "key", "plans", "shape")
+    __slots__ = ("calls", "holes", "key", "plans", "shape")
 
     def __init__(self, shape: str, calls: list[int]) -> None:
         self.shape = shape
+        self.holes = shape.count(_HOLE)
         self.calls = calls
         # the words that name the functions, picked from the statement's words
         self.key = itemgetter(*calls)
@@ -211,9 +220,12 @@ def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
     gates, a0, a1, live = c.gates, c.a0, c.a1, c.live
     named, kinkable = c.named, c.kinkable
     # While building, `named` also answers for numbers already on the tape (their const
-    # node) and for function names (None: not an operand, not a name to define), so one
-    # lookup sorts every word; both kinds are taken out again at the end.
-    named.update(dict.fromkeys(FUNCTIONS))
+    # node) and for function names (-2: not an operand, not a name to define), so one
+    # lookup sorts every word (-1: not met yet); both kinds are taken out at the end.
+    named.update(dict.fromkeys(FUNCTIONS, -2))
+    vector = None
+    if len(text) >= VECTOR_FROM:
+        import numpy as vector
     find = named.get
     liveness = live.__getitem__
     plans: dict[str, _Plan | _Calls] = {}
@@ -235,16 +247,16 @@ def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
         words = parts[1::2]
         shapes = _HOLE.join(parts[0::2]).split("\n")
         del parts
+        todo = _plans_of(shapes, words, plans, exact)
+        del shapes
+        if vector is not None:
+            top = _all_at_once(c, words, todo, vector)
+            if top is not None:
+                statements += len(todo)
+                node = top
+                continue
         w = 0
-        for shape in shapes:
-            plan = plans.get(shape)
-            if plan is None:
-                if not shape.strip(" \t\r\f\v"):
-                    continue  # an empty line (TOKEN's spaces only: no other blank counts)
-                plan = plans[shape] = _shape(shape, exact)
-            if plan.__class__ is _Calls:
-                names = plan.key(words[w:w + plan.calls[-1] + 1])
-                plan = plan.plans.get(names) or plan.plan(names, exact)
+        for plan in todo:
             if plan.assigns:
                 name = words[w]
                 # defined twice, used before, a function's name, or not a name at all
@@ -263,8 +275,8 @@ def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
                     bare = statements
             ops = words[w + plan.first:w + plan.holes]
             w += plan.holes
-            nodes = list(map(find, ops if plan.pick is None else plan.pick(ops)))
-            if None in nodes or (plan.arg0 is None and plan.count):
+            nodes = list(map(find, ops if plan.pick is None else plan.pick(ops), repeat(-1)))
+            if min(nodes, default=0) < 0 or (plan.arg0 is None and plan.count):
                 node = _replay(c, plan, [None] * plan.first + ops, name)
             elif plan.count:
                 # every operand is on the tape: the gates are numbered n, n+1, ... already
@@ -289,8 +301,6 @@ def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
             statements += 1
             if name is not None:
                 named[name] = node
-        if w != len(words):
-            raise _Bail
     if not statements or 0 <= bare < statements - 1:
         raise _Bail  # empty, or a bare expression before the last statement
     for word in FUNCTIONS:
@@ -298,6 +308,111 @@ def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
     for word in c.consts:
         del named[word]
     _finish(c, node)
+
+
+def _plans_of(shapes: list[str], words: list[str], plans: dict, exact: Callable[[str], Circuit]
+              ) -> list[_Plan]:
+    """Each statement's plan, in order (blank lines dropped; new shapes compiled)."""
+    todo = list(map(plans.get, shapes))
+    if None in todo:
+        for i, shape in enumerate(shapes):
+            if todo[i] is None:
+                plan = plans.get(shape)
+                if plan is None:
+                    # an empty line has TOKEN's spaces only: no other blank counts
+                    blank = not shape.strip(" \t\r\f\v")
+                    plan = plans[shape] = _BLANK if blank else _shape(shape, exact)
+                todo[i] = plan
+    if _BLANK in todo:
+        todo = [plan for plan in todo if plan is not _BLANK]
+    at = list(accumulate(map(_HOLES, todo), initial=0))
+    if at[-1] != len(words):
+        raise _Bail  # words where no shape has a hole for them
+    for i in [i for i, plan in enumerate(todo) if plan.__class__ is _Calls]:
+        calls = todo[i]
+        names = calls.key(words[at[i]:at[i] + calls.calls[-1] + 1])
+        todo[i] = calls.plans.get(names) or calls.plan(names, exact)
+    return todo
+
+
+_BLANK = object()  # the plan of an empty line
+# texts this long append whole chunks at once with numpy (whose import then pays for itself)
+VECTOR_FROM = 1 << 20
+_HOLES, _COUNT, _GATES, _TOGETHER = (attrgetter(a) for a in ("holes", "count", "gates",
+                                                              "together"))
+
+
+def _all_at_once(c: Circuit, words: list[str], todo: list[_Plan], np) -> int | None:
+    """Append a chunk of `name = expression` statements with array operations: their node
+    numbers follow from their plans' gate counts, their names are entered first, then
+    every word is looked up in one pass. The last statement's node, or None (and nothing
+    changed) when a statement needs the one-at-a-time replay: a new input or constant, a
+    name used before its definition, a constant subexpression, a declaration, an alias."""
+    count = len(todo)
+    if not count or not all(map(_TOGETHER, todo)):
+        return None
+    holes = np.fromiter(map(_HOLES, todo), np.int64, count)
+    counts = np.fromiter(map(_COUNT, todo), np.int64, count)
+    n0 = len(c.gates)
+    at = np.zeros(count, np.int64)  # each statement's first word
+    np.cumsum(holes[:-1], out=at[1:])
+    starts = np.full(count, n0, np.int64)  # each statement's first node
+    starts[1:] += np.cumsum(counts[:-1])
+    tops = starts + counts - 1
+    total = int(counts.sum())
+    named = c.named
+    names = list(map(words.__getitem__, at.tolist()))
+    if (not all(map(str.isidentifier, names)) or len(set(names)) < count
+            or not named.keys().isdisjoint(names)):
+        return None
+    named.update(zip(names, tops.tolist()))
+    nodes = np.fromiter(map(named.get, words, repeat(-1)), np.int64, len(words))
+    args0 = np.empty(total, np.int64)
+    args1 = np.empty(total, np.int64)
+    kinks = []
+    kinds = {plan: k for k, plan in enumerate(dict.fromkeys(todo))}
+    ids = np.fromiter(map(kinds.__getitem__, todo), np.int64, count)
+    live = np.frombuffer(c.live, np.uint8) if n0 else np.zeros(0, np.uint8)
+    try:
+        for plan, k in kinds.items():
+            which = np.flatnonzero(ids == k)
+            first = starts[which]
+            ops = nodes[at[which][:, None] + np.array(plan.operands, np.int64)]
+            # every operand made before its statement (-1: new; -2: a function's name)
+            if ((ops < 0) | (ops >= first[:, None])).any():
+                raise _Bail
+            alive = np.ones(ops.shape, np.uint8)  # this chunk's gates: live, checked below
+            old = ops < n0
+            alive[old] = live[ops[old]]
+            if ops.shape[1] < 63:  # each row's liveness as the bits of one number
+                rows = alive[np.unique(alive @ (1 << np.arange(ops.shape[1], dtype=np.int64)),
+                                       return_index=True)[1]]
+            else:
+                rows = np.unique(alive, axis=0)
+            for row in rows:
+                key = row.tobytes()
+                if 0 in (plan.lives.get(key) or plan.live(key)):
+                    raise _Bail  # a gate of constants alone: the replay marks it
+            n = len(plan.operands)
+            for m, (s0, s1) in enumerate(plan.sources):
+                place = first - n0 + m
+                for column, source in ((args0, s0), (args1, s1)):
+                    column[place] = (ops[:, source] if source < n else -1 if source
+                                     == n + plan.count else first + (source - n))
+            kinks += [first + m for m in plan.kinks]
+    except _Bail:
+        for name in names:
+            del named[name]
+        return None
+    finally:
+        del live  # the bytearray grows below: no view of it may be alive then
+    c.gates += chain.from_iterable(map(_GATES, todo))
+    c.a0.frombytes(args0.astype(np.intc).tobytes())
+    c.a1.frombytes(args1.astype(np.intc).tobytes())
+    c.live += b"\x01" * total
+    if kinks:
+        c.kinkable += np.sort(np.concatenate(kinks)).tolist()
+    return int(tops[-1])
 
 
 def _finish(c: Circuit, last: int) -> None:
@@ -338,8 +453,8 @@ def _replay(c: Circuit, plan: _Plan, ops: list, name: str | None) -> int:
     for step in plan.steps:
         if step.__class__ is int:
             word = ops[step]
-            node = known.get(word)
-            if node is None:
+            node = known.get(word, -1)
+            if node < 0:  # not met yet, or a function's name (refused below)
                 node = len(gates)
                 if word[0] == "." or word[0].isdecimal():  # a number
                     c.consts[word] = known[word] = node

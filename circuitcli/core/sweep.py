@@ -35,7 +35,9 @@ def sweeps(circuit: Circuit) -> tuple[Callable, Callable]:
     """(forward, backward) for this tape's kinds of gate, compiled once per set of kinds.
 
     forward(vals, gates, a0, a1, more) fills vals (an array of the leaves' values) in
-    place; backward(vals, grads, gates, a0, a1, more, used, out) adds into grads.
+    place; backward(vals, grads, gates, a0, a1, more, reached, out) adds into grads and
+    marks in `reached` (1 at out, else 0 to begin with) every node the output depends on:
+    the nodes it runs, so that Circuit.used() costs no sweep of its own.
     """
     found = circuit._sweeps
     if found is None:
@@ -83,7 +85,8 @@ def _compile(kinds: Sequence[Gate]) -> tuple[Callable, Callable]:
             back += ["            _a = _args(_i, _a0[_i], _a1[_i], _more)",
                      f"            for _t, _c in zip(_a, _B{n}(_grads[_i], _vals[_i],"
                      " *[_vals[_t] for _t in _a])):",
-                     "                _grads[_t] += _c"]
+                     "                _grads[_t] += _c",
+                     "                _used[_t] = 1"]
             continue
         rule = _expr(gate.rule)
         pulls = [_expr(p) for p in gate.pull]
@@ -97,14 +100,15 @@ def _compile(kinds: Sequence[Gate]) -> tuple[Callable, Callable]:
             if "out" in used:
                 back.append("            out = _vals[_i]")
             back += [f"            _c = {pulls[0]}", f"            _d = {pulls[1]}",
-                     "            _grads[_j] += _c", "            _grads[_k] += _d"]
+                     "            _grads[_j] += _c", "            _grads[_k] += _d",
+                     "            _used[_j] = 1", "            _used[_k] = 1"]
         else:
             fwd += ["            x = _vals[_j]", f"            _vals[_i] = {rule}"]
             back += ["            _j = _a0[_i]", "            g = _grads[_i]",
                      "            x = _vals[_j]"]
             if "out" in used:
                 back.append("            out = _vals[_i]")
-            back.append(f"            _grads[_j] += {pulls[0]}")
+            back += [f"            _grads[_j] += {pulls[0]}", "            _used[_j] = 1"]
     if not kinds:  # a tape of leaves alone
         fwd.append("        pass")
         back.append("        pass")
