@@ -180,7 +180,12 @@ def evaluate(circuit: Circuit, values: Mapping[str, float], pull: float = 1.0,
     vals = forward(circuit, values)
     result = Result(circuit, vals, pull=pull)
     gates, a0, a1, kinks = circuit.gates, circuit.a0, circuit.a1, result.kinks
-    for i in circuit.kinkable:
+    candidates = circuit.kinkable
+    if len(circuit) >= SWEEP_FROM:  # the conditions in one compiled loop; notes for hits
+        from .sweep import sweeps
+
+        candidates = sweeps(circuit)[2](vals, gates, a0, a1, circuit.more, candidates)
+    for i in candidates:
         k = a1[i]
         note = (gates[i].kink(vals[i], vals[a0[i]]) if k == -1
                 else gates[i].kink(vals[i], vals[a0[i]], vals[k]) if k >= 0

@@ -362,10 +362,12 @@ def _all_at_once(c: Circuit, words: list[str], todo: list[_Plan], np) -> int | N
     total = int(counts.sum())
     named = c.named
     names = list(map(words.__getitem__, at.tolist()))
-    if (not all(map(str.isidentifier, names)) or len(set(names)) < count
-            or not named.keys().isdisjoint(names)):
+    if not all(map(str.isidentifier, names)):
         return None
+    size = len(named)
     named.update(zip(names, tops.tolist()))
+    if len(named) - size != count:
+        raise _Bail  # a name defined twice, or met before its definition, or a function's
     nodes = np.fromiter(map(named.get, words, repeat(-1)), np.int64, len(words))
     args0 = np.empty(total, np.int64)
     args1 = np.empty(total, np.int64)

@@ -28,16 +28,17 @@ if TYPE_CHECKING:
 __all__ = ["sweeps"]
 
 _LEAVES = (GATES["input"], GATES["const"])
-_CACHE: dict[tuple[Gate, ...], tuple[Callable, Callable]] = {}
+_CACHE: dict[tuple[Gate, ...], tuple[Callable, Callable, Callable]] = {}
 
 
-def sweeps(circuit: Circuit) -> tuple[Callable, Callable]:
-    """(forward, backward) for this tape's kinds of gate, compiled once per set of kinds.
+def sweeps(circuit: Circuit) -> tuple[Callable, Callable, Callable]:
+    """(forward, backward, kinks) for this tape's kinds of gate, compiled once per set.
 
     forward(vals, gates, a0, a1, more) fills vals (an array of the leaves' values) in
     place; backward(vals, grads, gates, a0, a1, more, reached, out) adds into grads and
     marks in `reached` (1 at out, else 0 to begin with) every node the output depends on:
-    the nodes it runs, so that Circuit.used() costs no sweep of its own.
+    the nodes it runs, so that Circuit.used() costs no sweep of its own; kinks(vals, gates,
+    a0, a1, more, nodes) gives the nodes among `nodes` whose kink condition holds.
     """
     found = circuit._sweeps
     if found is None:
@@ -67,7 +68,7 @@ def _inline(gate: Gate) -> bool:
     return gate.arity in (1, 2) and not gate._generic["planted"]
 
 
-def _compile(kinds: Sequence[Gate]) -> tuple[Callable, Callable]:
+def _compile(kinds: Sequence[Gate]) -> tuple[Callable, Callable, Callable]:
     fwd = ["def forward(_vals, _gates, _a0, _a1, _more):",
            "    for _i, _gate, _j, _k in zip(range(len(_gates)), _gates, _a0, _a1):"]
     back = ["def backward(_vals, _grads, _gates, _a0, _a1, _more, _used, _top):",
@@ -118,9 +119,37 @@ def _compile(kinds: Sequence[Gate]) -> tuple[Callable, Callable]:
         namespace[f"_K{n}"] = gate
         namespace[f"_F{n}"] = gate.real_forward
         namespace[f"_B{n}"] = gate.real_backward
-    source = "\n".join([*fwd, "", *back]) + "\n"
+    source = "\n".join([*fwd, "", *back, "", *_kink_scan(kinds)]) + "\n"
     exec(compile(source, "<sweeps>", "exec"), namespace)  # safe: the gate table's texts
-    return namespace["forward"], namespace["backward"]
+    return namespace["forward"], namespace["backward"], namespace["kinks"]
+
+
+def _kink_scan(kinds: Sequence[Gate]) -> list[str]:
+    """kinks(vals, gates, a0, a1, more, nodes): the nodes whose gate's kink condition holds
+    (a condition that cannot be computed counts: the gate's own note then decides)."""
+    lines = ["def kinks(_vals, _gates, _a0, _a1, _more, _nodes):",
+             "    _hits = []",
+             "    for _i in _nodes:",
+             "        _gate = _gates[_i]"]
+    word = "if"
+    for n, gate in enumerate(kinds):
+        if gate.kink_rule is None:
+            continue
+        lines.append(f"        {word} _gate is _K{n}:")
+        word = "elif"
+        if not _inline(gate):
+            lines += [f"            if _K{n}.kink(_vals[_i], *[_vals[_t] for _t in"
+                      " _args(_i, _a0[_i], _a1[_i], _more)]) is not None:",
+                      "                _hits.append(_i)"]
+            continue
+        lines += ["            try:", "                out = _vals[_i]",
+                  "                x = _vals[_a0[_i]]"]
+        if gate.arity == 2:
+            lines.append("                y = _vals[_a1[_i]]")
+        lines += [f"                if {gate.kink_rule[0]}:", "                    _hits.append(_i)",
+                  "            except (ArithmeticError, ValueError, TypeError):",
+                  "                _hits.append(_i)"]
+    return [*lines, "    return _hits"]
 
 
 def _args(i: int, j: int, k: int, more: dict[int, tuple[int, ...]]) -> tuple[int, ...]:
