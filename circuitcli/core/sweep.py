@@ -146,7 +146,8 @@ def _kink_scan(kinds: Sequence[Gate]) -> list[str]:
                   "                x = _vals[_a0[_i]]"]
         if gate.arity == 2:
             lines.append("                y = _vals[_a1[_i]]")
-        lines += [f"                if {gate.kink_rule[0]}:", "                    _hits.append(_i)",
+        lines += [f"                if {gate.kink_rule[0]}:",
+                  "                    _hits.append(_i)",
                   "            except (ArithmeticError, ValueError, TypeError):",
                   "                _hits.append(_i)"]
     return [*lines, "    return _hits"]
