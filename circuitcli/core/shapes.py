@@ -41,6 +41,8 @@ _CALL = re.compile(r"@[ \t\r\f\v]*\(")  # a word that a '(' follows: TOKEN's cal
 _COMMENT = re.compile(r"#[^\n]*")
 _HOLE = "@"  # a word's place in a shape; a text with an @ of its own takes the exact path
 _CHUNK = 1 << 16  # characters cut at a time, so the pieces of only one chunk are alive
+_LONGEST = 512  # words in a statement the shape path takes on
+_SHAPES = 256  # shapes it takes on before asking whether statements share them (1 in 4)
 _INPUT = GATES["input"]
 _CONST = GATES["const"]
 
@@ -174,6 +176,8 @@ def _compile(shape: str, calls: dict[int, str], exact: Callable[[str], Circuit])
 
 
 def _shape(shape: str, exact: Callable[[str], Circuit]) -> _Plan | _Calls:
+    if shape.count(_HOLE) > _LONGEST:
+        raise _Bail  # a long statement is met once: the exact parser reads it as fast
     calls = [shape.count(_HOLE, 0, m.start()) for m in _CALL.finditer(shape)]
     return _Calls(shape, calls) if calls else _compile(shape, {}, exact)
 
@@ -235,6 +239,8 @@ def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
     node = -1
     pos, size = 0, len(text)
     while pos < size:
+        if size - pos > _CHUNK and text.find("\n", pos, pos + _CHUNK) < 0:
+            raise _Bail  # a line of 64 KB: one long statement, the exact parser's to read
         end = text.find("\n", pos + _CHUNK)
         end = size if end < 0 else end + 1
         chunk = text[pos:end]
@@ -249,6 +255,8 @@ def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
         del parts
         todo = _plans_of(shapes, words, plans, exact)
         del shapes
+        if len(plans) > _SHAPES and 4 * len(plans) > statements + len(todo):
+            raise _Bail  # hardly two statements alike: plans cost more than they save
         if vector is not None:
             top = _all_at_once(c, words, todo, vector)
             if top is not None:

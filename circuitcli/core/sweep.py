@@ -68,14 +68,32 @@ def _inline(gate: Gate) -> bool:
     return gate.arity in (1, 2) and not gate._generic["planted"]
 
 
+def _bind(texts: Sequence[str], loads: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The expressions with each name of `loads` they use once replaced by its load
+    (`x` by `_vals[_j]`), and an assignment line for each name they use more than once.
+    The loads only read, so where they are read does not change a result."""
+    trees = [ast.parse(text, mode="eval") for text in texts]
+    uses = Counter(n.id for tree in trees for n in ast.walk(tree) if isinstance(n, ast.Name))
+    lines = [f"{name} = {load}" for name, load in loads.items() if uses[name] > 1]
+
+    class Inline(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            if node.id in loads and uses[node.id] == 1:
+                return ast.parse(loads[node.id], mode="eval").body
+            return node
+
+    return lines, [ast.unparse(Inline().visit(tree)) for tree in trees]
+
+
 def _compile(kinds: Sequence[Gate]) -> tuple[Callable, Callable, Callable]:
     fwd = ["def forward(_vals, _gates, _a0, _a1, _more):",
            "    for _i, _gate, _j, _k in zip(range(len(_gates)), _gates, _a0, _a1):"]
     back = ["def backward(_vals, _grads, _gates, _a0, _a1, _more, _used, _top):",
-            "    for _i in range(_top, -1, -1):",
+            "    for _i, _gate, _j, _k in zip(range(len(_gates) - 1, -1, -1), reversed(_gates),",
+            "                                 reversed(_a0), reversed(_a1)):",
             "        if not _used[_i]:",
-            "            continue",
-            "        _gate = _gates[_i]"]
+            "            continue  # nothing reaches this node from the output"]
+    pad = " " * 12
     for n, gate in enumerate(kinds):
         word = "if" if n == 0 else "elif"
         fwd.append(f"        {word} _gate is _K{n}:")
@@ -83,33 +101,23 @@ def _compile(kinds: Sequence[Gate]) -> tuple[Callable, Callable, Callable]:
         if not _inline(gate):
             fwd.append(f"            _vals[_i] = _F{n}(*[_vals[_t] for _t in _args(_i, _j, _k,"
                        " _more)])")
-            back += ["            _a = _args(_i, _a0[_i], _a1[_i], _more)",
+            back += ["            _a = _args(_i, _j, _k, _more)",
                      f"            for _t, _c in zip(_a, _B{n}(_grads[_i], _vals[_i],"
                      " *[_vals[_t] for _t in _a])):",
                      "                _grads[_t] += _c",
                      "                _used[_t] = 1"]
             continue
-        rule = _expr(gate.rule)
-        pulls = [_expr(p) for p in gate.pull]
-        used = set().union(*map(_names, pulls))
-        if gate.arity == 2:
-            fwd += ["            x = _vals[_j]", "            y = _vals[_k]",
-                    f"            _vals[_i] = {rule}"]
-            back += ["            _j = _a0[_i]", "            _k = _a1[_i]",
-                     "            g = _grads[_i]", "            x = _vals[_j]",
-                     "            y = _vals[_k]"]
-            if "out" in used:
-                back.append("            out = _vals[_i]")
-            back += [f"            _c = {pulls[0]}", f"            _d = {pulls[1]}",
-                     "            _grads[_j] += _c", "            _grads[_k] += _d",
-                     "            _used[_j] = 1", "            _used[_k] = 1"]
+        loads = {"x": "_vals[_j]", "y": "_vals[_k]"} if gate.arity == 2 else {"x": "_vals[_j]"}
+        lines, (rule,) = _bind([_expr(gate.rule)], loads)
+        fwd += [pad + line for line in lines] + [f"{pad}_vals[_i] = {rule}"]
+        lines, pulls = _bind([_expr(p) for p in gate.pull],
+                             {**loads, "g": "_grads[_i]", "out": "_vals[_i]"})
+        back += [pad + line for line in lines]
+        if gate.arity == 2:  # a pull reads g and values, never _grads[_j]: x * x is safe
+            back += [f"{pad}_grads[_j] += {pulls[0]}", f"{pad}_grads[_k] += {pulls[1]}",
+                     f"{pad}_used[_j] = 1", f"{pad}_used[_k] = 1"]
         else:
-            fwd += ["            x = _vals[_j]", f"            _vals[_i] = {rule}"]
-            back += ["            _j = _a0[_i]", "            g = _grads[_i]",
-                     "            x = _vals[_j]"]
-            if "out" in used:
-                back.append("            out = _vals[_i]")
-            back += [f"            _grads[_j] += {pulls[0]}", "            _used[_j] = 1"]
+            back += [f"{pad}_grads[_j] += {pulls[0]}", f"{pad}_used[_j] = 1"]
     if not kinds:  # a tape of leaves alone
         fwd.append("        pass")
         back.append("        pass")
