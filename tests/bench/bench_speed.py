@@ -16,7 +16,8 @@ a shared machine), and reported as medians:
    1,000,000-gate file into tokens (target: grad within 4x of it);
 3. a scaling table at 1k, 10k, 100k and 1M statements: wall time, peak memory, bytes per
    gate (peak RSS above an empty run's) and the share of each phase (parse, forward with
-   the kink and non-finite checks, backward, JSON output), timed inside one process;
+   the kink and non-finite checks, backward with the non-finite and underflow checks, JSON
+   output), timed inside one process;
 4. start-up on a small expression against `python -c "import click, rich.console,
    rich.table"` (target: within 1.2x).
 
@@ -55,7 +56,7 @@ FLOOR = (
 PHASES = r'''
 import sys, time, json
 from circuitcli.core.circuit import parse
-from circuitcli.core.evaluate import _flag_nonfinite, backward, evaluate
+from circuitcli.core.evaluate import _flag_nonfinite, _flag_underflow, backward, evaluate
 from circuitcli.render.json import dumps, grad_document
 path = sys.argv[1]
 with open(path, encoding="utf-8") as f:
@@ -67,6 +68,7 @@ result = evaluate(c, c.values_for({}), with_grads=False)
 t2 = time.perf_counter()
 result.grads = backward(c, result.values)
 _flag_nonfinite(result, result.grads, "gradient")
+_flag_underflow(result)
 t3 = time.perf_counter()
 out = dumps(grad_document(result, nodes=False))
 t4 = time.perf_counter()
