@@ -50,8 +50,8 @@ def grad_document(result: Result, nodes: bool = True) -> dict[str, Any]:
             if a or c.is_input(i) or i == c.output
         ]
     doc["warnings"] = list(result.warnings)
-    label = c.label if len(result.kinks) <= 8 else c.labels().__getitem__
-    doc["kinks"] = [{"name": label(i), "note": note} for i, note in result.kinks.items()]
+    labels = c.labels_of(list(result.kinks))  # one pass, however many kinks
+    doc["kinks"] = [{"name": labels[i], "note": note} for i, note in result.kinks.items()]
     return doc
 
 
