@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from array import array
+from bisect import bisect_right
 from collections.abc import Mapping
 from functools import cache
 from itertools import compress
@@ -225,12 +226,7 @@ class Circuit:
             if before <= out <= i and names[out] is None and gates[out].stem in stems:
                 counts[gates[out].stem] -= 1  # the output is `out`, not counted
             before = i + 1
-            number = counts[wanted[i]]
-            for k in taken[wanted[i]]:  # the number-th positive integer not taken
-                if k > number:
-                    break
-                number += 1
-            found[i] = f"{wanted[i]}{number}"
+            found[i] = f"{wanted[i]}{_free(counts[wanted[i]], taken[wanted[i]])}"
         return found
 
     def labels(self) -> list[str]:
@@ -362,6 +358,17 @@ class Circuit:
         from .evaluate import evaluate
 
         return evaluate(self, self.values_for(values), pull=pull)
+
+
+def _free(count: int, taken: list[int]) -> int:
+    """The count-th positive integer not in `taken` (sorted): what a counter that steps
+    over taken numbers reaches on its count-th step."""
+    number = count
+    while True:
+        reached = count + bisect_right(taken, number)
+        if reached == number:
+            return number
+        number = reached
 
 
 def parse(text: str, source: str = "", output: str | None = None) -> Circuit:
