@@ -9,7 +9,6 @@ Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input, 3 a bug in circuit
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import sys
 from typing import Any
@@ -50,9 +49,15 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         entry = COMMANDS.get(cmd_name)
-        if entry is None or not _exists(entry[0]):
+        if entry is None:
             return None
-        return importlib.import_module(entry[0]).command
+        try:
+            module = importlib.import_module(entry[0])
+        except ModuleNotFoundError as err:
+            if err.name != entry[0]:
+                raise  # the command exists but something it imports is missing
+            return None
+        return module.command
 
     def resolve_command(self, ctx: click.Context, args: list[str]
                         ) -> tuple[str | None, click.Command | None, list[str]]:
@@ -126,6 +131,8 @@ class LazyGroup(click.Group):
 
 
 def _exists(module: str) -> bool:
+    import importlib.util  # only to list the commands (help): a run imports its command
+
     try:
         return importlib.util.find_spec(module) is not None
     except ModuleNotFoundError:
