@@ -143,9 +143,12 @@ def current_session() -> Session | None:
     path, off = meta.get(_SESSION_PATH), meta.get(_NO_SESSION, False)
     if path is not None and off:
         raise click.UsageError("--session and --no-session contradict each other; give one")
-    from ..io.session import locate
+    if path is None and (off or os.environ.get("CIRCUIT_SESSION", "").strip().lower() == "off"):
+        session = None  # what locate() says, without importing the session module
+    else:
+        from ..io.session import locate
 
-    session = locate(path, off)
+        session = locate(path, off)
     if session is not None:
         session.on_wait = lambda note: click.echo(note, err=True)
     if ctx is not None:
