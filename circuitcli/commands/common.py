@@ -379,8 +379,6 @@ def read_circuit_source(arg: str, given: Mapping[str, float] | None = None
                         ) -> tuple[str, str, FileRef | None]:
     """read_circuit, and for a circuit file large enough to be kept by reference in the
     session (io.session.BY_REFERENCE), that reference (path, size, mtime, hash)."""
-    from ..io.files import read_text
-
     if arg == "-":
         return sys.stdin.read(), "<stdin>", None
     if os.path.isdir(arg) and (not arg.isidentifier() or arg not in (given or {})):
@@ -398,6 +396,8 @@ def read_circuit_source(arg: str, given: Mapping[str, float] | None = None
 
         shipped = sample_dir() / arg
         if shipped.is_file():
+            from ..io.files import read_text
+
             return read_text(str(shipped), "circuit file"), arg, None
     if arg.endswith((".circuit", ".txt")):
         raise CircuitError(f"no such file: {printable(arg)} (circuit samples lists the "

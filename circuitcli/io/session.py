@@ -111,9 +111,10 @@ class FileRef:
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
-            raise SessionError(f"{shown} is gone since the session saved it (the session keeps "
-                               f"a circuit file this large by reference, not its text); "
-                               f"give the circuit again or run circuit reset") from None
+            raise SessionError(f"{shown} is gone (deleted or moved since the session saved "
+                               "it, and the session keeps a circuit file this large by "
+                               "reference, not its text); give the circuit again or run "
+                               "circuit reset") from None
         except OSError as err:
             raise SessionError(f"cannot read {shown}, the current circuit's file: "
                                f"{err.strerror or err}; {again}") from None
