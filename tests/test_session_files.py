@@ -9,8 +9,18 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from circuitcli.io.session import BY_REFERENCE, FORMAT, VERSION, FileRef, Saved, Session
+from circuitcli.io.session import (
+    BY_REFERENCE,
+    FORMAT,
+    VERSION,
+    FileRef,
+    Saved,
+    Session,
+    _document,
+)
 
 # (x+y)*z at x=-2, y=5, z=-4: the notebook's first circuit, out = -12, and by hand
 # d/dx = d/dy = z = -4, d/dz = x + y = 3
@@ -184,3 +194,35 @@ def test_saved_by_reference_round_trips_through_the_file(tmp_path):
     assert back == saved and back.by_reference and back.file == ref
     assert back.text == data.decode()  # read from the file, and checked
     assert not session.update(saved)  # nothing changed: nothing written
+
+
+# -- the unchanged session is recognised by its bytes, without importing json ---------------
+TEXTS = st.text(st.characters(codec="utf-8") | st.sampled_from("\"\\\n\t\x00\x1f\x7f\u2028"),
+                max_size=30)
+NAMES = st.text(st.characters(), min_size=1, max_size=6)
+
+
+@given(text=TEXTS, values=st.dictionaries(NAMES, st.floats(), max_size=5),
+       source=TEXTS | st.just(os.fsdecode(b"caf\xe9.circuit")), output=st.none() | NAMES,
+       size=st.none() | st.integers(BY_REFERENCE + 1, 2**40))
+@settings(max_examples=200, deadline=None)
+def test_the_bytes_compared_are_the_bytes_json_writes(text, values, source, output, size):
+    """_document must equal what update() writes through json, byte for byte: if it said
+    "unchanged" for a file json would write differently, a change could be lost."""
+    file = None if size is None else FileRef("/some/" + text.replace("\x00", ""), size,
+                                             size * 3, "0f" * 32)
+    saved = Saved(text, values, source, output, file=file)
+    expected = json.dumps(saved.to_json(), indent=1, ensure_ascii=True,
+                          allow_nan=False).encode("ascii") + b"\n"
+    assert _document(saved) == expected
+
+
+def test_an_unchanged_session_is_left_alone_and_a_changed_one_written(tmp_path):
+    session = Session(tmp_path / "s.json")
+    saved = Saved("x * y", {"x": 1.0, "y": float("nan")}, "", None)
+    assert session.update(saved)
+    stamp = (tmp_path / "s.json").stat().st_mtime_ns
+    assert not session.update(Saved("x * y", {"x": 1.0, "y": float("nan")}, "", None))
+    assert (tmp_path / "s.json").stat().st_mtime_ns == stamp
+    assert session.update(Saved("x * y", {"x": 1.0, "y": 2.0}, "", None))
+    assert session.load().values == {"x": 1.0, "y": 2.0}

@@ -497,7 +497,7 @@ class Session:
         is seen without the lock (a rename makes every read whole, old or new), and then
         neither locks nor writes.
         """
-        if not always and self._depth == 0 and self.load() == saved:
+        if not always and self._holds(saved):
             return False
         with self.locked():
             present = self.load()  # raises if the file there is not a session we may replace
@@ -510,6 +510,21 @@ class Session:
             self._write(json.dumps(saved.to_json(), indent=1, ensure_ascii=True,
                                    allow_nan=False).encode("ascii") + b"\n")
             return True
+
+    def _holds(self, saved: Saved) -> bool:
+        """Whether the file holds exactly `saved` (read without the lock). Its bytes are
+        compared with what update() would write first, which needs no json import; a file
+        written otherwise (an older version, say) is parsed and compared."""
+        expected = _document(saved)
+        if expected is not None:
+            from .files import read_bytes
+
+            try:
+                if read_bytes(self.path, "session file", SIZE_LIMIT) == expected:
+                    return True
+            except CircuitError:
+                pass  # load() says what is wrong with it, or that there is none
+        return self.load() == saved
 
     def reset(self) -> str:
         """Forget the current circuit; a file that is not a session is moved aside, not deleted.
@@ -606,6 +621,41 @@ class Session:
             pass
         finally:
             os.close(fd)
+
+
+def _document(saved: Saved) -> bytes | None:
+    """The bytes update() writes for `saved`, `json.dumps(saved.to_json(), indent=1,
+    ensure_ascii=True)` and a newline, made without importing json (strings are quoted by
+    the very function json uses, from its C accelerator): comparing bytes tells that the
+    session is unchanged, the common case, at no start-up cost. None where this shortcut
+    does not apply (no accelerator, keys of a newer writer, a value that is not a float):
+    the file is then parsed and compared instead."""
+    try:
+        from _json import encode_basestring_ascii as quote
+    except ImportError:
+        return None
+    if saved.extra:
+        return None
+    lines = ["{", f' "format": {quote(FORMAT)},', f' "version": {VERSION},']
+    if saved.by_reference:
+        ref = saved.file
+        if type(ref.size) is not int or type(ref.mtime_ns) is not int:
+            return None
+        lines += [' "file": {', f'  "path": {quote(ref.path)},', f'  "size": {ref.size},',
+                  f'  "mtime_ns": {ref.mtime_ns},', f'  "blake2b": {quote(ref.digest)}', " },"]
+    else:
+        lines.append(f' "circuit": {quote(saved.text)},')
+    output = "null" if saved.output is None else quote(saved.output)
+    lines += [f' "source": {quote(saved.source)},', f' "output": {output},']
+    items = []
+    for name, value in saved.values.items():
+        if type(value) is not float:
+            return None
+        number = repr(value)
+        items.append(f"  {quote(name)}: {number if math.isfinite(value) else quote(number)}")
+    lines.append(' "inputs": {\n' + ",\n".join(items) + "\n }" if items else ' "inputs": {}')
+    lines.append("}\n")
+    return "\n".join(lines).encode("ascii")
 
 
 def _unlink_quietly(path: os.PathLike | str) -> None:
