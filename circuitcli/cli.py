@@ -78,6 +78,19 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """The program itself (the `circuit` script, python -m circuitcli): as click runs it,
+        and then, on the way out, the objects of this short-lived process are frozen
+        (gc.freeze) so that the interpreter's last collections skip them: the process ends
+        some 20-30 ms sooner, its output already written. (CliRunner calls main, not this.)"""
+        try:
+            return self.main(*args, **kwargs)
+        finally:
+            if kwargs.get("standalone_mode", args[3] if len(args) > 3 else True):
+                import gc
+
+                gc.freeze()
+
     def main(self, args: Any = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
         """click's main, with click's own usage errors in one line too: `error: ...`, exit 2."""

@@ -125,3 +125,18 @@ def test_lazy_classes_are_the_same_as_before():
     assert is_dataclass(backend.Primitive)
     assert backend.PRIMITIVES["log"] == backend.Primitive("log", "math.log", "Math.log")
     assert os.path.basename(syntax.__file__) == "syntax.py"
+
+
+def test_the_program_freezes_its_objects_on_the_way_out():
+    """The `circuit` script runs the group's __call__, which ends with gc.freeze() so the
+    interpreter's last collections skip this process's objects (CliRunner calls main)."""
+    code = ("import gc, sys\n"
+            "from circuitcli.cli import main\n"
+            "try:\n"
+            "    main(['grad', 'x*y', 'x=2', 'y=3', '--json'])\n"
+            "except SystemExit as done:\n"
+            "    print('EXIT', done.code, gc.get_freeze_count() > 0)\n")
+    done = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
+                          env={"PYTHONPATH": _search_path(), "CIRCUIT_SESSION": "off"})
+    assert "EXIT 0 True" in done.stdout, done.stderr
+    assert json.loads(done.stdout.split("EXIT")[0])["output"]["value"] == 6.0
