@@ -140,3 +140,16 @@ def test_the_program_freezes_its_objects_on_the_way_out():
                           env={"PYTHONPATH": _search_path(), "CIRCUIT_SESSION": "off"})
     assert "EXIT 0 True" in done.stdout, done.stderr
     assert json.loads(done.stdout.split("EXIT")[0])["output"]["value"] == 6.0
+
+
+def test_a_big_file_is_hashed_only_when_the_session_may_keep_it(tmp_path):
+    big = tmp_path / "big.circuit"
+    big.write_text("# " + "x" * (1 << 20) + "\nout = x * y\n")
+    args = ("grad", str(big), "x=2", "y=3", "--json")
+    off, _ = probe(*args, env={"CIRCUIT_SESSION": "off"})
+    assert "hashlib" not in off
+    on, _ = probe(*args, env={"CIRCUIT_SESSION": str(tmp_path / "s.json")})
+    assert "hashlib" in on and "file" in json.loads((tmp_path / "s.json").read_text())
+    look, _ = probe("show", str(big), "x=2", "y=3", env={"CIRCUIT_SESSION": str(tmp_path /
+                                                                               "s.json")})
+    assert "hashlib" not in look  # a look-only command never remembers it

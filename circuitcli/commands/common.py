@@ -375,10 +375,11 @@ def read_circuit(arg: str, given: Mapping[str, float] | None = None) -> tuple[st
     return text, source
 
 
-def read_circuit_source(arg: str, given: Mapping[str, float] | None = None
-                        ) -> tuple[str, str, FileRef | None]:
-    """read_circuit, and for a circuit file large enough to be kept by reference in the
-    session (io.session.BY_REFERENCE), that reference (path, size, mtime, hash)."""
+def read_circuit_source(arg: str, given: Mapping[str, float] | None = None,
+                        reference: bool = True) -> tuple[str, str, FileRef | None]:
+    """read_circuit, and with `reference` (the circuit may be remembered), for a circuit
+    file large enough to be kept by reference in the session (io.session.BY_REFERENCE),
+    that reference (path, size, mtime, hash)."""
     if arg == "-":
         return sys.stdin.read(), "<stdin>", None
     if os.path.isdir(arg) and (not arg.isidentifier() or arg not in (given or {})):
@@ -389,7 +390,7 @@ def read_circuit_source(arg: str, given: Mapping[str, float] | None = None
 
         data, st = read_file(arg, "circuit file")
         text = decode_text(data, arg)
-        large = len(data) > BY_REFERENCE
+        large = reference and len(data) > BY_REFERENCE
         return text, arg, FileRef.of(arg, data, st.st_mtime_ns) if large else None
     if arg.endswith(".circuit") and os.sep not in arg:
         from ..io.bundled import sample_dir
@@ -431,7 +432,9 @@ def load_target(args: tuple[str, ...], output: str | None = None,
     circuit_arg, values = split_args(args)
     session = current_session()
     if circuit_arg is not None:
-        text, source, file = read_circuit_source(circuit_arg, values)
+        # hashed only if it may be remembered: with no session a big file costs no more
+        text, source, file = read_circuit_source(circuit_arg, values,
+                                                 remember and session is not None)
         circuit = parse(text, source, output)
         target = Target(circuit, circuit.values_for(values), title(source, text), output,
                         session, file)

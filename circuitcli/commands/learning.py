@@ -32,7 +32,7 @@ def load_model(args: tuple[str, ...], output: str | None):
     circuit_arg, given = split_args(args)
     session = current_session()
     if circuit_arg is not None:
-        text, source, file = read_circuit_source(circuit_arg, given)
+        text, source, file = read_circuit_source(circuit_arg, given, session is not None)
         circuit = parse(text, source, output)
         return Target(circuit, dict(given), title(source, text), output, session, file), given
     saved = saved_circuit(session)

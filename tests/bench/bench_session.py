@@ -11,6 +11,11 @@ machine), medians. The session keeps a circuit file over 1 MiB by reference (its
 size, mtime and hash), so with the session on a run reads and hashes the file it reads
 anyway, and writes only a few hundred bytes, and only when something changed. The first
 run with the session on (which writes it) is timed apart. Target (issue 13): ratio ~1.0.
+
+A whole run of a big circuit takes seconds, so the session's share is then also timed
+alone, in this process: what a run does with the session on top of reading the file,
+kept by reference (hash, compare, and a write when the values change) against keeping
+the text as version 1 did (compare by parsing the stored copy, or write it all).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -27,6 +33,42 @@ from bench_core import peak_rss, random_circuit
 
 PY = sys.executable
 CIRCUIT = str(Path(PY).parent / "circuit")
+
+
+def session_work(big: Path, folder: Path, runs: int) -> None:
+    """The session's own work per run, by reference and by copy, medians of `runs`."""
+    from circuitcli.io.files import read_file
+    from circuitcli.io.session import FileRef, Saved, Session
+
+    data, st = read_file(str(big))
+    text = data.decode()
+    values = {"x0": 0.5}
+
+    def by_reference(value: float) -> Saved:
+        ref = FileRef.of(str(big), data, st.st_mtime_ns)  # hashing is part of the cost
+        return Saved(text, {**values, "x1": value}, str(big), None, file=ref)
+
+    def by_copy(value: float) -> Saved:
+        return Saved(text, {**values, "x1": value}, str(big), None)
+
+    print(f"the session's own work per run ({len(data) / 1e6:.1f} MB file), medians of "
+          f"{runs}:")
+    for label, make in (("by reference (now)", by_reference), ("a copy of the text (v1)",
+                                                                by_copy)):
+        session = Session(folder / f"{make.__name__}.json")
+        session.update(make(0.0))
+        same, changed = [], []
+        for k in range(runs):
+            t = time.perf_counter()
+            session.update(make(0.0))  # the same circuit and values: nothing to write
+            same.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            session.update(make(k + 1.0))  # new values (a step): written
+            changed.append(time.perf_counter() - t)
+            session.update(make(0.0))
+        size = (folder / f"{make.__name__}.json").stat().st_size
+        print(f"  {label:24} unchanged {statistics.median(same) * 1000:7.1f} ms   changed "
+              f"{statistics.median(changed) * 1000:7.1f} ms   session file {size:,} bytes")
 
 
 def main() -> None:
@@ -52,6 +94,7 @@ def main() -> None:
                 rss[name].append(peak)
         session_size = session.stat().st_size
         big_mb = big.stat().st_size / 1e6
+        session_work(big, Path(tmp), options.runs)
     off, on = statistics.median(times["off"]), statistics.median(times["on"])
     print(f"circuit grad BIG --json --no-nodes, {options.statements:,} statements "
           f"({big_mb:.1f} MB), medians of {options.runs} interleaved "
