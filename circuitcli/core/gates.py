@@ -201,20 +201,22 @@ def _sources(gate: Gate) -> tuple[str, str]:
     return f"lambda {params}: {gate.rule}" if params else f"lambda: {gate.rule}", back
 
 
-def _real_namespace() -> dict:
-    ns = dict(REAL_NAMESPACE)
-    for name, text in HELPERS.items():
-        exec(compile(text, f"<helper {name}>", "exec"), ns)  # safe: our own rule text
-    return ns
-
-
 _NS: dict = {}
 
 
-def _real_ns() -> dict:
-    """The names float rules see (compiled on the first rule that needs them)."""
+def _real_ns(uses: str | None = None) -> dict:
+    """The names float rules see: the primitives, and each helper once code that calls it
+    (`uses`, its text) is compiled; None: every helper. A circuit without sigmoid or tanh
+    never compiles their helpers."""
     if not _NS:
-        _NS.update(_real_namespace())
+        _NS.update(REAL_NAMESPACE)
+    pending = [uses]
+    while pending:
+        text = pending.pop()
+        for name, helper in HELPERS.items():
+            if name not in _NS and (text is None or name in text):
+                exec(compile(helper, f"<helper {name}>", "exec"), _NS)  # safe: our own text
+                pending.append(helper)  # a helper may call another
     return _NS
 _REAL_RULES: dict[tuple, tuple[Callable, Callable]] = {}
 
@@ -232,7 +234,7 @@ def _compile_real(gate: Gate) -> tuple[Callable, Callable]:
     forward, backward = _sources(gate)
     tree = _Faster().visit(ast.parse(f"({forward}, {backward})", mode="eval"))
     code = compile(ast.fix_missing_locations(tree), f"<gate {gate.name}>", "eval")
-    return eval(code, _real_ns())  # safe: the gate table's own rule text, never a user's
+    return eval(code, _real_ns(forward + backward))  # safe: the table's own rule text
 
 
 class _Faster(ast.NodeTransformer):
@@ -372,7 +374,7 @@ def _note_function(gate: Gate, rules, head: str = "") -> Callable[..., str | Non
         fields = [f"_num({p})" for p in pieces[1::2]]
         parts.append(f"(({cond}), ({pieces[0::2]!r}, [{', '.join(fields)}]))")
     code = compile(f"lambda {params}: [{', '.join(parts)}]", f"<notes {gate.name}>", "eval")
-    checks = eval(code, {**_real_ns(), "_num": _num})  # safe: our own rule text
+    checks = eval(code, {**_real_ns(str(rules)), "_num": _num})  # safe: our own rule text
 
     def note(*args):
         try:
