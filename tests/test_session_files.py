@@ -226,3 +226,9 @@ def test_an_unchanged_session_is_left_alone_and_a_changed_one_written(tmp_path):
     assert (tmp_path / "s.json").stat().st_mtime_ns == stamp
     assert session.update(Saved("x * y", {"x": 1.0, "y": 2.0}, "", None))
     assert session.load().values == {"x": 1.0, "y": 2.0}
+
+
+@pytest.mark.parametrize("command", [["grad", "x*y", "x=1", "y=2"], ["step"], ["show"]])
+def test_a_session_name_with_a_nul_byte_is_one_line(run, command):
+    line = one_line(run(*command, "--session", "a\x00b.json"))
+    assert "a\\x00b.json" in line and "NUL" in line

@@ -298,6 +298,11 @@ class Session:
 
     def __init__(self, path: str | os.PathLike, explicit: bool = True) -> None:
         self.path = os.fspath(path)
+        if "\0" in self.path:  # os.stat would raise ValueError, not OSError, on it
+            from ..render.safe import printable
+
+            raise SessionError(f"cannot use the session file {printable(self.path)}: a file "
+                               "name cannot hold a NUL byte")
         self.explicit = explicit
         self.lock_path = self.path + ".lock"
         self._depth = 0
