@@ -214,7 +214,7 @@ BROKEN = {
     "list": b"[1, 2, 3]",
     "string": b'"hello"',
     "foreign": b'{"name": "my notes", "version": 1}',
-    "newer version": json.dumps({**chain_state(-2, 5, -4), "version": 2}).encode(),
+    "newer version": json.dumps({**chain_state(-2, 5, -4), "version": VERSION + 1}).encode(),
     "no version": json.dumps({k: v for k, v in chain_state(-2, 5, -4).items()
                               if k != "version"}).encode(),
     "bad value": json.dumps({**chain_state(-2, 5, -4), "inputs": {"x": "two"}}).encode(),

@@ -12,7 +12,6 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -22,13 +21,14 @@ from ..core.syntax import CircuitError
 from ..render.safe import printable
 
 if TYPE_CHECKING:
-    from ..io.session import Session
+    from ..io.session import FileRef, Session
 
 __all__ = [
     "FINITE", "CircuitCommand", "Drawable", "Target", "circuit_arguments", "circuit_command",
     "current_session", "digits_option", "interrupted", "json_option", "load_drawable",
     "load_target", "make_console", "moving", "moving_options", "output_file_option",
-    "positive", "print_notes", "pull_option", "read_circuit", "result_options", "rows_options",
+    "positive", "print_notes", "pull_option", "read_circuit", "read_circuit_source",
+    "result_options", "rows_options",
     "saved_circuit", "session_lock", "session_options", "show_target", "split_args", "title",
     "tweak_option", "write_output",
 ]
@@ -67,26 +67,34 @@ class CircuitCommand(click.Command):
                     if value is None:  # else click would take the "--" added below as its value
                         raise click.UsageError(f"option {name} needs a value", ctx)
                     options.append(value)
-            elif re.fullmatch(r"--[A-Za-z][\w-]*(=.*)?", token, re.DOTALL):
+            elif token.startswith("--") and re.fullmatch(r"--[A-Za-z][\w-]*(=.*)?", token,
+                                                         re.DOTALL):
                 options.append(token)  # an unknown option: let click say so, with a suggestion
             else:
                 positionals.append(token)
         return super().parse_args(ctx, [*options, "--", *positionals])
 
 
-@dataclass
 class Target:
     """The circuit a command works on, the input values to use, and a title for it.
 
     `session` is where it is remembered (None with --no-session); `remember` makes new
-    values the current ones, as `circuit step` does after each run.
+    values the current ones, as `circuit step` does after each run. `file` is the large
+    circuit file the text came from, which the session keeps by reference.
+    (A plain class, not a dataclass: making one costs start-up time.)
     """
 
-    circuit: Circuit
-    values: dict[str, float]
-    title: str
-    output: str | None = None  # the --output the circuit was loaded with
-    session: Session | None = None
+    __slots__ = ("circuit", "file", "output", "session", "title", "values")
+
+    def __init__(self, circuit: Circuit, values: dict[str, float], title: str,
+                 output: str | None = None, session: Session | None = None,
+                 file: FileRef | None = None) -> None:
+        self.circuit = circuit
+        self.values = values
+        self.title = title
+        self.output = output  # the --output the circuit was loaded with
+        self.session = session
+        self.file = file
 
     def remember(self, values: dict[str, float] | None = None) -> None:
         """Make this circuit, at these values (default: its own), the current circuit."""
@@ -96,7 +104,7 @@ class Target:
 
         values = self.values if values is None else values
         self.session.update(Saved(self.circuit.text, dict(values), self.circuit.source,
-                                  self.output))
+                                  self.output, file=self.file))
 
 
 _SESSION_PATH = "circuitcli.session_path"
@@ -135,9 +143,12 @@ def current_session() -> Session | None:
     path, off = meta.get(_SESSION_PATH), meta.get(_NO_SESSION, False)
     if path is not None and off:
         raise click.UsageError("--session and --no-session contradict each other; give one")
-    from ..io.session import locate
+    if path is None and (off or os.environ.get("CIRCUIT_SESSION", "").strip().lower() == "off"):
+        session = None  # what locate() says, without importing the session module
+    else:
+        from ..io.session import locate
 
-    session = locate(path, off)
+        session = locate(path, off)
     if session is not None:
         session.on_wait = lambda note: click.echo(note, err=True)
     if ctx is not None:
@@ -360,20 +371,35 @@ def read_circuit(arg: str, given: Mapping[str, float] | None = None) -> tuple[st
     mistyped file name ("did you mean neuron.circuit?"): the expression `neuron` alone
     would have no value anyway. Give it a value (`neuron=1`) to mean the expression.
     """
-    from ..io.files import read_text
+    text, source, _ = read_circuit_source(arg, given)
+    return text, source
 
+
+def read_circuit_source(arg: str, given: Mapping[str, float] | None = None,
+                        reference: bool = True) -> tuple[str, str, FileRef | None]:
+    """read_circuit, and with `reference` (the circuit may be remembered), for a circuit
+    file large enough to be kept by reference in the session (io.session.BY_REFERENCE),
+    that reference (path, size, mtime, hash)."""
     if arg == "-":
-        return sys.stdin.read(), "<stdin>"
+        return sys.stdin.read(), "<stdin>", None
     if os.path.isdir(arg) and (not arg.isidentifier() or arg not in (given or {})):
         raise CircuitError(f"{printable(arg)}: is a directory, not a circuit file")
     if os.path.exists(arg) and not os.path.isdir(arg):
-        return read_text(arg, "circuit file"), arg
+        from ..io.files import decode_text, read_file
+        from ..io.session import BY_REFERENCE, FileRef
+
+        data, st = read_file(arg, "circuit file")
+        text = decode_text(data, arg)
+        large = reference and len(data) > BY_REFERENCE
+        return text, arg, FileRef.of(arg, data, st.st_mtime_ns) if large else None
     if arg.endswith(".circuit") and os.sep not in arg:
         from ..io.bundled import sample_dir
 
         shipped = sample_dir() / arg
         if shipped.is_file():
-            return read_text(str(shipped), "circuit file"), arg
+            from ..io.files import read_text
+
+            return read_text(str(shipped), "circuit file"), arg, None
     if arg.endswith((".circuit", ".txt")):
         raise CircuitError(f"no such file: {printable(arg)} (circuit samples lists the "
                            "shipped ones)")
@@ -382,7 +408,7 @@ def read_circuit(arg: str, given: Mapping[str, float] | None = None) -> tuple[st
         if file:
             raise CircuitError(f"{arg}: did you mean {file}? (a name alone is read as the "
                                f"expression {arg} only with a value, {arg}=...)")
-    return arg, ""
+    return arg, "", None
 
 
 def _circuit_file_named(stem: str) -> str | None:
@@ -406,18 +432,21 @@ def load_target(args: tuple[str, ...], output: str | None = None,
     circuit_arg, values = split_args(args)
     session = current_session()
     if circuit_arg is not None:
-        text, source = read_circuit(circuit_arg, values)
+        # hashed only if it may be remembered: with no session a big file costs no more
+        text, source, file = read_circuit_source(circuit_arg, values,
+                                                 remember and session is not None)
         circuit = parse(text, source, output)
         target = Target(circuit, circuit.values_for(values), title(source, text), output,
-                        session)
+                        session, file)
         if remember:
             target.remember()
         return target
     saved = saved_circuit(session)
     if output is None:
         output = saved.output
+    text = saved.text  # a large file kept by reference: read now, an error if it changed
     try:
-        circuit = parse(saved.text, saved.source, output)
+        circuit = parse(text, saved.source, output)
     except CircuitError as err:
         if output is not None and output != saved.output:
             raise  # a bad --of given now, not a damaged session
@@ -429,7 +458,8 @@ def load_target(args: tuple[str, ...], output: str | None = None,
 
     known = values_from(saved, circuit.inputs)
     target = Target(circuit, circuit.values_for({**known, **values}),
-                    title(saved.source, saved.text), output, session)
+                    title(saved.source, text), output, session,
+                    saved.file if saved.by_reference else None)
     if remember and (values or output != saved.output):
         target.remember()
     return target
@@ -448,15 +478,18 @@ def saved_circuit(session: Session | None):
     return saved
 
 
-@dataclass
 class Drawable:
     """A circuit, its input values when every input has one (else None), and a title."""
 
-    circuit: Circuit
-    values: dict[str, float] | None
-    title: str
-    missing: tuple[str, ...]  # the inputs with no value
-    given: dict[str, float]  # the NAME=VALUE arguments as given
+    __slots__ = ("circuit", "given", "missing", "title", "values")
+
+    def __init__(self, circuit: Circuit, values: dict[str, float] | None, title: str,
+                 missing: tuple[str, ...], given: dict[str, float]) -> None:
+        self.circuit = circuit
+        self.values = values
+        self.title = title
+        self.missing = missing  # the inputs with no value
+        self.given = given  # the NAME=VALUE arguments as given
 
 
 def load_drawable(args: tuple[str, ...], output: str | None) -> Drawable:

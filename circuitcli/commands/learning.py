@@ -20,23 +20,32 @@ def load_model(args: tuple[str, ...], output: str | None):
     remembers the learned values once it has them, `circuit predict` nothing.
     """
     from ..core.circuit import parse
-    from .common import Target, current_session, read_circuit, saved_circuit, split_args, title
+    from .common import (
+        Target,
+        current_session,
+        read_circuit_source,
+        saved_circuit,
+        split_args,
+        title,
+    )
 
     circuit_arg, given = split_args(args)
     session = current_session()
     if circuit_arg is not None:
-        text, source = read_circuit(circuit_arg, given)
+        text, source, file = read_circuit_source(circuit_arg, given, session is not None)
         circuit = parse(text, source, output)
-        return Target(circuit, dict(given), title(source, text), output, session), given
+        return Target(circuit, dict(given), title(source, text), output, session, file), given
     saved = saved_circuit(session)
     output = output if output is not None else saved.output
+    text = saved.text  # a large file kept by reference: read now, an error if it changed
     try:
-        circuit = parse(saved.text, saved.source, output)
+        circuit = parse(text, saved.source, output)
     except CircuitError as err:
         err.message = f"the current circuit ({session.path}): {err.message}"
         raise
     known = {name: v for name, v in saved.values.items() if name in circuit.inputs}
-    return Target(circuit, known, title(saved.source, saved.text), output, session), given
+    file = saved.file if saved.by_reference else None
+    return Target(circuit, known, title(saved.source, text), output, session, file), given
 
 
 def remember(target, values, data) -> None:

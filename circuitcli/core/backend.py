@@ -16,27 +16,54 @@ A gate rule (gates.py) is a small Python expression over primitives: `exp`,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from functools import cache
 from types import SimpleNamespace
 
-__all__ = ["PRIMITIVES", "REAL", "Primitive", "RealBackend", "numpy_backend"]
+__all__ = ["PRIMITIVES", "REAL", "Primitive", "RealBackend", "numpy_backend"]  # noqa: F822
 
 
-@dataclass(frozen=True)
-class Primitive:
-    """One primitive: its Python source (or a name imported from math) and its JS source."""
+@cache
+def _primitive_class() -> type:
+    """`Primitive`, made on first use (by `circuit code` and the page): a dataclass costs
+    start-up time, and the float rules need only the texts (_TEXTS)."""
+    from dataclasses import dataclass
 
-    name: str
-    # "math.log" (taken from math as is), "abs" (a builtin), or a `def name(...)` text
-    python: str
-    js: str
+    @dataclass(frozen=True)
+    class Primitive:
+        """One primitive: its Python source (or a name imported from math) and its JS
+        source."""
+
+        name: str
+        # "math.log" (taken from math as is), "abs" (a builtin), or a `def name(...)` text
+        python: str
+        js: str
+
+    Primitive.__qualname__ = "Primitive"
+    Primitive.__module__ = __name__
+    return Primitive
 
 
-def _prim(name: str, python: str, js: str) -> Primitive:
-    return Primitive(name, python.strip(), js.strip())
+@cache
+def _primitives() -> dict:
+    Primitive = _primitive_class()
+    return {name: Primitive(name, python, js) for name, python, js in _TEXTS}
 
 
-PRIMITIVES: dict[str, Primitive] = {p.name: p for p in (
+def __getattr__(name: str):
+    # backend.PRIMITIVES and backend.Primitive, as before, made when first asked for
+    if name == "PRIMITIVES":
+        return _primitives()
+    if name == "Primitive":
+        return _primitive_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _prim(name: str, python: str, js: str) -> tuple[str, str, str]:
+    return name, python.strip(), js.strip()
+
+
+# (name, python, js) per primitive; PRIMITIVES holds them as Primitive objects
+_TEXTS: tuple[tuple[str, str, str], ...] = (
     _prim("exp", '''
 def exp(x):
     """e ** x; inf past the top of the double range (math.exp raises there)."""
@@ -92,20 +119,20 @@ def ties(out, *xs):
     """How many arguments equal the result: max and min split the gradient among them."""
     return sum(1 for x in xs if x == out)
 ''', "(out, ...xs) => xs.filter((x) => x === out).length"),
-)}
+)
 
 
 def _real_namespace() -> dict:
     """The primitives as Python functions, from their `python` text (the text code prints)."""
     ns: dict = {"math": math, "inf": math.inf, "nan": math.nan}
-    for p in PRIMITIVES.values():
-        if p.python.startswith("def "):
-            exec(compile(p.python, f"<primitive {p.name}>", "exec"), ns)  # safe: our own rule text
-        elif p.python.startswith("math."):
-            ns[p.name] = getattr(math, p.python[5:])
+    for name, python, _ in _TEXTS:
+        if python.startswith("def "):
+            exec(compile(python, f"<primitive {name}>", "exec"), ns)  # safe: our own rule text
+        elif python.startswith("math."):
+            ns[name] = getattr(math, python[5:])
         else:
-            ns[p.name] = __builtins__[p.python] if isinstance(__builtins__, dict) else getattr(
-                __builtins__, p.python)
+            ns[name] = __builtins__[python] if isinstance(__builtins__, dict) else getattr(
+                __builtins__, python)
     return ns
 
 
@@ -120,8 +147,8 @@ class RealBackend:
     nan = math.nan
 
     def __init__(self) -> None:
-        for p in PRIMITIVES:
-            setattr(self, p, REAL_NAMESPACE[p])
+        for name, _, _ in _TEXTS:
+            setattr(self, name, REAL_NAMESPACE[name])
 
     @staticmethod
     def where(cond, a, b):

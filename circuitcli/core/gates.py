@@ -26,6 +26,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, ClassVar
 
 from .backend import REAL, REAL_NAMESPACE
@@ -111,9 +112,9 @@ class Gate:
         given = self.partials
         planted = not (given is None or getattr(given, "_rules", None) == (self.rule, self.pull))
         put(self, "_generic", {"planted": planted})
-        found = [_CONSTANT_PULL.fullmatch(p) for p in self.pull]
-        constant = not planted and self.arity is not None and all(found)
-        put(self, "slopes", tuple(float(m.group(1)) for m in found) if constant else None)
+        found = [_constant_slope(p) for p in self.pull]
+        constant = not planted and self.arity is not None and None not in found
+        put(self, "slopes", tuple(found) if constant else None)
         if not planted:
             def partials(B, out, *xs, _gate=self):
                 return _gate.backward(B, 1.0, out, *xs)
@@ -200,20 +201,22 @@ def _sources(gate: Gate) -> tuple[str, str]:
     return f"lambda {params}: {gate.rule}" if params else f"lambda: {gate.rule}", back
 
 
-def _real_namespace() -> dict:
-    ns = dict(REAL_NAMESPACE)
-    for name, text in HELPERS.items():
-        exec(compile(text, f"<helper {name}>", "exec"), ns)  # safe: our own rule text
-    return ns
-
-
 _NS: dict = {}
 
 
-def _real_ns() -> dict:
-    """The names float rules see (compiled on the first rule that needs them)."""
+def _real_ns(uses: str | None = None) -> dict:
+    """The names float rules see: the primitives, and each helper once code that calls it
+    (`uses`, its text) is compiled; None: every helper. A circuit without sigmoid or tanh
+    never compiles their helpers."""
     if not _NS:
-        _NS.update(_real_namespace())
+        _NS.update(REAL_NAMESPACE)
+    pending = [uses]
+    while pending:
+        text = pending.pop()
+        for name, helper in HELPERS.items():
+            if name not in _NS and (text is None or name in text):
+                exec(compile(helper, f"<helper {name}>", "exec"), _NS)  # safe: our own text
+                pending.append(helper)  # a helper may call another
     return _NS
 _REAL_RULES: dict[tuple, tuple[Callable, Callable]] = {}
 
@@ -231,7 +234,7 @@ def _compile_real(gate: Gate) -> tuple[Callable, Callable]:
     forward, backward = _sources(gate)
     tree = _Faster().visit(ast.parse(f"({forward}, {backward})", mode="eval"))
     code = compile(ast.fix_missing_locations(tree), f"<gate {gate.name}>", "eval")
-    return eval(code, _real_ns())  # safe: the gate table's own rule text, never a user's
+    return eval(code, _real_ns(forward + backward))  # safe: the table's own rule text
 
 
 class _Faster(ast.NodeTransformer):
@@ -334,8 +337,21 @@ def _compile_generic(gate: Gate) -> tuple[Callable, Callable]:
     return eval(code, _generic_namespace())  # safe: our own rule text
 
 
-_CONSTANT_PULL = re.compile(r"(-?\d+\.\d+) \* g")  # "1.0 * g": a constant slope
-_SLOT = re.compile(r"\{([^{}]+)\}")
+def _constant_slope(pull: str) -> float | None:
+    r"""The slope of a pull rule that is a constant times g ("1.0 * g", "-1.0 * g"), else
+    None: what fullmatch(r"(-?\d+\.\d+) \* g") finds, without compiling a pattern at
+    start-up (\d is str.isdecimal)."""
+    if not pull.endswith(" * g"):
+        return None
+    head = pull[:-4]
+    whole, dot, fraction = (head[1:] if head.startswith("-") else head).partition(".")
+    return float(head) if dot and whole.isdecimal() and fraction.isdecimal() else None
+
+
+@cache
+def _slot() -> re.Pattern:
+    """`{expr}` in a note (compiled on the first note: notes are the rare path)."""
+    return re.compile(r"\{([^{}]+)\}")
 
 
 def _lazy_note(gate: Gate, attr: str, rules, head: str = "") -> Callable[..., str | None]:
@@ -354,11 +370,11 @@ def _note_function(gate: Gate, rules, head: str = "") -> Callable[..., str | Non
     params = head + ", ".join(gate.params)
     parts = []
     for cond, note in rules:
-        pieces = _SLOT.split(note)  # text, expr, text, expr, ...
+        pieces = _slot().split(note)  # text, expr, text, expr, ...
         fields = [f"_num({p})" for p in pieces[1::2]]
         parts.append(f"(({cond}), ({pieces[0::2]!r}, [{', '.join(fields)}]))")
     code = compile(f"lambda {params}: [{', '.join(parts)}]", f"<notes {gate.name}>", "eval")
-    checks = eval(code, {**_real_ns(), "_num": _num})  # safe: our own rule text
+    checks = eval(code, {**_real_ns(str(rules)), "_num": _num})  # safe: our own rule text
 
     def note(*args):
         try:

@@ -12,11 +12,10 @@ Nothing here knows what a gate computes, and nothing here recurses.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache
 
-__all__ = ["NUMBER", "TOKEN", "CircuitError", "Statement", "check_statement", "parse_number",
-           "split_statements", "statement_span"]
+__all__ = ["NUMBER", "TOKEN", "CircuitError", "Statement", "check_statement",  # noqa: F822
+           "parse_number", "split_statements", "statement_span"]
 
 # a number as a user gives one outside an expression: NAME=VALUE, a CSV cell, a REPL value
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", re.ASCII)
@@ -273,23 +272,39 @@ def _check_expression(text: str, toks: list[Token]) -> None:
             raise CircuitError("'(' is never closed", text, s)
 
 
-@dataclass(frozen=True, slots=True)
-class Statement:
-    """One statement as a tool that edits a circuit's text sees it (the REPL).
+@cache
+def _statement_class() -> type:
+    """`Statement`, made on first use (the REPL's): a dataclass costs start-up time, and
+    `circuit grad` never needs this one."""
+    from dataclasses import dataclass
 
-    Not on the parse path: `parse` builds the tape in one pass and never makes these.
-    """
+    @dataclass(frozen=True, slots=True)
+    class Statement:
+        """One statement as a tool that edits a circuit's text sees it (the REPL).
 
-    name: str | None  # `name = ...`, or None for a bare expression
-    start: int
-    end: int
-    default: float | None  # `name = <number>` (or -<number>) declares an input
-    uses: tuple[tuple[str, int, int], ...]  # the names it reads (not functions), with spans
+        Not on the parse path: `parse` builds the tape in one pass and never makes these.
+        """
+
+        name: str | None  # `name = ...`, or None for a bare expression
+        start: int
+        end: int
+        default: float | None  # `name = <number>` (or -<number>) declares an input
+        uses: tuple[tuple[str, int, int], ...]  # the names it reads (not functions), with spans
+
+    Statement.__qualname__ = "Statement"
+    Statement.__module__ = __name__
+    return Statement
 
 
-def split_statements(text: str, source: str = "") -> list[Statement]:
+def __getattr__(name: str) -> type:
+    if name == "Statement":  # syntax.Statement, as before, made when first asked for
+        return _statement_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def split_statements(text: str, source: str = "") -> list[Statement]:  # noqa: F821
     """The statements of `text`, each checked for its syntax (CircuitError points at it)."""
-    found: list[Statement] = []
+    found = []
     pos = 0
     try:
         while True:
@@ -303,8 +318,8 @@ def split_statements(text: str, source: str = "") -> list[Statement]:
                 name, body = toks[0][1], toks[2:]
             uses = tuple((word, s, e) for k, (kind, word, s, e) in enumerate(body)
                          if kind == "name" and not (k + 1 < len(body) and body[k + 1][0] == "("))
-            found.append(Statement(name, toks[0][2], toks[-1][3],
-                                   _literal(body) if name is not None else None, uses))
+            found.append(_statement_class()(name, toks[0][2], toks[-1][3],
+                                            _literal(body) if name is not None else None, uses))
             pos = toks[-1][3]
     except CircuitError as err:
         err.source = source

@@ -19,8 +19,8 @@ import contextlib
 import os
 import stat
 
-__all__ = ["JSON_LIMIT", "TEXT_LIMIT", "loads_json", "read_bytes", "read_json", "read_text",
-           "write_atomic", "write_file"]
+__all__ = ["JSON_LIMIT", "TEXT_LIMIT", "decode_text", "loads_json", "read_bytes", "read_file",
+           "read_json", "read_text", "write_atomic", "write_file"]
 
 TEXT_LIMIT = 256 * 1024 * 1024  # a circuit file: far above any circuit a person writes
 JSON_LIMIT = 64 * 1024 * 1024  # a parameter file
@@ -166,6 +166,13 @@ def read_bytes(path: str | os.PathLike, what: str = "file", limit: int = TEXT_LI
     A FIFO, a directory, a device or a link to one is refused before it is opened, and
     again on the open descriptor, so it can neither hang us nor fill memory.
     """
+    return read_file(path, what, limit)[0]
+
+
+def read_file(path: str | os.PathLike, what: str = "file", limit: int = TEXT_LIMIT
+              ) -> tuple[bytes, os.stat_result]:
+    """read_bytes, with the file's status taken on the open descriptor before reading (its
+    mtime, for the session's reference to a large circuit file)."""
     shown = _shown(path)
     try:
         st = os.stat(path)
@@ -202,12 +209,16 @@ def read_bytes(path: str | os.PathLike, what: str = "file", limit: int = TEXT_LI
         os.close(fd)
     if size > limit:  # it grew while we read it
         raise _error(f"{shown} is larger than the {limit} bytes a {what} may have")
-    return b"".join(chunks)
+    return b"".join(chunks), st
 
 
 def read_text(path: str, what: str = "circuit file", limit: int = TEXT_LIMIT) -> str:
     """The text of a regular file the user named, as UTF-8; every problem is one line."""
-    data = read_bytes(path, what, limit)
+    return decode_text(read_bytes(path, what, limit), path, what)
+
+
+def decode_text(data: bytes, path: str, what: str = "circuit file") -> str:
+    """`data`, read from `path`, as UTF-8 text; not UTF-8 is one line saying where."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:

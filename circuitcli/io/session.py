@@ -5,60 +5,205 @@ command can be given none (`circuit step` again and again walks uphill). Writers
 hold an exclusive lock on `<file>.lock` for their whole read-modify-write, and
 replace the file by renaming a fsynced temporary file onto it: a reader sees the
 old state or the new one, never half of either, and a writer killed at any point
-leaves the previous state. A file that is not a session this version wrote is an
-error, never overwritten (`circuit reset` moves it aside).
+leaves the previous state. A file that is not a session of a version this circuitcli
+reads is an error, never overwritten (`circuit reset` moves it aside).
 
-Only stdlib modules are imported here (the lock is `fcntl.flock`, with `filelock`
-as the fallback where there is no fcntl), so `circuit grad` stays fast.
+A circuit file larger than BY_REFERENCE is kept by reference: its absolute path, size,
+mtime and a hash of its bytes, instead of a copy of its text that would make every run of
+a big circuit slower (a session as large as the circuit, written on each change). If the
+file is gone or changed when the session next needs it, that is a one-line error.
+
+Only stdlib modules are imported here, and json, hashlib and fcntl only when needed (the
+lock is `fcntl.flock`, with `filelock` as the fallback where there is no fcntl), so
+`circuit grad` stays fast.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 from ..core.syntax import CircuitError
 
-__all__ = ["FORMAT", "VERSION", "Saved", "Session", "SessionError", "default_path", "locate",
-           "state_home"]
+__all__ = ["BY_REFERENCE", "FORMAT", "VERSION", "FileRef", "Saved", "Session", "SessionError",
+           "default_path", "locate", "state_home"]
 
 FORMAT = "circuitcli session"
-VERSION = 1
+VERSION = 2  # 2: a large circuit file may be kept by reference ("file") instead of its text
+READS = (1, 2)  # the versions this circuitcli reads (it writes VERSION)
+# a circuit file larger than this is kept by reference (path, size, mtime, hash), not copied:
+# a session as big as the circuit would make every run of a big circuit slower to save
+BY_REFERENCE = 1024 * 1024
 # the session holds a circuit's text (a circuit file may have up to 256 MiB), plus a little
 SIZE_LIMIT = 257 * 1024 * 1024
 LOCK_TIMEOUT = 30.0  # seconds to wait for another circuit command to finish with the session
 _RESET_HINT = "circuit reset starts afresh"
 
-try:
-    import fcntl
-except ImportError:  # Windows: filelock does the locking there
-    fcntl = None  # type: ignore[assignment]
+# imported on the first lock (Ellipsis: not yet), so a run that only reads stays lean;
+# None where there is no fcntl (Windows: filelock does the locking there)
+fcntl: Any = ...
+
+
+def _fcntl() -> Any:
+    global fcntl
+    if fcntl is ...:
+        try:
+            import fcntl as module
+        except ImportError:
+            module = None
+        fcntl = module
+    return fcntl
 
 
 class SessionError(CircuitError):
     """The session file cannot be read or written (exit code 2, one line naming the path)."""
 
 
-@dataclass
-class Saved:
-    """What the session remembers: the circuit's text and its current input values."""
+class FileRef:
+    """A circuit file the session keeps by reference: where it is and what it held then.
 
-    text: str
-    values: dict[str, float]
-    source: str = ""  # the file the text came from, for titles ("" for an expression)
-    output: str | None = None  # the --output it was given, if any
-    extra: dict = field(default_factory=dict, compare=False)  # unknown keys of a newer writer
+    `digest` is the BLAKE2b hash of the bytes read; size and hash decide whether the file
+    still holds that circuit (the mtime alone may change with no edit, or stay with one).
+    """
+
+    __slots__ = ("digest", "mtime_ns", "path", "size")
+
+    def __init__(self, path: str, size: int, mtime_ns: int, digest: str) -> None:
+        self.path = path
+        self.size = size
+        self.mtime_ns = mtime_ns
+        self.digest = digest
+
+    @classmethod
+    def of(cls, path: str, data: bytes, mtime_ns: int) -> FileRef:
+        """The reference to the file at `path` whose bytes (just read) are `data`."""
+        return cls(os.path.abspath(path), len(data), mtime_ns, _digest(data))
+
+    def _key(self) -> tuple:
+        return self.path, self.size, self.mtime_ns, self.digest
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FileRef) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"FileRef({self.path!r}, size={self.size}, mtime_ns={self.mtime_ns}, "
+                f"digest={self.digest[:12]!r}...)")
 
     def to_json(self) -> dict:
-        return {**self.extra, "format": FORMAT, "version": VERSION, "circuit": self.text,
-                "source": self.source, "output": self.output,
-                "inputs": {name: _encode(v) for name, v in self.values.items()}}
+        return {"path": self.path, "size": self.size, "mtime_ns": self.mtime_ns,
+                "blake2b": self.digest}
+
+    def read(self, source: str = "") -> str:
+        """The file's text, if it still holds the circuit the session saved; else one line
+        saying what changed and what to do (SessionError, exit 2)."""
+        from .files import read_file
+
+        shown = _shown_file(self.path, source)
+        again = (f"run a command with the file again (circuit grad {shown}) or "
+                 "circuit reset")
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            raise SessionError(f"{shown} is gone (deleted or moved since the session saved "
+                               "it, and the session keeps a circuit file this large by "
+                               "reference, not its text); give the circuit again or run "
+                               "circuit reset") from None
+        except OSError as err:
+            raise SessionError(f"cannot read {shown}, the current circuit's file: "
+                               f"{err.strerror or err}; {again}") from None
+        if st.st_size != self.size:
+            raise SessionError(f"{shown} changed since the session saved it (its size went "
+                               f"from {self.size} to {st.st_size} bytes); {again}")
+        try:
+            data, _ = read_file(self.path, "circuit file")
+        except CircuitError as err:
+            raise SessionError(f"cannot read the current circuit's file: {err.message}; "
+                               f"{again}") from None
+        if len(data) != self.size or _digest(data) != self.digest:
+            raise SessionError(f"{shown} changed since the session saved it (same size, "
+                               f"other content); {again}")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:  # same hash, so this cannot happen unless forged
+            raise SessionError(f"{shown} is not UTF-8 text; {again}") from None
+
+
+def _digest(data: bytes) -> str:
+    import hashlib  # only for a file circuit large enough to be kept by reference
+
+    return hashlib.blake2b(data, digest_size=32).hexdigest()
+
+
+def _shown_file(path: str, source: str) -> str:
+    """The file as the user named it, when that name still reaches it from here."""
+    from ..render.safe import printable
+
+    if source and os.path.abspath(source) == path:
+        return printable(source)
+    return printable(path)
+
+
+class Saved:
+    """What the session remembers: the circuit (its text, or for a large circuit file a
+    reference to the file), its current input values, and where it came from.
+
+    `file` is the file the text was read from, if any: a file over BY_REFERENCE bytes is
+    stored by reference, and its text is read back (and checked) only when `text` is used.
+    """
+
+    __slots__ = ("_text", "by_reference", "extra", "file", "output", "source", "values")
+
+    def __init__(self, text: str | None, values: dict[str, float], source: str = "",
+                 output: str | None = None, extra: dict | None = None,
+                 file: FileRef | None = None) -> None:
+        if text is None and file is None:
+            raise ValueError("a saved circuit needs its text or its file")
+        self._text = text
+        self.values = values
+        self.source = source  # the file the text came from, for titles ("" for an expression)
+        self.output = output  # the --output it was given, if any
+        self.extra = {} if extra is None else extra  # unknown keys of a newer writer
+        self.file = file
+        self.by_reference = file is not None and (text is None or file.size > BY_REFERENCE)
+
+    @property
+    def text(self) -> str:
+        """The circuit's text; for a circuit kept by reference, read from its file (an
+        error when the file is gone or changed)."""
+        if self._text is None:
+            self._text = self.file.read(self.source)
+        return self._text
+
+    def _stored(self) -> tuple:
+        circuit = ("file", self.file) if self.by_reference else ("text", self.text)
+        return circuit, self.values, self.source, self.output
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Saved) and self._stored() == other._stored()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        circuit = f"file={self.file!r}" if self.by_reference else f"text={self.text!r}"
+        return (f"Saved({circuit}, values={self.values!r}, source={self.source!r}, "
+                f"output={self.output!r})")
+
+    def to_json(self) -> dict:
+        doc: dict = {**self.extra, "format": FORMAT, "version": VERSION}
+        if self.by_reference:
+            doc["file"] = self.file.to_json()
+        else:
+            doc["circuit"] = self.text
+        doc.update(source=self.source, output=self.output,
+                   inputs={name: _encode(v) for name, v in self.values.items()})
+        return doc
 
 
 _KINDS = {list: "a JSON list", str: "a JSON string", int: "a JSON number",
@@ -80,23 +225,52 @@ def _decode(value: object) -> float | None:
     return None
 
 
-def state_home() -> Path:
-    """$XDG_STATE_HOME, else ~/.local/state (a relative XDG_STATE_HOME is ignored, per XDG)."""
+def _file_ref(doc: object) -> FileRef | str:
+    """The "file" member of a version-2 session as a FileRef, or what is wrong with it."""
+    if not isinstance(doc, dict):
+        return '"file" must be an object'
+    path, size, mtime, digest = (doc.get(k) for k in ("path", "size", "mtime_ns", "blake2b"))
+    if not isinstance(path, str) or not os.path.isabs(path):
+        return '"file"."path" must be an absolute path'
+    for name, value in (("size", size), ("mtime_ns", mtime)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            return f'"file"."{name}" must be a whole number'
+    if not isinstance(digest, str) or len(digest) != 64:
+        return '"file"."blake2b" must be a hash of 64 hex digits'
+    return FileRef(path, size, mtime, digest)
+
+
+def _state_home() -> str:
     state = os.environ.get("XDG_STATE_HOME", "")
-    return Path(state) if state and os.path.isabs(state) else Path.home() / ".local" / "state"
+    return state if state and os.path.isabs(state) else os.path.join(
+        os.path.expanduser("~"), ".local", "state")
 
 
-def default_path() -> Path:
+def state_home():
+    """$XDG_STATE_HOME, else ~/.local/state (a relative XDG_STATE_HOME is ignored, per XDG);
+    a pathlib.Path."""
+    from pathlib import Path
+
+    return Path(_state_home())
+
+
+def default_path():
     """$XDG_STATE_HOME/circuitcli/session.json, else ~/.local/state/circuitcli/session.json."""
-    return state_home() / "circuitcli" / "session.json"
+    from pathlib import Path
+
+    return Path(_default_file())
 
 
-def _ours_to_create(folder: Path) -> bool:
+def _default_file() -> str:
+    return os.path.join(_state_home(), "circuitcli", "session.json")
+
+
+def _ours_to_create(folder: str) -> bool:
     """Only the state directory and folders inside it are created on demand (XDG asks for
     that); anywhere else a missing directory is more likely a typo, so it is an error."""
-    home = Path(os.path.abspath(state_home()))
-    folder = Path(os.path.abspath(folder))
-    return folder == home or home in folder.parents
+    home = os.path.abspath(_state_home())
+    folder = os.path.abspath(folder)
+    return folder == home or folder.startswith(home.rstrip(os.sep) + os.sep)
 
 
 def locate(path: str | None = None, disabled: bool = False) -> Session | None:
@@ -109,23 +283,28 @@ def locate(path: str | None = None, disabled: bool = False) -> Session | None:
     if path is not None:
         if not path.strip():
             raise SessionError("--session needs a file path (or use --no-session)")
-        return Session(Path(path).expanduser(), explicit=True)
+        return Session(os.path.expanduser(path), explicit=True)
     env = os.environ.get("CIRCUIT_SESSION", "")
     if env.strip().lower() == "off":
         return None
     if env.strip():
-        return Session(Path(env).expanduser(), explicit=True)
-    return Session(default_path(), explicit=False)
+        return Session(os.path.expanduser(env), explicit=True)
+    return Session(_default_file(), explicit=False)
 
 
 class Session:
     """One session file, in an existing directory or in the state directory (created on
     first write, as the XDG spec asks). `explicit`: from --session or CIRCUIT_SESSION."""
 
-    def __init__(self, path: Path, explicit: bool = True) -> None:
-        self.path = Path(path)
+    def __init__(self, path: str | os.PathLike, explicit: bool = True) -> None:
+        self.path = os.fspath(path)
+        if "\0" in self.path:  # os.stat would raise ValueError, not OSError, on it
+            from ..render.safe import printable
+
+            raise SessionError(f"cannot use the session file {printable(self.path)}: a file "
+                               "name cannot hold a NUL byte")
         self.explicit = explicit
-        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.lock_path = self.path + ".lock"
         self._depth = 0
         self._fd: int | None = None
         self._filelock = None
@@ -133,7 +312,7 @@ class Session:
         self.on_wait: Callable[[str], None] | None = None
 
     def __repr__(self) -> str:
-        return f"Session({str(self.path)!r})"
+        return f"Session({self.path!r})"
 
     # -- reading -------------------------------------------------------------------------
     def load(self) -> Saved | None:
@@ -175,14 +354,25 @@ class Session:
             raise SessionError(f"{where} is not a circuitcli session (it holds {what}); "
                                f"{_RESET_HINT}")
         version = doc.get("version")
-        if version != VERSION:
+        if version not in READS or isinstance(version, bool):
+            import json
+
             raise SessionError(f"{where} has version {json.dumps(version)}, but this circuitcli "
-                               f"reads version {VERSION}; {_RESET_HINT}")
+                               f"reads version {VERSION} and older; {_RESET_HINT}")
         text, source, output, inputs = (doc.get(k) for k in ("circuit", "source", "output",
                                                               "inputs"))
         problem = None
-        if not isinstance(text, str):
+        file = None
+        if version >= 2 and "file" in doc:  # a large circuit file, kept by reference
+            file = _file_ref(doc["file"])
+            if isinstance(file, str):
+                problem = file
+            elif text is not None:
+                problem = 'give "circuit" or "file", not both'
+        elif not isinstance(text, str):
             problem = '"circuit" must be a string'
+        if problem is not None:
+            pass
         elif not isinstance(source, str):
             problem = '"source" must be a string'
         elif output is not None and not isinstance(output, str):
@@ -199,9 +389,9 @@ class Session:
                 values[name] = value
         if problem is not None:
             raise SessionError(f"{where} is damaged ({problem}); {_RESET_HINT}")
-        known = {"format", "version", "circuit", "source", "output", "inputs"}
+        known = {"format", "version", "circuit", "file", "source", "output", "inputs"}
         extra = {k: v for k, v in doc.items() if k not in known}
-        return Saved(text, values, source, output, extra)
+        return Saved(text, values, source, output, extra, file)
 
     # -- writing -------------------------------------------------------------------------
     @contextmanager
@@ -218,23 +408,23 @@ class Session:
                 self._release()
 
     def _check_directory(self) -> None:
-        folder = self.path.parent
-        if folder.is_dir():
+        folder = os.path.dirname(os.path.abspath(self.path))
+        if os.path.isdir(folder):
             return
-        if folder.exists():
+        if os.path.exists(folder):
             raise SessionError(f"cannot use the session file {self.path}: {folder} is not a "
                                "directory")
         if not _ours_to_create(folder):
             raise SessionError(f"cannot use the session file {self.path}: the directory "
                                f"{folder} does not exist")
         try:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.makedirs(folder, mode=0o700, exist_ok=True)
         except OSError as err:
             raise SessionError(f"cannot create the state directory {folder}: "
                                f"{err.strerror or err}") from None
 
     def _write_error(self, err: OSError) -> SessionError:
-        folder = self.path.parent
+        folder = os.path.dirname(os.path.abspath(self.path))
         why = err.strerror or str(err)
         if not os.access(folder, os.W_OK) or err.errno in (13, 30):  # EACCES, EROFS
             return SessionError(f"cannot write the session file {self.path}: the directory "
@@ -243,6 +433,7 @@ class Session:
 
     def _acquire(self) -> None:
         self._check_directory()
+        fcntl = _fcntl()
         if fcntl is None:
             self._acquire_filelock()
             return
@@ -305,16 +496,40 @@ class Session:
         self.update(saved, always=True)
 
     def update(self, saved: Saved, always: bool = False) -> bool:
-        """Save unless the file already holds exactly this (or `always`); True if it wrote."""
+        """Save unless the file already holds exactly this (or `always`); True if it wrote.
+
+        The common case, a command run again on the current circuit, changes nothing: it
+        is seen without the lock (a rename makes every read whole, old or new), and then
+        neither locks nor writes.
+        """
+        if not always and self._holds(saved):
+            return False
         with self.locked():
             present = self.load()  # raises if the file there is not a session we may replace
             if present == saved and not always:
                 return False
+            import json
+
             # ensure_ascii: a file name that is not UTF-8 (held as lone surrogates, as
             # os.fsdecode gives it) is stored as \udcff escapes and read back unchanged
             self._write(json.dumps(saved.to_json(), indent=1, ensure_ascii=True,
                                    allow_nan=False).encode("ascii") + b"\n")
             return True
+
+    def _holds(self, saved: Saved) -> bool:
+        """Whether the file holds exactly `saved` (read without the lock). Its bytes are
+        compared with what update() would write first, which needs no json import; a file
+        written otherwise (an older version, say) is parsed and compared."""
+        expected = _document(saved)
+        if expected is not None:
+            from .files import read_bytes
+
+            try:
+                if read_bytes(self.path, "session file", SIZE_LIMIT) == expected:
+                    return True
+            except CircuitError:
+                pass  # load() says what is wrong with it, or that there is none
+        return self.load() == saved
 
     def reset(self) -> str:
         """Forget the current circuit; a file that is not a session is moved aside, not deleted.
@@ -341,24 +556,24 @@ class Session:
             self._sync_directory()
             return f"forgot the current circuit ({self.path} removed)"
 
-    def _aside_name(self) -> Path:
+    def _aside_name(self) -> str:
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        candidate = self.path.with_name(f"{self.path.name}.broken-{stamp}")
+        candidate = f"{self.path}.broken-{stamp}"
         n = 1
-        while candidate.exists():
+        while os.path.lexists(candidate):
             n += 1
-            candidate = self.path.with_name(f"{self.path.name}.broken-{stamp}-{n}")
+            candidate = f"{self.path}.broken-{stamp}-{n}"
         return candidate
 
     def _temp_prefix(self) -> str:
-        return f".{self.path.name}."
+        return f".{os.path.basename(self.path)}."
 
     def _write(self, data: bytes) -> None:
         """Temporary file in the same directory, fsync, rename over the session, fsync the dir."""
         real = self._target()
-        folder = real.parent
+        folder = os.path.dirname(os.path.abspath(real))
         self._remove_leftovers()
-        tmp = folder / f"{self._temp_prefix()}{os.getpid()}.tmp"
+        tmp = os.path.join(folder, f"{self._temp_prefix()}{os.getpid()}.tmp")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         except OSError as err:
@@ -380,16 +595,16 @@ class Session:
             raise
         self._sync_directory(folder)
 
-    def _target(self) -> Path:
+    def _target(self) -> str:
         """The file a write replaces: a symlinked session stays a link, its target changes."""
-        return Path(os.path.realpath(self.path)) if self.path.is_symlink() else self.path
+        return os.path.realpath(self.path) if os.path.islink(self.path) else self.path
 
     def _remove_leftovers(self) -> None:
         """Temporary files of writers killed before their rename (we hold the lock, so no
         live writer owns one)."""
         prefix = self._temp_prefix()
         try:
-            with os.scandir(self._target().parent) as entries:
+            with os.scandir(os.path.dirname(os.path.abspath(self._target()))) as entries:
                 stale = [e.path for e in entries
                          if e.name.startswith(prefix) and e.name.endswith(".tmp")]
         except OSError:
@@ -397,12 +612,12 @@ class Session:
         for name in stale:
             _unlink_quietly(name)
 
-    def _sync_directory(self, folder: Path | None = None) -> None:
+    def _sync_directory(self, folder: str | None = None) -> None:
         """Make the rename itself durable (POSIX only; elsewhere the rename is enough)."""
-        if fcntl is None:
+        if _fcntl() is None:
             return
         try:
-            fd = os.open(folder or self.path.parent, os.O_RDONLY)
+            fd = os.open(folder or os.path.dirname(os.path.abspath(self.path)), os.O_RDONLY)
         except OSError:
             return
         try:
@@ -411,6 +626,41 @@ class Session:
             pass
         finally:
             os.close(fd)
+
+
+def _document(saved: Saved) -> bytes | None:
+    """The bytes update() writes for `saved`, `json.dumps(saved.to_json(), indent=1,
+    ensure_ascii=True)` and a newline, made without importing json (strings are quoted by
+    the very function json uses, from its C accelerator): comparing bytes tells that the
+    session is unchanged, the common case, at no start-up cost. None where this shortcut
+    does not apply (no accelerator, keys of a newer writer, a value that is not a float):
+    the file is then parsed and compared instead."""
+    try:
+        from _json import encode_basestring_ascii as quote
+    except ImportError:
+        return None
+    if saved.extra:
+        return None
+    lines = ["{", f' "format": {quote(FORMAT)},', f' "version": {VERSION},']
+    if saved.by_reference:
+        ref = saved.file
+        if type(ref.size) is not int or type(ref.mtime_ns) is not int:
+            return None
+        lines += [' "file": {', f'  "path": {quote(ref.path)},', f'  "size": {ref.size},',
+                  f'  "mtime_ns": {ref.mtime_ns},', f'  "blake2b": {quote(ref.digest)}', " },"]
+    else:
+        lines.append(f' "circuit": {quote(saved.text)},')
+    output = "null" if saved.output is None else quote(saved.output)
+    lines += [f' "source": {quote(saved.source)},', f' "output": {output},']
+    items = []
+    for name, value in saved.values.items():
+        if type(value) is not float:
+            return None
+        number = repr(value)
+        items.append(f"  {quote(name)}: {number if math.isfinite(value) else quote(number)}")
+    lines.append(' "inputs": {\n' + ",\n".join(items) + "\n }" if items else ' "inputs": {}')
+    lines.append("}\n")
+    return "\n".join(lines).encode("ascii")
 
 
 def _unlink_quietly(path: os.PathLike | str) -> None:

@@ -8,11 +8,18 @@ instead of to the reader.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 __all__ = ["printable"]
 
 # C0 and C1 controls, DEL, and lone surrogates (undecodable bytes of a file name)
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]")
+_UNSAFE = "[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]"
+
+
+@cache
+def _unsafe() -> re.Pattern:
+    """Compiled on the first text that needs it: most titles are printable as they are."""
+    return re.compile(_UNSAFE)
 
 
 def printable(text: str, keep: str = "") -> str:
@@ -21,7 +28,9 @@ def printable(text: str, keep: str = "") -> str:
     `keep`: controls to leave as they are (`"\\n\\t"` for a multi-line text such as a
     circuit's source, whose comments may hold anything).
     """
-    return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _escape(m), text)
+    if text.isprintable():  # every character _UNSAFE matches is one isprintable() refuses
+        return text
+    return _unsafe().sub(lambda m: m.group() if m.group() in keep else _escape(m), text)
 
 
 def _escape(m: re.Match) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
 import math
 
 from rich.bar import Bar
@@ -47,6 +46,8 @@ def pick_rows(result: Result, max_rows: int | None) -> tuple[list[int], int]:
     if max_rows is None or len(rows) <= max_rows:
         return rows, 0
     grads = result.grads or [0.0] * len(c)
+
+    import heapq  # only for a table too long to show whole
 
     def strongest(candidates: list[int], room: int) -> list[int]:
         return heapq.nlargest(max(0, room), candidates, key=lambda i: _magnitude(grads[i]))
