@@ -470,3 +470,29 @@ def test_warnings_go_to_stderr_in_table_and_json(run):
         r = run("check", "exp(x)*y", "x=1000", "y=0", "--no-session", *extra)
         assert "warning: value of exp1 = exp(x) is inf" in r.stderr
         assert "warning:" not in r.stdout.replace('"warnings"', "")
+
+
+@pytest.mark.parametrize("text, x", [("tanh(x)", 168.0), ("tanh((2*x) ** exp(2))", 1.0),
+                                     ("tanh(x) * 1e200", -300.0)])
+def test_sympy_reference_keeps_a_tiny_tanh_slope(text, x):
+    """sympy's d/dx tanh = 1 - tanh(x)**2 cancels to 0 at 40 digits once tanh(x) rounds to
+    1 (x = 168: the slope is 6e-146): check then blamed a correct tanh rule. The reference
+    here is mpmath at 400 digits of the slope's stable form 4e / (1 + e)**2, e = exp(-2|u|)."""
+    import mpmath
+
+    from circuitcli.methods.check import check
+
+    c = parse(text)
+    report = check(c, {"x": x}, formulas=False)
+    assert report.ok, [r for r in report.rows if not r.ok]
+    with mpmath.workdps(400):
+        u = mpmath.mpf(x) if "2*x" not in text else (2 * mpmath.mpf(x)) ** mpmath.exp(2)
+        e = mpmath.exp(-2 * abs(u))
+        slope = 4 * e / (1 + e) ** 2
+        if "2*x" in text:
+            slope *= mpmath.exp(2) * (2 * mpmath.mpf(x)) ** (mpmath.exp(2) - 1) * 2
+        if "1e200" in text:
+            slope *= mpmath.mpf("1e200")
+        expected = float(slope)
+    (row,) = report.rows
+    assert row.analytic == pytest.approx(expected, rel=1e-12)
