@@ -316,3 +316,30 @@ def test_args_reads_as_the_list_of_tuples_it_replaced():
     assert listed[-1] == (c.named["q"], c.inputs["x"], c.inputs["y"], c.consts["3"])
     with pytest.raises(IndexError):
         c.args[len(c)]
+
+
+_NAN_SIGNS = textwrap.dedent("""
+    import struct, sys
+    import circuitcli
+    sys.path.insert(0, sys.argv[1])
+    from test_big_tapes import bits
+    c = circuitcli.parse("s = x - x\\nq = s + y")  # inf - inf is -nan on x86; y is +nan
+    inf, nan = float("inf"), float("nan")
+    print(len({tuple(bits(c.grad(x=inf, y=nan).values)) for _ in range(20)}))
+""")
+
+
+def test_the_bit_for_bit_helper_of_test_big_tapes_is_stable_on_nan():
+    """BUG (tests/test_big_tapes.py, bits(): packs nan with its sign, and
+    test_the_compiled_sweeps_give_the_rules_bit_for_bit holds the sweeps to the rule loops
+    with it): CPython 3.11 does not keep a nan's sign through float ops. The same circuit,
+    through the same rule loop, in a fresh process, gives +nan for 7 calls and -nan from
+    then on, once `x + y` is specialised (nan + -nan takes the other operand's sign).
+    Whether the sweep and the rule loop agree on a nan's sign then depends on what ran
+    before in the process: a flaky test, not a property. Compare nan as nan (as bits() in
+    this file does)."""
+    from pathlib import Path
+
+    out = subprocess.run([sys.executable, "-c", _NAN_SIGNS, str(Path(__file__).parent)],
+                         capture_output=True, text=True, check=True, timeout=120)
+    assert int(out.stdout) == 1, "one evaluation, repeated, gives two different bit patterns"
