@@ -165,7 +165,8 @@ class Circuit:
         drawing that points into the text pays for them, a run of a big file does not."""
         exact = Circuit(self.text, self.source)
         _build(exact, self.text)
-        if len(exact) != len(self) or exact.gates != self.gates:
+        if (len(exact) != len(self) or exact.gates != self.gates or exact.a0 != self.a0
+                or exact.a1 != self.a1):
             raise AssertionError("the fast and the exact parser built different tapes")
         self._starts, self._ends = exact._starts, exact._ends
 
@@ -209,11 +210,12 @@ class Circuit:
         stems = set(wanted.values())
         kinds = {stem: [g for g in set(self.gates) if g.stem == stem and g is not _CONST]
                  for stem in stems}
-        # the numbers k whose name stem+k a user took (no leading zeros): the counter steps
-        # over them; one regular-expression pass over the names, not a loop in Python
+        # the numbers k >= 1 whose name stem+k a user took (no leading zeros: mul01 and mul0
+        # are never a counter's): the counter steps over them; one regular-expression pass
+        # over the names, not a loop in Python
         every = "\n".join(self.named)
         taken = {stem: sorted(int(k) for k in re.findall(
-            rf"^{re.escape(stem)}(0|[1-9][0-9]*)$", every, re.MULTILINE)) for stem in stems}
+            rf"^{re.escape(stem)}([1-9][0-9]*)$", every, re.MULTILINE)) for stem in stems}
         # the unnamed gates of each stem, counted segment by segment at C speed
         counts = dict.fromkeys(stems, 0)
         gates, names = self.gates, self.names

@@ -88,12 +88,11 @@ def forward(circuit: Circuit, values: Mapping[str, float], backend=REAL) -> Sequ
     if len(circuit) >= SWEEP_FROM:
         from .sweep import sweeps
 
-        start = vals[:]
         try:
             sweeps(circuit)[0](vals, circuit.gates, circuit.a0, circuit.a1, circuit.more)
             return vals
         except (ArithmeticError, ValueError):
-            vals = start  # the rule-by-rule loop below finds the node and says what is wrong
+            pass  # the rule-by-rule loop below finds the node and says what is wrong
     _forward_by_rules(circuit, vals)
     return vals
 
@@ -247,13 +246,13 @@ def _flag_nonfinite(result: Result, numbers: Sequence[float], what: str) -> None
         return  # every number is finite: no need to look at each node
     circuit = result.circuit
     isfinite = math.isfinite
-    live = circuit.live
+    live, args = circuit.live, circuit.args
     found = []
     for i, v in enumerate(numbers):
         if v - v == 0 or (not live[i] and what != "value"):
             continue  # finite (inf - inf and nan - nan are nan), or a constant's gradient
         result.bad.add(i)
-        if what == "value" and any(not isfinite(numbers[j]) for j in circuit.args[i]):
+        if what == "value" and any(not isfinite(numbers[j]) for j in args[i]):
             continue  # inherited from an argument, which is where the warning went
         found.append(i)
 

@@ -189,35 +189,11 @@ def build_by_shape(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> bo
     half built and must be thrown away.
     """
     c._starts = c._ends = None  # computed from the text when asked
-    _steady_heap()
     try:
         _build(c, text, exact)
     except _Bail:
         return False
     return True
-
-
-def _steady_heap() -> None:
-    """Keep big blocks out of the heap (glibc only; elsewhere nothing to do).
-
-    A big tape's columns grow by reallocation. glibc raises its mmap threshold each time a
-    big block is freed, so the next growths land on the heap, where every move leaves a
-    hole: a million-gate run then peaks about 30 MB (a third) higher. A fixed threshold
-    keeps each column in its own mapping, which grows in place.
-    """
-    global _STEADY
-    if _STEADY:
-        return
-    _STEADY = True
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD
-    except (OSError, AttributeError):
-        pass  # not glibc
-
-
-_STEADY = False
 
 
 def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["sweeps"]
 
 _LEAVES = (GATES["input"], GATES["const"])
-_CACHE: dict[tuple[Gate, ...], tuple[Callable, Callable, Callable]] = {}
+_CACHE: dict[frozenset[Gate], tuple[Callable, Callable, Callable]] = {}
 
 
 def sweeps(circuit: Circuit) -> tuple[Callable, Callable, Callable]:
@@ -44,11 +44,12 @@ def sweeps(circuit: Circuit) -> tuple[Callable, Callable, Callable]:
     if found is None:
         counts = Counter(circuit.gates)
         kinds = tuple(sorted((g for g in counts if g not in _LEAVES), key=lambda g: -counts[g]))
-        found = _CACHE.get(kinds)
+        key = frozenset(kinds)  # one compiled set per set of gates (the first tape's order)
+        found = _CACHE.get(key)
         if found is None:
             for gate in kinds:
                 gate.ready()
-            found = _CACHE[kinds] = _compile(kinds)
+            found = _CACHE[key] = _compile(kinds)
         circuit._sweeps = found
     return found
 
