@@ -259,8 +259,9 @@ def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
                     bare = statements
             ops = words[w + plan.first:w + plan.holes]
             w += plan.holes
-            nodes = list(map(find, ops if plan.pick is None else plan.pick(ops), repeat(-1)))
-            if min(nodes, default=0) < 0 or (plan.arg0 is None and plan.count):
+            nodes = list(map(find, ops if plan.pick is None else plan.pick(ops)))
+            # None: a word not met yet; -2: a function's name where an operand should be
+            if None in nodes or -2 in nodes or (plan.arg0 is None and plan.count):
                 node = _replay(c, plan, [None] * plan.first + ops, name)
             elif plan.count:
                 # every operand is on the tape: the gates are numbered n, n+1, ... already
