@@ -201,7 +201,8 @@ def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
     named, kinkable = c.named, c.kinkable
     # While building, `named` also answers for numbers already on the tape (their const
     # node) and for function names (-2: not an operand, not a name to define), so one
-    # lookup sorts every word (-1: not met yet); both kinds are taken out at the end.
+    # lookup sorts every word (None, or -1 where an array needs a number: not met yet);
+    # both kinds are taken out at the end.
     named.update(dict.fromkeys(FUNCTIONS, -2))
     vector = None
     if len(text) >= VECTOR_FROM:
