@@ -280,3 +280,15 @@ def test_json_nulls_for_inf_come_with_a_warning_on_stderr(run):
     doc = json.loads(r.stdout)
     assert doc["output"]["value"] is None
     assert "warning: value of exp1 = exp(x) is inf" in r.stderr
+
+
+def test_kink_notes_are_counted_past_the_first_eight(run):
+    """20 relu gates at 0 are 20 kinks: stderr names 8 of them and counts 12 more, as it
+    does for warnings (a big circuit had 7,508 kink lines); --json lists all 20."""
+    text = " + ".join(f"relu(x * {k})" for k in range(1, 21))
+    r = run("--no-session", "grad", text, "x=0")
+    assert r.exit_code == 0, r.output
+    assert r.stderr.count("kink at relu") == 8
+    assert "... and 12 more kinks (--json lists them all)" in r.stderr
+    r = run("--no-session", "grad", text, "x=0", "--json")
+    assert len(json.loads(r.stdout)["kinks"]) == 20

@@ -134,3 +134,17 @@ def test_show_a_file_circuit_at_the_values_it_will_use(run, doc, session_file):
     assert [c.strip() for c in row.split("│")] == ["▸ a", "2", "1"]  # value, what the file says
     assert "not the current circuit" in r.stdout
     assert session_file.read_bytes() == before  # show only looks
+
+
+def test_show_lists_the_first_lines_of_a_long_circuit(run, doc, tmp_path):
+    """A generated circuit of 250 statements: show lists 200 of them and counts the other
+    50 (rich lays out every line it prints: a 300,000-line listing took minutes); --json
+    still gives the whole text."""
+    lines = ["q0 = x * 2"] + [f"q{k} = q{k - 1} + 1" for k in range(1, 250)]
+    path = tmp_path / "long.circuit"
+    path.write_text("\n".join(lines) + "\n")
+    r = run("show", str(path), "x=1")
+    assert r.exit_code == 0, r.output
+    assert "q199 = q198 + 1" in r.stdout and "q200 = q199 + 1" not in r.stdout
+    assert "... and 50 more lines (--json gives the whole text)" in r.stdout
+    assert doc("show", str(path), "x=1")["circuit"] == path.read_text()

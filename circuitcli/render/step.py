@@ -275,8 +275,13 @@ def show_view(text: str, title: str, values: dict[str, float], output_name: str,
     if text.strip() != title:
         lines = [line for line in text.rstrip("\n").splitlines()
                  if not _declares_value(line, values)]
+        more = len(lines) - SHOWN_LINES
+        lines = lines[:SHOWN_LINES]  # a generated file of a million statements: its start
         body = [Text("\n").join(Text(line, style="dim" if line.lstrip().startswith("#") else "")
                                 for line in lines), Text("")]
+        if more > 0:
+            body.insert(1, Text(f"... and {more:,} more lines (--json gives the whole text)",
+                                style="dim"))
     table = _table("input", "value")
     if changed:
         table.add_column("was", justify="right", no_wrap=True, style="dim")
@@ -300,6 +305,9 @@ def show_view(text: str, title: str, values: dict[str, float], output_name: str,
     return Group(header, *body, table, line)
 
 
+# `show` lists a circuit's first lines only: rich lays out every line it prints, and a
+# 300,000-line listing took minutes (the file, or --json, has the whole text)
+SHOWN_LINES = 200
 _DECLARATION = re.compile(r"\s*([^\W\d]\w*)\s*=\s*([^#\s]+)\s*(#.*)?")
 
 

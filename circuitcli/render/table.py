@@ -122,12 +122,20 @@ def grad_table(result: Result, title: str, digits: int = 6, max_rows: int | None
                                      "gradients shown); --all shows every row", style="dim"))
 
 
+MAX_KINK_NOTES = 8
+
+
 def grad_notes(result: Result) -> list[Text]:
-    """Kinks and warnings: notes for stderr, beside the table on stdout."""
+    """Kinks and warnings: notes for stderr, beside the table on stdout. Kinks are counted
+    past the first few (warnings already are), as a big circuit may have thousands."""
     c = result.circuit
-    labels = c.labels()
-    notes = [Text(f"kink at {labels[i]} = {c.formula(i)}: {note}", style="yellow")
-             for i, note in result.kinks.items()]
+    shown = list(result.kinks)[:MAX_KINK_NOTES]
+    labels = c.labels_around(shown)
+    notes = [Text(f"kink at {labels[i]} = {c.formula(i, labels)}: {result.kinks[i]}",
+                  style="yellow") for i in shown]
+    if len(result.kinks) > len(shown):
+        notes.append(Text(f"... and {len(result.kinks) - len(shown):,} more kinks (--json "
+                          "lists them all)", style="yellow"))
     notes += [Text(f"warning: {warning}", style="yellow") for warning in result.warnings]
     return notes
 
