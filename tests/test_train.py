@@ -773,9 +773,14 @@ def test_compiled_equals_the_interpreter_on_random_circuits(text, seed):
     want = np.broadcast_to(vals[circuit.output], (8,))
     assert np.array_equal(V[compiled.output], want, equal_nan=True)  # the same operations
     G = compiled.backward(V, pull)
+    # the two sum a gradient's terms in different orders, so they may differ by rounding in
+    # the largest term: a row where exp(n7) is 2e11 and the gradient -23.9 (the terms
+    # cancel) differs by 1.5e-4. The tolerance scales with the row's largest value.
+    with np.errstate(all="ignore"):
+        largest = np.max([np.abs(np.broadcast_to(v, (8,))) for v in vals], axis=0)
     for name in circuit.inputs:
         want = np.broadcast_to(grads[circuit.inputs[name]], (8,))
         got = G[compiled.rows([name])[0]]
-        ok = np.isfinite(want) & (np.abs(want) < 1e12)
-        scale = max(1.0, float(np.max(np.abs(want[ok]), initial=0.0)))
-        assert np.allclose(got[ok], want[ok], rtol=1e-9, atol=1e-9 * scale), (text, name)
+        ok = np.isfinite(want) & (np.abs(want) < 1e12) & np.isfinite(largest)
+        scale = np.maximum(1.0, np.maximum(np.abs(want), largest))[ok]
+        assert np.all(np.abs(got[ok] - want[ok]) <= 1e-9 * scale), (text, name)
