@@ -60,10 +60,6 @@ def _expr(text: str) -> str:
     return ast.unparse(ast.fix_missing_locations(tree))
 
 
-def _names(text: str) -> set[str]:
-    return {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}
-
-
 def _inline(gate: Gate) -> bool:
     """Whether the gate's texts can go into the loop (else it is called)."""
     return gate.arity in (1, 2) and not gate._generic["planted"]
