@@ -543,7 +543,7 @@ def judge_second(c: Circuit, point: dict, ours: list[list[float]] | None,
                            f"{what}: {mine} for {mp.nstr(true, 17)}")
         if abs(mp.mpf(mine) - true) <= ULPS * EPS * size + (TINY if true == 0 else 0):
             continue
-        cond = size / abs(true) if true != 0 else mp.inf
+        cond = size / abs(true) if true != 0 else mp.inf if size != 0 else 1
         if near or cond > 1e8:
             worst = "ill-conditioned"
         else:

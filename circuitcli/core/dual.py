@@ -53,7 +53,7 @@ def _times(a: float, b: float) -> float:
 class Dual:
     """A value and its tangent (d value / d t along one direction)."""
 
-    __slots__ = ("v", "t")
+    __slots__ = ("t", "v")
 
     def __init__(self, v: float, t: float = 0.0) -> None:
         self.v = v
@@ -156,7 +156,7 @@ class Cond:
     direction (`along`). They differ only for equality: 0 + 1ε is 0 at the value, not
     along the direction."""
 
-    __slots__ = ("at", "along")
+    __slots__ = ("along", "at")
 
     def __init__(self, at: bool, along: bool) -> None:
         self.at = at
