@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from ..core.syntax import CircuitError
-from .common import CircuitCommand, json_option, make_console
+from .options import CircuitCommand, json_option
+from .output import make_console
 
 
 @dataclass
