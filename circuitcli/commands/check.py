@@ -8,8 +8,9 @@ from ..methods.numeric import METHODS
 from .loading import load_target
 from .options import (
     FINITE,
+    CircuitCommand,
     at_least_zero,
-    circuit_command,
+    circuit_arguments,
     probe_option,
     result_options,
     rows_options,
@@ -23,7 +24,50 @@ def _defaults(what: str) -> str:
     return ", ".join(f"{m.name} {getattr(m, what):g}" for m in METHODS.values())
 
 
-@circuit_command("check")
+class _CheckCommand(CircuitCommand):
+    """`--expect x=-4 y=-4 z=3`: every NAME=VALUE after --expect, up to the next option,
+    is an expected gradient (not an input value)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        spread: list[str] = []
+        taking = False
+        for token in args:
+            if token == "--expect":
+                taking = True
+                spread.append(token)
+                continue
+            if taking and "=" in token and not token.startswith("-"):
+                if spread[-1] != "--expect":
+                    spread.append("--expect")
+                spread.append(token)
+                continue
+            taking = False
+            spread.append(token)
+        return super().parse_args(ctx, spread)
+
+
+def _expected(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+              ) -> list[tuple[str, float]]:
+    """`--expect x=-4,y=-4 --expect dq=3` -> [(x, -4.0), (y, -4.0), (dq, 3.0)]."""
+    from ..core.syntax import parse_number
+
+    found = []
+    for chunk in value:
+        for item in chunk.split(","):
+            name, eq, number = item.strip().partition("=")
+            x = parse_number(number.strip()) if eq else None
+            if not name.strip().isidentifier() or x is None:
+                raise click.BadParameter(f"{item.strip()!r}: expected NAME=NUMBER, "
+                                         "e.g. --expect x=-4 dq=3", ctx, param)
+            found.append((name.strip(), x))
+    return found
+
+
+def _check_command(func):
+    return click.command("check", cls=_CheckCommand)(circuit_arguments(func))
+
+
+@_check_command
 @click.option("--method", type=click.Choice(_METHODS), default="central", show_default=True,
               help="Numerical reference: central or forward differences, complex-step, "
                    "or Richardson extrapolation.")
@@ -38,11 +82,19 @@ def _defaults(what: str) -> str:
 @click.option("--nodes", is_flag=True, help="A row for every node, not only the inputs.")
 @click.option("--no-sympy", is_flag=True, help="Skip sympy's exact derivatives (faster).")
 @click.option("--no-formula", is_flag=True, help="Hide sympy's derivative formulas.")
+@click.option("--expect", "expect", metavar="NAME=VALUE", multiple=True, callback=_expected,
+              help="Check gradients you derived by hand (any node; dNAME as the notebook "
+                   "names them): right or wrong, and which common mistake explains a wrong "
+                   "one. Takes every NAME=VALUE after it.")
+@click.option("--tol", type=FINITE, default=1e-3, show_default=True, callback=at_least_zero,
+              help="With --expect: an answer is right within tol relative to the "
+                   "gradient's size, |answer - gradient| <= tol·|gradient|.")
 @rows_options
 @result_options
 def command(args: tuple[str, ...], output: str | None, method: str, h: float | None,
             rtol: float | None, atol: float | None, nodes: bool, no_sympy: bool,
-            no_formula: bool, digits: int, max_rows: int, show_all: bool, as_json: bool) -> None:
+            no_formula: bool, expect: list[tuple[str, float]], tol: float, digits: int,
+            max_rows: int, show_all: bool, as_json: bool) -> None:
     """Check the gradient: analytic against numerical and sympy's exact derivative.
 
     One row per input (every node with --nodes): the analytic gradient, the
@@ -58,10 +110,17 @@ def command(args: tuple[str, ...], output: str | None, method: str, h: float | N
       circuit check "(x+y)*z" x=-2 y=5 z=-4
       circuit check neuron.circuit --method forward --h 0.0001
       circuit check "relu(x) * y" x=0 y=2 --nodes
+      circuit check "(x+y)*z" x=-2 y=5 z=-4 --expect x=-4 y=-4 z=3
+
+    With --expect the table is your answers against the true gradients
+    (circuit help practice); exit 1 if any is wrong.
     """
+    target = load_target(args, output, remember=False)
+    if expect:
+        _check_answers(target, expect, tol, digits, as_json)
+        return
     from ..methods.check import check
 
-    target = load_target(args, output, remember=False)
     result = check(target.circuit, target.values, method=method, h=h, rtol=rtol, atol=atol,
                    nodes=nodes, use_sympy=not no_sympy, formulas=not no_formula)
     if as_json:
@@ -78,4 +137,25 @@ def command(args: tuple[str, ...], output: str | None, method: str, h: float | N
     for warning in result.result.warnings:  # inf or nan on the way: on stderr, in both forms
         click.echo(f"warning: {warning}", err=True)
     if not result.ok:
+        raise SystemExit(1)
+
+
+def _check_answers(target, expect: list[tuple[str, float]], tol: float, digits: int,
+                   as_json: bool) -> None:
+    """`--expect`: the learner's gradients against the truth, wrong ones diagnosed."""
+    from ..methods.practice import check_answers
+
+    ex, verdicts = check_answers(target.circuit, target.values, expect, tol)
+    if as_json:
+        from ..render.json import dumps
+        from ..render.practice import expect_document
+
+        click.echo(dumps(expect_document(ex, verdicts, tol)))
+    else:
+        from ..render.practice import expect_table
+
+        make_console().print(expect_table(ex, verdicts, target.title, digits))
+    for warning in ex.result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if not all(v.right for v in verdicts):
         raise SystemExit(1)

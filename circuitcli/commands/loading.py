@@ -219,8 +219,8 @@ def _resolve(args: tuple[str, ...], output: str | None, keep: bool) -> _Found:
         where = err.located()
         at = f" at line {where[0]}, column {where[1]}" if where else ""
         raise CircuitError(f"the session file {printable(str(session.path))} holds a circuit "
-                           f"that does not parse ({err.message}{at}); circuit reset starts "
-                           "afresh") from None
+                           f"that does not parse ({err.message}{at}); {session.reset_hint()}"
+                           ) from None
     known = {name: v for name, v in saved.values.items() if name in circuit.inputs}
     return _Found(circuit, given, known, title(saved.source, text), output, session,
                   saved.file if saved.by_reference else None, saved)

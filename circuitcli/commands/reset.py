@@ -12,7 +12,8 @@ from .options import CircuitCommand, session_options
 @session_options
 def command() -> None:
     """Forget the current circuit. A session file circuitcli cannot read is moved
-    aside (to SESSION.broken-DATE), never deleted, and a fresh start is made.
+    aside (to SESSION.broken-DATE), never deleted, and a fresh start is made. Only a
+    regular file is ever moved: a device, FIFO, directory or dangling link is left alone.
 
     \b
     Examples:
