@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .commands.common import session_options
+from .commands.options import session_options
 from .core.syntax import CircuitError
 
 __all__ = ["COMMANDS", "main"]
