@@ -105,7 +105,9 @@ class LazyGroup(click.Group):
             err.show()
             sys.exit(err.exit_code)
         except click.ClickException as err:
-            message = err.format_message()
+            from .core.safe_text import printable
+
+            message = printable(err.format_message())  # it may quote what the user typed
             where = getattr(err, "ctx", None)
             if where is not None and "(circuit " not in message:
                 message += f" ({where.command_path} -h for help)"
@@ -131,16 +133,21 @@ class LazyGroup(click.Group):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(0)
         except OSError as err:
+            from .core.safe_text import printable
+
             where = f": {err.filename}" if getattr(err, "filename", None) else ""
-            click.echo(f"error: {err.strerror or err}{where}", err=True)
+            click.echo(f"error: {printable(str(err.strerror or err))}{printable(where)}",
+                       err=True)
             ctx.exit(2)
         except (click.ClickException, click.Abort, click.exceptions.Exit):
             raise
         except Exception as err:  # a bug of ours: say so in one line, not a traceback
             if os.environ.get("CIRCUIT_DEBUG"):
                 raise
-            click.echo(f"internal error: {type(err).__name__}: {err} (a bug in circuitcli; "
-                       "CIRCUIT_DEBUG=1 shows the traceback)", err=True)
+            from .core.safe_text import printable
+
+            click.echo(f"internal error: {type(err).__name__}: {printable(str(err))} (a bug "
+                       "in circuitcli; CIRCUIT_DEBUG=1 shows the traceback)", err=True)
             ctx.exit(3)
 
 

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..core.circuit import Circuit, parse
+from ..core.safe_text import printable
 from ..core.syntax import CircuitError
 from ..io.sources import read_source, title
-from ..render.safe import printable
 from .options import NO_SESSION, SESSION_PATH
 
 if TYPE_CHECKING:

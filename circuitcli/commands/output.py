@@ -1,7 +1,7 @@
 """What a command sends out: the console, notes on stderr, and the one `-o FILE` writer.
 
 stdout holds only the result; warnings, notes and `wrote FILE (N bytes)` go to stderr;
-colour only on a terminal. Every file name shown is escaped (render.safe.printable).
+colour only on a terminal. Every file name shown is escaped (core.safe_text.printable).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..core.safe_text import printable
 from ..core.syntax import CircuitError
-from ..render.safe import printable
 
 if TYPE_CHECKING:
     from .loading import Target

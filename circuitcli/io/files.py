@@ -35,7 +35,7 @@ def _error(message: str):
 
 
 def _shown(path: str | os.PathLike) -> str:
-    from ..render.safe import printable
+    from ..core.safe_text import printable
 
     return printable(os.fsdecode(path))
 

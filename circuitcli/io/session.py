@@ -147,7 +147,7 @@ def _digest(data: bytes) -> str:
 
 def _shown_file(path: str, source: str) -> str:
     """The file as the user named it, when that name still reaches it from here."""
-    from ..render.safe import printable
+    from ..core.safe_text import printable
 
     if source and os.path.abspath(source) == path:
         return printable(source)
@@ -266,7 +266,7 @@ def _unfit(path: str, link_ok: bool, dangling_ok: bool = False) -> str | None:
         return None
     if not stat.S_ISLNK(st.st_mode):
         return f"{_kind(st.st_mode)}, not a regular file"
-    from ..render.safe import printable
+    from ..core.safe_text import printable
 
     try:
         target = printable(os.readlink(path))
@@ -342,7 +342,7 @@ class Session:
     def __init__(self, path: str | os.PathLike, explicit: bool = True) -> None:
         self.path = os.fspath(path)
         if "\0" in self.path:  # os.stat would raise ValueError, not OSError, on it
-            from ..render.safe import printable
+            from ..core.safe_text import printable
 
             raise SessionError(f"cannot use the session file {printable(self.path)}: a file "
                                "name cannot hold a NUL byte")
@@ -359,7 +359,7 @@ class Session:
 
     # -- what is there -------------------------------------------------------------------
     def _shown(self, path: str | None = None) -> str:
-        from ..render.safe import printable
+        from ..core.safe_text import printable
 
         return printable(self.path if path is None else path)
 

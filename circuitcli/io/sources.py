@@ -11,8 +11,8 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from ..core.safe_text import printable
 from ..core.syntax import CircuitError
-from ..render.safe import printable
 
 if TYPE_CHECKING:
     from .session import FileRef

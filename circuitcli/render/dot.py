@@ -14,8 +14,8 @@ import subprocess
 from ..core.circuit import Circuit
 from ..core.evaluate import Result
 from ..core.gates import format_number
+from ..core.safe_text import printable
 from ..core.syntax import CircuitError
-from .safe import printable
 from .table import fmt, grad_style
 from .tree import computes
 

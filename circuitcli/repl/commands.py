@@ -174,18 +174,22 @@ class Repl:
 
     def error(self, err: CircuitError, line: str, lineno: int | None) -> None:
         """The CLI's one-line error with its caret, pointing into the line when it is there."""
-        where = f"{self.source}:{lineno}" if self.source and lineno is not None else ""
-        rendered = err.render().split("\n")
+        from ..core.safe_text import printable
+
+        where = (f"{printable(self.source)}:{lineno}" if self.source and lineno is not None
+                 else "")
+        rendered = err.render().split("\n")  # the line and caret, already made printable
         located = err.located()
+        message = printable(err.message)
         if located is not None and err.text == line:
             head = f"{where}:{located[1]}: " if where else ""
-            lines = [f"error: {head}{err.message}", *rendered[1:]]
+            lines = [f"error: {head}{message}", *rendered[1:]]
         elif located is not None:  # in the circuit, at one of the lines :show prints
             head = f"{where}: " if where else ""
-            lines = [f"error: {head}{err.message} (line {located[0]} of :show)",
+            lines = [f"error: {head}{message} (line {located[0]} of :show)",
                      *rendered[1:]]
         else:
-            lines = [f"error: {where + ': ' if where else ''}{err.message}"]
+            lines = [f"error: {where + ': ' if where else ''}{message}"]
         self.err.print(Text(lines[0], style="bold red"), soft_wrap=True)
         for rest in lines[1:]:
             self.err.print(Text(rest), soft_wrap=True)

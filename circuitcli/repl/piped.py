@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from rich.text import Text
 
+from ..core.safe_text import printable
 from .commands import Quit, Repl
 
 __all__ = ["run_piped"]
@@ -26,7 +27,8 @@ def run_piped(repl: Repl, lines: Iterable[str], echo: bool = False) -> int:
         for n, raw in enumerate(lines, 1):
             line = raw.rstrip("\r\n")
             if echo and line.strip():
-                repl.print(Text(f"> {line}", style="dim" if line.lstrip().startswith("#")
+                repl.print(Text(f"> {printable(line)}", style="dim"
+                                if line.lstrip().startswith("#")
                                 else "bold"), soft_wrap=True)
             try:
                 ok = repl.run(line, n)
