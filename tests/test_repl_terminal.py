@@ -187,7 +187,7 @@ def test_a_history_file_that_is_not_a_small_regular_file_is_a_note(tmp_path, mon
 
 
 def test_a_regular_history_file_round_trips(tmp_path, monkeypatch):
-    terminal, path = _history_in(tmp_path, monkeypatch)
+    terminal, _ = _history_in(tmp_path, monkeypatch)
     repl = _Notes()
     history = terminal._history(repl)
     history.store_string("x = 1")

@@ -135,9 +135,13 @@ def _write(path: str | None, data: bytes, d: Drawable) -> None:
 
 def _page(d: Drawable, pull: float) -> bytes:
     """The live HTML page; inputs without a value start at 0 (edit them in the page)."""
-    from ..render.html import page_data, page_html
+    from ..render.html import PAGE_LIMIT, page_data, page_html
     from ..render.layout import layout
 
+    if len(d.circuit) > PAGE_LIMIT:
+        raise CircuitError(f"too big for the live page: {len(d.circuit)} nodes, above the "
+                           f"{PAGE_LIMIT} a browser can redraw on every edit; --format tree "
+                           "or --format dot draw a circuit of any size")
     values = d.values
     if values is None:
         values = d.circuit.values_for({**dict.fromkeys(d.missing, 0.0), **d.given})

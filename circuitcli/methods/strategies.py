@@ -351,7 +351,8 @@ def compare(circuit: Circuit, values: Mapping[str, float], lr: float = 0.01, tri
 
     strategies = []
     def moved(point: Mapping[str, float]) -> float:
-        return math.sqrt(sum((point[n] - values[n]) ** 2 for n in names))
+        # hypot, not sqrt(sum of squares): a move of 1e200 is 1e200, not an OverflowError
+        return math.hypot(*(point[n] - values[n] for n in names))
 
     found, seconds = _timed(lambda: search(circuit, values, tweak, tries, seed, minimize, names))
     assert isinstance(found, SearchRun)

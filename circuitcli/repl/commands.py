@@ -19,6 +19,7 @@ from rich.console import Console, RenderableType
 from rich.text import Text
 
 from ..core.circuit import suggest
+from ..core.safe_text import printable
 from ..core.syntax import CircuitError, parse_number
 from .session import Built, History, State, apply_line, build, state_from_text
 
@@ -395,13 +396,17 @@ def _num(value: float) -> str:
 def _positive(text: str, what: str) -> float:
     value = parse_number(text)
     if value is None or value <= 0:
-        raise CircuitError(f"{what} must be a positive number, not {text!r} (:step 0.01)")
+        raise CircuitError(f"{what} must be a positive number, not {printable(repr(text))} "
+                           "(:step 0.01)")
     return value
 
 
 def _count(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise CircuitError(f"N must be a whole number of steps, 1 or more, not {text!r}")
+    # ASCII digits only: str.isdigit() is true for '²' and other scripts' digits too,
+    # which int() refuses
+    if not (text.isascii() and text.isdigit()) or len(text) > 9 or int(text) < 1:
+        raise CircuitError(f"N must be a whole number of steps, 1 to 999999999, not "
+                           f"{printable(repr(text))}")
     return int(text)
 
 
