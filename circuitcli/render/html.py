@@ -82,8 +82,7 @@ def page_html(data: dict[str, Any]) -> str:
         f"<style>\n{_asset('page.css')}</style>\n</head>\n<body>\n"
         f"{_asset('page.html')}"
         f"<script type=\"application/json\" id=\"circuit-data\">{blob}</script>\n"
-        f"<script>\n{_script_safe(gates_js())}\n{_script_safe(_asset('page.js'))}</script>\n"
-        f"<script>\n{_script_safe(practice_js())}\n{_script_safe(_asset('practice.js'))}"
-        "</script>\n"
+        f"<script>\n{_script_safe(gates_js())}\n{_script_safe(_asset('page.js'))}\n"
+        f"{_script_safe(practice_js())}\n{_script_safe(_asset('practice.js'))}</script>\n"
         "</body>\n</html>\n"
     )
