@@ -220,10 +220,39 @@ def json_option(func: Callable) -> Callable:
                         help="Machine output on stdout, full precision.")(func)
 
 
+class Digits(click.ParamType):
+    """`--digits N` (1 to 17) or `--digits full`: None, the shortest text that reads back
+    as the same float (the notebook's -5.950100000000001, digit for digit)."""
+
+    name = "digits"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> int | None:
+        if value is None or isinstance(value, int):
+            return value
+        text = str(value).strip().lower()
+        if text == "full":
+            return None
+        if text.isdigit() and 1 <= int(text) <= 17:
+            return int(text)
+        self.fail(f"{value!r} is not a number of digits from 1 to 17, nor 'full'", param, ctx)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "N|full"
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str):
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(v) for v in ("full", "3", "6", "10", "17")
+                if v.startswith(incomplete)]
+
+
 def digits_option(func: Callable) -> Callable:
-    """`--digits N` (parameter `digits`)."""
-    return click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True,
-                        help="Significant digits in the table (JSON keeps them all).")(func)
+    """`--digits N|full` (parameter `digits`: an int, or None for full)."""
+    return click.option("--digits", type=Digits(), default=6, show_default=True,
+                        help="At most N significant digits in the table, or 'full': the "
+                             "shortest form that reads back as the same number (JSON keeps "
+                             "every digit).")(func)
 
 
 def result_options(func: Callable) -> Callable:

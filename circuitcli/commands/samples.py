@@ -76,15 +76,12 @@ def command(name: str | None, paths: bool, as_json: bool) -> None:
         for sample in found.values():
             click.echo(str(sample.path))
         return
-    from rich.table import Table
+    from ..render.fit import Column, Fitted
 
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    table.add_column("file", style="cyan", no_wrap=True)
-    table.add_column("kind", style="dim", no_wrap=True)
-    table.add_column("what it is")
-    for sample in found.values():
-        table.add_row(sample.name, sample.kind, sample.description)
-    make_console().print(table)
+    columns = [Column("file", "left", "cyan"), Column("kind", "left", "dim", drop=1),
+               Column("what it is", "left", wrap=True, least=24)]
+    make_console().print(Fitted(columns, ([s.name, s.kind, s.description]
+                                          for s in found.values())))
 
 
 def _entry(sample: Sample) -> dict[str, str]:
