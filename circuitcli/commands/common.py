@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FINITE", "CircuitCommand", "Drawable", "Target", "circuit_arguments", "circuit_command",
     "current_session", "digits_option", "interrupted", "json_option", "load_drawable",
-    "load_target", "make_console", "moving", "moving_options", "output_file_option",
+    "load_target", "make_console", "moving", "no_color", "moving_options", "output_file_option",
     "positive", "print_notes", "pull_option", "read_circuit", "read_circuit_source",
     "result_options", "rows_options",
     "saved_circuit", "session_lock", "session_options", "show_target", "split_args", "title",
@@ -430,14 +430,33 @@ def read_circuit_source(arg: str, given: Mapping[str, float] | None = None,
 
             return read_text(str(shipped), "circuit file"), arg, None
     if arg.endswith((".circuit", ".txt")):
-        raise CircuitError(f"no such file: {printable(arg)} (circuit samples lists the "
+        close = _close_circuit_file(arg)
+        hint = f"; did you mean {close}?" if close else ""
+        raise CircuitError(f"no such file: {printable(arg)}{hint} (circuit samples lists the "
                            "shipped ones)")
     if arg.isidentifier() and arg not in (given or {}):
-        file = _circuit_file_named(arg)
+        file = _circuit_file_named(arg) or (len(arg) > 3 and _close_circuit_file(f"{arg}.circuit"))
         if file:
             raise CircuitError(f"{arg}: did you mean {file}? (a name alone is read as the "
                                f"expression {arg} only with a value, {arg}=...)")
     return arg, "", None
+
+
+def _close_circuit_file(arg: str) -> str | None:
+    """A circuit file in the same folder, or a sample, whose name is close to `arg`'s."""
+    import difflib
+
+    from ..io.bundled import sample_dir
+
+    folder, name = os.path.split(arg)
+    try:
+        here = [e for e in os.listdir(folder or ".") if e.endswith(".circuit")]
+    except OSError:
+        here = []
+    shipped = [] if folder else [p.name for p in sample_dir().glob("*.circuit")]
+    stems = {os.path.splitext(n)[0]: n for n in [*shipped, *here]}  # the suffix would match
+    close = difflib.get_close_matches(os.path.splitext(name)[0], list(stems), n=1, cutoff=0.6)
+    return os.path.join(folder, stems[close[0]]) if close else None
 
 
 def _circuit_file_named(stem: str) -> str | None:
@@ -583,15 +602,22 @@ def print_notes(notes) -> None:
             console.print(note)
 
 
+def no_color() -> bool:
+    """NO_COLOR (set and not empty, as no-color.org says) asks for plain text: no colour,
+    and no bold or dim either."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
 def make_console(stderr: bool = False):
-    """A rich console: colour only on a terminal, never with NO_COLOR or TERM=dumb.
+    """A rich console: styled only on a terminal; plain text with NO_COLOR or TERM=dumb.
 
     Written to a pipe or a file, a table is as wide as it needs (up to 200 columns, or
-    $COLUMNS): cut to rich's default of 80, its numbers would end in "…".
+    $COLUMNS); on a terminal the tables fit its width (render/fit.py).
     """
     from rich.console import Console
 
-    console = Console(stderr=stderr, highlight=False)
+    console = Console(stderr=stderr, highlight=False,
+                      **({"color_system": None} if no_color() else {}))
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = 200
     return console

@@ -6,7 +6,14 @@ import sys
 
 import click
 
-from .common import CircuitCommand, circuit_arguments, current_session, read_circuit, split_args
+from .common import (
+    CircuitCommand,
+    circuit_arguments,
+    current_session,
+    no_color,
+    read_circuit,
+    split_args,
+)
 
 
 @click.command("repl", cls=CircuitCommand)
@@ -40,7 +47,9 @@ def command(args: tuple[str, ...], output: str | None, echo: bool) -> None:
     circuit_arg, values = split_args(args)
     terminal = sys.stdin.isatty() and sys.stdout.isatty()
     if terminal:
-        repl = Repl(Console(highlight=False), Console(stderr=True, highlight=False),
+        plain = {"color_system": None} if no_color() else {}
+        repl = Repl(Console(highlight=False, **plain),
+                    Console(stderr=True, highlight=False, **plain),
                     session=current_session)
     else:
         repl = Repl(Console(highlight=False, color_system=None, soft_wrap=False),
