@@ -33,7 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reset": ("circuitcli.commands.reset", "Forget the current circuit."),
     "train": ("circuitcli.commands.train", "Learn a circuit's parameters from a CSV file."),
     "predict": ("circuitcli.commands.predict", "Score CSV rows with learned parameters."),
-    "graph": ("circuitcli.commands.graph", "Draw the circuit: tree, DOT, SVG, PNG or Mermaid."),
+    "graph": ("circuitcli.commands.graph", "Draw the circuit: tree, DOT, SVG, PNG, Mermaid or a live page."),
     "code": ("circuitcli.commands.code", "The circuit as backprop-ninja Python code."),
     "samples": ("circuitcli.commands.samples", "The notebook's sample circuits and CSV files."),
     "repl": ("circuitcli.commands.repl", "An interactive session: type statements, see the table."),

@@ -24,13 +24,38 @@ if TYPE_CHECKING:
     from ..io.session import FileRef, Session
 
 __all__ = [
-    "FINITE", "CircuitCommand", "Drawable", "Target", "circuit_arguments", "circuit_command",
-    "current_session", "digits_option", "interrupted", "json_option", "load_drawable",
-    "load_target", "make_console", "moving", "no_color", "moving_options", "output_file_option",
-    "positive", "print_notes", "pull_option", "read_circuit", "read_circuit_source",
-    "result_options", "rows_options",
-    "saved_circuit", "session_lock", "session_options", "show_target", "split_args", "title",
-    "tweak_option", "write_output",
+    "FINITE",
+    "CircuitCommand",
+    "Drawable",
+    "Target",
+    "circuit_arguments",
+    "circuit_command",
+    "current_session",
+    "digits_option",
+    "interrupted",
+    "json_option",
+    "load_drawable",
+    "load_target",
+    "make_console",
+    "moving",
+    "moving_options",
+    "no_color",
+    "output_file_option",
+    "positive",
+    "print_notes",
+    "pull_option",
+    "read_circuit",
+    "read_circuit_source",
+    "result_options",
+    "rows_options",
+    "saved_circuit",
+    "session_lock",
+    "session_options",
+    "show_target",
+    "split_args",
+    "title",
+    "tweak_option",
+    "write_output",
 ]
 
 _ASSIGNMENT = re.compile(r"([^\W\d]\w*)=(.*)", re.DOTALL)
@@ -169,8 +194,8 @@ def circuit_arguments(func: Callable) -> Callable:
     circuit command. The node reaches the command as its `output` parameter."""
     func = session_options(func)
     func = click.option("--of", "output", metavar="NAME",
-                        help="The node to differentiate, as the output "
-                             "(default: the last statement).")(func)
+                        help="The node taken as the output (default: the last "
+                             "statement).")(func)
     return click.argument("args", nargs=-1, metavar="[EXPR|FILE] [NAME=VALUE]...")(func)
 
 
@@ -247,12 +272,18 @@ class Digits(click.ParamType):
                 if v.startswith(incomplete)]
 
 
-def digits_option(func: Callable) -> Callable:
-    """`--digits N|full` (parameter `digits`: an int, or None for full)."""
-    return click.option("--digits", type=Digits(), default=6, show_default=True,
-                        help="At most N significant digits in the table, or 'full': the "
-                             "shortest form that reads back as the same number (JSON keeps "
-                             "every digit).")(func)
+def digits_option(func: Callable | None = None, *, where: str = "in the table",
+                  json: bool = True) -> Callable:
+    """`--digits N|full` (parameter `digits`: an int, or None for full). `where` the digits
+    show; `json` whether the command has --json to mention."""
+
+    def decorate(func: Callable) -> Callable:
+        return click.option("--digits", type=Digits(), default=6, show_default=True,
+                            help=f"At most N significant digits {where}, or 'full': the "
+                                 "shortest form that reads back as the same number"
+                                 + (" (JSON keeps every digit)." if json else "."))(func)
+
+    return decorate if func is None else decorate(func)
 
 
 def result_options(func: Callable) -> Callable:
@@ -317,13 +348,14 @@ def interrupted(what: str) -> None:
     raise SystemExit(130)
 
 
-def output_file_option(what: str) -> Callable[[Callable], Callable]:
-    """`-o/--output FILE`: where the command's artefact (`what`) goes (parameter `output_path`)."""
+def output_file_option(what: str, more: str = "") -> Callable[[Callable], Callable]:
+    """`-o/--output FILE`: where the command's artefact (`what`) goes (parameter
+    `output_path`); `more` is a sentence after the first."""
 
     def decorate(func: Callable) -> Callable:
         return click.option("-o", "--output", "output_path", metavar="FILE",
                             help=f"Write {what} to FILE (atomically), and say so on "
-                                 "stderr.")(func)
+                                 f"stderr.{' ' + more if more else ''}")(func)
 
     return decorate
 

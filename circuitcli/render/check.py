@@ -9,8 +9,8 @@ from rich.text import Text
 
 from ..methods.check import FLOAT_RTOL, SAFETY, Check, Row
 from ..methods.numeric import METHODS
-from .json import finite
 from .fit import Column, Fitted
+from .json import finite
 from .table import fmt
 
 __all__ = ["check_document", "check_table", "error_text", "pick_rows"]

@@ -131,11 +131,8 @@ def pull_bar(g: float | None, biggest: float) -> RenderableType:
     """
     if g is None or g != g or biggest != biggest or biggest == 0:
         return Text("")
-    if math.isinf(biggest):
-        share = 1.0 if math.isinf(g) else 0.0
-    else:
-        # scaled to [0, 1] first: rich multiplies by the width, and 1e308 * 80 is inf
-        share = min(1.0, abs(g) / biggest)
+    # scaled to [0, 1] first: rich multiplies by the width, and 1e308 * 80 is inf
+    share = float(math.isinf(g)) if math.isinf(biggest) else min(1.0, abs(g) / biggest)
     return Bar(1.0, 0, share, width=BAR_WIDTH, color="green" if g > 0 else "red" if g < 0
                else "default")
 
