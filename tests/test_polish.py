@@ -38,3 +38,28 @@ def test_misspelled_sample_gets_did_you_mean(tmp_path, monkeypatch) -> None:
     assert f"did you mean {tmp_path / 'my_model.circuit'}?" in r.output
     monkeypatch.chdir(tmp_path)
     assert "did you mean my_model.circuit?" in invoke("grad", "my_modle.circuit").output
+
+
+def test_train_data_loss_is_computed_directly() -> None:
+    """The hinge data loss is the mean of max(0, 1 - label * score) over the rows, computed
+    here from the learned a, b, c and svm.csv, not total minus penalty (which left rounding
+    dust: -8.7e-19 once the loss reached 0). Several starts: each must agree exactly."""
+    import csv
+    import json
+
+    from circuitcli.io.bundled import sample_dir
+
+    with open(sample_dir() / "svm.csv", encoding="utf-8") as f:
+        rows = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+    for k in range(12):
+        start = [f"a={1 + k / 7}", f"b={-2 + k / 11}"]
+        r = invoke("train", "svm.circuit", "--data", "svm.csv", *start, "--reg", "0.1",
+                   "--epochs", "20", "--json")
+        assert r.exit_code == 0, r.output
+        doc = json.loads(r.stdout)
+        a, b, c = (doc["params"][n] for n in "abc")
+        hinge = [max(0.0, 1 - row["label"] * (a * row["x"] + b * row["y"] + c)) for row in rows]
+        assert doc["data_loss"] == sum(hinge) / len(hinge), k
+        assert doc["data_loss"] >= 0
+        penalty = 0.5 * 0.1 * (a * a + b * b)
+        assert abs(doc["loss"] - (doc["data_loss"] + penalty)) <= 1e-15 * doc["loss"]

@@ -98,7 +98,7 @@ def train_report(run: Run, title: str, data_name: str, digits: int = 6,
     summary.append(fmt(run.loss, digits), style="bold cyan")
     if m.reg and m.reg_on:
         summary.append(f"  (data {fmt(run.data_loss, digits)} + penalty "
-                       f"{fmt(run.loss - run.data_loss, digits)})", style="dim")
+                       f"{fmt(run.penalty, digits)})", style="dim")
     if run.accuracy is not None:
         summary.append("   accuracy ", style="bold")
         summary.append(f"{run.accuracy:.1%}", style="bold green" if run.accuracy == 1 else "bold")
