@@ -63,3 +63,28 @@ def test_train_data_loss_is_computed_directly() -> None:
         assert doc["data_loss"] >= 0
         penalty = 0.5 * 0.1 * (a * a + b * b)
         assert abs(doc["loss"] - (doc["data_loss"] + penalty)) <= 1e-15 * doc["loss"]
+
+
+def test_step_after_train_moves_only_the_parameters(tmp_path) -> None:
+    """svm.circuit's '# train: --features x,y': a step after training moves a, b, c (each by
+    lr times its gradient, x, y and 1 for the score a*x + b*y + c) and leaves x, y alone."""
+    import json
+
+    env = {"CIRCUIT_SESSION": str(tmp_path / "session.json")}
+    trained = invoke("train", "svm.circuit", "--data", "svm.csv", "--json", env=env)
+    assert trained.exit_code == 0, trained.output
+    params = json.loads(trained.stdout)["params"]
+    r = invoke("step", "--json", env=env)
+    assert r.exit_code == 0, r.output
+    moved = json.loads(r.stdout)["inputs"]
+    x, y = 1.2, 0.7  # the file's x and y
+    assert moved["x"]["after"] == moved["x"]["before"] == x
+    assert moved["y"]["after"] == moved["y"]["before"] == y
+    assert moved["a"]["before"] == params["a"]
+    assert moved["a"]["after"] == params["a"] + 0.01 * x
+    assert moved["b"]["after"] == params["b"] + 0.01 * y
+    assert moved["c"]["after"] == params["c"] + 0.01 * 1
+    assert "--all moves them" in r.stderr
+    r = invoke("step", "--all", "--json", env=env)
+    moved = json.loads(r.stdout)["inputs"]
+    assert moved["x"]["after"] != x and moved["y"]["after"] != y
