@@ -88,3 +88,23 @@ def test_step_after_train_moves_only_the_parameters(tmp_path) -> None:
     r = invoke("step", "--all", "--json", env=env)
     moved = json.loads(r.stdout)["inputs"]
     assert moved["x"]["after"] != x and moved["y"]["after"] != y
+
+
+def test_the_notebooks_analytic_cell_is_explained() -> None:
+    """-5.870599999997832 is x*y after a step along the numerical gradient the notebook
+    printed (3.000000000064062, -2.0000000000131024); the exact step gives -5.8706."""
+    import json
+    from pathlib import Path
+
+    from circuitcli.io.bundled import sample_dir
+
+    x, y = -2 + 0.01 * 3.000000000064062, 3 + 0.01 * -2.0000000000131024
+    assert repr(x * y) == "-5.870599999997832"
+    r = invoke("step", "mul_gate.circuit", "--json")
+    after = json.loads(r.stdout)["output"]["after"]
+    assert after == (-2 + 0.01 * 3) * (3 - 0.01 * 2) and repr(after) == "-5.8706"
+    docs = Path(__file__).resolve().parents[1] / "circuitcli" / "docs" / "session.md"
+    for text in ((sample_dir() / "mul_gate.circuit").read_text("utf-8"),
+                 docs.read_text("utf-8")):
+        assert "-5.870599999997832" in text and "numerical gradient" in text
+        assert "3.000000000064062" in text
