@@ -24,8 +24,8 @@ from . import common
               help="Stop once every gradient is at most this in size.")
 @click.option("--dry-run", is_flag=True, help="Show the step, but keep the current values.")
 @click.option("--all", "move_all", is_flag=True,
-              help="Move the data features too: a circuit whose '# train:' line names "
-                   "--features keeps them fixed otherwise, as training does.")
+              help="Move the data features too: a circuit whose '# train:' line names its "
+                   "features keeps them fixed otherwise, as training does.")
 @common.result_options
 def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, minimize: bool,
             numerical: bool, h: float | None, freeze: tuple[str, ...], only: tuple[str, ...],
@@ -35,7 +35,7 @@ def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, mi
     With no circuit given it steps the current circuit and remembers the new values,
     so running it again keeps walking uphill, as the notebook's cells do. Ctrl-C
     during --steps keeps the values reached (exit 130). A circuit made for training
-    (its '# train: --features x,y' line) moves only its parameters: the data features
+    (its '# train:' line names the features x and y) moves only its parameters: the data features
     stay where they are unless --all is given.
 
     \b
