@@ -6,14 +6,10 @@ import sys
 
 import click
 
-from .common import (
-    CircuitCommand,
-    circuit_arguments,
-    current_session,
-    no_color,
-    read_circuit,
-    split_args,
-)
+from ..io.sources import read_source
+from .loading import current_session, split_args
+from .options import CircuitCommand, circuit_arguments
+from .output import no_color
 
 
 @click.command("repl", cls=CircuitCommand)
@@ -63,7 +59,7 @@ def command(args: tuple[str, ...], output: str | None, echo: bool) -> None:
         if values:
             repl.history = History(state_from_text("", "", values))
     elif circuit_arg is not None:
-        text, source = read_circuit(circuit_arg)
+        text, source, _ = read_source(circuit_arg)
         repl.history = History(state_from_text(text, source, values, output))
         repl.report(build(repl.state))
     elif values:
