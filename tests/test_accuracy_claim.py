@@ -23,7 +23,8 @@ from circuitcli.cli import main
 README = Path(__file__).resolve().parent.parent / "README.md"
 NOTEBOOK = {"a": -0.10499358540350662, "b": 0.31498075621051985, "c": 0.10499358540350662,
             "x": 0.10499358540350662, "y": 0.20998717080701323}
-ROW = re.compile(r"^\| ([abcxy]) \| (\S+) \| (\S+) \| (\S+) \| ([\d.]+) ulps? \| ([\d.]+) ulps? \|$")
+ROW = re.compile(r"^\| ([abcxy]) \| (\S+) \| (\S+) \| (\S+) \| ([\d.]+) ulps? "
+                 r"\| ([\d.]+) ulps? \|$")
 
 
 def exact() -> dict[str, mp.mpf]:

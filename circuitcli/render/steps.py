@@ -113,9 +113,8 @@ def _arm(curve: Curve) -> str:
     if curve.default_error == 0 or not curve.best_error < math.inf:
         return "—"
     if abs(math.log10(curve.default_h / curve.best_h)) <= 1.0:
-        return "near the bottom"
-    return "rounding (h too small)" if curve.default_h < curve.best_h else (
-        "truncation (h too large)")
+        return "at the bottom"
+    return "rounding arm" if curve.default_h < curve.best_h else "truncation arm"
 
 
 def _slopes(curve: Curve) -> str:
@@ -129,7 +128,7 @@ def _legend(row: InputSweep) -> Table:
     for name, justify in (("", "left"), ("method", "left"), ("order", "right"),
                           ("best h", "right"), ("its error", "right"),
                           ("default h", "right"), ("its error", "right"),
-                          ("default sits", "left"), ("slopes ↙ / ↗", "right")):
+                          ("default sits", "left"), ("slopes", "right")):
         table.add_column(name, justify=justify, no_wrap=True)
     for c in row.curves:
         mark, colour = MARKS[c.method]
