@@ -38,6 +38,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "samples": ("circuitcli.commands.samples", "The notebook's sample circuits and CSV files."),
     "repl": ("circuitcli.commands.repl", "An interactive session: type statements, see the table."),
     "explain": ("circuitcli.commands.explain", "The chain rule, node by node: who pulls on what."),
+    "hessian": ("circuitcli.commands.hessian", "How the output curves: second derivatives, "
+                "eigenvalues."),
     "help": ("circuitcli.commands.help", "Help on a command, or a topic of the user guide."),
 }
 

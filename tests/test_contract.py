@@ -49,6 +49,7 @@ CAPS: dict[str, Caps] = {
     "samples": Caps(json=True),
     "help": Caps(),
     "explain": Caps(CHAIN, of="q", json=True),
+    "hessian": Caps(CHAIN, of="q", json=True, artefact=".csv"),
     # reads its lines from stdin: test_repl.py runs it piped and on a pseudo-terminal
     "repl": Caps(terminal=True),
 }

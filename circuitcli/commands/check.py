@@ -9,7 +9,8 @@ import click
 from ..methods.numeric import METHODS
 from .common import (
     FINITE,
-    circuit_command,
+    CircuitCommand,
+    circuit_arguments,
     load_target,
     make_console,
     positive,
@@ -30,7 +31,50 @@ def _tolerance(ctx: click.Context, param: click.Parameter, value: float | None) 
     return value
 
 
-@circuit_command("check")
+class _CheckCommand(CircuitCommand):
+    """`--expect x=-4 y=-4 z=3`: every NAME=VALUE after --expect, up to the next option,
+    is an expected gradient (not an input value)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        spread: list[str] = []
+        taking = False
+        for token in args:
+            if token == "--expect":
+                taking = True
+                spread.append(token)
+                continue
+            if taking and "=" in token and not token.startswith("-"):
+                if spread[-1] != "--expect":
+                    spread.append("--expect")
+                spread.append(token)
+                continue
+            taking = False
+            spread.append(token)
+        return super().parse_args(ctx, spread)
+
+
+def _expected(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+              ) -> list[tuple[str, float]]:
+    """`--expect x=-4,y=-4 --expect dq=3` -> [(x, -4.0), (y, -4.0), (dq, 3.0)]."""
+    from ..core.syntax import parse_number
+
+    found = []
+    for chunk in value:
+        for item in chunk.split(","):
+            name, eq, number = item.strip().partition("=")
+            x = parse_number(number.strip()) if eq else None
+            if not name.strip().isidentifier() or x is None:
+                raise click.BadParameter(f"{item.strip()!r}: expected NAME=NUMBER, "
+                                         "e.g. --expect x=-4 dq=3", ctx, param)
+            found.append((name.strip(), x))
+    return found
+
+
+def _check_command(func):
+    return click.command("check", cls=_CheckCommand)(circuit_arguments(func))
+
+
+@_check_command
 @click.option("--method", type=click.Choice(_METHODS), default="central", show_default=True,
               help="Numerical reference: central or forward differences, complex-step, "
                    "or Richardson extrapolation.")
@@ -49,12 +93,24 @@ def _tolerance(ctx: click.Context, param: click.Parameter, value: float | None) 
 @click.option("--sweep-h", is_flag=True,
               help="Plot each method's error against the step h (1e-20 to 1, log-log): the "
                    "V between truncation and rounding error, and where the default step sits.")
+@click.option("--expect", "expect", metavar="NAME=VALUE", multiple=True, callback=_expected,
+              help="Check gradients you derived by hand (any node; dNAME as the notebook "
+                   "names them): right or wrong, and which common mistake explains a wrong "
+                   "one. Takes every NAME=VALUE after it.")
+@click.option("--tol", type=FINITE, default=1e-3, show_default=True, callback=_tolerance,
+              help="With --expect: an answer is right within tol relative to the "
+                   "gradient's size, |answer - gradient| <= tol·|gradient|.")
+@click.option("--backward", "backward_file", metavar="FILE",
+              help="Grade your backward pass: one `dNAME = expression` a line (`+=` "
+                   "accumulates), each line checked in order; the first wrong one is "
+                   "shown with a caret, the diagnosis and the expected value.")
 @rows_options
 @result_options
 def command(args: tuple[str, ...], output: str | None, method: str, h: float | None,
             rtol: float | None, atol: float | None, nodes: bool, no_sympy: bool,
-            no_formula: bool, sweep_h: bool, digits: int, max_rows: int, show_all: bool,
-            as_json: bool) -> None:
+            no_formula: bool, sweep_h: bool, expect: list[tuple[str, float]], tol: float,
+            backward_file: str | None, digits: int,
+            max_rows: int, show_all: bool, as_json: bool) -> None:
     """Check the gradient: analytic against numerical and sympy's exact derivative.
 
     One row per input (every node with --nodes): the analytic gradient, the
@@ -71,10 +127,22 @@ def command(args: tuple[str, ...], output: str | None, method: str, h: float | N
       circuit check neuron.circuit --method forward --h 0.0001
       circuit check "relu(x) * y" x=0 y=2 --nodes
       circuit check "exp(x)" x=1 --sweep-h
+      circuit check "(x+y)*z" x=-2 y=5 z=-4 --expect x=-4 y=-4 z=3
+      circuit check ex1_mul.circuit --backward ex1_mul.backward
+
+    With --expect the table is your answers against the true gradients, with
+    --backward your backward pass line by line (circuit help practice); exit 1
+    if any is wrong.
     """
+    target = load_target(args, output, remember=False)
+    if backward_file is not None:
+        _grade_backward(target, backward_file, tol, digits, as_json)
+        return
+    if expect:
+        _check_answers(target, expect, tol, digits, as_json)
+        return
     from ..methods.check import check
 
-    target = load_target(args, output, remember=False)
     if sweep_h:
         _sweep_h(target, no_sympy, h, digits, as_json)
         return
@@ -113,3 +181,62 @@ def _sweep_h(target, no_sympy: bool, h: float | None, digits: int, as_json: bool
         make_console().print(sweep_plot(sweep, target.title, digits))
     for warning in sweep.result.warnings:
         click.echo(f"warning: {warning}", err=True)
+
+
+def _check_answers(target, expect: list[tuple[str, float]], tol: float, digits: int,
+                   as_json: bool) -> None:
+    """`--expect`: the learner's gradients against the truth, wrong ones diagnosed."""
+    from ..methods.practice import check_answers
+
+    ex, verdicts = check_answers(target.circuit, target.values, expect, tol)
+    if as_json:
+        from ..render.json import dumps
+        from ..render.practice import expect_document
+
+        click.echo(dumps(expect_document(ex, verdicts, tol)))
+    else:
+        from ..render.practice import expect_table
+
+        make_console().print(expect_table(ex, verdicts, target.title, digits), soft_wrap=True)
+    for warning in ex.result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if not all(v.right for v in verdicts):
+        raise SystemExit(1)
+
+
+def _grade_backward(target, path: str, tol: float, digits: int, as_json: bool) -> None:
+    """`--backward FILE`: the learner's backward pass, line by line."""
+    from ..methods.grader import grade
+
+    text, source = _read_backward(path)
+    graded = grade(target.circuit, target.values, text, source, tol)
+    if as_json:
+        from ..render.json import dumps
+        from ..render.practice import graded_document
+
+        click.echo(dumps(graded_document(graded)))
+    else:
+        from ..render.practice import graded_report
+
+        make_console().print(graded_report(graded, digits), soft_wrap=True)
+    if not graded.ok:
+        raise SystemExit(1)
+
+
+def _read_backward(path: str) -> tuple[str, str]:
+    """A backward file's text: a path, or a shipped sample's name (ex1_mul.backward)."""
+    import os
+
+    from ..io.files import read_text
+
+    if path == "-":
+        import sys
+
+        return sys.stdin.read(), "<stdin>"
+    if not os.path.exists(path) and os.sep not in path and path.endswith(".backward"):
+        from ..io.bundled import sample_dir
+
+        shipped = sample_dir() / path
+        if shipped.is_file():
+            return read_text(str(shipped), "backward file"), path
+    return read_text(path, "backward file"), path
