@@ -108,7 +108,12 @@ def compare(cases: list[tuple[Circuit, dict[str, float]]]) -> tuple[int, list[Mi
     page = page_numbers([(c, p) for c, p, _ in kept])
     found = []
     for (c, point, result), (pvals, pgrads) in zip(kept, page):
-        ns = code_numbers(c, point)
+        try:
+            ns = code_numbers(c, point)
+        except Exception as exc:  # the printed program must run wherever grad does
+            found.append(Mismatch(c.text, point, f"code raised {type(exc).__name__}: {exc}",
+                                  result.output, math.nan, pvals[c.output]))
+            continue
         names = python_names(c)
         for i in range(c.output + 1):
             if not c.args[i] or not c.live[i]:
@@ -126,6 +131,8 @@ def compare(cases: list[tuple[Circuit, dict[str, float]]]) -> tuple[int, list[Mi
 def kind(m: Mismatch) -> str:
     """Why three numbers differ: the sign of a zero, nan against a number, or last bits."""
     a, b, c = m.grad, m.code, m.page
+    if m.where.startswith("code raised"):
+        return "the printed code raises where grad computes"
     if a == b == c:
         return "the sign of a zero (-0.0 against 0.0)"
     if any(x != x for x in (a, b, c)) and not all(x != x for x in (a, b, c)):

@@ -236,28 +236,15 @@ def _flag_value_underflow(result: Result, vals: Sequence[float]) -> None:
     normal arguments (its low digits are gone), or 0 from non-zero finite ones (all of
     them are). Downstream nodes inherit the loss and are not named again."""
     circuit = result.circuit
-    # one pass at C speed each: are there subnormals (nan makes min unreliable, and the
-    # non-finite check has flagged it: then look), are there zeros at all?
-    smallest = min(map(abs, filter(None, vals)), default=1.0)
-    subnormal = not smallest >= _TINY or bool(result.bad)
-    if not subnormal and 0.0 not in vals:
-        return
     a0, a1, more = circuit.a0, circuit.a1, circuit.more
     if len(vals) >= _NUMPY_FROM:  # a big tape: the few candidates found at array speed
-        import numpy as np
-
-        view = np.frombuffer(vals, float)
-        first, second = np.frombuffer(a0, np.int32), np.frombuffer(a1, np.int32)
-        tiny = np.abs(view) < _TINY
-        if not subnormal:
-            tiny &= view == 0
-        tiny &= first >= 0
-        # an argument that is itself 0 or subnormal: the loss was inherited, not made here
-        tiny &= ~(np.abs(view[np.maximum(first, 0)]) < _TINY)
-        tiny &= ~((second >= 0) & (np.abs(view[np.maximum(second, 0)]) < _TINY))
-        candidates = np.flatnonzero(tiny).tolist()
-        del view, first, second
+        candidates = _tiny_candidates(circuit, vals)
     else:
+        # one pass at C speed each: are there subnormals (nan makes min unreliable, and the
+        # non-finite check has flagged it: then look), are there zeros at all?
+        smallest = min(map(abs, filter(None, vals)), default=1.0)
+        if smallest >= _TINY and not result.bad and 0.0 not in vals:
+            return
         candidates = [i for i, v in enumerate(vals) if abs(v) < _TINY and a0[i] >= 0]
     found = []
     for i in candidates:
@@ -283,6 +270,32 @@ def _flag_value_underflow(result: Result, vals: Sequence[float]) -> None:
     _warn(result, found, say, "whose value underflows")
 
 
+def _tiny_candidates(circuit: Circuit, vals) -> list[int]:
+    """Gate nodes whose value is 0 or subnormal while their first two arguments are not,
+    leaving out the zeros of gates that pick an argument or 0 (relu of a negative: most of
+    a big tape's zeros), all at array speed."""
+    import numpy as np
+
+    view = np.frombuffer(vals, float)
+    tiny = np.abs(view) < _TINY
+    picking = circuit.kinkable
+    if any(g.kink is not None and not g.seam for g in circuit.kinds()):
+        picking = [i for i in picking if circuit.gates[i].seam]  # pow's 0 ** 0 is a point
+    if picking:
+        at = np.array(picking, dtype=np.int64)
+        tiny[at] &= view[at] != 0
+    idx = np.flatnonzero(tiny)
+    if not len(idx):
+        return []
+    first = np.frombuffer(circuit.a0, np.int32)[idx]
+    second = np.frombuffer(circuit.a1, np.int32)[idx]
+    keep = first >= 0
+    # an argument that is itself 0 or subnormal: the loss was inherited, not made here
+    keep &= ~(np.abs(view[np.maximum(first, 0)]) < _TINY)
+    keep &= ~((second >= 0) & (np.abs(view[np.maximum(second, 0)]) < _TINY))
+    return idx[keep].tolist()
+
+
 def _underflowed(gate, xs: list[float]) -> bool:
     """Whether a 0 that the gate computed from non-zero finite arguments is an underflow.
 
@@ -290,9 +303,7 @@ def _underflowed(gate, xs: list[float]) -> bool:
     exactly, and so does a sum with slopes of 1 and -1 (IEEE's gradual underflow makes a
     sum that rounds to 0 exactly 0); anything else is asked at 30 digits, in mpmath
     (imported only here, where a 0 appears that none of these explains)."""
-    if gate.kink is not None and gate.seam:
-        return False
-    if gate.slopes is not None and all(abs(s) == 1 for s in gate.slopes):
+    if _exact_at_zero(gate):
         return False
     import mpmath
 
@@ -302,6 +313,14 @@ def _underflowed(gate, xs: list[float]) -> bool:
             return bool(exact != 0)
         except Exception:  # a rule mpmath cannot run: a warning too many beats a crash
             return True
+
+
+def _exact_at_zero(gate) -> bool:
+    """A gate that picks an argument or 0, or sums with slopes of 1 and -1: a 0 it makes is
+    exact (IEEE's gradual underflow makes a sum that rounds to 0 exactly 0)."""
+    if gate.kink is not None and gate.seam:
+        return True
+    return gate.slopes is not None and all(abs(s) == 1 for s in gate.slopes)
 
 
 _MP = None
