@@ -196,3 +196,14 @@ def test_a_tiny_h_says_rounding_dominates():
 def test_the_default_step_has_no_lesson():
     code, doc, _ = run("exp(x) * y", "x=1", "y=2")
     assert code == 0 and not any("dominates" in n for n in doc["notes"])
+
+
+def test_sympy_has_the_exact_local_derivative_where_its_general_formula_is_0_over_0():
+    # pow's general derivative is y·x**y/x: 0/0 at x = 0; with y = 5 put in first it is 5x^4
+    from circuitcli.methods import symbolic
+
+    c = circuitcli.parse("cos(y**5)")
+    exact = symbolic.at_point(c, {"y": 0.0}, computed=c.grad(y=0.0).values)
+    pow_node = next(i for i in range(len(c.gates)) if c.gates[i].name == "pow")
+    assert exact.local[pow_node][0] == float(d(lambda y: y**5, 0)) == 0.0
+    assert exact.grads[c.inputs["y"]] == 0.0
