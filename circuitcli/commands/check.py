@@ -126,6 +126,9 @@ def command(args: tuple[str, ...], output: str | None, method: str, h: float | N
     --backward your backward pass line by line (circuit help practice); exit 1
     if any is wrong.
     """
+    if expect and backward_file is not None:
+        raise click.UsageError("--expect and --backward are two ways to check your work; "
+                               "give one")
     target = load_target(args, output, remember=False)
     if backward_file is not None:
         _grade_backward(target, backward_file, tol, digits, as_json)
