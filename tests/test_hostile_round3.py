@@ -167,3 +167,34 @@ def test_a_10k_node_page_is_written_with_our_layout_and_bigger_ones_are_refused(
     r = run("graph", "big.circuit", "-o", "q.html")
     assert r.exit_code == 2 and "too big for the live page" in r.stderr
     assert "--format tree" in r.stderr and not Path("q.html").exists()
+
+
+# ---- -o and :save never write the session or its lock -------------------------------------
+
+
+def session_path() -> Path:
+    return Path(os.environ["CIRCUIT_SESSION"])
+
+
+@pytest.mark.parametrize("which", ["session", "lock", "link-to-session"])
+def test_o_never_writes_the_session_or_its_lock(tmp_path, which):
+    assert run("grad", "x*y", "x=1", "y=2").exit_code == 0
+    target = {"session": session_path(), "lock": Path(str(session_path()) + ".lock"),
+              "link-to-session": tmp_path / "link.dot"}[which]
+    if which == "link-to-session":
+        target.symlink_to(session_path())
+    before = session_path().read_bytes()
+    for args in (("graph", "--format", "dot"), ("code",)):
+        r = run(*args, "-o", str(target))
+        assert r.exit_code == 2 and "session file or its lock" in r.stderr, r.output
+    assert session_path().read_bytes() == before
+    assert run("grad").exit_code == 0
+
+
+def test_repl_save_and_graph_never_write_the_session_or_its_lock():
+    assert run("grad", "x*y", "x=1", "y=2").exit_code == 0
+    before = session_path().read_bytes()
+    lock = f"{session_path()}.lock"
+    r = run("repl", input=f"a*b\n:save {session_path()}\n:graph {lock}\n:save {lock}\n")
+    assert r.exit_code == 2 and r.output.count("is the session file or its lock") == 3
+    assert session_path().read_bytes() == before

@@ -60,11 +60,21 @@ def interrupted(what: str) -> None:
 
 
 def _not_an_input(path: str, inputs: tuple[str, ...]) -> None:
-    """A command never writes over a file it read."""
+    """A command never writes over a file it read: the files it was given, and the session
+    file and its lock (read by every command, and written only under that lock)."""
     for used in inputs:
         if used and _same_file(path, used):
             raise CircuitError(f"-o {printable(path)}: that is the command's own input "
                                f"({printable(used)}); give another file name")
+    from .loading import current_session
+
+    try:
+        session = current_session()
+    except (CircuitError, click.UsageError):
+        session = None  # the command has already said what is wrong with it
+    if session is not None and session.owns(path):
+        raise CircuitError(f"-o {printable(path)}: that is the session file or its lock "
+                           f"({printable(session.path)}); give another file name")
 
 
 def _same_file(a: str, b: str) -> bool:

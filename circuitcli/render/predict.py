@@ -23,11 +23,12 @@ def predict_csv(p: Prediction) -> str:
     text = io.StringIO(newline="")
     writer = csv.writer(text, lineterminator="\n")
     # the header and the cells as read, through the one sanitiser: a control in a CSV
-    # file must not reach the terminal the rows are printed on
-    writer.writerow([*map(printable, header), score_col,
+    # file must not reach the terminal the rows are printed on (a quoted cell keeps its
+    # newlines and tabs: the csv module quotes them again)
+    writer.writerow([*(printable(c, keep="\n\t") for c in header), score_col,
                      *([predicted_col] if p.classify else [])])
     for cells, score, k in zip(p.data.cells, p.scores, p.predicted):
-        writer.writerow([*map(printable, cells), repr(float(score)),
+        writer.writerow([*(printable(c, keep="\n\t") for c in cells), repr(float(score)),
                          *([f"{int(k):+d}"] if p.classify else [])])
     return text.getvalue()
 

@@ -258,6 +258,8 @@ class Repl:
             raise CircuitError("there is no circuit yet: type an expression, such as (x+y)*z")
         built = build(state)
         assert built.circuit is not None
+        if args:
+            self._not_the_session(os.path.expanduser(args[0]))
         wrote = draw(self.out, built.circuit, built.result, state.title(), tuple(built.missing),
                      args[0] if args else None)
         if wrote is not None:
@@ -313,6 +315,7 @@ class Repl:
             path = os.path.expanduser(args[0])
             if os.path.isdir(path):
                 raise CircuitError(f"{args[0]} is a directory: give a file name")
+            self._not_the_session(path)
             data = ("# saved by circuit repl: circuit grad FILE reads it\n"
                     + state.file_text()).encode("utf-8")
             write_file(path, data)
@@ -378,6 +381,13 @@ class Repl:
     def do_quit(self, args: list[str]) -> None:
         self.done = True
         raise Quit
+
+    def _not_the_session(self, path: str) -> None:
+        """:save FILE and :graph FILE never write the CLI's session file or its lock."""
+        session = self.session()
+        if session is not None and session.owns(path):
+            raise CircuitError(f"{path} is the session file or its lock: give another "
+                               "file name (:save with no file makes this the current circuit)")
 
     def _session(self) -> Session:
         session = self.session()
