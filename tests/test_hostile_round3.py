@@ -198,3 +198,47 @@ def test_repl_save_and_graph_never_write_the_session_or_its_lock():
     r = run("repl", input=f"a*b\n:save {session_path()}\n:graph {lock}\n:save {lock}\n")
     assert r.exit_code == 2 and r.output.count("is the session file or its lock") == 3
     assert session_path().read_bytes() == before
+
+
+# ---- Ctrl-C: 130, what was reached, and said --------------------------------------------
+
+
+def interrupt_after(argv: list[str], seconds: float, stdin: str = "", tmp=None):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    p = subprocess.Popen([sys.executable, "-m", "circuitcli", *argv], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp)
+    p.stdin.write(stdin.encode())
+    p.stdin.close()
+    time.sleep(seconds)
+    os.kill(p.pid, signal.SIGINT)
+    try:
+        out, err = p.stdout.read(), p.stderr.read()
+        p.wait(60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    return p.returncode, out.decode(), err.decode()
+
+
+def test_ctrl_c_in_compare_is_130_and_says_how_many_tries_were_made(tmp_path):
+    code, out, err = interrupt_after(["compare", "x*x", "x=1", "--tries", "200000000"], 4,
+                                     tmp=tmp_path)
+    assert code == 130, (out, err)
+    m = re.search(r"random search stopped after (\d+) of 200000000 tries", err)
+    assert m and 0 < int(m.group(1)) < 200_000_000, err
+    assert "Traceback" not in err and out == ""
+
+
+def test_ctrl_c_in_a_piped_repl_step_is_130_keeps_the_steps_and_stops(tmp_path):
+    script = "x*x\nx = 1\n:step 0.0000001 200000000\n:step 0.01\n"
+    code, out, err = interrupt_after(["repl"], 4, script, tmp=tmp_path)
+    assert code == 130, (out, err)
+    m = re.search(r"interrupted at line 3: interrupted after (\d+) of 200000000 steps", err)
+    assert m and 0 < int(m.group(1)) < 200_000_000, err
+    assert "Traceback" not in err
+    assert out.count("steps up the gradient") <= 1  # line 4 never ran
+    assert "lr 0.01" not in out

@@ -26,7 +26,7 @@ from .session import Built, History, State, apply_line, build, state_from_text
 if TYPE_CHECKING:
     from ..io.session import Session
 
-__all__ = ["COMMANDS", "Quit", "Repl", "read_script"]
+__all__ = ["COMMANDS", "Quit", "Repl", "StepInterrupted", "read_script"]
 
 DIGITS = 6
 
@@ -228,6 +228,9 @@ class Repl:
         self.print(step_view(run, self.state.title(), DIGITS))
         what = f":step {' '.join(args)}".strip()
         self.history.commit(self.state.with_values(run.after), what)
+        if run.interrupted:  # Ctrl-C: the steps taken are kept, and the script stops
+            raise StepInterrupted(f"interrupted after {run.taken} of {steps} steps: the "
+                                  "values reached are kept (:undo takes them back)")
 
     def do_check(self, args: list[str]) -> None:
         from ..methods.check import check
@@ -401,6 +404,10 @@ def _num(value: float) -> str:
     from ..render.table import fmt
 
     return fmt(value, DIGITS)
+
+
+class StepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :step N, after the steps taken were kept; says how many."""
 
 
 def _positive(text: str, what: str) -> float:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from rich.text import Text
 
 from ..core.safe_text import printable
-from .commands import Quit, Repl
+from .commands import Quit, Repl, StepInterrupted
 
 __all__ = ["run_piped"]
 
@@ -35,8 +35,9 @@ def run_piped(repl: Repl, lines: Iterable[str], echo: bool = False) -> int:
             except Quit:
                 break
             failed += not ok
-    except KeyboardInterrupt:
-        repl.err.print(Text(f"interrupted at line {n}"))
+    except KeyboardInterrupt as err:
+        reached = f": {err}" if isinstance(err, StepInterrupted) else ""
+        repl.err.print(Text(f"interrupted at line {n}{reached}"))
         return 130
     if failed:
         repl.err.print(Text(f"{failed} line{'s' * (failed != 1)} failed", style="bold red"))

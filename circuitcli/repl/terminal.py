@@ -15,7 +15,7 @@ from rich.text import Text
 
 from ..core.syntax import CircuitError
 from ..io.session import state_home
-from .commands import Quit, Repl
+from .commands import Quit, Repl, StepInterrupted
 
 __all__ = ["PROMPT", "history_path", "run_terminal"]
 
@@ -139,5 +139,7 @@ def run_terminal(repl: Repl) -> int:
             repl.run(line)
         except Quit:
             return 0
+        except StepInterrupted as err:
+            repl.note(str(err))
         except KeyboardInterrupt:
             repl.note("interrupted; the circuit is as it was")
