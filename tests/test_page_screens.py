@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_page import CHROMIUM, ARGS, Page, _unavailable, pixel_spread, run, write_page
+from test_page import ARGS, CHROMIUM, Page, _unavailable, pixel_spread, run, write_page
 
 pytestmark = pytest.mark.browser
 

@@ -146,9 +146,9 @@ def _page(d: Drawable, pull: float, seed: int) -> bytes:
     """The live HTML page. Inputs without a value start as `circuit train` starts
     parameters: small random values from `seed`, which the page shows (at 0, a network's
     every ReLU would sit at its kink and every gradient would be 0)."""
+    from ..methods.model import start_values
     from ..render.html import page_data, page_html
     from ..render.layout import layout
-    from .loading import start_values
 
     values, note = d.values, ""
     if values is None:

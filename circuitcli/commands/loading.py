@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ..io.session import FileRef, Saved, Session
 
 __all__ = ["Drawable", "Target", "current_session", "load_drawable", "load_model",
-           "load_target", "saved_circuit", "session_lock", "split_args", "start_values"]
+           "load_target", "saved_circuit", "session_lock", "split_args"]
 
 _SESSION = "circuitcli.session"
 _ASSIGNMENT = re.compile(r"([^\W\d]\w*)=(.*)", re.DOTALL)
@@ -269,20 +269,3 @@ def load_model(args: tuple[str, ...], output: str | None, remember: bool = False
     found = _resolve(args, output, remember)
     return found.target(found.known), found.given
 
-
-def start_values(circuit: Circuit, missing: tuple[str, ...], given: dict[str, float],
-                 seed: int) -> tuple[dict[str, float], str]:
-    """Values for a drawing whose inputs lack some (the live page, REPL :graph page.html),
-    and the note that says where they came from. The parameters come first, in the order
-    `circuit train` draws them, so the page starts where training would; the data features
-    a '# train:' line names come after."""
-    from ..methods.model import directive, random_starts
-
-    features = (directive(circuit).features or []) if "train:" in circuit.text else []
-    order = [n for n in missing if n not in features] + [n for n in missing if n in features]
-    drawn = random_starts(order, seed)
-    values = circuit.values_for({**drawn, **given})
-    shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
-    note = (f"no value for {shown}: started at random in [-0.5, 0.5] from seed {seed}, as "
-            f"circuit train starts parameters (--seed picks another; edit them in the page)")
-    return values, note

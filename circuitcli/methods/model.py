@@ -23,7 +23,7 @@ from ..io.data import Data, DataError
 
 __all__ = ["CLASSIFIERS", "LOSSES", "Directive", "Model", "Prediction", "decision_grid",
            "directive", "listing", "loss_and_slope", "predict", "prepare", "random_starts",
-           "scores", "trained_point"]
+           "scores", "start_values", "trained_point"]
 
 LOSSES = ("hinge", "logistic", "square")
 # losses whose labels are classes, +1 or -1
@@ -424,3 +424,20 @@ def _classes(data: Data, label: str):
     except ValueError:
         return None
     return values if np.all(np.abs(values) == 1) else None
+
+
+def start_values(circuit: Circuit, missing: Sequence[str], given: Mapping[str, float],
+                 seed: int) -> tuple[dict[str, float], str]:
+    """Values for a drawing whose inputs lack some (the live page, REPL :graph page.html),
+    and the note that says where they came from. The parameters come first, in the order
+    `circuit train` draws them, so the page starts where training would; the data features
+    a '# train:' line names come after."""
+    features = (directive(circuit).features or []) if "train:" in circuit.text else []
+    order = [n for n in missing if n not in features] + [n for n in missing if n in features]
+    drawn = random_starts(order, seed)
+    values = circuit.values_for({**drawn, **given})
+    more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
+    note = (f"no value for {', '.join(list(missing)[:6])}{more}: started at random in "
+            f"[-0.5, 0.5] from seed {seed}, as circuit train starts parameters (edit them in "
+            "the page)")
+    return values, note
