@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..core.circuit import Circuit, parse
+from ..core.circuit import Circuit
+from ..core.parser import parse
 from ..core.syntax import CircuitError
 from ..render.safe import printable
 
@@ -194,7 +195,7 @@ class FiniteFloat(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
                 ) -> float:
-        from ..core.syntax import parse_number
+        from ..core.grammar import parse_number
 
         if isinstance(value, float) and math.isfinite(value):
             return value
@@ -329,7 +330,7 @@ def split_args(args: tuple[str, ...]) -> tuple[str | None, dict[str, float]]:
 
     A value must be a finite number: `x=inf`, `x=nan` and `x=1e400` all get the same error.
     """
-    from ..core.syntax import parse_number
+    from ..core.grammar import parse_number
 
     circuit_arg: str | None = None
     values: dict[str, float] = {}

@@ -19,7 +19,7 @@ def load_model(args: tuple[str, ...], output: str | None):
     without one start at random) and nothing is remembered here: `circuit train`
     remembers the learned values once it has them, `circuit predict` nothing.
     """
-    from ..core.circuit import parse
+    from ..core.parser import parse
     from .common import (
         Target,
         current_session,
