@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .commands.common import session_options
+from .commands.options import session_options
 from .core.syntax import CircuitError
 
 __all__ = ["COMMANDS", "main"]
@@ -33,11 +33,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reset": ("circuitcli.commands.reset", "Forget the current circuit."),
     "train": ("circuitcli.commands.train", "Learn a circuit's parameters from a CSV file."),
     "predict": ("circuitcli.commands.predict", "Score CSV rows with learned parameters."),
-    "graph": ("circuitcli.commands.graph", "Draw the circuit: tree, DOT, SVG, PNG or Mermaid."),
+    "graph": ("circuitcli.commands.graph",
+              "Draw the circuit: tree, DOT, SVG, PNG, Mermaid or a live page."),
     "code": ("circuitcli.commands.code", "The circuit as backprop-ninja Python code."),
     "samples": ("circuitcli.commands.samples", "The notebook's sample circuits and CSV files."),
     "repl": ("circuitcli.commands.repl", "An interactive session: type statements, see the table."),
     "explain": ("circuitcli.commands.explain", "The chain rule, node by node: who pulls on what."),
+    "quiz": ("circuitcli.commands.quiz", "Exercises: a value, a slope or a gradient to find."),
+    "hessian": ("circuitcli.commands.hessian", "How the output curves: second derivatives, "
+                "eigenvalues."),
     "help": ("circuitcli.commands.help", "Help on a command, or a topic of the user guide."),
 }
 

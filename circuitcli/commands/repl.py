@@ -6,7 +6,10 @@ import sys
 
 import click
 
-from .common import CircuitCommand, circuit_arguments, current_session, read_circuit, split_args
+from ..io.sources import read_source
+from .loading import current_session, split_args
+from .options import CircuitCommand, circuit_arguments
+from .output import no_color
 
 
 @click.command("repl", cls=CircuitCommand)
@@ -40,7 +43,9 @@ def command(args: tuple[str, ...], output: str | None, echo: bool) -> None:
     circuit_arg, values = split_args(args)
     terminal = sys.stdin.isatty() and sys.stdout.isatty()
     if terminal:
-        repl = Repl(Console(highlight=False), Console(stderr=True, highlight=False),
+        plain = {"color_system": None} if no_color() else {}
+        repl = Repl(Console(highlight=False, **plain),
+                    Console(stderr=True, highlight=False, **plain),
                     session=current_session)
     else:
         repl = Repl(Console(highlight=False, color_system=None, soft_wrap=False),
@@ -54,7 +59,7 @@ def command(args: tuple[str, ...], output: str | None, echo: bool) -> None:
         if values:
             repl.history = History(state_from_text("", "", values))
     elif circuit_arg is not None:
-        text, source = read_circuit(circuit_arg)
+        text, source, _ = read_source(circuit_arg)
         repl.history = History(state_from_text(text, source, values, output))
         repl.report(build(repl.state))
     elif values:
