@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from circuitcli.core.circuit import parse
+from circuitcli.core.parser import parse
 from circuitcli.core.syntax import CircuitError
 from circuitcli.methods.grader import grade
 
