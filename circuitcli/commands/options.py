@@ -126,7 +126,7 @@ class FiniteFloat(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
                 ) -> float:
-        from ..core.syntax import parse_number
+        from ..core.grammar import parse_number
 
         if isinstance(value, float) and math.isfinite(value):
             return value

@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.circuit import Circuit, suggest
-from ..core.syntax import CircuitError
+from ..core.circuit import Circuit
+from ..core.syntax import CircuitError, suggest
 from ..io.data import Data, DataError
 
 __all__ = ["CLASSIFIERS", "LOSSES", "Directive", "Model", "Prediction", "decision_grid",

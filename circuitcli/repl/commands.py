@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console, RenderableType
 from rich.text import Text
 
-from ..core.circuit import suggest
-from ..core.syntax import CircuitError, parse_number
+from ..core.grammar import parse_number
+from ..core.syntax import CircuitError, suggest
 from .session import Built, History, State, apply_line, build, state_from_text
 
 if TYPE_CHECKING:
