@@ -269,3 +269,4 @@ def load_model(args: tuple[str, ...], output: str | None, remember: bool = False
     """
     found = _resolve(args, output, remember)
     return found.target(found.known), found.given
+
