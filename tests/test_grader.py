@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from circuitcli.core.circuit import parse
+from circuitcli.core.parser import parse
 from circuitcli.core.syntax import CircuitError
 from circuitcli.methods.grader import grade
 
