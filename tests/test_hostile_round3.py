@@ -139,7 +139,7 @@ def test_the_page_measures_no_path_in_the_browser():
 
 
 def test_every_edge_carries_its_label_point_on_its_curve():
-    from circuitcli.core.circuit import parse
+    from circuitcli.core.parser import parse
     from circuitcli.render.layout import layout
 
     lay = layout(parse("f = a*a + b", ""))
