@@ -424,7 +424,8 @@ def _pow_partials(xs: list) -> list:
 
 def second_sweep(c: Circuit, point: dict, direction: dict, nudge: tuple[str, int, float] | None
                  = None) -> tuple[list, dict, dict]:
-    """(tangent of every node, gradient by input, H v by input) at 50 digits. `nudge` =
+    """(tangent of every node, gradient by input, H v by input, every node's adjoint tangent)
+    at 50 digits. `nudge` =
     (what, node, relative) moves one node's value, tangent, adjoint or adjoint tangent."""
     def bump(kind: str, i: int, v):
         return v * (1 + mp.mpf(nudge[2])) if nudge and nudge[0] == kind and nudge[1] == i else v
@@ -471,7 +472,8 @@ def second_sweep(c: Circuit, point: dict, direction: dict, nudge: tuple[str, int
             p = mp.mpf(0) if ps[r] is FLAT else ps[r]
             g[j] += p * g[i]
             h[j] += p * h[i] + g[i] * sum(second[r][k] * tans[a[k]] for k in range(len(a)))
-    return (tans, {n: g[i] for n, i in c.inputs.items()}, {n: h[i] for n, i in c.inputs.items()})
+    return (tans, {n: g[i] for n, i in c.inputs.items()}, {n: h[i] for n, i in c.inputs.items()},
+            h)
 
 
 def judge_second(c: Circuit, point: dict, ours: list[list[float]] | None,
@@ -483,9 +485,11 @@ def judge_second(c: Circuit, point: dict, ours: list[list[float]] | None,
     mp.mp.dps = 50
     names = list(c.inputs)
     cols = []
+    inner = []  # every node's adjoint tangent, per direction: intermediates must be in range
     try:
         for name in names:
             cols.append(second_sweep(c, point, {name: 1}))
+            inner.append(cols[-1][3])
     except Undefined as why:
         return Verdict("undefined", str(why))
     except OutOfRange:
@@ -502,7 +506,8 @@ def judge_second(c: Circuit, point: dict, ours: list[list[float]] | None,
     if not all(_in_range(first.values[i]) for i in nodes) or not all(
             _in_range(first.node_grads[i]) for i in nodes if live[i]) or not all(
             _in_range(v) for row in truth for v in row) or not all(
-            _in_range(t) for col in cols for t in col[0]):
+            _in_range(t) for col in cols for t in col[0]) or not all(
+            _in_range(h) for hs in inner for i, h in enumerate(hs) if used[i] and live[i]):
         return Verdict("out-of-range")
     tiny = mp.mpf(10) ** -30
     spread = [[abs(v) for v in row] for row in truth]
@@ -512,7 +517,7 @@ def judge_second(c: Circuit, point: dict, ours: list[list[float]] | None,
         for k, name in enumerate(names):
             for kind in ("value", "tangent", "grad", "gtan"):
                 try:
-                    tans, _, moved = second_sweep(c, point, {name: 1}, (kind, i, tiny))
+                    tans, _, moved, _ = second_sweep(c, point, {name: 1}, (kind, i, tiny))
                 except (Undefined, OutOfRange):
                     near = True
                     continue

@@ -15,7 +15,7 @@ import sympy as sp
 from conftest import invoke
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from random_circuits import expressions, point
+from random_circuits import expressions, point, spell
 
 import circuitcli
 from circuitcli.core.dual import DUAL, Dual
@@ -376,3 +376,116 @@ def test_the_lowered_rules_give_the_dual_objects_numbers_bit_for_bit():
         assert all(_same(x.v, v) and _same(x.t, t) for x, v, t in zip(grads, G, T)), c.text
         compared += 1
     assert compared > 300
+
+
+# ---- check --order 2 -------------------------------------------------------------------------
+
+
+def _rewritten(gate: Gate, *pulls: str) -> Gate:
+    """The gate with other pull texts (a slip in the table), compiled like any rule."""
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(Gate)}
+    extra = {"partials": None} if "partials" in fields else {}
+    return dataclasses.replace(gate, pull=tuple(pulls), **extra)
+
+
+def _plant(monkeypatch, gate: Gate) -> None:
+    """Put `gate` in the table wherever the parser finds the gate of its name."""
+    from circuitcli.core.gates import OPERATORS
+
+    for table in (GATES, OPERATORS, FUNCTIONS):
+        for key, found in list(table.items()):
+            if found.name == gate.name:
+                monkeypatch.setitem(table, key, gate)
+
+
+def test_check_order_2_agrees_on_the_notebook_circuits():
+    from circuitcli.methods.check2 import check_second
+
+    for text, p in (("(x+y)*z", {"x": -2, "y": 5, "z": -4}), ("x*y", {"x": 3, "y": -2}),
+                    ("sigmoid(a*x + b*y + c)", NEURON)):
+        found = check_second(circuitcli.parse(text), p)
+        assert found.ok and found.exact_used and not found.culprits, text
+        assert all(e.ok for e in found.entries)
+
+
+def test_a_zero_guard_that_reads_only_values_is_blamed_at_second_order(monkeypatch):
+    # first order right everywhere, but `abs(y) > 0` reads only the value: at y = 0 the rule
+    # takes its constant branch and d2(xy)/dxdy comes out 0, not 1
+
+    from circuitcli.methods.check import check
+    from circuitcli.methods.check2 import check_second
+
+    wrong = _rewritten(GATES["mul"], "y * g if abs(y) > 0 else 0.0",
+                       "x * g if abs(x) > 0 else 0.0")
+    _plant(monkeypatch, wrong)
+    c = circuitcli.parse("q = x + 1; f = q * y + sin(x)")
+    p = {"x": 0.5, "y": 0.0}
+    assert check(c, p).ok  # the first-order check cannot see it
+    found = check_second(c, p)
+    assert not found.ok
+    assert [x.gate for x in found.culprits] == ["mul"]
+    bad = {(e.row, e.col) for e in found.entries if e.ok is False}
+    # d/dx (df/dy) goes through the pull to y, whose guard tests q = 1.5: right; d/dy (df/dx)
+    # goes through the pull to q, whose guard tests y = 0: wrong, and the matrix not symmetric
+    assert bad == {("x", "y")}
+    r = invoke("check", "q = x + 1; f = q * y + sin(x)", "x=0.5", "y=0", "--order", "2")
+    assert r.exit_code == 1 and "wrong rule at" in r.stdout and "(mul)" in r.stdout
+
+
+@pytest.mark.parametrize("name", ["mul", "div", "exp", "tanh", "sigmoid", "sin", "log", "pow"])
+def test_a_scaled_rule_is_blamed_on_its_gate_alone(monkeypatch, name):
+
+    from circuitcli.methods.check2 import check_second
+
+    gate = GATES[name]
+    _plant(monkeypatch, _rewritten(gate, *(f"({p}) * 1.5" for p in gate.pull)))
+    args = ["u", "v"][: gate.arity]
+    c = circuitcli.parse(f"u = x * 0.7 + y; v = y - 0.3 * x; f = {spell(name, args)} + v * u")
+    found = check_second(c, {"x": 0.9, "y": 1.3})
+    assert not found.ok
+    assert {x.gate for x in found.culprits} == {name}
+
+
+@settings(max_examples=40, deadline=None)
+@given(expressions(max_leaves=6), st.randoms(use_true_random=False))
+def test_check_order_2_raises_no_false_alarm_on_smooth_circuits(text, rnd):
+    from circuitcli.methods.check2 import check_second
+
+    c = circuitcli.parse(text)
+    p = {k: v for k, v in point(rnd).items() if k in c.inputs}
+    try:
+        r = c.grad(**p)
+        found = check_second(c, c.values_for(p))
+    except CircuitError:
+        return
+    if r.kinks or r.warnings or not found.exact_used:
+        return
+    assert found.ok, (text, p, [e for e in found.entries if e.ok is False], found.culprits)
+
+
+def test_a_new_gate_gets_the_second_order_check(monkeypatch):
+
+    from circuitcli.methods.check2 import check_second
+
+    softplus = Gate(name="softplus", arity=1, function=True, rule="log(1.0 + exp(x))",
+                    pull=("g / (1.0 + exp(-x))",), display="softplus({0})",
+                    sympy=lambda sp, x: sp.log(1 + sp.exp(x)), stem="sp")
+    monkeypatch.setitem(GATES, "softplus", softplus)
+    monkeypatch.setitem(FUNCTIONS, "softplus", softplus)
+    c = circuitcli.parse("f = softplus(x * y)")
+    assert check_second(c, {"x": 0.5, "y": -3.0}).ok
+    slipped = _rewritten(softplus, "g / (1.0 + exp(x))")
+    monkeypatch.setitem(GATES, "softplus", slipped)
+    monkeypatch.setitem(FUNCTIONS, "softplus", slipped)
+    found = check_second(circuitcli.parse("f = softplus(x * y)"), {"x": 0.5, "y": -3.0})
+    assert not found.ok and [x.gate for x in found.culprits] == ["softplus"]
+
+
+def test_check_order_2_at_a_kink_flags_and_does_not_judge():
+    r = invoke("check", "relu(x)*y", "x=0", "y=2", "--order", "2", "--json")
+    assert r.exit_code == 0
+    d = json.loads(r.stdout)
+    assert d["order"] == 2 and all(e["ok"] is None for e in d["entries"])
+    assert d["kinks"] and "kink" in r.stderr
