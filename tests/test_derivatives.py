@@ -489,3 +489,51 @@ def test_check_order_2_at_a_kink_flags_and_does_not_judge():
     d = json.loads(r.stdout)
     assert d["order"] == 2 and all(e["ok"] is None for e in d["entries"])
     assert d["kinks"] and "kink" in r.stderr
+
+
+# ---- step --newton and compare's fourth strategy ----------------------------------------------
+
+
+def test_newton_lands_on_the_top_of_a_quadratic_in_one_step(doc):
+    # f = -(x-1)^2 - y^2 has its maximum at (1, 0): one Newton step from anywhere gets there
+    d = doc("step", "-(x-1)*(x-1) - y*y", "x=3", "y=2", "--newton")
+    assert d["inputs"]["x"]["after"] == 1.0 and d["inputs"]["y"]["after"] == 0.0
+    assert d["output"]["after"] == 0.0 and d["eigenvalues"] == [-2.0, -2.0]
+    # n = 2 inputs: 2 forward and 2 backward passes over duals, and one forward to measure
+    assert d["passes"] == {"forward": 3, "backward": 2}
+    # like step, it remembers where it landed
+    assert doc("show")["inputs"] == {"x": 1.0, "y": 0.0}
+
+
+def test_newton_minimizes_a_bowl(doc):
+    d = doc("step", "x*x + 3*y*y", "x=3", "y=2", "--newton", "--minimize")
+    assert d["output"]["after"] == 0.0 and d["scales"] == [1.0]
+
+
+def test_newton_refuses_the_wrong_curvature_and_a_singular_hessian(session_file):
+    assert invoke("grad", "x*y", "x=3", "y=2").exit_code == 0
+    before = session_file.read_bytes()
+    r = invoke("step", "--newton")
+    assert r.exit_code == 1 and "curves up along 1 direction" in r.stderr
+    assert "values are unchanged" in r.stderr and "Traceback" not in r.output
+    assert session_file.read_bytes() == before
+    r = invoke("step", "x + y*y", "x=1", "y=2", "--newton", "--minimize")
+    assert r.exit_code == 1 and "singular" in r.stderr
+    # damping makes the flat direction usable: H + L I is positive definite
+    r = invoke("step", "x*x + y", "x=1", "y=2", "--newton", "--minimize", "--damping", "1",
+               "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["output"]["after"] < 3.0
+    r = invoke("step", "x*y", "x=1", "y=2", "--damping", "1")
+    assert r.exit_code == 2 and "--newton" in r.stderr
+
+
+def test_compare_shows_newton_as_a_fourth_strategy_with_its_cost(doc):
+    d = doc("compare", "-(x-1)*(x-1) - y*y", "x=3", "y=2", "--seed", "1")
+    names = [s["name"] for s in d["strategies"]]
+    assert names[:3] == ["random search", "numerical gradient", "analytic gradient"]
+    assert names[3] == "newton step"
+    newton = d["strategies"][3]
+    assert newton["output"] == 0.0 and newton["forward"] == 3 and newton["backward"] == 2
+    r = invoke("compare", "x*y", "x=3", "y=2", "--seed", "1")
+    assert r.exit_code == 0 and "newton step: refused" in r.stdout
