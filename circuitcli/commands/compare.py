@@ -27,9 +27,9 @@ def command(args: tuple[str, ...], output: str | None, lr: float, tweak: float |
             only: tuple[str, ...], digits: int, as_json: bool) -> None:
     """Random search, a numerical-gradient step, an analytic-gradient step and a
     Newton step (the fourth, with curvature) from the same point: the output each
-    reaches, how far each moved the inputs and the gain per unit moved (the fair measure, since the steps differ in length), the forward and
-    backward passes each needs, and the time it takes. The current values stay as
-    they are.
+    reaches, how far each moved the inputs and the gain per unit moved (the fair
+    measure, since the steps differ in length), the forward and backward passes each
+    needs, and the time it takes. The current values stay as they are.
 
     \b
     Examples:
