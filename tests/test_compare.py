@@ -60,17 +60,20 @@ def test_compare_leaves_the_current_values_alone(run):
     assert json.loads(path.read_text())["inputs"] == {"x": -2.0, "y": 5.0, "z": -4.0}
 
 
-def test_table_lists_the_three_strategies(run):
+def test_table_lists_the_four_strategies(run):
     r = run("compare", "(x+y)*z", "x=-2", "y=5", "z=-4", "--seed", "1")
     assert r.exit_code == 0
     rows = [line.split("│")[0].strip() for line in r.output.splitlines() if "│" in line]
-    assert rows == ["random search", "numerical gradient", "analytic gradient"]
+    assert rows == ["random search", "numerical gradient", "analytic gradient", "newton step"]
+    # (x+y)*z's Hessian is singular (flat when x and y move oppositely): Newton is refused
+    assert "newton step: refused: the Hessian is singular" in r.output
 
 
 def test_minimize_compares_going_down(doc):
     s = by_name(doc("compare", "(x+y)*z", "x=-2", "y=5", "z=-4", "--minimize", "--seed", "1"))
     assert abs(s["analytic gradient"]["output"] - (-1.96 + 5.04) * -4.03) < 1e-12
-    assert all(v["gain"] < 0 for v in s.values())
+    assert all(v["gain"] < 0 for k, v in s.items() if k != "newton step")
+    assert s["newton step"]["gain"] == 0  # refused: the Hessian is singular
 
 
 # the neuron's gradient at the notebook's point, as neuron.circuit's comment (and In [23]) give it
