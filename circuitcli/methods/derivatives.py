@@ -197,7 +197,8 @@ class Tangents:
 def mode_costs(circuit: Circuit) -> str:
     n = len(circuit.inputs)
     each = "1 pass" if n == 1 else f"{n} passes"
-    return (f"reverse mode gives all {n} input gradients in 1 forward + 1 backward pass; "
+    every = "the input's gradient" if n == 1 else f"all {n} input gradients"
+    return (f"reverse mode gives {every} in 1 forward + 1 backward pass; "
             f"forward mode gives one direction per pass ({each} for the whole gradient)")
 
 
@@ -427,3 +428,34 @@ def parse_direction(items: Sequence[str], option: str = "--direction") -> dict[s
             raise CircuitError(f"{option}: {name} is given twice")
         found[name] = number
     return found
+
+
+# ---- the forward-mode story (explain --forward) ------------------------------------------
+
+
+@dataclass
+class ForwardStep:
+    """One gate in forward mode: the tangents coming in, its local derivatives, and the
+    tangent going out (what the rules over duals computed: the sum of local × tangent in)."""
+
+    node: int
+    args: tuple[int, ...]
+    tangents_in: list[float]
+    local: list[float]
+    tangent: float
+
+
+def forward_story(circuit: Circuit, values: Mapping[str, float],
+                  direction: Mapping[str, float]) -> tuple[Tangents, list[ForwardStep]]:
+    """Forward mode, node by node in tape order, for every gate the inputs reach."""
+    t = forward_mode(circuit, values, direction)
+    vals = t.result.values
+    steps = []
+    for i, a in enumerate(circuit.args):
+        if not a or not circuit.live[i]:
+            continue
+        xs = [vals[j] for j in a]
+        local = list(circuit.gates[i].backward(REAL, 1.0, vals[i], *xs))
+        steps.append(ForwardStep(i, tuple(a), [t.tangents[j] for j in a], local,
+                                 t.tangents[i]))
+    return t, steps
