@@ -537,3 +537,34 @@ def test_compare_shows_newton_as_a_fourth_strategy_with_its_cost(doc):
     assert newton["output"] == 0.0 and newton["forward"] == 3 and newton["backward"] == 2
     r = invoke("compare", "x*y", "x=3", "y=2", "--seed", "1")
     assert r.exit_code == 0 and "newton step: refused" in r.stdout
+
+
+# ---- explain --forward and the REPL's :hessian ----------------------------------------------
+
+
+def test_explain_forward_tells_the_story_node_by_node(doc, session_file):
+    r = invoke("explain", "q = x + y; f = q * z", "x=-2", "y=5", "z=-4", "--forward", "--wrt",
+               "x")
+    assert r.exit_code == 0
+    # by hand: dq = 1*1 + 1*0 = 1; df = z*dq + q*dz = -4*1 + 3*0 = -4
+    assert "tangent of q: 1 × 1 + 1 × 0 = 1" in r.stdout
+    assert "tangent of f: -4 × 1 + 3 × 0 = -4" in r.stdout
+    d = doc("explain", "a*a", "a=3", "--forward")
+    assert d["output"]["tangent"] == 6.0  # d(a²)/da = 2a, a node used twice: 3 + 3
+    assert [(t["local"], t["tangent"]) for t in d["nodes"][0]["tangents_in"]] == [(3, 1), (3, 1)]
+    assert not session_file.exists()  # explain only looks
+    r = invoke("explain", "x*y", "x=1", "y=2", "--wrt", "x")
+    assert r.exit_code == 2 and "--forward" in r.stderr
+
+
+def test_repl_hessian():
+    from click.testing import CliRunner
+
+    from circuitcli.cli import main
+
+    r = CliRunner().invoke(main, ["repl"], input="x = 3\ny = -2\nx*y\n:hessian\n"
+                           ":hessian x=1 y=2\n:hessian q=1\n")
+    assert "eigenvalues: -1, 1" in r.stdout and "saddle" in r.stdout
+    # H (1, 2) for x*y = (2, 1), by hand
+    assert "Hessian-vector product along x=1, y=2" in r.stdout
+    assert "no input named q" in r.stderr
