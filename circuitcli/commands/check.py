@@ -97,6 +97,10 @@ def _check_command(func):
 @click.option("--tol", type=FINITE, default=1e-3, show_default=True, callback=_tolerance,
               help="With --expect: an answer is right within tol relative to the "
                    "gradient's size, |answer - gradient| <= tol·|gradient|.")
+@click.option("--backward", "backward_file", metavar="FILE",
+              help="Grade your backward pass: one `dNAME = expression` a line (`+=` "
+                   "accumulates), each line checked in order; the first wrong one is "
+                   "shown with a caret, the diagnosis and the expected value.")
 @click.option("--order", type=click.IntRange(1, 2), default=1, show_default=True,
               help="2: check the Hessian (second derivatives) against sympy's and a "
                    "numerical one, and name the gate whose second derivative is wrong.")
@@ -104,8 +108,9 @@ def _check_command(func):
 @result_options
 def command(args: tuple[str, ...], output: str | None, method: str, h: float | None,
             rtol: float | None, atol: float | None, nodes: bool, no_sympy: bool,
-            no_formula: bool, expect: list[tuple[str, float]], tol: float, order: int,
-            digits: int, max_rows: int, show_all: bool, as_json: bool) -> None:
+            no_formula: bool, expect: list[tuple[str, float]], tol: float,
+            backward_file: str | None, order: int, digits: int,
+            max_rows: int, show_all: bool, as_json: bool) -> None:
     """Check the gradient: analytic against numerical and sympy's exact derivative.
 
     One row per input (every node with --nodes): the analytic gradient, the
@@ -122,14 +127,19 @@ def command(args: tuple[str, ...], output: str | None, method: str, h: float | N
       circuit check neuron.circuit --method forward --h 0.0001
       circuit check "relu(x) * y" x=0 y=2 --nodes
       circuit check "(x+y)*z" x=-2 y=5 z=-4 --expect x=-4 y=-4 z=3
+      circuit check ex1_mul.circuit --backward ex1_mul.backward
       circuit check neuron.circuit --order 2
 
-    With --expect the table is your answers against the true gradients
-    (circuit help practice); exit 1 if any is wrong.
+    With --expect the table is your answers against the true gradients, with
+    --backward your backward pass line by line (circuit help practice); exit 1
+    if any is wrong.
     """
     target = load_target(args, output, remember=False)
     if order == 2:
         _check_second(target, output, h, no_sympy, digits, max_rows, show_all, as_json)
+        return
+    if backward_file is not None:
+        _grade_backward(target, backward_file, tol, digits, as_json)
         return
     if expect:
         _check_answers(target, expect, tol, digits, as_json)
@@ -169,7 +179,7 @@ def _check_answers(target, expect: list[tuple[str, float]], tol: float, digits: 
     else:
         from ..render.practice import expect_table
 
-        make_console().print(expect_table(ex, verdicts, target.title, digits))
+        make_console().print(expect_table(ex, verdicts, target.title, digits), soft_wrap=True)
     for warning in ex.result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if not all(v.right for v in verdicts):
@@ -199,3 +209,41 @@ def _check_second(target, output: str | None, h: float | None, no_sympy: bool, d
         click.echo(f"warning: {warning}", err=True)
     if not found.ok:
         raise SystemExit(1)
+
+
+def _grade_backward(target, path: str, tol: float, digits: int, as_json: bool) -> None:
+    """`--backward FILE`: the learner's backward pass, line by line."""
+    from ..methods.grader import grade
+
+    text, source = _read_backward(path)
+    graded = grade(target.circuit, target.values, text, source, tol)
+    if as_json:
+        from ..render.json import dumps
+        from ..render.practice import graded_document
+
+        click.echo(dumps(graded_document(graded)))
+    else:
+        from ..render.practice import graded_report
+
+        make_console().print(graded_report(graded, digits), soft_wrap=True)
+    if not graded.ok:
+        raise SystemExit(1)
+
+
+def _read_backward(path: str) -> tuple[str, str]:
+    """A backward file's text: a path, or a shipped sample's name (ex1_mul.backward)."""
+    import os
+
+    from ..io.files import read_text
+
+    if path == "-":
+        import sys
+
+        return sys.stdin.read(), "<stdin>"
+    if not os.path.exists(path) and os.sep not in path and path.endswith(".backward"):
+        from ..io.bundled import sample_dir
+
+        shipped = sample_dir() / path
+        if shipped.is_file():
+            return read_text(str(shipped), "backward file"), path
+    return read_text(path, "backward file"), path

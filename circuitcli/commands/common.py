@@ -453,7 +453,7 @@ def load_target(args: tuple[str, ...], output: str | None = None,
         where = err.located()
         at = f" at line {where[0]}, column {where[1]}" if where else ""
         raise CircuitError(f"the session file {session.path} holds a circuit that does not "
-                           f"parse ({err.message}{at}); circuit reset starts afresh") from None
+                           f"parse ({err.message}{at}); {session.reset_hint()}") from None
     from ..io.session import values_from
 
     known = values_from(saved, circuit.inputs)

@@ -11,7 +11,8 @@ from .common import CircuitCommand, current_session, session_options
 @session_options
 def command() -> None:
     """Forget the current circuit. A session file circuitcli cannot read is moved
-    aside (to SESSION.broken-DATE), never deleted, and a fresh start is made.
+    aside (to SESSION.broken-DATE), never deleted, and a fresh start is made. Only a
+    regular file is ever moved: a device, FIFO, directory or dangling link is left alone.
 
     \b
     Examples:

@@ -29,7 +29,7 @@ from ..core.syntax import CircuitError
 from .explain import Explanation, Use, explain
 
 __all__ = ["DEFAULT_TOL", "KINDS", "SLIPS", "Mistake", "Verdict", "check_answers", "close",
-           "diagnose", "resolve", "scale_of"]
+           "diagnose", "resolve", "scale_of", "use_slips"]
 
 # an answer is right when |answer - truth| <= tol * max(|truth|, scale): three significant
 # digits by default, what a learner types from a hand calculation (-0.105 for -0.10499...)
@@ -233,7 +233,7 @@ def alternatives(ex: Explanation, node: int) -> list[Mistake]:
     # one use done wrong, the others right
     for u in uses:
         rest = truth - u.contribution
-        for kind, value, text in _use_slips(ex, node, u):
+        for kind, value, text in use_slips(ex, node, u):
             found.append(Mistake(kind, rest + value if len(uses) > 1 else value,
                                  text + (f" (in the use by {by(u)})" if len(uses) > 1 else "")))
     # the gradient of another node (nodes with the same gradient: one mistake)
@@ -249,7 +249,7 @@ def alternatives(ex: Explanation, node: int) -> list[Mistake]:
     return found
 
 
-def _use_slips(ex: Explanation, node: int, u: Use) -> list[tuple[str, float, str]]:
+def use_slips(ex: Explanation, node: int, u: Use) -> list[tuple[str, float, str]]:
     """What one use passes back under each local slip: (kind, number, words)."""
     result = ex.result
     c = result.circuit

@@ -13,13 +13,16 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from ..core.syntax import CircuitError
 from ..methods.explain import Explanation
+from ..methods.grader import Graded
 from ..methods.practice import Verdict
 from .explain import sum_line, use_line
 from .json import finite
 from .table import fmt
 
-__all__ = ["diagnosis_text", "expect_document", "expect_table", "hint_lines"]
+__all__ = ["diagnosis_text", "expect_document", "expect_table", "graded_document",
+           "graded_report", "hint_lines"]
 
 
 def hint_lines(ex: Explanation, node: int, digits: int = 6) -> list[str]:
@@ -109,4 +112,85 @@ def expect_document(ex: Explanation, verdicts: list[Verdict], tol: float) -> dic
                          for m in v.mistakes],
             "hint": None if v.right or v.mistakes else hint_lines(ex, v.node, 17),
         } for v in verdicts],
+    }
+
+
+def _caret(graded: Graded, start: int, end: int) -> list[str]:
+    """The file's line with a caret under [start, end), as errors show one."""
+    where = CircuitError("", graded.text, start, end).located()
+    if where is None:
+        return []
+    _, col, line = where
+    width = max(1, min(end - start, len(line) - col + 1))
+    return [f"  {line}", "  " + " " * (col - 1) + "^" * width]
+
+
+def graded_report(graded: Graded, digits: int = 6) -> RenderableType:
+    """Each line that ran with its number and verdict; the first wrong one explained."""
+    table = Table(title=graded.source or "backward pass", title_justify="left")
+    table.add_column("line", justify="right")
+    table.add_column("statement")
+    table.add_column("gives", justify="right")
+    table.add_column("gradient", justify="right")
+    table.add_column("")
+    for r in graded.lines:
+        mark = Text("✓", style="green") if r.right else Text("✗", style="bold red")
+        truth = "partial" if r.truth is None and r.target.startswith("d") else fmt(r.truth,
+                                                                                 digits)
+        table.add_row(str(r.number), r.text, fmt(r.value, digits), truth, mark)
+    parts: list[RenderableType] = [table]
+    w = graded.wrong
+    if w is not None:
+        parts.append(Text(""))
+        place = f"{graded.source}:" if graded.source else ""
+        head = Text(f"{place}{w.number}: ", style="bold")
+        head.append(w.message, style="bold red")
+        parts.append(head)
+        parts.extend(Text(line, style="red" if "^" in line else "") for line in
+                     _caret(graded, w.start, w.end))
+        if w.mistakes:
+            if len(w.mistakes) > 1:
+                parts.append(Text(f"  {len(w.mistakes)} mistakes give this number:",
+                                  style="yellow"))
+            parts.extend(Text(f"  - {m.text}", style="yellow") for m in w.mistakes)
+        elif w.hint is not None:
+            parts.append(Text("  no common mistake gives this number; how the gradient is "
+                              "made:", style="yellow"))
+            node = graded.explanation.result.circuit.labels().index(w.hint)
+            parts.extend(Text("    " + line) for line in
+                         hint_lines(graded.explanation, node, digits))
+        if w.expected is not None:
+            parts.append(Text(f"  expected: {fmt(w.expected, digits)}", style="bold"))
+    else:
+        parts.append(Text(""))
+        parts.append(Text(f"all {len(graded.lines)} lines right", style="bold green"))
+    if graded.missing:
+        parts.append(Text("no line gives the gradient of " + ", ".join(graded.missing),
+                          style="yellow"))
+    return Group(*parts)
+
+
+def graded_document(graded: Graded) -> dict[str, Any]:
+    """`check --backward --json`: the lines, the first wrong one, the gradients not given."""
+    w = graded.wrong
+    wrong = None
+    if w is not None:
+        where = CircuitError("", graded.text, w.start, w.end).located()
+        wrong = {
+            "line": w.number,
+            "column": where[1] if where else None,
+            "message": w.message,
+            "expected": finite(w.expected),
+            "diagnosis": [m.text for m in w.mistakes] or None,
+            "mistakes": [{"kind": m.kind, "value": finite(m.value), "text": m.text}
+                         for m in w.mistakes],
+        }
+    return {
+        "file": graded.source,
+        "ok": graded.ok,
+        "lines": [{"line": r.number, "statement": r.text,
+                   "name": r.target, "value": finite(r.value), "truth": finite(r.truth),
+                   "right": r.right} for r in graded.lines],
+        "wrong": wrong,
+        "missing": graded.missing,
     }
