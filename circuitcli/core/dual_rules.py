@@ -247,11 +247,14 @@ def lowered(gate: Gate) -> tuple[Callable, Callable] | None:
     """(forward, backward) over pairs for a one- or two-argument gate of plain texts, else
     None. forward(x_v, x_t[, y_v, y_t]) -> (v, t); backward(g_v, g_t, out_v, out_t, x_v,
     x_t[, y_v, y_t]) -> (p0_v, p0_t[, p1_v, p1_t])."""
-    key = (gate.name, gate.rule, gate.pull, gate._generic["planted"])
+    # a rule given as a function rather than texts (the table before its rule compiler) is
+    # run over Dual objects
+    planted = bool(getattr(gate, "_generic", {}).get("planted", False))
+    key = (gate.name, gate.rule, gate.pull, planted)
     if key in _CACHE:
         return _CACHE[key]
     found = None
-    if gate.arity in (1, 2) and not gate._generic["planted"]:
+    if gate.arity in (1, 2) and not planted:
         params = ["x", "y"][: gate.arity]
         try:
             fwd = _function("forward", params,
