@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import stat
 
 import pytest
 from click.testing import CliRunner
-from guards import ROOT_ONLY, deadline, device
+from guards import NEEDS_DOT, ROOT_ONLY, deadline, device
 
 from circuitcli.cli import main
 from circuitcli.render import dot as dot_module
-
-NEEDS_DOT = pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot")
 
 
 def run(*args: str):

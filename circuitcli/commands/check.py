@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-import math
-
 import click
 
 from ..methods.numeric import METHODS
-from .common import (
+from .loading import load_target
+from .options import (
     FINITE,
     CircuitCommand,
+    at_least_zero,
     circuit_arguments,
-    load_target,
-    make_console,
-    positive,
+    probe_option,
     result_options,
     rows_options,
 )
+from .output import make_console
 
 _METHODS = tuple(METHODS)
 
 
 def _defaults(what: str) -> str:
     return ", ".join(f"{m.name} {getattr(m, what):g}" for m in METHODS.values())
-
-
-def _tolerance(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    if value is not None and not (math.isfinite(value) and value >= 0):
-        raise click.BadParameter("must be a number >= 0", ctx, param)
-    return value
 
 
 class _CheckCommand(CircuitCommand):
@@ -78,13 +71,12 @@ def _check_command(func):
 @click.option("--method", type=click.Choice(_METHODS), default="central", show_default=True,
               help="Numerical reference: central or forward differences, complex-step, "
                    "or Richardson extrapolation.")
-@click.option("--h", "h", type=FINITE, callback=positive, metavar="H",
-              help="The step (default: cbrt(eps)·max(1,|x|) for central, sqrt(eps)·max(1,|x|) "
+@probe_option(None, "The step (default: cbrt(eps)·max(1,|x|) for central, sqrt(eps)·max(1,|x|) "
                    "for forward, eps^(1/5)·max(1,|x|) for richardson, 1e-20 for complex).")
-@click.option("--rtol", type=FINITE, callback=_tolerance,
+@click.option("--rtol", type=FINITE, callback=at_least_zero,
               help=f"Fixed rtol, not the error estimate ({_defaults('rtol')}; with --h, "
                    "at least 10·h^order).")
-@click.option("--atol", type=FINITE, callback=_tolerance,
+@click.option("--atol", type=FINITE, callback=at_least_zero,
               help=f"Fixed atol, not the error estimate ({_defaults('atol')}; with --h, "
                    "at least 10·h^order).")
 @click.option("--nodes", is_flag=True, help="A row for every node, not only the inputs.")
@@ -94,7 +86,7 @@ def _check_command(func):
               help="Check gradients you derived by hand (any node; dNAME as the notebook "
                    "names them): right or wrong, and which common mistake explains a wrong "
                    "one. Takes every NAME=VALUE after it.")
-@click.option("--tol", type=FINITE, default=1e-3, show_default=True, callback=_tolerance,
+@click.option("--tol", type=FINITE, default=1e-3, show_default=True, callback=at_least_zero,
               help="With --expect: an answer is right within tol relative to the "
                    "gradient's size, |answer - gradient| <= tol·|gradient|.")
 @click.option("--backward", "backward_file", metavar="FILE",

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .common import (
-    circuit_command,
-    load_target,
-    make_console,
-    print_notes,
-    pull_option,
-    result_options,
-    rows_options,
-)
+from .loading import load_target
+from .options import circuit_command, pull_option, result_options, rows_options
+from .output import make_console, print_notes
 
 
 @circuit_command("grad")

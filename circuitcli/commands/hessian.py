@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .common import (
-    circuit_command,
-    load_target,
-    make_console,
-    output_file_option,
-    print_notes,
-    result_options,
-    rows_options,
-    write_output,
-)
+from .loading import load_target
+from .options import circuit_command, output_file_option, result_options, rows_options
+from .output import make_console, print_notes, write_output
 
 
 @circuit_command("hessian")

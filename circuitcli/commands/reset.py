@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .common import CircuitCommand, current_session, session_options
+from .loading import current_session
+from .options import CircuitCommand, session_options
 
 
 @click.command("reset", cls=CircuitCommand)

@@ -688,31 +688,14 @@ class Session:
         return f".{os.path.basename(self.path)}."
 
     def _write(self, data: bytes) -> None:
-        """Temporary file in the same directory, fsync, rename over the session, fsync the dir."""
-        real = self._target()
-        folder = os.path.dirname(os.path.abspath(real))
+        """Replace the session through io.files' one atomic writer (owner-only, 0600)."""
+        from .files import replace_file
+
         self._remove_leftovers()
-        tmp = os.path.join(folder, f"{self._temp_prefix()}{os.getpid()}.tmp")
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            replace_file(self._target(), data, 0o600)
         except OSError as err:
             raise self._write_error(err) from None
-        try:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, real)
-        except OSError as err:
-            _unlink_quietly(tmp)
-            raise self._write_error(err) from None
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
-        self._sync_directory(folder)
 
     def _target(self) -> str:
         """The file a write replaces: a symlinked session stays a link, its target changes."""
@@ -731,20 +714,11 @@ class Session:
         for name in stale:
             _unlink_quietly(name)
 
-    def _sync_directory(self, folder: str | None = None) -> None:
-        """Make the rename itself durable (POSIX only; elsewhere the rename is enough)."""
-        if _fcntl() is None:
-            return
-        try:
-            fd = os.open(folder or os.path.dirname(os.path.abspath(self.path)), os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
+    def _sync_directory(self) -> None:
+        """Make a removal or a move aside durable."""
+        from .files import sync_folder
+
+        sync_folder(os.path.dirname(os.path.abspath(self.path)))
 
 
 def _document(saved: Saved) -> bytes | None:

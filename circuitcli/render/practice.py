@@ -17,11 +17,13 @@ from ..core.syntax import CircuitError
 from ..methods.explain import Explanation
 from ..methods.grader import Graded
 from ..methods.practice import Verdict
-from .explain import sum_line, use_line
+from ..methods.quiz import Answer, Exercise
+from .explain import forward_line, sum_line, use_line
 from .json import finite
 from .table import fmt
 
-__all__ = ["diagnosis_text", "expect_document", "expect_table", "graded_document",
+__all__ = ["answer_diagnosis", "answer_document", "answer_lines", "diagnosis_text",
+           "exercise_lines", "expect_document", "expect_table", "graded_document",
            "graded_report", "hint_lines"]
 
 
@@ -194,3 +196,81 @@ def graded_document(graded: Graded) -> dict[str, Any]:
         "wrong": wrong,
         "missing": graded.missing,
     }
+
+
+# ---- the quiz ---------------------------------------------------------------------------
+
+def exercise_lines(ex: Exercise, number: int | None = None) -> list[str]:
+    """An exercise as the learner reads it: the circuit, the inputs, the question."""
+    head = f"exercise {number}, level {ex.level}" if number is not None else \
+        f"level {ex.level}, seed {ex.seed}"
+    lines = [head]
+    lines += [f"  {line}" for line in ex.text.splitlines()]
+    lines.append("  at " + ", ".join(f"{k} = {fmt(v, 17)}" for k, v in ex.values.items()))
+    lines.append(ex.question())
+    return lines
+
+
+def _answer_hint(ans: Answer, digits: int) -> list[str]:
+    """explain's story for the node asked about: its forward line for a value, its uses
+    for a slope or a gradient."""
+    ex = ans.explanation
+    if ex is None:
+        return []
+    c = ex.result.circuit
+    i = ans.node
+    if ans.exercise.kind == "value":
+        labels = c.labels()
+        gate = c.gates[i]
+        call = "({" in gate.display
+        worked = gate.describe([_bracketed(ex.result.values[j], digits, call)
+                                for j in c.args[i]])
+        return [forward_line(labels[i], c.formula(i), worked, fmt(ex.result.values[i],
+                                                                     digits))]
+    lines = hint_lines(ex, i, digits)
+    if ans.exercise.kind == "local":
+        by = ans.exercise.of
+        lines = [line for line in lines if line.startswith(f"{by} = ")] or lines
+    return lines
+
+
+def _bracketed(value: float, digits: int, call: bool) -> str:
+    """A negative argument in brackets, 3 * (-4), except inside a call's own: relu(-2)."""
+    text = fmt(value, digits)
+    return f"({text})" if text.startswith("-") and not call else text
+
+
+def answer_diagnosis(ans: Answer, digits: int = 6) -> str | None:
+    """The quiz's one-paragraph diagnosis of a wrong answer (None when right)."""
+    if ans.right:
+        return None
+    shown = fmt(ans.answer, digits)
+    if not ans.mistakes:
+        return f"No common mistake gives {shown}. " + "; ".join(_answer_hint(ans, digits))
+    if len(ans.mistakes) == 1:
+        return f"Likely {ans.mistakes[0].text}."
+    return f"{len(ans.mistakes)} mistakes give {shown}: " + " ".join(
+        f"({k}) {m.text}." for k, m in enumerate(ans.mistakes, 1))
+
+
+def answer_lines(ans: Answer, digits: int = 6) -> list[tuple[str, str]]:
+    """(text, style) lines: the verdict, then for a wrong answer the mistakes, the truth and
+    explain's story for that node."""
+    if ans.right:
+        return [(f"right: {fmt(ans.truth, digits)}", "bold green")]
+    out = [(f"wrong: {fmt(ans.answer, digits)} is not {fmt(ans.truth, digits)}", "bold red")]
+    if ans.mistakes:
+        if len(ans.mistakes) > 1:
+            out.append((f"  {len(ans.mistakes)} mistakes give this number:", "yellow"))
+        out += [(f"  - {m.text}", "yellow") for m in ans.mistakes]
+    else:
+        out.append((f"  no common mistake gives {fmt(ans.answer, digits)}", "yellow"))
+    out.append(("  how it is made:", ""))
+    out += [(f"    {line}", "") for line in _answer_hint(ans, digits)]
+    return out
+
+
+def answer_document(ans: Answer) -> dict[str, Any]:
+    """The stateless `quiz --answer V --json` document, exactly as the contract says."""
+    return {"right": ans.right, "truth": finite(ans.truth),
+            "diagnosis": answer_diagnosis(ans, 17)}
