@@ -391,10 +391,10 @@ def _second(name: str, xs: list) -> list | None:
         lx = mp.log(x)
         return [[y * (y - 1) * mp.power(x, y - 2), mp.power(x, y - 1) * (1 + y * lx)],
                 [mp.power(x, y - 1) * (1 + y * lx), out * lx**2]]
-    if name == "sigmoid":
-        return [[out * (1 - out) * (1 - 2 * out)]]
+    if name == "sigmoid":  # s' (1 - 2s), with 1 - 2s = -tanh(x/2): no cancellation
+        return [[_stable_first(name, xs[0]) * -mp.tanh(xs[0] / 2)]]
     if name == "tanh":
-        return [[-2 * out * (1 - out**2)]]
+        return [[-2 * out * _stable_first(name, xs[0])]]
     if name in ("relu", "abs"):
         return None if xs[0] == 0 else [[z]]
     if name == "exp":
@@ -412,6 +412,24 @@ def _second(name: str, xs: list) -> list | None:
             return None
         return [[z] * len(xs) for _ in xs]
     raise KeyError(f"the reference has no second partials of {name}: add them here")
+
+
+def _stable_first(name: str, x):
+    """sigmoid' and tanh' from the input: out * (1 - out) and 1 - out**2 round to 0 at 50
+    digits once out is within 1e-50 of 1 (x = 120), where the slope is far from 0."""
+    if name == "sigmoid":
+        e = mp.exp(-abs(x))
+        return e / (1 + e) ** 2
+    e = mp.exp(-2 * abs(x))
+    return 4 * e / (1 + e) ** 2
+
+
+def _local_first(name: str, xs: list) -> list:
+    if name == "pow":
+        return _pow_partials(xs)
+    if name in ("sigmoid", "tanh"):
+        return [_stable_first(name, xs[0])]
+    return _partials(name, xs)
 
 
 def _pow_partials(xs: list) -> list:
@@ -444,7 +462,7 @@ def second_sweep(c: Circuit, point: dict, direction: dict, nudge: tuple[str, int
             v = _forward(gate.name, xs)
             if v != 0 and not (mp.mpf(10) ** -1000 < abs(v) < mp.mpf(10) ** 1000):
                 raise OutOfRange(gate.name)
-            ps = _pow_partials(xs) if gate.name == "pow" else _partials(gate.name, xs)
+            ps = _local_first(gate.name, xs)
             t = mp.mpf(0)
             for j, p in zip(args, ps):
                 if p is None:
@@ -464,7 +482,7 @@ def second_sweep(c: Circuit, point: dict, direction: dict, nudge: tuple[str, int
             continue
         xs = [vals[j] for j in a]
         name = c.gates[i].name
-        ps = _pow_partials(xs) if name == "pow" else _partials(name, xs)
+        ps = _local_first(name, xs)
         second = _second(name, xs)
         if second is None or any(p is None for p in ps):
             raise Undefined(f"{name}: no second derivative here")

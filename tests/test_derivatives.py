@@ -568,3 +568,31 @@ def test_repl_hessian():
     # H (1, 2) for x*y = (2, 1), by hand
     assert "Hessian-vector product along x=1, y=2" in r.stdout
     assert "no input named q" in r.stderr
+
+
+def test_the_hessian_in_vector_mode_is_the_hvps_side_by_side():
+    # hessian_of carries all n directions in one pass (numpy tangents); each column must be
+    # the scalar forward-over-reverse HVP along that input, to rounding (sqrt's slope is
+    # taken as a product there, a quotient here), inf and nan where it has them
+    rnd = random.Random(11)
+    compared = 0
+    for n in range(400):
+        c, p = R.random_case(rnd, n % 2 == 1)
+        try:
+            c.grad(**p)
+        except CircuitError:
+            continue
+        names = list(c.inputs)
+        if not names:
+            continue
+        values = c.values_for(p)
+        g, H = hessian_of(c, values)
+        for k, name in enumerate(names):
+            g1, col = hvp(c, values, {name: 1.0})
+            assert all(_same(a, b) for a, b in zip(g, g1)), c.text
+            for r in range(len(names)):
+                a, b = H[r][k], col[r]
+                assert _same(a, b) or (math.isfinite(a) and abs(a - b) <= 1e-15 * abs(b)), \
+                    (c.text, p, r, k, a, b)
+        compared += 1
+    assert compared > 200

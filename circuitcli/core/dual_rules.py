@@ -38,10 +38,13 @@ class _Emitter:
     """Emits straight-line float code for one rule: each expression becomes (value name,
     tangent name or "0.0" where the tangent is known to be 0)."""
 
-    def __init__(self) -> None:
+    def __init__(self, vector: bool = False) -> None:
         self.lines: list[str] = []
         self.depth = 1
         self.count = 0
+        # vector mode: each tangent is a numpy array (one entry per direction), values stay
+        # floats; the zero rule and the tangent answer of a condition are taken per entry
+        self.vector = vector
 
     def fresh(self) -> tuple[str, str]:
         self.count += 1
@@ -101,6 +104,11 @@ class _Emitter:
             self.put(f"{rv} = {av} * {bv}")
             if at == _ZERO and bt == _ZERO:
                 return rv, _ZERO
+            if self.vector:
+                terms = ([f"_vt({av}, {bt})"] if bt != _ZERO else []) + (
+                    [f"_vt({bv}, {at})"] if at != _ZERO else [])
+                self.put(f"{rt} = {' + '.join(terms)}")
+                return rv, rt
             if at == _ZERO:  # float * Dual: o * self.t
                 self.put(f"{rt} = {av} * {bt} if {bt} != 0 else 0.0")
             elif bt == _ZERO:
@@ -113,6 +121,14 @@ class _Emitter:
             self.put(f"{rv} = {av} / {bv}")
             if at == _ZERO and bt == _ZERO:
                 return rv, _ZERO
+            if self.vector:  # at / b - (bt / b) * r, the scalar path's order
+                if bt == _ZERO:
+                    self.put(f"{rt} = _vq({at}, {bv}, 1.0)")
+                elif at == _ZERO:
+                    self.put(f"{rt} = -_vq({bt}, {bv}, {rv})")
+                else:
+                    self.put(f"{rt} = _vq({at}, {bv}, 1.0) - _vq({bt}, {bv}, {rv})")
+                return rv, rt
             if bt == _ZERO:  # Dual / float
                 self.put(f"{rt} = {at} / {bv} if {at} != 0 else 0.0")
             elif at == _ZERO:  # float / Dual
@@ -132,12 +148,13 @@ class _Emitter:
         args = [self.expr(a, env) for a in node.args]
         rv, rt = self.fresh()
         flat = ", ".join(f"{v}, {t}" for v, t in args)
+        pre = "_v" if self.vector else "_"
         if name in _PRIMS and len(args) == 1:
-            self.put(f"{rv}, {rt} = _d_{name}({flat})")
+            self.put(f"{rv}, {rt} = {pre}d_{name}({flat})")
         elif name == "power" and len(args) == 2:
-            self.put(f"{rv}, {rt} = _d_power({flat})")
+            self.put(f"{rv}, {rt} = {pre}d_power({flat})")
         elif name in HELPERS:
-            self.put(f"{rv}, {rt} = _dh_{name}({flat})")
+            self.put(f"{rv}, {rt} = {pre}dh_{name}({flat})")
         else:
             raise _Unsupported(name)
         return rv, rt
@@ -148,6 +165,12 @@ class _Emitter:
             parts = [self.cond(v, env) for v in node.values]
             word = " and " if isinstance(node.op, ast.And) else " or "
             cv = "(" + word.join(p[0] for p in parts) + ")"
+            if self.vector and any(p[0] != p[1] for p in parts):
+                fn = "_np.logical_and" if isinstance(node.op, ast.And) else "_np.logical_or"
+                ct = parts[0][1]
+                for p in parts[1:]:
+                    ct = f"{fn}({ct}, {p[1]})"
+                return cv, ct
             ct = "(" + word.join(p[1] for p in parts) + ")"
             return cv, ct
         if isinstance(node, ast.Compare) and len(node.ops) == 1:
@@ -159,6 +182,9 @@ class _Emitter:
             if sym is None:
                 raise _Unsupported("comparison")
             cv = f"({av} {sym} {bv})"
+            if self.vector and sym in ("==", "!="):
+                same = f"_np.logical_and({av} == {bv}, _np.equal({at}, {bt}))"
+                return cv, same if sym == "==" else f"_np.logical_not({same})"
             if sym == "==":
                 return cv, f"({av} == {bv} and {at} == {bt})"
             if sym == "!=":
@@ -186,20 +212,23 @@ class _Emitter:
         bv, bt = self.expr(node.body, env)
         ov, ot = self.expr(node.orelse, env)
         self.put(f"{rv} = {bv} if {cv} else {ov}")
-        self.put(f"{rt} = {bt} if {ct} else {ot}")
+        if self.vector:
+            self.put(f"{rt} = _np.where({ct}, {bt}, {ot})")
+        else:
+            self.put(f"{rt} = {bt} if {ct} else {ot}")
         return rv, rt
 
 
-def _function(name: str, params: list[str], body: Callable[[_Emitter, dict], list[str]]
-              ) -> str:
-    e = _Emitter()
+def _function(name: str, params: list[str], body: Callable[[_Emitter, dict], list[str]],
+              vector: bool = False) -> str:
+    e = _Emitter(vector)
     env = {p: (f"{p}_v", f"{p}_t") for p in params}
     results = body(e, env)
     head = f"def {name}({', '.join(f'{p}_v, {p}_t' for p in params)}):"
     return "\n".join([head, *e.lines, f"    return {', '.join(results)}"])
 
 
-def _helper_source(name: str) -> str:
+def _helper_source(name: str, vector: bool = False) -> str:
     """A helper (sigmoid, dsigmoid, dtanh) as a function over pairs."""
     fn = ast.parse(HELPERS[name]).body[0]
     assert isinstance(fn, ast.FunctionDef)
@@ -217,7 +246,7 @@ def _helper_source(name: str) -> str:
                 raise _Unsupported("helper statement")
         raise _Unsupported("helper without return")
 
-    return _function(f"_dh_{name}", params, body)
+    return _function(f"{'_v' if vector else '_'}dh_{name}", params, body, vector)
 
 
 _NS: dict[str, Any] | None = None
@@ -240,17 +269,42 @@ def _namespace() -> dict[str, Any]:
     return _NS
 
 
+_VNS: dict[str, Any] | None = None
+
+
+def _vector_namespace() -> dict[str, Any]:
+    """The vector lowering's names: numpy, the primitives over (value, tangent array)."""
+    global _VNS
+    if _VNS is None:
+        import numpy as np
+
+        from . import dual_vector
+
+        ns: dict[str, Any] = {"_inf": dual._inf, "_nan": dual._nan, "_np": np,
+                              "_vt": dual_vector.vt, "_vq": dual_vector.vq}
+        for name in (*_PRIMS, "power"):
+            ns[f"_vd_{name}"] = getattr(dual_vector, f"d_{name}")
+        for name in HELPERS:
+            try:
+                code = _helper_source(name, vector=True)
+            except _Unsupported:
+                continue
+            exec(compile(code, f"<dual vector helper {name}>", "exec"), ns)  # safe: ours
+        _VNS = ns
+    return _VNS
+
+
 _CACHE: dict[tuple, tuple[Callable, Callable] | None] = {}
 
 
-def lowered(gate: Gate) -> tuple[Callable, Callable] | None:
+def lowered(gate: Gate, vector: bool = False) -> tuple[Callable, Callable] | None:
     """(forward, backward) over pairs for a one- or two-argument gate of plain texts, else
     None. forward(x_v, x_t[, y_v, y_t]) -> (v, t); backward(g_v, g_t, out_v, out_t, x_v,
     x_t[, y_v, y_t]) -> (p0_v, p0_t[, p1_v, p1_t])."""
     # a rule given as a function rather than texts (the table before its rule compiler) is
     # run over Dual objects
     planted = bool(getattr(gate, "_generic", {}).get("planted", False))
-    key = (gate.name, gate.rule, gate.pull, planted)
+    key = (gate.name, gate.rule, gate.pull, planted, vector)
     if key in _CACHE:
         return _CACHE[key]
     found = None
@@ -259,7 +313,7 @@ def lowered(gate: Gate) -> tuple[Callable, Callable] | None:
         try:
             fwd = _function("forward", params,
                             lambda e, env: list(e.expr(ast.parse(gate.rule, mode="eval").body,
-                                                       env)))
+                                                       env)), vector)
 
             def back(e: _Emitter, env: dict) -> list[str]:
                 out: list[str] = []
@@ -267,8 +321,8 @@ def lowered(gate: Gate) -> tuple[Callable, Callable] | None:
                     out += e.expr(ast.parse(text, mode="eval").body, env)
                 return out
 
-            bwd = _function("backward", ["g", "out", *params], back)
-            ns = dict(_namespace())
+            bwd = _function("backward", ["g", "out", *params], back, vector)
+            ns = dict(_vector_namespace() if vector else _namespace())
             exec(compile(fwd + "\n\n" + bwd + "\n", f"<dual gate {gate.name}>", "exec"),
                  ns)  # safe: the gate table's own rule texts
             found = ns["forward"], ns["backward"]

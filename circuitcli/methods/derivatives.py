@@ -278,18 +278,126 @@ def hvp(circuit: Circuit, values: Mapping[str, float], direction: Mapping[str, f
     return [G[i] for i in ins], [T[i] for i in ins]
 
 
+def _entry(T: Any, k: int) -> float:
+    return float(T[k]) if getattr(T, "ndim", 0) else float(T)
+
+
+def vector_tangents(circuit: Circuit, values: Mapping[str, float], directions: Any
+                    ) -> tuple[list[float], list[Any]]:
+    """(values, tangents) with n tangents per node at once (`directions`: an n-column numpy
+    array per input, rows in the order of circuit.inputs): the rules lowered in vector
+    mode, a node without a lowering (or whose float code raised) run over Dual objects
+    one direction at a time."""
+    import numpy as np
+
+    from ..core.dual_rules import lowered
+
+    n = directions.shape[1]
+    vals: list[float] = list(circuit.base)
+    tans: list[Any] = [0.0] * len(vals)
+    for row, (name, i) in enumerate(circuit.inputs.items()):
+        vals[i] = float(values[name])
+        tans[i] = np.array(directions[row], dtype=float)
+    gates, a0, a1 = circuit.gates, circuit.a0, circuit.a1
+    rules = {g: lowered(g, vector=True) for g in set(gates)}
+    args = circuit.args
+    for i, gate in enumerate(gates):
+        j = a0[i]
+        if j < 0:
+            continue
+        k = a1[i]
+        found = rules[gate]
+        if found is not None:
+            try:
+                if k >= 0:
+                    vals[i], tans[i] = found[0](vals[j], tans[j], vals[k], tans[k])
+                else:
+                    vals[i], tans[i] = found[0](vals[j], tans[j])
+                continue
+            except (ArithmeticError, ValueError):
+                pass
+        column = np.zeros(n)
+        for d in range(n):
+            r = lift(gate.forward(DUAL, *[Dual(vals[t], _entry(tans[t], d)) for t in args[i]]))
+            column[d] = r.t
+        vals[i], tans[i] = r.v, column
+    return vals, tans
+
+
+def vector_adjoint(circuit: Circuit, vals: Sequence[float], tans: Sequence[Any], out: int,
+                   n: int) -> tuple[list[float], list[Any]]:
+    """adjoint_pass with n tangents per node: the gradient, and at the inputs H times each
+    direction."""
+    import numpy as np
+
+    from ..core.dual_rules import lowered
+
+    size = len(vals)
+    G = [0.0] * size
+    T: list[Any] = [0.0] * size
+    G[out] = 1.0
+    T[out] = np.zeros(n)
+    gates, a0, a1 = circuit.gates, circuit.a0, circuit.a1
+    rules = {g: lowered(g, vector=True) for g in set(gates)}
+    args = circuit.args
+    for i in range(out, -1, -1):
+        j = a0[i]
+        gv = G[i]
+        gt = T[i]
+        if j < 0 or (gv == 0 and not np.any(gt)):
+            continue
+        k = a1[i]
+        found = rules[gates[i]]
+        if found is not None:
+            try:
+                if k >= 0:
+                    pv, pt, qv, qt = found[1](gv, gt, vals[i], tans[i], vals[j], tans[j],
+                                              vals[k], tans[k])
+                    G[j] += pv
+                    T[j] = T[j] + pt
+                    G[k] += qv
+                    T[k] = T[k] + qt
+                else:
+                    pv, pt = found[1](gv, gt, vals[i], tans[i], vals[j], tans[j])
+                    G[j] += pv
+                    T[j] = T[j] + pt
+                continue
+            except (ArithmeticError, ValueError):
+                pass
+        a = args[i]
+        columns = [np.zeros(n) for _ in a]
+        firsts = [0.0] * len(a)
+        for d in range(n):
+            pulls = gates[i].backward(DUAL, Dual(gv, _entry(gt, d)),
+                                      Dual(vals[i], _entry(tans[i], d)),
+                                      *[Dual(vals[t], _entry(tans[t], d)) for t in a])
+            for slot, c in enumerate(pulls):
+                c = lift(c)
+                firsts[slot] = c.v
+                columns[slot][d] = c.t
+        for slot, t in enumerate(a):
+            G[t] += firsts[slot]
+            T[t] = T[t] + columns[slot]
+    return G, T
+
+
 def hessian_of(circuit: Circuit, values: Mapping[str, float], out: int | None = None
                ) -> tuple[list[float], list[list[float]]]:
-    """(gradient, H) with H's column k the HVP along input k; H as computed, unsymmetrised
-    (the second-order check reads both halves)."""
-    names = list(circuit.inputs)
-    gradient: list[float] = []
-    cols = []
-    for name in names:
-        gradient, col = hvp(circuit, values, {name: 1.0}, out)
-        cols.append(col)
-    n = len(names)
-    return gradient, [[cols[k][r] for k in range(n)] for r in range(n)]
+    """(gradient, H): n Hessian-vector products, one per input direction, carried side by
+    side in one forward and one backward pass over dual numbers with n tangents (vector
+    mode); H as computed, unsymmetrised (the second-order check reads both halves). Row r,
+    column k is d/d input_k of d out / d input_r."""
+    import numpy as np
+
+    out = circuit.output if out is None else out
+    n = len(circuit.inputs)
+    if n == 0:
+        return [], []
+    with np.errstate(all="ignore"):  # inf and nan are results here, not accidents
+        vals, tans = vector_tangents(circuit, values, np.eye(n))
+        G, T = vector_adjoint(circuit, vals, tans, out, n)
+    ins = list(circuit.inputs.values())
+    return [G[i] for i in ins], [[_entry(T[i], k) for k in range(n)] for i in ins]
 
 
 @dataclass
