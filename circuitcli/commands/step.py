@@ -21,6 +21,9 @@ from .output import interrupted, make_console, print_notes
               callback=options.at_least_zero,
               help="Stop once every gradient is at most this in size.")
 @click.option("--dry-run", is_flag=True, help="Show the step, but keep the current values.")
+@click.option("--all", "move_all", is_flag=True,
+              help="Move the data features too: a circuit whose '# train:' line names its "
+                   "features keeps them fixed otherwise, as training does.")
 @click.option("--newton", is_flag=True,
               help="A Newton step instead: solve H δ = -gradient (H the Hessian), halved until "
                    "the output improves; refused where the output curves the wrong way or H "
@@ -30,13 +33,15 @@ from .output import interrupted, make_console, print_notes
 @options.result_options
 def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, minimize: bool,
             numerical: bool, h: float | None, freeze: tuple[str, ...], only: tuple[str, ...],
-            tol: float, dry_run: bool, newton: bool, damping: float, digits: int,
-            as_json: bool) -> None:
+            tol: float, dry_run: bool, move_all: bool, newton: bool, damping: float,
+            digits: int, as_json: bool) -> None:
     """Nudge every input along its gradient: x = x + lr * df/dx, the output goes up.
 
     With no circuit given it steps the current circuit and remembers the new values,
     so running it again keeps walking uphill, as the notebook's cells do. Ctrl-C
-    during --steps keeps the values reached (exit 130).
+    during --steps keeps the values reached (exit 130). A circuit made for training
+    (its '# train:' line names the features x and y) moves only its parameters: the data
+    features stay where they are unless --all is given.
 
     \b
     Examples:
@@ -49,7 +54,7 @@ def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, mi
     """
     if newton:
         _newton(args, output, steps, minimize, numerical, freeze, only, dry_run, damping,
-                digits, as_json)
+                digits, as_json, move_all)
         return
     if damping:
         raise click.UsageError("--damping goes with --newton")
@@ -61,7 +66,8 @@ def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, mi
     console = make_console()
     with loading.session_lock():
         target = loading.load_target(args, output, remember=not dry_run)
-        free = options.moving(target.circuit, freeze, only)
+        fixed = [] if move_all or only else _features(target.circuit, freeze)
+        free = options.moving(target.circuit, (*freeze, *fixed), only)
         stderr = make_console(stderr=True)
         with progress(stderr, steps, "stepping", show=not as_json) as tick:
             run = step(target.circuit, target.values, lr, steps, minimize, free, tol, tick,
@@ -69,6 +75,9 @@ def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, mi
         if not dry_run:
             target.remember(run.after)
     note = "--dry-run: the current values are unchanged" if dry_run and target.session else ""
+    if fixed:
+        note = "; ".join(filter(None, [note, f"{', '.join(fixed)}: data features (the "
+                                              "'# train:' line), kept fixed; --all moves them"]))
     if as_json:
         from ..render.json import dumps
 
@@ -81,9 +90,20 @@ def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, mi
         interrupted(f"after {run.taken} of {steps} steps; {kept}")
 
 
+def _features(circuit, freeze: tuple[str, ...]) -> list[str]:
+    """The inputs a '# train: --features' line names, not already frozen."""
+    if "train:" not in circuit.text:
+        return []
+    from ..methods.model import directive
+
+    named = directive(circuit).features or []
+    frozen = {n.strip() for chunk in freeze for n in chunk.split(",")}
+    return [n for n in named if n in circuit.inputs and n not in frozen]
+
+
 def _newton(args: tuple[str, ...], output: str | None, steps: int, minimize: bool,
             numerical: bool, freeze: tuple[str, ...], only: tuple[str, ...], dry_run: bool,
-            damping: float, digits: int, as_json: bool) -> None:
+            damping: float, digits: int, as_json: bool, move_all: bool = False) -> None:
     """`step --newton`: the notebook's step with curvature (circuit help derivatives)."""
     from ..methods.newton import newton
     from ..render.newton import newton_document, newton_view
@@ -92,7 +112,8 @@ def _newton(args: tuple[str, ...], output: str | None, steps: int, minimize: boo
         raise click.UsageError("--newton uses the exact Hessian: leave out --numerical")
     with loading.session_lock():
         target = loading.load_target(args, output, remember=not dry_run)
-        free = options.moving(target.circuit, freeze, only)
+        fixed = [] if move_all or only else _features(target.circuit, freeze)
+        free = options.moving(target.circuit, (*freeze, *fixed), only)
         run = newton(target.circuit, target.values, steps, minimize, damping, free)
         if not dry_run and run.taken:
             target.remember(run.after)
