@@ -486,6 +486,10 @@ def second_sweep(c: Circuit, point: dict, direction: dict, nudge: tuple[str, int
         second = _second(name, xs)
         if second is None or any(p is None for p in ps):
             raise Undefined(f"{name}: no second derivative here")
+        if not all(_in_range(v) for row in second for v in row):
+            # a gate's own second derivative past the double range (x/x at x = 1e-300:
+            # 2x/y**3 = 2e600): any chain-rule sweep in doubles needs it, whatever the total
+            raise OutOfRange(name)
         for r, j in enumerate(a):
             p = mp.mpf(0) if ps[r] is FLAT else ps[r]
             g[j] += p * g[i]

@@ -20,15 +20,18 @@ __all__ = ["d_abs", "d_cos", "d_exp", "d_floor", "d_log", "d_power", "d_sin", "d
 
 
 def vt(a: float, T: Any) -> Any:
-    """a * T with every exact-0 entry of T giving exactly 0 (a may be inf or nan)."""
-    with np.errstate(all="ignore"):
-        return np.where(T != 0, a * T, 0.0)
+    """a * T with every exact-0 entry of T giving exactly 0 (a may be inf or nan): a finite
+    a gives that by itself. Callers run under np.errstate(all="ignore")."""
+    if a - a == 0:
+        return a * T
+    return np.where(T != 0, a * T, 0.0)
 
 
 def vq(T: Any, b: float, r: float) -> Any:
     """(T / b) * r with every exact-0 entry of T giving exactly 0: division's order."""
-    with np.errstate(all="ignore"):
-        return np.where(T != 0, np.divide(T, b) * r, 0.0)
+    if b != 0 and b - b == 0 and r - r == 0:
+        return (T / b) * r
+    return np.where(T != 0, np.divide(T, b) * r, 0.0)
 
 
 def d_exp(v: float, T: Any) -> tuple[float, Any]:
@@ -37,8 +40,7 @@ def d_exp(v: float, T: Any) -> tuple[float, Any]:
 
 
 def d_log(v: float, T: Any) -> tuple[float, Any]:
-    with np.errstate(all="ignore"):
-        return _log(v), np.where(T != 0, np.divide(T, v), 0.0)
+    return _log(v), vq(T, v, 1.0)
 
 
 def d_sqrt(v: float, T: Any) -> tuple[float, Any]:
