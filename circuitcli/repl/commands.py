@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console, RenderableType
 from rich.text import Text
 
-from ..core.circuit import suggest
-from ..core.syntax import CircuitError, parse_number
+from ..core.grammar import parse_number
+from ..core.syntax import CircuitError, suggest
 from .session import Built, History, State, apply_line, build, state_from_text
 
 if TYPE_CHECKING:
@@ -53,8 +53,8 @@ COMMANDS: dict[str, Command] = {
     "hessian": Command("do_hessian", "[NAME=V ...]", "how the output curves: the second "
                        "derivatives, their eigenvalues and what they mean; with NAME=V only "
                        "the Hessian-vector product along that direction"),
-    "graph": Command("do_graph", "[FILE]", "draw the circuit as a tree; FILE: .dot .svg .png "
-                     ".mmd .txt", takes_file=True),
+    "graph": Command("do_graph", "[FILE]", "draw the circuit as a tree; FILE: .html (the live "
+                     "page) .dot .svg .png .mmd .txt", takes_file=True),
     "code": Command("do_code", "", "the circuit as backprop-ninja Python code"),
     "show": Command("do_show", "", "the circuit as text, with its values (what :save writes)"),
     "undo": Command("do_undo", "", "take back the last change (statements, values, :step, "
