@@ -135,7 +135,8 @@ def test_forward_mode_is_the_gradient_along_the_direction(text, rnd):
     t = forward_mode(c, values, direction)
     along = sum(result.input_grads[n] * v for n, v in direction.items())
     # rounding is relative to what flows through each node (x - x: 1 and -1, summing to 0)
-    size = max(abs(t.tangents[i] * result.grads[i]) for i in range(len(c)) if c.live[i])
+    size = max((abs(t.tangents[i] * result.grads[i]) for i in range(len(c)) if c.live[i]),
+               default=0.0)
     assert abs(t.tangents[c.output] - along) <= 1e-12 * (size + 1e-300) * len(c)
     # the dual pass's values are the float pass's, bit for bit
     assert [d.v for d in dual_values(c, values, direction)] == list(result.values)
