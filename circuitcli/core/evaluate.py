@@ -103,8 +103,9 @@ SWEEP_FROM = 4096
 
 
 def _forward_by_rules(circuit: Circuit, vals: array) -> None:
-    circuit.kinds()  # compiles the rules of the gates this tape has, once
-    rules = [g.real_forward for g in circuit.gates]
+    # the rules of the gates this tape has, compiled once
+    by_gate = {g: g.real_forward for g in circuit.kinds()}
+    rules = [by_gate[g] for g in circuit.gates]
     more = circuit.more
     i = 0
     try:
@@ -153,12 +154,12 @@ def backward(circuit: Circuit, vals: Sequence, pull: float = 1.0, backend=REAL) 
             circuit._used = reached  # the same answer, found on the way
         return grads
     used = circuit.used()
-    circuit.kinds()
+    by_gate = {g: g.real_backward for g in circuit.kinds()}
     for i in range(out, -1, -1):
         j = a0[i]
         if j < 0 or not used[i]:
             continue  # a leaf, or nothing reaches this node from the output
-        rule = gates[i].real_backward
+        rule = by_gate[gates[i]]
         k = a1[i]
         g = grads[i]
         if k >= 0:
