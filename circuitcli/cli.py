@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .commands.common import session_options
+from .commands.options import session_options
 from .core.syntax import CircuitError
 
 __all__ = ["COMMANDS", "main"]
@@ -38,6 +38,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "samples": ("circuitcli.commands.samples", "The notebook's sample circuits and CSV files."),
     "repl": ("circuitcli.commands.repl", "An interactive session: type statements, see the table."),
     "explain": ("circuitcli.commands.explain", "The chain rule, node by node: who pulls on what."),
+    "quiz": ("circuitcli.commands.quiz", "Exercises: a value, a slope or a gradient to find."),
+    "hessian": ("circuitcli.commands.hessian", "How the output curves: second derivatives, "
+                "eigenvalues."),
     "help": ("circuitcli.commands.help", "Help on a command, or a topic of the user guide."),
 }
 

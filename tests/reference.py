@@ -365,3 +365,188 @@ def classify(c: Circuit, point: dict[str, float]) -> Verdict:
     if how.startswith("error"):
         return Verdict("error", how)
     return judge(c, point, answer)
+
+
+# ---- second order: tangents and Hessians at 50 digits (issue 20) -------------------------------
+# The second partials are closed forms written here (not taken from the gate table), and the
+# Hessian comes from the textbook second-order adjoint: forward tangents t, then a reverse sweep
+# of the adjoint g and its tangent h, h_j += f_j * h_i + g_i * sum_k f_jk * t_k.
+
+
+def _second(name: str, xs: list) -> list | None:
+    """The matrix of second partials d2 f / dx_j dx_k, or None where it does not exist."""
+    out = _forward(name, xs)
+    z = mp.mpf(0)
+    if name in ("add", "sub", "neg"):
+        return [[z] * len(xs) for _ in xs]
+    if name == "mul":
+        return [[z, mp.mpf(1)], [mp.mpf(1), z]]
+    if name == "div":
+        x, y = xs
+        return [[z, -1 / y**2], [-1 / y**2, 2 * x / y**3]]
+    if name == "pow":
+        x, y = xs
+        if x <= 0:
+            return None  # log(x) terms, or 0 to a power: not smooth in both arguments
+        lx = mp.log(x)
+        return [[y * (y - 1) * mp.power(x, y - 2), mp.power(x, y - 1) * (1 + y * lx)],
+                [mp.power(x, y - 1) * (1 + y * lx), out * lx**2]]
+    if name == "sigmoid":
+        return [[out * (1 - out) * (1 - 2 * out)]]
+    if name == "tanh":
+        return [[-2 * out * (1 - out**2)]]
+    if name in ("relu", "abs"):
+        return None if xs[0] == 0 else [[z]]
+    if name == "exp":
+        return [[out]]
+    if name == "log":
+        return [[-1 / xs[0] ** 2]]
+    if name == "sqrt":
+        return None if xs[0] == 0 else [[-1 / (4 * out**3)]]
+    if name == "sin":
+        return [[-out]]
+    if name == "cos":
+        return [[-out]]
+    if name in ("max", "min"):
+        if sum(1 for x in xs if x == out) > 1:
+            return None
+        return [[z] * len(xs) for _ in xs]
+    raise KeyError(f"the reference has no second partials of {name}: add them here")
+
+
+def _pow_partials(xs: list) -> list:
+    x, y = xs
+    if x <= 0:
+        raise Undefined("pow off the positive base: not smooth in both arguments")
+    out = mp.power(x, y)
+    return [y * out / x, out * mp.log(x)]
+
+
+def second_sweep(c: Circuit, point: dict, direction: dict, nudge: tuple[str, int, float] | None
+                 = None) -> tuple[list, dict, dict]:
+    """(tangent of every node, gradient by input, H v by input) at 50 digits. `nudge` =
+    (what, node, relative) moves one node's value, tangent, adjoint or adjoint tangent."""
+    def bump(kind: str, i: int, v):
+        return v * (1 + mp.mpf(nudge[2])) if nudge and nudge[0] == kind and nudge[1] == i else v
+
+    vals: list = []
+    tans: list = []
+    for i, (gate, args) in enumerate(zip(c.gates, c.args)):
+        if c.is_input(i):
+            v, t = mp.mpf(point[c.names[i]]), mp.mpf(direction.get(c.names[i], 0))
+        elif not args:
+            v, t = mp.mpf(c.base[i]), mp.mpf(0)
+        else:
+            xs = [vals[j] for j in args]
+            if gate.name in ("exp", "sigmoid", "tanh", "pow") and any(abs(x) > 1e6 for x in xs):
+                raise OutOfRange(gate.name)
+            v = _forward(gate.name, xs)
+            if v != 0 and not (mp.mpf(10) ** -1000 < abs(v) < mp.mpf(10) ** 1000):
+                raise OutOfRange(gate.name)
+            ps = _pow_partials(xs) if gate.name == "pow" else _partials(gate.name, xs)
+            t = mp.mpf(0)
+            for j, p in zip(args, ps):
+                if p is None:
+                    raise Undefined(f"{gate.name}: no derivative here")
+                if p is not FLAT and tans[j] != 0:
+                    t += p * tans[j]
+        vals.append(bump("value", i, v))
+        tans.append(bump("tangent", i, t))
+    used = c.used()
+    g = [mp.mpf(0)] * len(vals)
+    h = [mp.mpf(0)] * len(vals)
+    g[c.output] = mp.mpf(1)
+    for i in range(c.output, -1, -1):
+        g[i], h[i] = bump("grad", i, g[i]), bump("gtan", i, h[i])
+        a = c.args[i]
+        if not a or not used[i] or not c.live[i]:
+            continue
+        xs = [vals[j] for j in a]
+        name = c.gates[i].name
+        ps = _pow_partials(xs) if name == "pow" else _partials(name, xs)
+        second = _second(name, xs)
+        if second is None or any(p is None for p in ps):
+            raise Undefined(f"{name}: no second derivative here")
+        for r, j in enumerate(a):
+            p = mp.mpf(0) if ps[r] is FLAT else ps[r]
+            g[j] += p * g[i]
+            h[j] += p * h[i] + g[i] * sum(second[r][k] * tans[a[k]] for k in range(len(a)))
+    return (tans, {n: g[i] for n, i in c.inputs.items()}, {n: h[i] for n, i in c.inputs.items()})
+
+
+def judge_second(c: Circuit, point: dict, ours: list[list[float]] | None,
+                 tangents: list[float] | None = None) -> Verdict:
+    """Classify our Hessian (rows and columns in the order of c.inputs; None: refused) and,
+    if given, our tangents along the first input, like `judge`: the spread of each entry
+    under a relative 1e-30 at every node's value, tangent, adjoint and adjoint tangent is
+    its condition; a nudge of 2**-44 that changes a branch means a kink is near."""
+    mp.mp.dps = 50
+    names = list(c.inputs)
+    cols = []
+    try:
+        for name in names:
+            cols.append(second_sweep(c, point, {name: 1}))
+    except Undefined as why:
+        return Verdict("undefined", str(why))
+    except OutOfRange:
+        return Verdict("out-of-range")
+    truth = [[cols[k][2][names[r]] for k in range(len(names))] for r in range(len(names))]
+    used, live = c.used(), c.live
+    nodes = [i for i in range(len(c)) if used[i]]
+    try:
+        first = sweep(c, point)
+    except Undefined as why:
+        return Verdict("undefined", str(why))
+    except OutOfRange:
+        return Verdict("out-of-range")
+    if not all(_in_range(first.values[i]) for i in nodes) or not all(
+            _in_range(first.node_grads[i]) for i in nodes if live[i]) or not all(
+            _in_range(v) for row in truth for v in row) or not all(
+            _in_range(t) for col in cols for t in col[0]):
+        return Verdict("out-of-range")
+    tiny = mp.mpf(10) ** -30
+    spread = [[abs(v) for v in row] for row in truth]
+    tspread = [abs(t) for t in cols[0][0]] if cols else []
+    near = False
+    for i in nodes:
+        for k, name in enumerate(names):
+            for kind in ("value", "tangent", "grad", "gtan"):
+                try:
+                    tans, _, moved = second_sweep(c, point, {name: 1}, (kind, i, tiny))
+                except (Undefined, OutOfRange):
+                    near = True
+                    continue
+                for r, n in enumerate(names):
+                    spread[r][k] += abs(moved[n] - truth[r][k]) / tiny
+                if k == 0 and kind in ("value", "tangent"):
+                    for j, t in enumerate(tans):
+                        tspread[j] += abs(t - cols[0][0][j]) / tiny
+        for sign in (1, -1):
+            try:
+                moved = sweep(c, point, nudge_value=(i, sign * 2.0**-44))
+            except (Undefined, OutOfRange):
+                near = True
+                continue
+            if moved.branches != first.branches:
+                near = True
+    if ours is None:
+        return Verdict("ill-conditioned" if near else "nan-where-finite", "refused")
+    checks = [(f"H[{names[r]},{names[k]}]", ours[r][k], truth[r][k], spread[r][k])
+              for r in range(len(names)) for k in range(len(names))]
+    if tangents is not None and names:
+        checks += [(f"tangent of node {j}", tangents[j], cols[0][0][j], tspread[j])
+                   for j in nodes if live[j]]
+    worst = "ok"
+    for what, mine, true, size in checks:
+        if not math.isfinite(mine):
+            return Verdict("ill-conditioned" if near else "nan-where-finite",
+                           f"{what}: {mine} for {mp.nstr(true, 17)}")
+        if abs(mp.mpf(mine) - true) <= ULPS * EPS * size + (TINY if true == 0 else 0):
+            continue
+        cond = size / abs(true) if true != 0 else mp.inf if size != 0 else 1
+        if near or cond > 1e8:
+            worst = "ill-conditioned"
+        else:
+            return Verdict("wrong", f"{what}: {mine!r} for {mp.nstr(true, 17)} (condition "
+                                    f"{mp.nstr(cond, 3)})")
+    return Verdict(worst)

@@ -49,8 +49,11 @@ CAPS: dict[str, Caps] = {
     "samples": Caps(json=True),
     "help": Caps(),
     "explain": Caps(CHAIN, of="q", json=True),
+    "hessian": Caps(CHAIN, of="q", json=True, artefact=".csv"),
     # reads its lines from stdin: test_repl.py runs it piped and on a pseudo-terminal
     "repl": Caps(terminal=True),
+    # stateless with --json; piped answers and the terminal: test_quiz.py
+    "quiz": Caps(("--seed", "1", "--level", "2"), json=True),
 }
 
 

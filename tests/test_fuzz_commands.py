@@ -151,11 +151,21 @@ def test_fuzz_every_command(name, data, stdin, session):
     check_run(name, data.draw(arguments(name)), stdin, session)
 
 
-@pytest.mark.parametrize("name", NAMES)
+def _takes_a_circuit(name: str) -> bool:
+    return any(p.name == "args" for p in importlib.import_module(COMMANDS[name][0]).command.params)
+
+
+# parametrised only over the commands that take a circuit: a case that can only skip is no test
+CIRCUIT_NAMES = [name for name in NAMES if _takes_a_circuit(name)]
+
+
+def test_the_commands_without_a_circuit_argument_are_the_known_three():
+    # a new command that takes no circuit is then a decision, not a silent gap in the next test
+    assert sorted(set(NAMES) - set(CIRCUIT_NAMES)) == ["help", "reset", "samples"]
+
+
+@pytest.mark.parametrize("name", CIRCUIT_NAMES)
 def test_every_command_refuses_a_fifo_as_its_circuit(name):
-    if not any(p.name == "args" for p in
-               importlib.import_module(COMMANDS[name][0]).command.params):
-        pytest.skip(f"circuit {name} takes no circuit argument")
     extra = ["--data", "svm.csv"] if name in ("train", "predict") else []
     with hostile_dir(), deadline(30):
         r = CliRunner().invoke(main, [name, "fifo.circuit", *extra, "--session", "s.json"])

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import stat
 
 import pytest
 from click.testing import CliRunner
-from guards import ROOT_ONLY, deadline, device
+from guards import NEEDS_DOT, ROOT_ONLY, deadline, device
 
 from circuitcli.cli import main
 from circuitcli.render import dot as dot_module
-
-NEEDS_DOT = pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot")
 
 
 def run(*args: str):
@@ -167,31 +164,27 @@ def make_session_dir() -> None:
     os.makedirs(os.path.dirname(session_path()), exist_ok=True)
 
 
-def test_a_fifo_as_session_is_one_line_and_reset_moves_it_aside():
+def test_a_fifo_as_session_is_one_line_and_reset_leaves_it_alone():
     make_session_dir()
     os.mkfifo(session_path())
-    for args in (("grad", "x*y", "x=1", "y=2"), ("show",), ("step",)):
-        one_line_error(run(*args), session_path(), "FIFO", "circuit reset")
-    r = run("reset")
-    assert r.exit_code == 0, r.output
-    assert "moved the unreadable session file aside" in r.stdout
-    assert not os.path.lexists(session_path())
-    folder = os.path.dirname(session_path())
-    aside = [n for n in os.listdir(folder) if ".broken-" in n]
-    assert len(aside) == 1 and stat.S_ISFIFO(os.stat(os.path.join(folder, aside[0])).st_mode)
-    r = run("grad", "x*y", "x=1", "y=2")
+    for args in (("grad", "x*y", "x=1", "y=2"), ("show",), ("step",), ("reset",)):
+        line = one_line_error(run(*args), session_path(), "FIFO", "leaves")
+        assert "reset starts afresh" not in line  # reset refuses it too
+    assert stat.S_ISFIFO(os.lstat(session_path()).st_mode)
+    assert os.listdir(os.path.dirname(session_path())) == ["session.json"]  # no .lock
+    r = run("grad", "x*y", "x=1", "y=2", "--no-session")
     assert r.exit_code == 0, r.output
 
 
 @ROOT_ONLY
 @pytest.mark.parametrize("minor", [5, 3])
-def test_a_session_linked_to_a_device_is_refused_and_reset_moves_the_link(tmp_path, minor):
+def test_a_session_linked_to_a_device_is_refused_and_reset_leaves_it(tmp_path, minor):
     make_session_dir()
     dev = device(tmp_path / "dev", minor)
     os.symlink(dev, session_path())
     one_line_error(run("show"), session_path(), "character device")
-    assert run("reset").exit_code == 0
-    assert not os.path.lexists(session_path())
+    one_line_error(run("reset"), session_path(), "character device", "leaves")
+    assert os.path.islink(session_path()) and os.readlink(session_path()) == dev
     assert stat.S_ISCHR(os.stat(dev).st_mode)
 
 

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import math
-
 import click
 
 from ..methods.numeric import METHODS
-from .common import (
+from .loading import load_target
+from .options import (
     FINITE,
-    circuit_command,
-    load_target,
-    make_console,
-    positive,
+    CircuitCommand,
+    at_least_zero,
+    circuit_arguments,
+    probe_option,
     result_options,
     rows_options,
 )
+from .output import make_console
 
 _METHODS = tuple(METHODS)
 
@@ -24,33 +24,82 @@ def _defaults(what: str) -> str:
     return ", ".join(f"{m.name} {getattr(m, what):g}" for m in METHODS.values())
 
 
-def _tolerance(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    if value is not None and not (math.isfinite(value) and value >= 0):
-        raise click.BadParameter("must be a number >= 0", ctx, param)
-    return value
+class _CheckCommand(CircuitCommand):
+    """`--expect x=-4 y=-4 z=3`: every NAME=VALUE after --expect, up to the next option,
+    is an expected gradient (not an input value)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        spread: list[str] = []
+        taking = False
+        for token in args:
+            if token == "--expect":
+                taking = True
+                spread.append(token)
+                continue
+            if taking and "=" in token and not token.startswith("-"):
+                if spread[-1] != "--expect":
+                    spread.append("--expect")
+                spread.append(token)
+                continue
+            taking = False
+            spread.append(token)
+        return super().parse_args(ctx, spread)
 
 
-@circuit_command("check")
+def _expected(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+              ) -> list[tuple[str, float]]:
+    """`--expect x=-4,y=-4 --expect dq=3` -> [(x, -4.0), (y, -4.0), (dq, 3.0)]."""
+    from ..core.syntax import parse_number
+
+    found = []
+    for chunk in value:
+        for item in chunk.split(","):
+            name, eq, number = item.strip().partition("=")
+            x = parse_number(number.strip()) if eq else None
+            if not name.strip().isidentifier() or x is None:
+                raise click.BadParameter(f"{item.strip()!r}: expected NAME=NUMBER, "
+                                         "e.g. --expect x=-4 dq=3", ctx, param)
+            found.append((name.strip(), x))
+    return found
+
+
+def _check_command(func):
+    return click.command("check", cls=_CheckCommand)(circuit_arguments(func))
+
+
+@_check_command
 @click.option("--method", type=click.Choice(_METHODS), default="central", show_default=True,
               help="Numerical reference: central or forward differences, complex-step, "
                    "or Richardson extrapolation.")
-@click.option("--h", "h", type=FINITE, callback=positive, metavar="H",
-              help="The step (default: cbrt(eps)·max(1,|x|) for central, sqrt(eps)·max(1,|x|) "
+@probe_option(None, "The step (default: cbrt(eps)·max(1,|x|) for central, sqrt(eps)·max(1,|x|) "
                    "for forward, eps^(1/5)·max(1,|x|) for richardson, 1e-20 for complex).")
-@click.option("--rtol", type=FINITE, callback=_tolerance,
+@click.option("--rtol", type=FINITE, callback=at_least_zero,
               help=f"Fixed rtol, not the error estimate ({_defaults('rtol')}; with --h, "
                    "at least 10·h^order).")
-@click.option("--atol", type=FINITE, callback=_tolerance,
+@click.option("--atol", type=FINITE, callback=at_least_zero,
               help=f"Fixed atol, not the error estimate ({_defaults('atol')}; with --h, "
                    "at least 10·h^order).")
 @click.option("--nodes", is_flag=True, help="A row for every node, not only the inputs.")
 @click.option("--no-sympy", is_flag=True, help="Skip sympy's exact derivatives (faster).")
 @click.option("--no-formula", is_flag=True, help="Hide sympy's derivative formulas.")
+@click.option("--expect", "expect", metavar="NAME=VALUE", multiple=True, callback=_expected,
+              help="Check gradients you derived by hand (any node; dNAME as the notebook "
+                   "names them): right or wrong, and which common mistake explains a wrong "
+                   "one. Takes every NAME=VALUE after it.")
+@click.option("--tol", type=FINITE, default=1e-3, show_default=True, callback=at_least_zero,
+              help="With --expect: an answer is right within tol relative to the "
+                   "gradient's size, |answer - gradient| <= tol·|gradient|.")
+@click.option("--backward", "backward_file", metavar="FILE",
+              help="Grade your backward pass: one `dNAME = expression` a line (`+=` "
+                   "accumulates), each line checked in order; the first wrong one is "
+                   "shown with a caret, the diagnosis and the expected value.")
 @rows_options
 @result_options
 def command(args: tuple[str, ...], output: str | None, method: str, h: float | None,
             rtol: float | None, atol: float | None, nodes: bool, no_sympy: bool,
-            no_formula: bool, digits: int, max_rows: int, show_all: bool, as_json: bool) -> None:
+            no_formula: bool, expect: list[tuple[str, float]], tol: float,
+            backward_file: str | None, digits: int,
+            max_rows: int, show_all: bool, as_json: bool) -> None:
     """Check the gradient: analytic against numerical and sympy's exact derivative.
 
     One row per input (every node with --nodes): the analytic gradient, the
@@ -66,10 +115,22 @@ def command(args: tuple[str, ...], output: str | None, method: str, h: float | N
       circuit check "(x+y)*z" x=-2 y=5 z=-4
       circuit check neuron.circuit --method forward --h 0.0001
       circuit check "relu(x) * y" x=0 y=2 --nodes
+      circuit check "(x+y)*z" x=-2 y=5 z=-4 --expect x=-4 y=-4 z=3
+      circuit check ex1_mul.circuit --backward ex1_mul.backward
+
+    With --expect the table is your answers against the true gradients, with
+    --backward your backward pass line by line (circuit help practice); exit 1
+    if any is wrong.
     """
+    target = load_target(args, output, remember=False)
+    if backward_file is not None:
+        _grade_backward(target, backward_file, tol, digits, as_json)
+        return
+    if expect:
+        _check_answers(target, expect, tol, digits, as_json)
+        return
     from ..methods.check import check
 
-    target = load_target(args, output, remember=False)
     result = check(target.circuit, target.values, method=method, h=h, rtol=rtol, atol=atol,
                    nodes=nodes, use_sympy=not no_sympy, formulas=not no_formula)
     if as_json:
@@ -87,3 +148,62 @@ def command(args: tuple[str, ...], output: str | None, method: str, h: float | N
         click.echo(f"warning: {warning}", err=True)
     if not result.ok:
         raise SystemExit(1)
+
+
+def _check_answers(target, expect: list[tuple[str, float]], tol: float, digits: int,
+                   as_json: bool) -> None:
+    """`--expect`: the learner's gradients against the truth, wrong ones diagnosed."""
+    from ..methods.practice import check_answers
+
+    ex, verdicts = check_answers(target.circuit, target.values, expect, tol)
+    if as_json:
+        from ..render.json import dumps
+        from ..render.practice import expect_document
+
+        click.echo(dumps(expect_document(ex, verdicts, tol)))
+    else:
+        from ..render.practice import expect_table
+
+        make_console().print(expect_table(ex, verdicts, target.title, digits), soft_wrap=True)
+    for warning in ex.result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if not all(v.right for v in verdicts):
+        raise SystemExit(1)
+
+
+def _grade_backward(target, path: str, tol: float, digits: int, as_json: bool) -> None:
+    """`--backward FILE`: the learner's backward pass, line by line."""
+    from ..methods.grader import grade
+
+    text, source = _read_backward(path)
+    graded = grade(target.circuit, target.values, text, source, tol)
+    if as_json:
+        from ..render.json import dumps
+        from ..render.practice import graded_document
+
+        click.echo(dumps(graded_document(graded)))
+    else:
+        from ..render.practice import graded_report
+
+        make_console().print(graded_report(graded, digits), soft_wrap=True)
+    if not graded.ok:
+        raise SystemExit(1)
+
+
+def _read_backward(path: str) -> tuple[str, str]:
+    """A backward file's text: a path, or a shipped sample's name (ex1_mul.backward)."""
+    import os
+
+    from ..io.files import read_text
+
+    if path == "-":
+        import sys
+
+        return sys.stdin.read(), "<stdin>"
+    if not os.path.exists(path) and os.sep not in path and path.endswith(".backward"):
+        from ..io.bundled import sample_dir
+
+        shipped = sample_dir() / path
+        if shipped.is_file():
+            return read_text(str(shipped), "backward file"), path
+    return read_text(path, "backward file"), path

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .common import circuit_command, load_drawable, output_file_option, pull_option, write_output
+from .loading import load_drawable
+from .options import circuit_command, output_file_option, pull_option
+from .output import write_output
 
 
 @circuit_command("code")

@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import click
 
-from . import common
+from . import loading, options
+from .output import make_console, print_notes
 
 
-@common.circuit_command("compare")
-@click.option("--lr", type=common.FINITE, default=0.01, show_default=True,
-              callback=common.positive,
-              help="The gradient steps' size: each input moves by lr times its gradient.")
-@common.tweak_option(None, "Random search's radius: tries within ±R of every input "
-                    "(default: --lr).")
-@click.option("--tries", type=click.IntRange(1), default=100, show_default=True,
-              help="Random search's tries.")
-@click.option("--h", "h", type=common.FINITE, default=1e-5, show_default=True,
-              callback=common.positive,
-              help="The numerical gradient's probe: (f(x+h) - f(x)) / h.")
-@click.option("--seed", type=int, help="Seed random search, for reproducible numbers.")
-@click.option("--minimize", is_flag=True, help="Compare at making the output lower.")
-@common.moving_options
-@common.result_options
+@options.circuit_command("compare")
+@options.lr_option(0.01, "The gradient steps' size: each input moves by lr times its gradient.")
+@options.tweak_option(None, "Random search's radius: tries within ±R of every input "
+                      "(default: --lr).")
+@options.tries_option("Random search's tries.")
+@options.probe_option(1e-5, "The numerical gradient's probe: (f(x+h) - f(x)) / h.")
+@options.seed_option(None, "Seed random search, for reproducible numbers.")
+@options.minimize_option("Compare at making the output lower.")
+@options.moving_options
+@options.result_options
 def command(args: tuple[str, ...], output: str | None, lr: float, tweak: float | None,
             tries: int, h: float, seed: int | None, minimize: bool, freeze: tuple[str, ...],
             only: tuple[str, ...], digits: int, as_json: bool) -> None:
@@ -39,13 +35,13 @@ def command(args: tuple[str, ...], output: str | None, lr: float, tweak: float |
     from ..methods.strategies import compare
     from ..render.step import compare_document, compare_notes, compare_view
 
-    target = common.load_target(args, output, remember=False)
-    free = common.moving(target.circuit, freeze, only)
+    target = loading.load_target(args, output, remember=False)
+    free = options.moving(target.circuit, freeze, only)
     result = compare(target.circuit, target.values, lr, tries, h, seed, minimize, free, tweak)
     if as_json:
         from ..render.json import dumps
 
         click.echo(dumps(compare_document(result)))
     else:
-        common.make_console().print(compare_view(result, target.title, digits))
-    common.print_notes(compare_notes(result))
+        make_console().print(compare_view(result, target.title, digits))
+    print_notes(compare_notes(result))

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import click
 
-from .common import (
+from .loading import load_target
+from .options import (
     CircuitCommand,
     circuit_arguments,
     digits_option,
     json_option,
-    load_target,
-    make_console,
     pull_option,
     rows_options,
 )
+from .output import make_console
 
 
 @click.command("explain", cls=CircuitCommand)

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .common import (
-    circuit_command,
-    load_target,
-    make_console,
-    print_notes,
-    pull_option,
-    result_options,
-    rows_options,
-)
+from .loading import load_target
+from .options import circuit_command, pull_option, result_options, rows_options
+from .output import make_console, print_notes
 
 
 @circuit_command("grad")
@@ -20,8 +14,15 @@ from .common import (
 @rows_options
 @result_options
 @click.option("--no-nodes", is_flag=True, help="With --json: leave out the per-node list.")
+@click.option("--forward", is_flag=True,
+              help="Forward mode too: every node's tangent along --wrt or --direction.")
+@click.option("--wrt", metavar="NAME", help="With --forward: the input to push (tangent = d node "
+                                            "/ d NAME).")
+@click.option("--direction", metavar="NAME=V", multiple=True,
+              help="With --forward: push the inputs along this direction (repeat per input).")
 def command(args: tuple[str, ...], output: str | None, pull: float, digits: int, max_rows: int,
-            show_all: bool, as_json: bool, no_nodes: bool) -> None:
+            show_all: bool, as_json: bool, no_nodes: bool, forward: bool, wrt: str | None,
+            direction: tuple[str, ...]) -> None:
     """Every node's value and gradient: how hard the output pulls on it.
 
     The circuit is an expression, a circuit file, or - for standard input;
@@ -32,9 +33,14 @@ def command(args: tuple[str, ...], output: str | None, pull: float, digits: int,
       circuit grad "(x+y)*z" x=-2 y=5 z=-4
       circuit grad "sigmoid(a*x + b*y + c)" a=1 b=2 c=-3 x=-1 y=3
       circuit grad neuron.circuit --json
+      circuit grad "(x+y)*z" x=-2 y=5 z=-4 --forward --wrt x
+      circuit grad "q = x+y; f = q*z" x=-2 y=5 z=-4 --of q,f
     """
     from ..core.evaluate import evaluate
 
+    if (forward or wrt or direction) or (output and "," in output):
+        return _derivatives(args, output, pull, digits, max_rows, show_all, as_json, no_nodes,
+                            forward, wrt, direction)
     target = load_target(args, output)
     result = evaluate(target.circuit, target.values, pull=pull)
     if as_json:
@@ -49,3 +55,62 @@ def command(args: tuple[str, ...], output: str | None, pull: float, digits: int,
     make_console().print(grad_table(result, target.title, digits,
                                     None if show_all else max_rows))
     print_notes(grad_notes(result))
+
+
+def _derivatives(args: tuple[str, ...], output: str | None, pull: float, digits: int,
+                 max_rows: int, show_all: bool, as_json: bool, no_nodes: bool, forward: bool,
+                 wrt: str | None, direction: tuple[str, ...]) -> None:
+    """grad --forward (tangents along a direction) and grad --of a,b (the Jacobian)."""
+    from ..methods import derivatives as d
+    from ..render import hessian as r
+    from ..render.json import dumps
+
+    if (wrt or direction) and not forward:
+        raise click.UsageError("--wrt and --direction go with --forward")
+    if wrt and direction:
+        raise click.UsageError("give --wrt NAME or --direction NAME=V ..., not both")
+    if output and "," in output:
+        names = [n.strip() for n in output.split(",")]
+        if not all(names):
+            raise click.BadParameter(f"{output!r}: give node names separated by commas",
+                                     param_hint="--of")
+        target = load_target(args, None)
+        jac = d.jacobian(target.circuit, target.values, names,
+                         "forward" if forward else None)
+        if as_json:
+            c = target.circuit
+            doc = r.jacobian_document(jac, {"file": c.source} if c.source
+                                      else {"expression": c.text})
+            doc["warnings"] += r.null_warnings(doc)
+            click.echo(dumps(doc))
+            for warning in doc["warnings"]:
+                click.echo(f"warning: {warning}", err=True)
+            return
+        make_console().print(r.jacobian_table(jac, target.title, digits))
+        for warning in jac.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        return
+    target = load_target(args, output)
+    c = target.circuit
+    if wrt:
+        along = {wrt: 1.0}
+    elif direction:
+        along = d.parse_direction(direction)
+    else:
+        first = next(iter(c.inputs), None)
+        along = {first: 1.0} if first is not None else {}
+        if first is not None:
+            click.echo(f"note: forward mode along {first} (--wrt NAME or --direction NAME=V "
+                       "to choose)", err=True)
+    t = d.forward_mode(c, target.values, along, pull)
+    if as_json:
+        click.echo(dumps(r.forward_document(t, nodes=not no_nodes)))
+        for warning in t.result.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        click.echo(f"note: {t.costs}", err=True)
+        return
+    from ..render.table import grad_notes
+
+    make_console().print(r.forward_table(t, target.title, digits, None if show_all else max_rows))
+    print_notes(grad_notes(t.result))
+    click.echo(f"note: {t.costs}", err=True)

@@ -9,16 +9,9 @@ import sys
 import click
 
 from ..core.syntax import CircuitError
-from .common import (
-    Drawable,
-    circuit_command,
-    digits_option,
-    load_drawable,
-    make_console,
-    output_file_option,
-    pull_option,
-    write_output,
-)
+from .loading import Drawable, load_drawable
+from .options import circuit_command, digits_option, output_file_option, pull_option
+from .output import make_console, write_output
 
 FORMATS = ("tree", "dot", "svg", "png", "mermaid", "html")
 # the format a file's extension asks for when --format is not given

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from ..core.syntax import CircuitError
-from .common import make_console
+from .output import make_console
 
 
 def topics() -> dict[str, Path]:

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from .common import CircuitCommand, circuit_arguments, json_option, output_file_option, write_output
+from .loading import load_model
+from .options import (
+    CircuitCommand,
+    circuit_arguments,
+    data_option,
+    json_option,
+    label_option,
+    output_file_option,
+)
+from .output import write_output
 
 
 @click.command("predict", cls=CircuitCommand)
@@ -12,10 +23,8 @@ from .common import CircuitCommand, circuit_arguments, json_option, output_file_
 @click.option("--params", "params_path", metavar="PARAMS.json",
               help="Learned parameters: the file circuit train -o wrote (or its --json). "
                    "Default: the circuit's own values (the current circuit's after training).")
-@click.option("--data", "data_path", required=True, metavar="FILE.csv",
-              help="Rows to score: a header line and a column per feature.")
-@click.option("--label", metavar="NAME",
-              help="The label column, if the rows have one (default: the one trained on).")
+@data_option("Rows to score: a header line and a column per feature.")
+@label_option("The label column, if the rows have one (default: the one trained on).")
 @output_file_option("the predictions CSV")
 @json_option
 def command(args: tuple[str, ...], output: str | None, params_path: str | None, data_path: str,
@@ -40,116 +49,27 @@ def command(args: tuple[str, ...], output: str | None, params_path: str | None, 
       circuit predict --data svm.csv
       circuit predict svm.circuit --data svm.csv -o scored.csv
     """
-    import csv
-    import io
-    import sys
-
-    import numpy as np
-
-    from ..io.data import DataError, load_params, read_csv, resolve_data_path
-    from ..methods.model import scores
-    from .learning import load_model
+    from ..io.data import load_params, read_csv, resolve_data_path
+    from ..methods.model import predict
+    from ..render.predict import accuracy_line, predict_csv, predict_document
 
     target, given = load_model(args, output)
     circuit = target.circuit
-    data = read_csv(resolve_data_path(data_path), data_path, numeric=list(circuit.inputs),
-                    keep_cells=True)
-    features = [name for name in circuit.inputs if name in data.columns]
-    if not features:
-        raise DataError(f"{data_path}: none of the circuit's inputs is a column of the file; "
-                        f"inputs: {', '.join(circuit.inputs)}; columns: {', '.join(data.columns)}")
-    if params_path is not None:
-        doc = load_params(params_path)
-        stored = doc["params"]
-    else:
-        # no file: the circuit's values, which after `circuit train` are the learned ones
-        params_path = "the circuit's values"
-        doc = {}
-        values = {**target.circuit.defaults, **target.values}
-        stored = {name: v for name, v in values.items() if name not in data.columns}
-    for name in stored:
-        if name not in circuit.inputs:
-            raise DataError(f"{params_path}: {name} is not an input of "
-                            f"{target.title}; was it trained on another circuit?")
-        if name in features:
-            raise DataError(f"{params_path}: {name} is a parameter there but a column of "
-                            f"{data_path} here")
-    values = {name: float(v) for name, v in stored.items()}
-    for name, v in given.items():
-        if name in features:
-            raise DataError(f"{data_path}, line {data.header_line} (the header), column "
-                            f"{data.columns.index(name) + 1}: {name} is a data column; it cannot "
-                            f"also be given a value ({name}={v:g})")
-        if name not in circuit.inputs:
-            circuit.values_for({name: v})  # raises the circuit's own "no input named" message
-        values[name] = v
-    missing = [name for name in circuit.inputs if name not in values and name not in features]
-    if missing:
-        listed = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8
-                                           else "")
-        if doc:
-            raise DataError(f"{params_path}: no value for {listed}; it is not a column of "
-                            f"{data_path} either")
-        raise DataError(f"no value for {listed}: not a column of {data_path}; give --params "
-                        "PARAMS.json (circuit train -o writes one) or NAME=VALUE")
-    columns = {name: data.values[name] for name in features}
-    s = scores(circuit, values, columns, data.rows, data)
-    classify = doc.get("classify", True) is not False
-    predicted = np.where(s > 0, 1, -1)
-    label = label or doc.get("label") or "label"
-    truth = _labels(data, label) if classify and label in data.columns else None
-    right = int(np.sum(predicted == truth)) if truth is not None else None
+    data_file = resolve_data_path(data_path)
+    data = read_csv(data_file, data_path, numeric=list(circuit.inputs), keep_cells=True)
+    params = load_params(params_path) if params_path is not None else None
+    result = predict(circuit, data, given, params=params, params_name=params_path or "",
+                     known=target.values, label=label, title=target.title)
     if as_json:
-        from ..render.json import dumps, finite
+        from ..render.json import dumps
 
-        click.echo(dumps({
-            "rows": data.rows,
-            "scores": [finite(v) for v in s.tolist()],
-            "predicted": predicted.tolist() if classify else None,
-            "label": label if truth is not None else None,
-            "accuracy": right / data.rows if right is not None else None,
-            "correct": right,
-        }))
+        click.echo(dumps(predict_document(result)))
+    elif output_path is not None:
+        write_output(output_path, predict_csv(result),
+                     (circuit.source, data_file, params_path or ""))
     else:
-        header = list(data.columns)
-        score_col = _free("score", header)
-        predicted_col = _free("predicted", [*header, score_col])
-        text = io.StringIO(newline="")
-        writer = csv.writer(text, lineterminator="\n")
-        writer.writerow([*header, score_col, *([predicted_col] if classify else [])])
-        for cells, score, p in zip(data.cells, s, predicted):
-            writer.writerow([*cells, repr(float(score)),
-                             *([f"{int(p):+d}"] if classify else [])])
-        if output_path is not None:
-            write_output(output_path, text.getvalue(),
-                         (circuit.source, resolve_data_path(data_path), params_path or ""))
-        else:
-            sys.stdout.write(text.getvalue())
-            sys.stdout.flush()  # the rows before the accuracy line, wherever both streams go
-    if right is not None:
-        click.echo(f"accuracy {right / data.rows:.1%} ({right} of {data.rows} rows, "
-                   f"column {label})", err=True)
-
-
-def _free(name: str, taken: list[str]) -> str:
-    """`score`, or `score_2` when the data already has a score column."""
-    k = 1
-    found = name
-    while found in taken:
-        k += 1
-        found = f"{name}_{k}"
-    return found
-
-
-def _labels(data, label: str):
-    """The label column as +1/-1 numbers, or None if it holds anything else."""
-    import numpy as np
-
-    k = data.columns.index(label)
-    try:
-        values = np.array([float(cells[k]) for cells in data.cells])
-    except ValueError:
-        return None
-    return values if np.all(np.abs(values) == 1) else None
-
-
+        sys.stdout.write(predict_csv(result))
+        sys.stdout.flush()  # the rows before the accuracy line, wherever both streams go
+    line = accuracy_line(result)
+    if line is not None:
+        click.echo(line, err=True)

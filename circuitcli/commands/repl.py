@@ -6,7 +6,9 @@ import sys
 
 import click
 
-from .common import CircuitCommand, circuit_arguments, current_session, read_circuit, split_args
+from ..io.sources import read_source
+from .loading import current_session, split_args
+from .options import CircuitCommand, circuit_arguments
 
 
 @click.command("repl", cls=CircuitCommand)
@@ -54,7 +56,7 @@ def command(args: tuple[str, ...], output: str | None, echo: bool) -> None:
         if values:
             repl.history = History(state_from_text("", "", values))
     elif circuit_arg is not None:
-        text, source = read_circuit(circuit_arg)
+        text, source, _ = read_source(circuit_arg)
         repl.history = History(state_from_text(text, source, values, output))
         repl.report(build(repl.state))
     elif values:

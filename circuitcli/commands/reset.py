@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import click
 
-from .common import CircuitCommand, current_session, session_options
+from .loading import current_session
+from .options import CircuitCommand, session_options
 
 
 @click.command("reset", cls=CircuitCommand)
 @session_options
 def command() -> None:
     """Forget the current circuit. A session file circuitcli cannot read is moved
-    aside (to SESSION.broken-DATE), never deleted, and a fresh start is made.
+    aside (to SESSION.broken-DATE), never deleted, and a fresh start is made. Only a
+    regular file is ever moved: a device, FIFO, directory or dangling link is left alone.
 
     \b
     Examples:

@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass
-from pathlib import Path
-
 import click
 
-from ..core.syntax import CircuitError
-from .common import CircuitCommand, json_option, make_console
-
-
-@dataclass
-class Sample:
-    name: str
-    kind: str  # "circuit" or "csv"
-    description: str
-    path: Path
-
-
-def bundled() -> dict[str, Sample]:
-    """file name -> Sample, circuits first, then the CSV files train and predict read."""
-    from ..io.bundled import sample_dir, samples
-
-    found = {path.name: Sample(path.name, "circuit", about, path)
-             for path, about in samples().values()}
-    for path in sorted(sample_dir().glob("*.csv")):
-        with open(path, encoding="utf-8") as f:
-            header = f.readline().strip()
-            rows = sum(1 for line in f if line.strip())
-        found[path.name] = Sample(path.name, "csv", f"{rows} rows of {header} (for train)",
-                                  path)
-    return found
+from ..io.bundled import catalogue, find_sample
+from ..render.samples import sample_entry, samples_table
+from .options import CircuitCommand, json_option
+from .output import make_console
 
 
 @click.command("samples", cls=CircuitCommand)
@@ -53,40 +28,23 @@ def command(name: str | None, paths: bool, as_json: bool) -> None:
       circuit grad neuron.circuit
       circuit grad chain.circuit z=-3
     """
-    found = bundled()
     if name is not None:
-        sample = found.get(name) or found.get(f"{name}.circuit") or found.get(f"{name}.csv")
-        if sample is None:
-            close = difflib.get_close_matches(name, list(found), n=1, cutoff=0.5)
-            hint = f"; did you mean {close[0]}?" if close else ""
-            raise CircuitError(f"no sample named {name!r}{hint} (circuit samples lists them)")
+        sample = find_sample(name)
+        text = sample.path.read_text(encoding="utf-8")
         if as_json:
             from ..render.json import dumps
 
-            click.echo(dumps({**_entry(sample), "text": sample.path.read_text("utf-8")}))
+            click.echo(dumps({**sample_entry(sample), "text": text}))
         else:
-            click.echo(sample.path.read_text(encoding="utf-8"), nl=False)
+            click.echo(text, nl=False)
         return
+    found = catalogue()
     if as_json:
         from ..render.json import dumps
 
-        click.echo(dumps([_entry(s) for s in found.values()]))
-        return
-    if paths:
+        click.echo(dumps([sample_entry(s) for s in found.values()]))
+    elif paths:
         for sample in found.values():
             click.echo(str(sample.path))
-        return
-    from rich.table import Table
-
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    table.add_column("file", style="cyan", no_wrap=True)
-    table.add_column("kind", style="dim", no_wrap=True)
-    table.add_column("what it is")
-    for sample in found.values():
-        table.add_row(sample.name, sample.kind, sample.description)
-    make_console().print(table)
-
-
-def _entry(sample: Sample) -> dict[str, str]:
-    return {"name": sample.name, "kind": sample.kind, "description": sample.description,
-            "path": str(sample.path)}
+    else:
+        make_console().print(samples_table(found.values()))

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import click
 
-from . import common
+from . import loading, options
+from .output import interrupted, make_console, print_notes
 
 
-@common.circuit_command("search")
-@common.tweak_option(0.01, "The radius: each try moves every input by a random amount within ±R.")
-@click.option("--tries", type=click.IntRange(1), default=100, show_default=True,
-              help="How many random tries, one forward pass each.")
-@click.option("--seed", type=int, help="Seed the random numbers, for a reproducible search.")
-@click.option("--minimize", is_flag=True, help="Keep the try with the lowest output.")
-@common.moving_options
+@options.circuit_command("search")
+@options.tweak_option(0.01, "The radius: each try moves every input by a random amount within ±R.")
+@options.tries_option("How many random tries, one forward pass each.")
+@options.seed_option(None, "Seed the random numbers, for a reproducible search.")
+@options.minimize_option("Keep the try with the lowest output.")
+@options.moving_options
 @click.option("--apply", is_flag=True,
               help="Make the best try's inputs the current values (as step does).")
-@common.result_options
+@options.result_options
 def command(args: tuple[str, ...], output: str | None, tweak: float, tries: int,
             seed: int | None, minimize: bool, freeze: tuple[str, ...], only: tuple[str, ...],
             apply: bool, digits: int, as_json: bool) -> None:
@@ -34,10 +34,10 @@ def command(args: tuple[str, ...], output: str | None, tweak: float, tries: int,
     from ..methods.strategies import search
     from ..render.step import progress, search_document, search_notes, search_view
 
-    with common.session_lock():
-        target = common.load_target(args, output, remember=apply)
-        free = common.moving(target.circuit, freeze, only)
-        stderr = common.make_console(stderr=True)
+    with loading.session_lock():
+        target = loading.load_target(args, output, remember=apply)
+        free = options.moving(target.circuit, freeze, only)
+        stderr = make_console(stderr=True)
         with progress(stderr, tries, "searching", show=not as_json) as tick:
             run = search(target.circuit, target.values, tweak, tries, seed, minimize, free, tick)
         if apply:
@@ -52,8 +52,8 @@ def command(args: tuple[str, ...], output: str | None, tweak: float, tries: int,
 
         click.echo(dumps(search_document(run)))
     else:
-        common.make_console().print(search_view(run, target.title, digits))
-    common.print_notes(search_notes(run, note))
+        make_console().print(search_view(run, target.title, digits))
+    print_notes(search_notes(run, note))
     if run.interrupted:
-        common.interrupted(f"after {run.done} of {tries} tries; the best so far is shown"
-                    + (" and applied" if apply else ""))
+        interrupted(f"after {run.done} of {tries} tries; the best so far is shown"
+                           + (" and applied" if apply else ""))

@@ -8,15 +8,9 @@ import click
 
 from ..core.syntax import CircuitError
 from ..io.session import Saved
-from .common import (
-    circuit_command,
-    current_session,
-    load_target,
-    result_options,
-    session_lock,
-    show_target,
-    split_args,
-)
+from .loading import current_session, load_target, session_lock, split_args
+from .options import circuit_command, result_options
+from .output import show_target
 
 _ASSIGNMENT = re.compile(r"([^\W\d]\w*)=(.*)", re.DOTALL)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .common import circuit_command, load_target, result_options, show_target, split_args
+from .loading import load_target, split_args
+from .options import circuit_command, result_options
+from .output import show_target
 
 
 @circuit_command("show")

@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import click
 
-from . import common
+from . import loading, options
+from .output import interrupted, make_console, print_notes
 
 
-@common.circuit_command("step")
-@click.option("--lr", type=common.FINITE, default=0.01, show_default=True,
-              callback=common.positive,
-              help="Step size: each input moves by lr times its gradient.")
+@options.circuit_command("step")
+@options.lr_option(0.01, "Step size: each input moves by lr times its gradient.")
 @click.option("--steps", type=click.IntRange(1), default=1, show_default=True,
               help="How many steps to take, one forward and one backward pass each.")
-@click.option("--minimize", is_flag=True, help="Go down the gradient: x = x - lr * df/dx.")
+@options.minimize_option("Go down the gradient: x = x - lr * df/dx.")
 @click.option("--numerical", is_flag=True,
               help="Use the numerical gradient (strategy 2): (f(x+h) - f(x)) / h per input.")
-@click.option("--h", "h", type=common.FINITE, default=None,
-              callback=common.positive, metavar="H",
-              help="With --numerical: the probe h (default 1e-05, the notebook's).")
-@common.moving_options
-@click.option("--tol", type=click.FloatRange(0), default=0.0, show_default=True,
+@options.probe_option(None, "With --numerical: the probe h (default 1e-05, the notebook's).")
+@options.moving_options
+@click.option("--tol", type=options.FINITE, default=0.0, show_default=True,
+              callback=options.at_least_zero,
               help="Stop once every gradient is at most this in size.")
 @click.option("--dry-run", is_flag=True, help="Show the step, but keep the current values.")
-@common.result_options
+@options.result_options
 def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, minimize: bool,
             numerical: bool, h: float | None, freeze: tuple[str, ...], only: tuple[str, ...],
             tol: float, dry_run: bool, digits: int, as_json: bool) -> None:
@@ -46,11 +44,11 @@ def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, mi
 
     if h is not None and not numerical:
         raise click.UsageError("--h is the numerical gradient's probe: give it with --numerical")
-    console = common.make_console()
-    with common.session_lock():
-        target = common.load_target(args, output, remember=not dry_run)
-        free = common.moving(target.circuit, freeze, only)
-        stderr = common.make_console(stderr=True)
+    console = make_console()
+    with loading.session_lock():
+        target = loading.load_target(args, output, remember=not dry_run)
+        free = options.moving(target.circuit, freeze, only)
+        stderr = make_console(stderr=True)
         with progress(stderr, steps, "stepping", show=not as_json) as tick:
             run = step(target.circuit, target.values, lr, steps, minimize, free, tol, tick,
                        (1e-5 if h is None else h) if numerical else None)
@@ -63,7 +61,7 @@ def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, mi
         click.echo(dumps(step_document(run)))
     else:
         console.print(step_view(run, target.title, digits))
-    common.print_notes(step_notes(run, note))
+    print_notes(step_notes(run, note))
     if run.interrupted:
         kept = "the current values are unchanged" if dry_run else "the values reached are current"
-        common.interrupted(f"after {run.taken} of {steps} steps; {kept}")
+        interrupted(f"after {run.taken} of {steps} steps; {kept}")

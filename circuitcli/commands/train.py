@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import click
 
-from ..core.syntax import CircuitError
-from .common import (
+from .loading import load_model
+from .options import (
+    FINITE,
     CircuitCommand,
+    at_least_zero,
     circuit_arguments,
+    data_option,
     digits_option,
     json_option,
-    make_console,
+    label_option,
+    lr_option,
     output_file_option,
-    write_output,
+    rows_options,
+    seed_option,
 )
-from .learning import listing, load_model, remember
+from .output import check_output, make_console, write_output
 
 
 def _names(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str] | None:
@@ -26,12 +31,11 @@ def _names(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 
 @click.command("train", cls=CircuitCommand)
 @circuit_arguments
-@click.option("--data", "data_path", required=True, metavar="FILE.csv",
-              help="Training rows: a header line, one column per feature, and the label.")
-@click.option("--label", metavar="NAME", help="The label column (default: label).")
+@data_option("Training rows: a header line, one column per feature, and the label.")
+@label_option("The label column (default: label).")
 @click.option("--loss", type=click.Choice(["hinge", "logistic", "square"]),
               help="hinge (default; the notebook's SVM), logistic or square.")
-@click.option("--reg", type=click.FloatRange(0), metavar="LAMBDA",
+@click.option("--reg", type=FINITE, callback=at_least_zero, metavar="LAMBDA",
               help="L2 regularization: adds LAMBDA/2 * p**2 per regularized parameter "
                    "(default: the file's '# train:' line, else 0).")
 @click.option("--reg-on", callback=_names, multiple=True, metavar="NAMES",
@@ -42,19 +46,16 @@ def _names(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
               help="N passes over the data in batches (default 100).")
 @click.option("--batch", type=click.IntRange(1), metavar="B",
               help="Rows per step with --epochs (default: all rows, up to 1024).")
-@click.option("--lr", type=click.FloatRange(0, min_open=True), metavar="RATE",
-              help="Learning rate: p -= RATE * dloss/dp (default 0.01).")
-@click.option("--lr-end", type=click.FloatRange(0), metavar="RATE",
+@lr_option(None, "Learning rate: p -= RATE * dloss/dp (default 0.01).")
+@click.option("--lr-end", type=FINITE, callback=at_least_zero, metavar="RATE",
               help="Decay the learning rate linearly to RATE over the run.")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seeds the random starting values and row order: same seed, same run.")
+@seed_option(0, "Seeds the random starting values and row order: same seed, same run.")
 @output_file_option("the learned parameters (JSON, for circuit predict --params)")
 @click.option("--save", "save_path", metavar="PARAMS.json", hidden=True,
               help="The same as -o/--output (kept for old scripts).")
 @digits_option
-@click.option("--max-rows", type=click.IntRange(1), default=20, show_default=True,
-              help="Longer parameter tables keep the largest gradients.")
-@click.option("--all", "show_all", is_flag=True, help="Show every parameter, however many.")
+@rows_options(default=20, help="Longer parameter tables keep the largest gradients.",
+              every="Show every parameter, however many.")
 @click.option("--no-plot", is_flag=True, help="Leave out the loss and decision-boundary plots.")
 @json_option
 def command(args: tuple[str, ...], output: str | None, data_path: str, label: str | None,
@@ -83,7 +84,7 @@ def command(args: tuple[str, ...], output: str | None, data_path: str, label: st
     current values (and -o still writes them), and the exit code is 130.
     """
     from ..io.data import read_csv, resolve_data_path
-    from ..methods.model import directive, prepare
+    from ..methods.model import directive, listing, prepare, trained_point
     from ..methods.train import Schedule, train
 
     if iters is not None and (epochs is not None or batch is not None):
@@ -92,12 +93,12 @@ def command(args: tuple[str, ...], output: str | None, data_path: str, label: st
     if output_path is not None and save_path is not None and output_path != save_path:
         raise click.UsageError("-o/--output and --save name the same thing: give one of them")
     out_path = output_path if output_path is not None else save_path
-    target, given = load_model(args, output)
+    target, given = load_model(args, output, remember=True)
     circuit = target.circuit
     resolved = resolve_data_path(data_path)
     inputs = (circuit.source, resolved)
     if out_path is not None:
-        _check_writable(out_path, inputs)
+        check_output(out_path, inputs)
     data = read_csv(resolved, data_path)
     model = prepare(circuit, data, given, known=target.values, label=label, loss=loss, reg=reg,
                     reg_on=reg_on, seed=seed)
@@ -117,7 +118,7 @@ def command(args: tuple[str, ...], output: str | None, data_path: str, label: st
     else:
         run = train(model, schedule)
     # what was reached is kept first, whatever happens to the report
-    remember(target, run.params, data)
+    target.remember(trained_point(circuit, run.params, data))
     if out_path is not None:
         from ..io.data import params_text
         from ..methods.train import params_document
@@ -146,27 +147,6 @@ def command(args: tuple[str, ...], output: str | None, data_path: str, label: st
         click.echo(f"interrupted after {run.steps} of {schedule.steps(data.rows)} steps: the "
                    f"parameters reached are {kept}{wrote}", err=True)
         raise SystemExit(130)
-
-
-def _check_writable(path: str, inputs: tuple[str, ...]) -> None:
-    """Fail before training, not after it, when -o cannot be written or names an input."""
-    import os
-
-    for used in inputs:
-        try:
-            same = bool(used) and os.path.samefile(path, used)
-        except OSError:
-            same = False
-        if same:
-            raise CircuitError(f"-o {path}: that is the command's own input ({used}); "
-                               "give another file name")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise CircuitError(f"-o {path}: no such folder {folder}")
-    if os.path.isdir(path):
-        raise CircuitError(f"-o {path}: is a directory; give a file name such as params.json")
-    if not os.access(folder, os.W_OK) and not os.path.exists(path):
-        raise CircuitError(f"-o {path}: cannot write to the folder {folder}")
 
 
 def _plot_size(columns: int) -> tuple[int, int]:

@@ -1,10 +1,14 @@
-"""Where the notebook's sample circuits are: inside the installed package, or in a checkout."""
+"""The notebook's samples that ship with circuitcli: where they are, what each is, and the
+one lookup by name that `circuit samples NAME` uses."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["sample_dir", "samples"]
+from ..core.syntax import CircuitError
+
+__all__ = ["Sample", "catalogue", "find_sample", "sample_dir", "samples"]
 
 
 def sample_dir() -> Path:
@@ -24,3 +28,37 @@ def samples() -> dict[str, tuple[Path, str]]:
         first = path.read_text(encoding="utf-8").splitlines()[0] if path.stat().st_size else ""
         found[path.stem] = (path, first.lstrip("# ").strip())
     return found
+
+
+@dataclass
+class Sample:
+    name: str
+    kind: str  # "circuit" or "csv"
+    description: str
+    path: Path
+
+
+def catalogue() -> dict[str, Sample]:
+    """file name -> Sample, circuits first, then the CSV files train and predict read."""
+    found = {path.name: Sample(path.name, "circuit", about, path)
+             for path, about in samples().values()}
+    for path in sorted(sample_dir().glob("*.csv")):
+        with open(path, encoding="utf-8") as f:
+            header = f.readline().strip()
+            rows = sum(1 for line in f if line.strip())
+        found[path.name] = Sample(path.name, "csv", f"{rows} rows of {header} (for train)",
+                                  path)
+    return found
+
+
+def find_sample(name: str) -> Sample:
+    """The sample called `name`, with or without .circuit or .csv; else "did you mean"."""
+    import difflib
+
+    found = catalogue()
+    sample = found.get(name) or found.get(f"{name}.circuit") or found.get(f"{name}.csv")
+    if sample is None:
+        close = difflib.get_close_matches(name, list(found), n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise CircuitError(f"no sample named {name!r}{hint} (circuit samples lists them)")
+    return sample

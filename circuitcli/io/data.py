@@ -165,7 +165,7 @@ def _read_text(path: str, shown: str, what: str) -> str:
 
 def params_text(doc: Mapping[str, Any]) -> str:
     """A parameter document as the JSON text of a parameter file (the command writes it
-    with commands.common.write_output, through io.files)."""
+    with commands.output.write_output, through io.files)."""
     import json
 
     return json.dumps(doc, indent=2, allow_nan=False) + "\n"

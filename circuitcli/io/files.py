@@ -20,7 +20,8 @@ import os
 import stat
 
 __all__ = ["JSON_LIMIT", "TEXT_LIMIT", "decode_text", "loads_json", "read_bytes", "read_file",
-           "read_json", "read_text", "write_atomic", "write_file"]
+           "read_json", "read_text", "replace_file", "sync_folder", "write_atomic",
+           "write_file"]
 
 TEXT_LIMIT = 256 * 1024 * 1024  # a circuit file: far above any circuit a person writes
 JSON_LIMIT = 64 * 1024 * 1024  # a parameter file
@@ -81,7 +82,8 @@ def write_atomic(path: str, data: bytes | str) -> None:
         raise _error(f"cannot write {_shown(path)}: it is a directory")
     try:
         if st is None or (stat.S_ISREG(st.st_mode) and not _through_descriptor(path)):
-            _replace(os.path.realpath(path), data, st)
+            replace_file(os.path.realpath(path), data,
+                         None if st is None else st.st_mode & 0o7777)
         else:
             _write_in_place(path, data, st)
     except OSError as err:
@@ -105,11 +107,14 @@ def _through_descriptor(path: str) -> bool:
     return False
 
 
-def _replace(real: str, data: bytes, st: os.stat_result | None) -> None:
-    """Temporary file in the same folder, fsync, rename over `real`."""
-    if st is not None:
-        mode = st.st_mode & 0o7777
-    else:
+def replace_file(real: str, data: bytes, mode: int | None = None) -> None:
+    """The one atomic write, for -o files and the session alike: a temporary file in the
+    same folder (`.NAME.XXXXXXXX.tmp`), fsync, rename over `real`, fsync the folder.
+
+    `mode`: the new file's permissions (default: what the umask allows a new file). Raises
+    OSError; the temporary file never outlives a failure or an interrupt.
+    """
+    if mode is None:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
@@ -128,6 +133,23 @@ def _replace(real: str, data: bytes, st: os.stat_result | None) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    sync_folder(folder)
+
+
+def sync_folder(folder: str) -> None:
+    """Make a rename in `folder` durable (POSIX; elsewhere the rename is all there is)."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _write_in_place(path: str, data: bytes, st: os.stat_result) -> None:

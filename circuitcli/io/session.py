@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -70,13 +71,16 @@ class FileRef:
     still holds that circuit (the mtime alone may change with no edit, or stay with one).
     """
 
-    __slots__ = ("digest", "mtime_ns", "path", "size")
+    __slots__ = ("digest", "mtime_ns", "path", "reset", "size")
 
     def __init__(self, path: str, size: int, mtime_ns: int, digest: str) -> None:
         self.path = path
         self.size = size
         self.mtime_ns = mtime_ns
         self.digest = digest
+        # how the error texts say to start afresh (the session that read us may say
+        # otherwise: reset refuses while the lock file is not a regular file)
+        self.reset = "circuit reset"
 
     @classmethod
     def of(cls, path: str, data: bytes, mtime_ns: int) -> FileRef:
@@ -107,14 +111,14 @@ class FileRef:
 
         shown = _shown_file(self.path, source)
         again = (f"run a command with the file again (circuit grad {shown}) or "
-                 "circuit reset")
+                 f"{self.reset}")
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
             raise SessionError(f"{shown} is gone (deleted or moved since the session saved "
                                "it, and the session keeps a circuit file this large by "
                                "reference, not its text); give the circuit again or run "
-                               "circuit reset") from None
+                               f"{self.reset}") from None
         except OSError as err:
             raise SessionError(f"cannot read {shown}, the current circuit's file: "
                                f"{err.strerror or err}; {again}") from None
@@ -240,6 +244,45 @@ def _file_ref(doc: object) -> FileRef | str:
     return FileRef(path, size, mtime, digest)
 
 
+def _unfit(path: str, link_ok: bool, dangling_ok: bool = False) -> str | None:
+    """What makes `path` unfit to be the session file (`link_ok`: a symlink to a regular
+    file is fine; `dangling_ok`: so is one to no file yet, which a write creates, as `>`
+    does) or its lock file (never a link: we made it), in words; None when there is
+    nothing there or a regular file.
+
+    Checked with lstat before anything is opened, renamed or created beside it: a session
+    path that names a device, a FIFO or a directory (CIRCUIT_SESSION=/dev/null, say) is
+    never moved aside, and no `.lock` is made next to it.
+    """
+    from .files import _kind
+
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return None  # the open that follows names the error
+    if stat.S_ISREG(st.st_mode):
+        return None
+    if not stat.S_ISLNK(st.st_mode):
+        return f"{_kind(st.st_mode)}, not a regular file"
+    from ..render.safe import printable
+
+    try:
+        target = printable(os.readlink(path))
+    except OSError:
+        target = "?"
+    try:
+        real = os.stat(path)
+    except FileNotFoundError:
+        return None if link_ok and dangling_ok else f"a dangling symlink (to {target})"
+    except OSError as err:
+        return f"a symlink (to {target}) that cannot be followed ({err.strerror or err})"
+    if stat.S_ISREG(real.st_mode):
+        return None if link_ok else f"a symlink (to {target}), not a regular file"
+    return f"a symlink to {_kind(real.st_mode)} ({target}), not a regular file"
+
+
 def _state_home() -> str:
     state = os.environ.get("XDG_STATE_HOME", "")
     return state if state and os.path.isabs(state) else os.path.join(
@@ -314,6 +357,50 @@ class Session:
     def __repr__(self) -> str:
         return f"Session({self.path!r})"
 
+    # -- what is there -------------------------------------------------------------------
+    def _shown(self, path: str | None = None) -> str:
+        from ..render.safe import printable
+
+        return printable(self.path if path is None else path)
+
+    def _unfit(self, resetting: bool = False) -> tuple[str, str] | None:
+        """("session", why) or ("lock", why) when the session file or its lock is not a
+        regular file (see _unfit), else None. A dangling link is where a write creates the
+        session; reset, which only removes, leaves it alone."""
+        problem = _unfit(self.path, link_ok=True, dangling_ok=not resetting)
+        if problem is not None:
+            return "session", problem
+        problem = _unfit(self.lock_path, link_ok=False)
+        return None if problem is None else ("lock", problem)
+
+    def _unfit_error(self, resetting: bool = False) -> SessionError | None:
+        """One line when the session file or its lock is not a regular file: every command
+        stops there, and none recommends `circuit reset`, which refuses too."""
+        unfit = self._unfit(resetting)
+        if unfit is None:
+            return None
+        which, problem = unfit
+        if which == "session":
+            what = f"the session file {self._shown()}"
+            way_out = "point --session or CIRCUIT_SESSION at a file of your own"
+        else:
+            what = f"the session's lock file {self._shown(self.lock_path)}"
+            way_out = "remove it yourself, or point --session or CIRCUIT_SESSION elsewhere"
+        if resetting:
+            return SessionError(f"circuit reset leaves {what} alone: it is {problem}, so "
+                                f"not a file circuitcli made; {way_out}")
+        return SessionError(f"cannot use {what}: it is {problem}; circuitcli leaves it "
+                            f"alone: {way_out} (or use --no-session)")
+
+    def reset_hint(self) -> str:
+        """`circuit reset starts afresh`, for an error text, unless reset would refuse (a
+        lock file that is not a regular file): then what to do first."""
+        problem = _unfit(self.lock_path, link_ok=False)
+        if problem is None:
+            return _RESET_HINT
+        return (f"its lock file {self._shown(self.lock_path)} is {problem}: remove it "
+                "yourself, then circuit reset starts afresh")
+
     # -- reading -------------------------------------------------------------------------
     def load(self) -> Saved | None:
         """The saved circuit, or None when there is no session file yet.
@@ -323,6 +410,9 @@ class Session:
         """
         from .files import read_bytes
 
+        problem = _unfit(self.path, link_ok=True, dangling_ok=True)
+        if problem is not None:
+            raise self._unfit_error() or SessionError(problem)
         try:
             os.stat(self.path)
         except FileNotFoundError:
@@ -332,33 +422,37 @@ class Session:
         try:
             raw = read_bytes(self.path, "session file", SIZE_LIMIT)
         except CircuitError as err:
-            raise SessionError(f"cannot use the session: {err.message}; {_RESET_HINT}") from None
+            if self._unfit_error() is not None:  # swapped since the check
+                raise self._unfit_error() from None
+            raise SessionError(f"cannot use the session: {err.message}; "
+                               f"{self.reset_hint()}") from None
         return self._parse(raw)
 
     def _parse(self, raw: bytes) -> Saved:
-        where = f"the session file {self.path}"
+        where = f"the session file {self._shown()}"
+        hint = self.reset_hint()
         if not raw.strip():
             raise SessionError(f"{where} is empty, so it is not a circuitcli session; "
-                               f"{_RESET_HINT}")
+                               f"{hint}")
         from .files import loads_json
 
         try:
             doc = loads_json(raw.decode("utf-8"))
         except UnicodeDecodeError:
             raise SessionError(f"{where} is not text, so it is not a circuitcli session; "
-                               f"{_RESET_HINT}") from None
+                               f"{hint}") from None
         except ValueError as err:
-            raise SessionError(f"{where} is not valid JSON ({err}); {_RESET_HINT}") from None
+            raise SessionError(f"{where} is not valid JSON ({err}); {hint}") from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             what = _KINDS.get(type(doc), 'JSON without "format": "circuitcli session"')
             raise SessionError(f"{where} is not a circuitcli session (it holds {what}); "
-                               f"{_RESET_HINT}")
+                               f"{hint}")
         version = doc.get("version")
         if version not in READS or isinstance(version, bool):
             import json
 
             raise SessionError(f"{where} has version {json.dumps(version)}, but this circuitcli "
-                               f"reads version {VERSION} and older; {_RESET_HINT}")
+                               f"reads version {VERSION} and older; {hint}")
         text, source, output, inputs = (doc.get(k) for k in ("circuit", "source", "output",
                                                               "inputs"))
         problem = None
@@ -388,7 +482,9 @@ class Session:
                     break
                 values[name] = value
         if problem is not None:
-            raise SessionError(f"{where} is damaged ({problem}); {_RESET_HINT}")
+            raise SessionError(f"{where} is damaged ({problem}); {hint}")
+        if isinstance(file, FileRef) and hint != _RESET_HINT:
+            file.reset = hint.removesuffix(" starts afresh")
         known = {"format", "version", "circuit", "file", "source", "output", "inputs"}
         extra = {k: v for k, v in doc.items() if k not in known}
         return Saved(text, values, source, output, extra, file)
@@ -412,35 +508,51 @@ class Session:
         if os.path.isdir(folder):
             return
         if os.path.exists(folder):
-            raise SessionError(f"cannot use the session file {self.path}: {folder} is not a "
-                               "directory")
+            raise SessionError(f"cannot use the session file {self._shown()}: "
+                               f"{self._shown(folder)} is not a directory")
         if not _ours_to_create(folder):
-            raise SessionError(f"cannot use the session file {self.path}: the directory "
-                               f"{folder} does not exist")
+            raise SessionError(f"cannot use the session file {self._shown()}: the directory "
+                               f"{self._shown(folder)} does not exist")
         try:
             os.makedirs(folder, mode=0o700, exist_ok=True)
         except OSError as err:
-            raise SessionError(f"cannot create the state directory {folder}: "
+            raise SessionError(f"cannot create the state directory {self._shown(folder)}: "
                                f"{err.strerror or err}") from None
 
     def _write_error(self, err: OSError) -> SessionError:
         folder = os.path.dirname(os.path.abspath(self.path))
         why = err.strerror or str(err)
         if not os.access(folder, os.W_OK) or err.errno in (13, 30):  # EACCES, EROFS
-            return SessionError(f"cannot write the session file {self.path}: the directory "
-                                f"{folder} is read-only ({why})")
-        return SessionError(f"cannot write the session file {self.path}: {why}")
+            return SessionError(f"cannot write the session file {self._shown()}: the directory "
+                                f"{self._shown(folder)} is read-only ({why})")
+        return SessionError(f"cannot write the session file {self._shown()}: {why}")
 
     def _acquire(self) -> None:
         self._check_directory()
+        unfit = self._unfit_error()
+        if unfit is not None:
+            raise unfit
         fcntl = _fcntl()
         if fcntl is None:
             self._acquire_filelock()
             return
+        # O_NOFOLLOW: a symlink put there since the check is refused, not followed (nor its
+        # target created); O_NONBLOCK, O_NOCTTY: a FIFO or terminal swapped in cannot block
+        # us or become our terminal, and the fstat below refuses it
+        flags = (os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK
+                 | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
         try:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = os.open(self.lock_path, flags, 0o600)
         except OSError as err:
+            unfit = self._unfit_error()
+            if unfit is not None:
+                raise unfit from None
             raise self._write_error(err) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise self._unfit_error() or SessionError(
+                f"cannot lock the session file {self._shown()}: its lock file "
+                f"{self._shown(self.lock_path)} is not a regular file")
         started = time.monotonic()
         pause = 0.002
         told = False
@@ -461,7 +573,7 @@ class Session:
                 pause = min(pause * 2, 0.05)
             except OSError as err:  # e.g. a file system without locks
                 os.close(fd)
-                raise SessionError(f"cannot lock the session file {self.lock_path}: "
+                raise SessionError(f"cannot lock the session file {self._shown(self.lock_path)}: "
                                    f"{err.strerror or err}") from None
         self._fd = fd
 
@@ -478,8 +590,9 @@ class Session:
         self._filelock = lock
 
     def _busy(self) -> SessionError:
-        return SessionError(f"the session {self.path} is busy: another circuit command has held "
-                            f"its lock ({self.lock_path}) for over {LOCK_TIMEOUT:g} s")
+        return SessionError(f"the session {self._shown()} is busy: another circuit command has "
+                            f"held its lock ({self._shown(self.lock_path)}) for over "
+                            f"{LOCK_TIMEOUT:g} s")
 
     def _release(self) -> None:
         if self._fd is not None:
@@ -536,7 +649,13 @@ class Session:
 
         Returns what happened, for the user.
         """
+        unfit = self._unfit_error(resetting=True)  # before the lock: none made beside a device
+        if unfit is not None:
+            raise unfit
         with self.locked():
+            unfit = self._unfit_error(resetting=True)  # again, now no other command runs
+            if unfit is not None:
+                raise unfit
             try:
                 saved = self.load()
             except SessionError:
@@ -569,31 +688,14 @@ class Session:
         return f".{os.path.basename(self.path)}."
 
     def _write(self, data: bytes) -> None:
-        """Temporary file in the same directory, fsync, rename over the session, fsync the dir."""
-        real = self._target()
-        folder = os.path.dirname(os.path.abspath(real))
+        """Replace the session through io.files' one atomic writer (owner-only, 0600)."""
+        from .files import replace_file
+
         self._remove_leftovers()
-        tmp = os.path.join(folder, f"{self._temp_prefix()}{os.getpid()}.tmp")
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            replace_file(self._target(), data, 0o600)
         except OSError as err:
             raise self._write_error(err) from None
-        try:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, real)
-        except OSError as err:
-            _unlink_quietly(tmp)
-            raise self._write_error(err) from None
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
-        self._sync_directory(folder)
 
     def _target(self) -> str:
         """The file a write replaces: a symlinked session stays a link, its target changes."""
@@ -612,20 +714,11 @@ class Session:
         for name in stale:
             _unlink_quietly(name)
 
-    def _sync_directory(self, folder: str | None = None) -> None:
-        """Make the rename itself durable (POSIX only; elsewhere the rename is enough)."""
-        if _fcntl() is None:
-            return
-        try:
-            fd = os.open(folder or os.path.dirname(os.path.abspath(self.path)), os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
+    def _sync_directory(self) -> None:
+        """Make a removal or a move aside durable."""
+        from .files import sync_folder
+
+        sync_folder(os.path.dirname(os.path.abspath(self.path)))
 
 
 def _document(saved: Saved) -> bytes | None:

@@ -3,7 +3,8 @@
 The circuit's output is a score; the inputs that are CSV columns are features,
 every other input is a parameter. `prepare` decides which is which and where
 each parameter starts; `loss_and_slope` gives each row's loss and its pull on
-the score; `scores` and `decision_grid` use learned parameters.
+the score; `scores`, `predict` and `decision_grid` use learned parameters. `prepare` and
+`predict` split the inputs with the same checks, so the two commands say the same thing.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from ..core.circuit import Circuit, suggest
 from ..core.syntax import CircuitError
 from ..io.data import Data, DataError
 
-__all__ = ["CLASSIFIERS", "LOSSES", "Directive", "Model", "decision_grid", "directive",
-           "loss_and_slope", "prepare", "scores"]
+__all__ = ["CLASSIFIERS", "LOSSES", "Directive", "Model", "Prediction", "decision_grid",
+           "directive", "listing", "loss_and_slope", "predict", "prepare", "scores",
+           "trained_point"]
 
 LOSSES = ("hinge", "logistic", "square")
 # losses whose labels are classes, +1 or -1
@@ -157,17 +159,8 @@ def prepare(circuit: Circuit, data: Data, given: Mapping[str, float], *,
     if label in circuit.inputs:
         raise DataError(f"{data.path}: {label} is the label column; the circuit cannot also use "
                         "it as an input (--label names another column)")
-    features = [name for name in circuit.inputs if name in columns]
-    if not features:
-        raise DataError(
-            f"{data.path}: none of the circuit's inputs is a column of the file; inputs: "
-            f"{', '.join(circuit.inputs)}; columns: {', '.join(columns)}")
-    for name in given:
-        if name in features:
-            k = columns.index(name) + 1
-            raise DataError(f"{data.path}, line {data.header_line} (the header), column {k}: "
-                            f"{name} is a data column, so a feature of every row; it cannot "
-                            f"also be given a value ({name}={given[name]:g})")
+    features = _features(circuit, data)
+    _check_given(circuit, data, features, given)
     for name in found.features or ():
         # the circuit marks this input as a feature: missing from the file, it would
         # otherwise be learned silently as a parameter
@@ -182,9 +175,6 @@ def prepare(circuit: Circuit, data: Data, given: Mapping[str, float], *,
                 f"the circuit's '# train: --features' line makes {name} a feature"
                 f"{suggest(name, columns) or ''}; columns: {', '.join(columns)}")
     params = [name for name in circuit.inputs if name not in columns]
-    for name in given:
-        if name not in circuit.inputs:
-            circuit.values_for({name: given[name]})  # raises the circuit's own message
     if not params:
         raise CircuitError("the circuit has no parameters to learn: every input is a column of "
                            f"{data.path}")
@@ -204,7 +194,7 @@ def prepare(circuit: Circuit, data: Data, given: Mapping[str, float], *,
             raise CircuitError(
                 f"--reg-on: {name} is {why}"
                 + (suggest(name, params) if name not in features else "")
-                + f"; parameters: {_listing(params)}",
+                + f"; parameters: {listing(params)}",
                 circuit.text if span else None, *(span or (None, None)),
                 source=circuit.source)
     rng = random.Random(seed)
@@ -227,9 +217,43 @@ def prepare(circuit: Circuit, data: Data, given: Mapping[str, float], *,
                  classify)
 
 
-def _listing(names: Sequence[str], most: int = 8) -> str:
+def _features(circuit: Circuit, data: Data) -> list[str]:
+    """The circuit's inputs that are columns of the data; none is an error."""
+    features = [name for name in circuit.inputs if name in data.columns]
+    if not features:
+        raise DataError(
+            f"{data.path}: none of the circuit's inputs is a column of the file; inputs: "
+            f"{', '.join(circuit.inputs)}; columns: {', '.join(data.columns)}")
+    return features
+
+
+def _check_given(circuit: Circuit, data: Data, features: Sequence[str],
+                 given: Mapping[str, float]) -> None:
+    """NAME=VALUE names an input that is not a data column (a feature takes each row's)."""
+    for name in given:
+        if name in features:
+            k = data.columns.index(name) + 1
+            raise DataError(f"{data.path}, line {data.header_line} (the header), column {k}: "
+                            f"{name} is a data column, so a feature of every row; it cannot "
+                            f"also be given a value ({name}={given[name]:g})")
+        if name not in circuit.inputs:
+            circuit.values_for({name: given[name]})  # raises the circuit's own message
+
+
+def listing(names: Sequence[str], most: int = 8) -> str:
+    """`a, b, c`, or the first `most` names and how many there are in all."""
     shown = ", ".join(names[:most])
     return shown + (f", ... ({len(names)} in all)" if len(names) > most else "")
+
+
+def trained_point(circuit: Circuit, params: Mapping[str, float], data: Data
+                  ) -> dict[str, float]:
+    """Where a trained circuit is left: the learned parameters, the features at the first
+    row (what `circuit grad` then shows)."""
+    point = {name: float(data.values[name][0]) if name in data.values else
+             circuit.defaults.get(name, 0.0) for name in circuit.inputs}
+    point.update(params)
+    return point
 
 
 # ---- losses ---------------------------------------------------------------------------------
@@ -313,3 +337,82 @@ def _span(v, margin: float) -> tuple[float, float]:
     pad = (hi - lo) * margin or 1.0
     return lo - pad, hi + pad
 
+
+
+# ---- scoring rows ------------------------------------------------------------------------------
+
+
+@dataclass
+class Prediction:
+    """`circuit predict`'s answer: a score per row, the class predicted (+1/-1) when the
+    model classifies, and against the label column when it holds classes, how many agree."""
+
+    data: Data
+    scores: Any  # numpy array, one per row
+    predicted: Any  # numpy array of +1/-1, one per row
+    classify: bool
+    label: str
+    correct: int | None  # rows whose predicted class is their label (None: no such labels)
+
+    @property
+    def accuracy(self) -> float | None:
+        return None if self.correct is None else self.correct / self.data.rows
+
+
+def predict(circuit: Circuit, data: Data, given: Mapping[str, float], *,
+            params: Mapping[str, Any] | None = None, params_name: str = "",
+            known: Mapping[str, float] | None = None, label: str | None = None,
+            title: str = "the circuit") -> Prediction:
+    """Score every row of `data`: features from its columns, parameters from `params` (a
+    parameter file's document, named `params_name`), else the circuit's values (`known`,
+    then its defaults), with NAME=VALUE (`given`) over either. The inputs are split with
+    prepare's checks; `title` names the circuit in messages."""
+    import numpy as np
+
+    features = _features(circuit, data)
+    if params is not None:
+        stored = params["params"]
+    else:  # no file: the circuit's values, which after `circuit train` are the learned ones
+        params_name = "the circuit's values"
+        values = {**circuit.defaults, **(known or {})}
+        stored = {name: v for name, v in values.items() if name not in data.columns}
+    for name in stored:
+        if name not in circuit.inputs:
+            raise DataError(f"{params_name}: {name} is not an input of "
+                            f"{title}; was it trained on another circuit?")
+        if name in features:
+            raise DataError(f"{params_name}: {name} is a parameter there but a column of "
+                            f"{data.path} here")
+    _check_given(circuit, data, features, given)
+    values = {name: float(v) for name, v in stored.items()}
+    values.update(given)
+    missing = [name for name in circuit.inputs if name not in values and name not in features]
+    if missing:
+        listed = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8
+                                           else "")
+        if params is not None:
+            raise DataError(f"{params_name}: no value for {listed}; it is not a column of "
+                            f"{data.path} either")
+        raise DataError(f"no value for {listed}: not a column of {data.path}; give --params "
+                        "PARAMS.json (circuit train -o writes one) or NAME=VALUE")
+    s = scores(circuit, values, {name: data.values[name] for name in features}, data.rows,
+               data)
+    doc = params or {}
+    classify = doc.get("classify", True) is not False
+    label = label or doc.get("label") or "label"
+    predicted = np.where(s > 0, 1, -1)
+    truth = _classes(data, label) if classify and label in data.columns else None
+    correct = int(np.sum(predicted == truth)) if truth is not None else None
+    return Prediction(data, s, predicted, classify, label, correct)
+
+
+def _classes(data: Data, label: str):
+    """The label column as +1/-1 numbers, or None if it holds anything else."""
+    import numpy as np
+
+    k = data.columns.index(label)
+    try:
+        values = np.array([float(cells[k]) for cells in data.cells])
+    except ValueError:
+        return None
+    return values if np.all(np.abs(values) == 1) else None

@@ -63,6 +63,8 @@ COMMANDS: dict[str, Command] = {
     "load": Command("do_load", "[FILE]", "start from a circuit file or sample; no FILE: the "
                     "CLI's current circuit (the one circuit step and show use)", takes_file=True),
     "reset": Command("do_reset", "", "start again from an empty circuit (:undo brings it back)"),
+    "quiz": Command("do_quiz", "[LEVEL]", "an exercise: type the number it asks for (? shows "
+                    "how it is made, skip moves on); circuit help practice"),
     "help": Command("do_help", "", "this list"),
     "quit": Command("do_quit", "", "leave (Ctrl-D does too)"),
 }
@@ -87,6 +89,7 @@ class Repl:
         self.session = session or (lambda: None)
         self.source = source  # "<stdin>" or a script's name: errors then say which line
         self.done = False  # :quit was given
+        self.quiz = None  # a :quiz exercise waiting for its answer (repl/quiz.py)
 
     @property
     def state(self) -> State:
@@ -97,6 +100,10 @@ class Repl:
         """Run one line; False if it failed (the state is then as it was)."""
         text = line.strip()
         if not text or text.startswith("#"):
+            return True
+        if self.quiz is not None and self.quiz.current is not None and not text.startswith(":"):
+            if self.quiz.reply(text):  # the line answers the :quiz exercise
+                self.quiz.current = None
             return True
         try:
             if text.startswith(":"):
@@ -353,6 +360,15 @@ class Repl:
                         "it unless you :save with no file, and it starts from the CLI's current "
                         "circuit only with :load and no file. Ctrl-C cancels a line, Ctrl-D "
                         "leaves.", style="dim"))
+
+    def do_quiz(self, args: list[str]) -> None:
+        """One exercise of the quiz (repl/quiz.py); the next line typed answers it."""
+        from .quiz import start_quiz
+
+        if len(args) > 1 or (args and not (args[0].isdigit() and 1 <= int(args[0]) <= 40)):
+            raise CircuitError(":quiz takes at most one argument, a level from 1 to 40")
+        self.quiz = start_quiz(self.out, self.err, int(args[0]) if args else None, self.quiz)
+        self.quiz.pose()
 
     def do_quit(self, args: list[str]) -> None:
         self.done = True

@@ -1,0 +1,127 @@
+"""What a command sends out: the console, notes on stderr, and the one `-o FILE` writer.
+
+stdout holds only the result; warnings, notes and `wrote FILE (N bytes)` go to stderr;
+colour only on a terminal. Every file name shown is escaped (render.safe.printable).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import click
+
+from ..core.syntax import CircuitError
+from ..render.safe import printable
+
+if TYPE_CHECKING:
+    from .loading import Target
+
+__all__ = ["check_output", "interrupted", "make_console", "print_notes", "show_target",
+           "write_output"]
+
+
+def make_console(stderr: bool = False):
+    """A rich console: colour only on a terminal, never with NO_COLOR or TERM=dumb.
+
+    Written to a pipe or a file, a table is as wide as it needs (up to 200 columns, or
+    $COLUMNS): cut to rich's default of 80, its numbers would end in "…".
+    """
+    from rich.console import Console
+
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 200
+    return console
+
+
+def print_notes(notes) -> None:
+    """Warnings and notes (rich Text lines) on stderr, so stdout holds only the result."""
+    if notes:
+        console = make_console(stderr=True)
+        for note in notes:
+            console.print(note)
+
+
+def interrupted(what: str) -> None:
+    """After Ctrl-C: say in one line what was kept, on stderr, and exit 130."""
+    click.echo(f"interrupted: {what}", err=True)
+    raise SystemExit(130)
+
+
+# ---- -o FILE ---------------------------------------------------------------------------------
+
+
+def _not_an_input(path: str, inputs: tuple[str, ...]) -> None:
+    """A command never writes over a file it read."""
+    for used in inputs:
+        if used and _same_file(path, used):
+            raise CircuitError(f"-o {printable(path)}: that is the command's own input "
+                               f"({printable(used)}); give another file name")
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_output(path: str, inputs: tuple[str, ...] = ()) -> None:
+    """Fail now, not after a long run, when `-o path` names an input or cannot be written:
+    its folder is missing or read-only, or it is a directory."""
+    _not_an_input(path, inputs)
+    shown = printable(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise CircuitError(f"-o {shown}: no such folder {printable(folder)}")
+    if os.path.isdir(path):
+        raise CircuitError(f"-o {shown}: is a directory; give a file name")
+    if not os.access(folder, os.W_OK) and not os.path.exists(path):
+        raise CircuitError(f"-o {shown}: cannot write to the folder {printable(folder)}")
+
+
+def write_output(path: str, data: bytes | str, inputs: tuple[str, ...] = ()) -> None:
+    """Write a command's artefact (io.files: atomically for a regular file) and say
+    `wrote FILE (N bytes)` on stderr.
+
+    `inputs` are the files the command read: writing over one of them is refused.
+    """
+    from ..io.files import write_file
+
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    _not_an_input(path, inputs)
+    write_file(path, data)
+    click.echo(f"wrote {printable(path)} ({len(data)} bytes)", err=True)
+
+
+# ---- a circuit at its values ------------------------------------------------------------------
+
+
+def show_target(target: Target, digits: int, as_json: bool,
+                changed: dict[str, float] | None = None, current: bool = True) -> None:
+    """Print a circuit at the values it will use (`show`; `set` after a change)."""
+    from ..core.evaluate import forward
+
+    c = target.circuit
+    problem = ""
+    try:
+        value: float | None = forward(c, target.values)[c.output]
+    except CircuitError as err:  # show the state anyway; the problem is the output's value
+        value, problem = None, err.message
+    if as_json:
+        from ..render.json import dumps
+        from ..render.step import show_document
+
+        click.echo(dumps(show_document(c.text, target.values, c.output_name, value)))
+        return
+    from ..render.step import show_view
+
+    text = printable(c.text, keep="\n\t")  # a comment may hold an escape sequence
+    where = (f"current circuit, kept in {printable(str(target.session.path))}"
+             if target.session is not None else "no session (nothing is remembered)")
+    if not current:
+        where = "not the current circuit (that one is unchanged)"
+    make_console().print(show_view(text, target.title, target.values, c.output_name, value,
+                                   digits, changed, where, problem, c.defaults))

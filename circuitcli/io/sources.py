@@ -1,0 +1,82 @@
+"""Where a circuit's text comes from: an expression, a file, standard input or a shipped sample.
+
+The command layer's loader asks here; so does the REPL's command line. A large circuit file
+comes with the reference the session keeps instead of its text (io.session.BY_REFERENCE).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from ..core.syntax import CircuitError
+from ..render.safe import printable
+
+if TYPE_CHECKING:
+    from .session import FileRef
+
+__all__ = ["read_source", "title"]
+
+
+def read_source(arg: str, given: Mapping[str, float] | None = None, reference: bool = False
+                 ) -> tuple[str, str, FileRef | None]:
+    """(text, source name, file reference) from an expression, a file path, a sample's name
+    or '-' (stdin).
+
+    A bare name that is not a file is an expression, except that a name given no value
+    which is also a circuit file's or a sample's name without `.circuit` is taken for a
+    mistyped file name ("did you mean neuron.circuit?"): the expression `neuron` alone
+    would have no value anyway. Give it a value (`neuron=1`) to mean the expression.
+    With `reference` (the circuit may be remembered), a circuit file large enough to be
+    kept by reference in the session comes with that reference (path, size, mtime, hash).
+    """
+    if arg == "-":
+        return sys.stdin.read(), "<stdin>", None
+    if os.path.isdir(arg) and (not arg.isidentifier() or arg not in (given or {})):
+        raise CircuitError(f"{printable(arg)}: is a directory, not a circuit file")
+    if os.path.exists(arg) and not os.path.isdir(arg):
+        from .files import decode_text, read_file
+        from .session import BY_REFERENCE, FileRef
+
+        data, st = read_file(arg, "circuit file")
+        text = decode_text(data, arg)
+        large = reference and len(data) > BY_REFERENCE
+        return text, arg, FileRef.of(arg, data, st.st_mtime_ns) if large else None
+    if arg.endswith(".circuit") and os.sep not in arg:
+        from .bundled import sample_dir
+
+        shipped = sample_dir() / arg
+        if shipped.is_file():
+            from .files import read_text
+
+            return read_text(str(shipped), "circuit file"), arg, None
+    if arg.endswith((".circuit", ".txt")):
+        raise CircuitError(f"no such file: {printable(arg)} (circuit samples lists the "
+                           "shipped ones)")
+    if arg.isidentifier() and arg not in (given or {}):
+        file = _circuit_file_named(arg)
+        if file:
+            raise CircuitError(f"{arg}: did you mean {file}? (a name alone is read as the "
+                               f"expression {arg} only with a value, {arg}=...)")
+    return arg, "", None
+
+
+def _circuit_file_named(stem: str) -> str | None:
+    """`stem.circuit` if it is a file here or a bundled sample, else None."""
+    from .bundled import sample_dir
+
+    name = f"{stem}.circuit"
+    if os.path.isfile(name) or (sample_dir() / name).is_file():
+        return name
+    return None
+
+
+def title(source: str, text: str, width: int = 60) -> str:
+    """A circuit's title: its file name, or its text on one line; safe to print."""
+    if source:
+        return printable(source)
+    parts = (line.split("#")[0].strip() for line in text.splitlines())
+    flat = "; ".join(part for part in parts if part)
+    return printable(flat if len(flat) <= width else flat[: width - 1] + "…")

@@ -1,0 +1,333 @@
+"""Every derivative of a circuit, not just the gradient: forward mode, Jacobians, Hessians.
+
+All of it comes from the gate table's one set of rules, run over dual numbers
+(core/dual.py):
+- forward mode: the forward rules over duals carry each node's tangent (d node / d t
+  along a direction) in one pass;
+- a Jacobian: one reverse sweep per output or one forward pass per input, whichever
+  needs fewer passes;
+- a Hessian-vector product H v: the forward rules over duals along v, then the backward
+  rules over duals (forward-over-reverse); the pull's tangent at each input is (H v)_k.
+  The Hessian is n of them, one per input direction.
+Nothing here writes a derivative of a gate. numpy is imported only for the eigenvalues.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..core.backend import REAL
+from ..core.dual import DUAL, Dual, lift
+from ..core.evaluate import Result, evaluate
+from ..core.syntax import CircuitError
+
+if TYPE_CHECKING:
+    from ..core.circuit import Circuit
+
+__all__ = [
+    "Curvature", "Hessian", "Jacobian", "Tangents", "classify", "dual_values", "forward_mode",
+    "hessian", "hessian_of", "hvp", "jacobian", "mode_costs", "parse_direction",
+    "reverse_sweep", "snap",
+]
+
+
+# ---- sweeps ------------------------------------------------------------------------------
+
+
+def dual_values(circuit: Circuit, values: Mapping[str, float],
+                direction: Mapping[str, float]) -> list[Dual]:
+    """Every node as a dual number: its value and its tangent along `direction` (one pass
+    of the forward rules over duals)."""
+    vals: list[Any] = [Dual(b, 0.0) for b in circuit.base]
+    for name, i in circuit.inputs.items():
+        vals[i] = Dual(float(values[name]), float(direction.get(name, 0.0)))
+    gates = circuit.gates
+    for i, a in enumerate(circuit.args):
+        if a:
+            vals[i] = lift(gates[i].forward(DUAL, *[vals[j] for j in a]))
+    return vals
+
+
+def reverse_sweep(circuit: Circuit, vals: Sequence, out: int, pull: Any = 1.0,
+                  backend: Any = REAL) -> list:
+    """One reverse sweep from node `out` (any node, not only the circuit's output), over
+    floats or duals. A pull of exactly 0 (value and tangent) passes back exactly 0."""
+    dual = backend is DUAL
+    zero: Any = Dual(0.0, 0.0) if dual else 0.0
+    grads: list[Any] = [zero] * len(vals)
+    grads[out] = lift(pull) if dual else pull
+    gates, args = circuit.gates, circuit.args
+    for i in range(out, -1, -1):
+        g = grads[i]
+        a = args[i]
+        if not a or g is zero:
+            continue
+        if (g.v == 0 and g.t == 0) if dual else g == 0:
+            continue
+        pulls = gates[i].backward(backend, g, vals[i], *[vals[j] for j in a])
+        for j, c in zip(a, pulls):
+            grads[j] = grads[j] + (lift(c) if dual else c)
+    return grads
+
+
+def _node(circuit: Circuit, name: str | None) -> int:
+    if name is None:
+        return circuit.output
+    if name not in circuit.named:
+        from ..core.circuit import suggest
+
+        raise CircuitError(f"the circuit has no node named {name}"
+                           + (suggest(name, circuit.named) or ""))
+    return circuit.named[name]
+
+
+# ---- forward mode ------------------------------------------------------------------------
+
+
+@dataclass
+class Tangents:
+    """Forward mode at a point: every node's value and its tangent along `direction`."""
+
+    result: Result  # the float evaluation (values, gradients, kinks, warnings)
+    direction: dict[str, float]
+    tangents: list[float]
+    costs: str  # a line on what each mode costs on this circuit
+
+
+def mode_costs(circuit: Circuit) -> str:
+    n = len(circuit.inputs)
+    each = "1 pass" if n == 1 else f"{n} passes"
+    return (f"reverse mode gives all {n} input gradients in 1 forward + 1 backward pass; "
+            f"forward mode gives one direction per pass ({each} for the whole gradient)")
+
+
+def forward_mode(circuit: Circuit, values: Mapping[str, float],
+                 direction: Mapping[str, float], pull: float = 1.0) -> Tangents:
+    """One forward pass carrying tangents along `direction` ({input: component})."""
+    for name in direction:
+        if name not in circuit.inputs:
+            circuit.values_for({name: 0.0})  # the loader's own error, did-you-mean and all
+    result = evaluate(circuit, values, pull=pull)  # names a domain error, flags kinks
+    duals = dual_values(circuit, values, direction)
+    tangents = [d.t for d in duals]
+    full = {name: float(direction.get(name, 0.0)) for name in circuit.inputs}
+    bad = [i for i, t in enumerate(tangents) if not math.isfinite(t)
+           and circuit.live[i] and math.isfinite(result.values[i])]
+    if bad:
+        labels = circuit.labels_around(bad[:1])
+        result.warnings.append(f"tangent of {labels[bad[0]]} = {circuit.formula(bad[0], labels)}"
+                               f" is {tangents[bad[0]]!r}"
+                               + (f" (and {len(bad) - 1} more nodes)" if len(bad) > 1 else ""))
+    return Tangents(result, full, tangents, mode_costs(circuit))
+
+
+# ---- the Jacobian ------------------------------------------------------------------------
+
+
+@dataclass
+class Jacobian:
+    outputs: list[str]
+    inputs: list[str]
+    rows: list[list[float]]  # rows[i][k] = d outputs[i] / d inputs[k]
+    mode: str  # "forward" or "reverse"
+    why: str
+    values: list[float]
+    warnings: list[str] = field(default_factory=list)
+
+
+def jacobian(circuit: Circuit, values: Mapping[str, float], outputs: Sequence[str],
+             mode: str | None = None) -> Jacobian:
+    """d outputs / d inputs, by the mode that needs fewer passes (ties: reverse)."""
+    nodes = [_node(circuit, name) for name in outputs]
+    inputs = list(circuit.inputs)
+    m, n = len(nodes), len(inputs)
+    result = evaluate(circuit, values, with_grads=False)
+    if mode is None:
+        mode = "reverse" if m <= n else "forward"
+    if mode == "reverse":
+        why = (f"reverse mode: {m} output{'s' * (m != 1)}, {n} input{'s' * (n != 1)}: one "
+               f"backward sweep per output ({m} sweep{'s' * (m != 1)}) needs no more passes "
+               f"than one forward pass per input ({n})")
+        rows = []
+        for i in nodes:
+            grads = reverse_sweep(circuit, result.values, i)
+            rows.append([grads[circuit.inputs[name]] for name in inputs])
+    else:
+        why = (f"forward mode: {n} input{'s' * (n != 1)}, {m} outputs: one forward pass per "
+               f"input ({n}) needs fewer passes than one backward sweep per output ({m})")
+        cols = []
+        for name in inputs:
+            duals = dual_values(circuit, values, {name: 1.0})
+            cols.append([duals[i].t for i in nodes])
+        rows = [[cols[k][r] for k in range(n)] for r in range(m)]
+    return Jacobian(list(outputs), inputs, rows, mode, why,
+                    [result.values[i] for i in nodes], list(result.warnings))
+
+
+# ---- the Hessian -------------------------------------------------------------------------
+
+
+def hvp(circuit: Circuit, values: Mapping[str, float], direction: Mapping[str, float],
+        out: int | None = None) -> tuple[list[float], list[float]]:
+    """(gradient, H v) at the inputs, in the order of circuit.inputs: forward-over-reverse,
+    without forming H."""
+    out = circuit.output if out is None else out
+    duals = dual_values(circuit, values, direction)
+    grads = reverse_sweep(circuit, duals, out, Dual(1.0, 0.0), DUAL)
+    ins = circuit.inputs.values()
+    return [grads[i].v for i in ins], [grads[i].t for i in ins]
+
+
+def hessian_of(circuit: Circuit, values: Mapping[str, float], out: int | None = None
+               ) -> tuple[list[float], list[list[float]]]:
+    """(gradient, H) with H's column k the HVP along input k; H as computed, unsymmetrised
+    (the second-order check reads both halves)."""
+    names = list(circuit.inputs)
+    gradient: list[float] = []
+    cols = []
+    for name in names:
+        gradient, col = hvp(circuit, values, {name: 1.0}, out)
+        cols.append(col)
+    n = len(names)
+    return gradient, [[cols[k][r] for k in range(n)] for r in range(n)]
+
+
+@dataclass
+class Curvature:
+    """What the eigenvalues say, in a word and a sentence."""
+
+    kind: str  # "maximum", "minimum", "saddle", "flat" or "unknown"
+    text: str
+
+
+def classify(eigenvalues: Sequence[float] | None, gradient: Sequence[float]) -> Curvature:
+    """Max, min, saddle or flat, in plain words. An eigenvalue counts as 0 when it is below
+    rounding size against the largest (64 ulps of it)."""
+    if eigenvalues is None:
+        return Curvature("unknown", "the Hessian has inf or nan entries: no eigenvalues")
+    if not eigenvalues:
+        return Curvature("flat", "the circuit has no inputs: nothing to curve along")
+    big = max(abs(v) for v in eigenvalues)
+    tol = 64 * 2.0**-52 * big
+    up = sum(1 for v in eigenvalues if v > tol)
+    down = sum(1 for v in eigenvalues if v < -tol)
+    flat = len(eigenvalues) - up - down
+    stationary = all(g == 0 for g in gradient)
+
+    def point(shape: str, name: str) -> str:
+        if stationary:
+            return f"{shape}: the gradient is 0 here, so this is {name}"
+        return (f"{shape} here (the gradient is not 0, so this is not a stationary point; "
+                f"where it is 0, this curvature makes {name})")
+
+    flat_note = f", flat along {flat}" if flat and (up or down) else ""
+    if up and down:
+        return Curvature("saddle", point(f"the output curves up along {up} direction"
+                                         f"{'s' * (up != 1)} and down along {down}{flat_note}",
+                                         "a saddle"))
+    if down or up:
+        way, name = ("down", "a local maximum") if down else ("up", "a local minimum")
+        if flat:
+            return Curvature("maximum" if down else "minimum", point(
+                f"the output curves {way} along {down or up} direction"
+                f"{'s' * ((down or up) != 1)}{flat_note}",
+                f"{name} or a flat valley (the Hessian alone cannot tell)"))
+        return Curvature("maximum" if down else "minimum",
+                         point(f"the output curves {way} in every direction", name))
+    return Curvature("flat", "every eigenvalue is 0: the output does not curve here "
+                     "(flat or straight to second order in every direction)")
+
+
+def snap(eigenvalues: Sequence[float]) -> list[float]:
+    """Eigenvalues within rounding of 0 (64 ulps of the largest) are 0: numpy's -8e-17 for
+    (x+y)*z's flat direction is rounding, not a curve."""
+    big = max((abs(v) for v in eigenvalues), default=0.0)
+    tol = 64 * 2.0**-52 * big
+    return [0.0 if abs(v) <= tol else v for v in eigenvalues]
+
+
+@dataclass
+class Hessian:
+    """The second derivatives of one output at a point, or one Hessian-vector product."""
+
+    result: Result  # the float evaluation (value, gradient, kinks, warnings)
+    output: str
+    value: float
+    inputs: list[str]
+    gradient: list[float]
+    matrix: list[list[float]] | None = None
+    eigenvalues: list[float] | None = None
+    curvature: Curvature | None = None
+    direction: dict[str, float] | None = None
+    product: list[float] | None = None  # H v, with --hvp
+    warnings: list[str] = field(default_factory=list)
+
+
+def hessian(circuit: Circuit, values: Mapping[str, float], of: str | None = None,
+            direction: Mapping[str, float] | None = None) -> Hessian:
+    """The Hessian (symmetric, with eigenvalues and what they mean), or with `direction`
+    only H v."""
+    out = _node(circuit, of)
+    result = evaluate(circuit, values)
+    names = list(circuit.inputs)
+    warnings = list(result.warnings)
+    h = Hessian(result, circuit.label(out), result.values[out], names, [])
+    if direction is not None:
+        for name in direction:
+            if name not in circuit.inputs:
+                circuit.values_for({name: 0.0})
+        h.direction = {name: float(direction.get(name, 0.0)) for name in names}
+        h.gradient, h.product = hvp(circuit, values, h.direction, out)
+    else:
+        h.gradient, raw = hessian_of(circuit, values, out)
+        n = len(names)
+        h.matrix = [[_mean(raw[r][k], raw[k][r]) for k in range(n)] for r in range(n)]
+        finite = all(math.isfinite(v) for row in h.matrix for v in row)
+        if finite:
+            import numpy as np
+
+            h.eigenvalues = snap([float(v) for v in
+                                  np.linalg.eigvalsh(np.array(h.matrix, float))]) if n else []
+        else:
+            warnings.append("the Hessian has entries that are inf or nan: no eigenvalues")
+        h.curvature = classify(h.eigenvalues, h.gradient)
+    numbers = h.product if h.product is not None else [v for row in h.matrix or [] for v in row]
+    if any(not math.isfinite(v) for v in numbers) and h.product is not None:
+        warnings.append("the Hessian-vector product has entries that are inf or nan")
+    if result.kinks:
+        warnings.append("the circuit is at a kink (see kinks): second derivatives there use "
+                        "the slope of the branch the rule takes, and are not to be trusted")
+    h.warnings = warnings
+    return h
+
+
+def _mean(a: float, b: float) -> float:
+    """(a + b) / 2 without overflow; forward-over-reverse gives a and b equal up to
+    rounding."""
+    if a == b:
+        return a
+    return a / 2 + b / 2
+
+
+def parse_direction(items: Sequence[str], option: str = "--direction") -> dict[str, float]:
+    """`("x=1", "y=-0.5")` -> {"x": 1.0, "y": -0.5}, for --direction and --hvp; finite
+    numbers only, each name once (the names are checked against the circuit later)."""
+    from ..core.syntax import parse_number
+
+    found: dict[str, float] = {}
+    for item in items:
+        name, eq, text = item.partition("=")
+        number = parse_number(text.strip()) if eq else None
+        if not eq or not name.isidentifier():
+            raise CircuitError(f"{option} {item}: give NAME=VALUE, such as {option} x=1",
+                               item, 0, len(item))
+        if number is None:
+            raise CircuitError(f"{option} {item}: the value must be a finite number",
+                               item, len(name) + 1, len(item))
+        if name in found:
+            raise CircuitError(f"{option}: {name} is given twice")
+        found[name] = number
+    return found
