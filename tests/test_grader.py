@@ -161,6 +161,11 @@ def test_syntax_errors_point_into_the_file(run, tmp_path):
     assert r.exit_code == 2 and "Traceback" not in r.output
 
 
+def test_expect_and_backward_together_are_a_usage_error(run):
+    r = run("check", "ex1_mul.circuit", "--backward", "ex1_mul.backward", "--expect", "a=-2")
+    assert r.exit_code == 2 and "give one" in r.stderr
+
+
 def test_nothing_is_evaluated_as_python(tmp_path):
     c = parse("x = a * b")
     with pytest.raises(CircuitError):
