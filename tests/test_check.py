@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from planting import plant, scaled, wrong
 
 from circuitcli.cli import main
-from circuitcli.core.circuit import parse
+from circuitcli.core.parser import parse
 from circuitcli.io.bundled import sample_dir
 
 ROW_KEYS = {"name", "analytic", "numerical", "symbolic", "formula", "abs_err", "rel_err", "ok",

@@ -49,7 +49,7 @@ class _CheckCommand(CircuitCommand):
 def _expected(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
               ) -> list[tuple[str, float]]:
     """`--expect x=-4,y=-4 --expect dq=3` -> [(x, -4.0), (y, -4.0), (dq, 3.0)]."""
-    from ..core.syntax import parse_number
+    from ..core.grammar import parse_number
 
     found = []
     for chunk in value:

@@ -20,8 +20,8 @@ import sys
 import tempfile
 import time
 
-from circuitcli.core.circuit import parse
 from circuitcli.core.evaluate import forward
+from circuitcli.core.parser import parse
 from circuitcli.methods.check import check
 
 
@@ -101,4 +101,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from figures import run  # --write-docs: the output becomes its section of the docs
+
+    run(main)

@@ -32,7 +32,7 @@ SEED = 1
 
 
 def setup():
-    from circuitcli.core.circuit import parse
+    from circuitcli.core.parser import parse
     from circuitcli.io.data import read_csv
     from circuitcli.methods.model import prepare
 
@@ -158,4 +158,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from figures import run  # --write-docs: the output becomes its section of the docs
+
+    run(main)
