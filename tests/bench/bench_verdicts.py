@@ -131,9 +131,8 @@ def false_alarms(n: int, seed: int) -> None:
 def mutated(name: str, factor: float):
     """The gate's local derivatives times `factor`, wherever the parser finds the gate."""
     original = table.GATES[name]
-    rule = original.partials
-    wrong = dataclasses.replace(
-        original, partials=lambda B, out, *xs: [p * factor for p in rule(B, out, *xs)])
+    wrong = dataclasses.replace(original, pull=tuple(f"({p}) * {factor!r}"
+                                                     for p in original.pull))
     saved = []
     for t in (table.GATES, table.OPERATORS, table.FUNCTIONS):
         for key, gate in list(t.items()):
