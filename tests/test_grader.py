@@ -12,8 +12,10 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from circuitcli.core.circuit import parse
+from circuitcli.core.parser import parse
 from circuitcli.core.syntax import CircuitError
 from circuitcli.methods.grader import grade
 
@@ -161,6 +163,11 @@ def test_syntax_errors_point_into_the_file(run, tmp_path):
     assert r.exit_code == 2 and "Traceback" not in r.output
 
 
+def test_expect_and_backward_together_are_a_usage_error(run):
+    r = run("check", "ex1_mul.circuit", "--backward", "ex1_mul.backward", "--expect", "a=-2")
+    assert r.exit_code == 2 and "give one" in r.stderr
+
+
 def test_nothing_is_evaluated_as_python(tmp_path):
     c = parse("x = a * b")
     with pytest.raises(CircuitError):
@@ -207,3 +214,22 @@ def test_circuit_code_renamed_passes_the_grader(run, tmp_path, name):
     r = run("check", f"{name}.circuit", "--backward", str(path), "--json")
     assert r.exit_code == 0, (path.read_text(), r.output)
     assert json.loads(r.stdout)["missing"] == []
+
+
+# ---- any text at all: a grading or a one-line error, never a traceback -----------------------
+
+_PIECES = st.sampled_from(["da", "db", "dx", "a", "b", "x", "dq", "=", "+=", "*", "/", "-",
+                           "(", ")", "1.0", "0", " ", "\n", ";", "#", "max(", ",", "d", "1e400",
+                           "sigmoid(", "**", "\t", "é", "\x00", "dout"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=30).map("".join))
+def test_any_backward_text_grades_or_says_what_is_wrong(text):
+    c = parse("x = a * b")
+    try:
+        graded = grade(c, {"a": 3.0, "b": -2.0}, text)
+    except CircuitError as err:
+        assert err.render().startswith("error: ")
+        return
+    assert isinstance(graded.ok, bool)

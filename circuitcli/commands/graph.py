@@ -10,7 +10,13 @@ import click
 
 from ..core.syntax import CircuitError
 from .loading import Drawable, load_drawable
-from .options import circuit_command, digits_option, output_file_option, pull_option
+from .options import (
+    circuit_command,
+    digits_option,
+    output_file_option,
+    pull_option,
+    seed_option,
+)
 from .output import make_console, write_output
 
 FORMATS = ("tree", "dot", "svg", "png", "mermaid", "html")
@@ -51,8 +57,11 @@ def pick_format(form: str | None, path: str | None) -> str:
                    "own below (default 12).")
 @click.option("--force", is_flag=True,
               help="svg/png: run Graphviz even on a circuit above its size limit.")
+@seed_option(0, "html: the seed of the random starting values of inputs given no value "
+                "(as circuit train draws them).")
 def command(args: tuple[str, ...], output: str | None, form: str | None, output_path: str | None,
-            pull: float, digits: int, dpi: int | None, depth: int | None, force: bool) -> None:
+            pull: float, digits: int, dpi: int | None, depth: int | None, force: bool,
+            seed: int) -> None:
     """Draw the circuit: each node with its gate, value and gradient.
 
     Without values for every input the structure alone is drawn. A node used
@@ -73,7 +82,7 @@ def command(args: tuple[str, ...], output: str | None, form: str | None, output_
     fmt_ = pick_format(form, path)
     d = load_drawable(args, output)
     if fmt_ == "html":
-        _write(path, _page(d, pull), d)
+        _write(path, _page(d, pull, seed), d)
         return
     result = evaluate(d.circuit, d.values, pull=pull) if d.values is not None else None
     flows = None
@@ -133,15 +142,17 @@ def _write(path: str | None, data: bytes, d: Drawable) -> None:
         sys.stdout.buffer.flush()
 
 
-def _page(d: Drawable, pull: float) -> bytes:
-    """The live HTML page; inputs without a value start at 0 (edit them in the page)."""
+def _page(d: Drawable, pull: float, seed: int) -> bytes:
+    """The live HTML page. Inputs without a value start as `circuit train` starts
+    parameters: small random values from `seed`, which the page shows (at 0, a network's
+    every ReLU would sit at its kink and every gradient would be 0)."""
+    from ..methods.model import start_values
     from ..render.html import page_data, page_html
     from ..render.layout import layout
 
-    values = d.values
+    values, note = d.values, ""
     if values is None:
-        values = d.circuit.values_for({**dict.fromkeys(d.missing, 0.0), **d.given})
-        click.echo(f"note: no value for {', '.join(d.missing)}: the page starts them at 0",
-                   err=True)
-    data = page_data(d.circuit, values, d.title, layout(d.circuit), pull)
+        values, note = start_values(d.circuit, d.missing, d.given, seed)
+        click.echo(f"note: {note}", err=True)
+    data = page_data(d.circuit, values, d.title, layout(d.circuit), pull, note=note)
     return page_html(data).encode("utf-8")

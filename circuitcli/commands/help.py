@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from ..core.syntax import CircuitError
+from .completion import topics_and_commands
 from .output import make_console
 
 
@@ -29,7 +30,8 @@ def _first_heading(path: Path) -> str:
 
 
 @click.command("help")
-@click.argument("name", required=False, metavar="[COMMAND|TOPIC]")
+@click.argument("name", required=False, metavar="[COMMAND|TOPIC]",
+                shell_complete=topics_and_commands)
 @click.option("--guide", is_flag=True,
               help="The user guide's page, for a name that is a command and a topic too.")
 @click.pass_context

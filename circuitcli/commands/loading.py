@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..core.circuit import Circuit, parse
+from ..core.circuit import Circuit
+from ..core.parser import parse
 from ..core.syntax import CircuitError
 from ..io.sources import read_source, title
 from ..render.safe import printable
@@ -135,7 +136,7 @@ def split_args(args: tuple[str, ...]) -> tuple[str | None, dict[str, float]]:
 
     A value must be a finite number: `x=inf`, `x=nan` and `x=1e400` all get the same error.
     """
-    from ..core.syntax import parse_number
+    from ..core.grammar import parse_number
 
     circuit_arg: str | None = None
     values: dict[str, float] = {}
@@ -268,3 +269,4 @@ def load_model(args: tuple[str, ...], output: str | None, remember: bool = False
     """
     found = _resolve(args, output, remember)
     return found.target(found.known), found.given
+

@@ -119,7 +119,7 @@ def _check_header(header: list[str], shown: str, line_no: int) -> None:
 
 def _number(cell: str, shown: str, row: int, line_no: int, column: str) -> float:
     """A cell as NAME=VALUE takes a value: a finite number in ASCII digits (spaces around ok)."""
-    from ..core.syntax import parse_number
+    from ..core.grammar import parse_number
 
     text = cell.strip(" \t")
     value = parse_number(text)

@@ -19,12 +19,13 @@ from typing import Any
 from ..core.circuit import Circuit
 from ..core.gates import format_number
 from .js import gates_js
+from .practice_js import practice_js
 
 __all__ = ["page_data", "page_html"]
 
 
 def page_data(circuit: Circuit, values: dict[str, float], title: str, layout: dict[str, Any],
-              pull: float = 1.0, lr: float = 0.01) -> dict[str, Any]:
+              pull: float = 1.0, lr: float = 0.01, note: str = "") -> dict[str, Any]:
     """What the page's script reads: nodes in tape order, inputs, starting values, layout."""
     c = circuit
     labels = c.labels()
@@ -54,6 +55,7 @@ def page_data(circuit: Circuit, values: dict[str, float], title: str, layout: di
         "values": {name: values[name] for name in c.inputs},
         "nodes": nodes,
         "layout": layout,
+        "note": note,  # where the starting values came from, when the user gave none
     }
 
 
@@ -81,6 +83,7 @@ def page_html(data: dict[str, Any]) -> str:
         f"<style>\n{_asset('page.css')}</style>\n</head>\n<body>\n"
         f"{_asset('page.html')}"
         f"<script type=\"application/json\" id=\"circuit-data\">{blob}</script>\n"
-        f"<script>\n{_script_safe(gates_js())}\n{_script_safe(_asset('page.js'))}</script>\n"
+        f"<script>\n{_script_safe(gates_js())}\n{_script_safe(_asset('page.js'))}\n"
+        f"{_script_safe(practice_js())}\n{_script_safe(_asset('practice.js'))}</script>\n"
         "</body>\n</html>\n"
     )
