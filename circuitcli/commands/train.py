@@ -121,7 +121,7 @@ def command(args: tuple[str, ...], output: str | None, data_path: str, label: st
     target.remember(trained_point(circuit, run.params, data))
     if out_path is not None:
         from ..io.data import params_text
-        from ..methods.train import params_document
+        from ..render.train import params_document
 
         write_output(out_path, params_text(params_document(run)), inputs)
     if as_json:

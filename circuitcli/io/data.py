@@ -12,33 +12,13 @@ import io
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.syntax import CircuitError
+from ..methods.dataset import Data, DataError
 
 __all__ = ["PARAMS_FORMAT", "PARAMS_VERSION", "Data", "DataError", "load_params", "params_text",
            "read_csv", "resolve_data_path"]
-
-
-class DataError(CircuitError):
-    """A problem in a data or parameter file: one line naming the file, row and column."""
-
-
-@dataclass
-class Data:
-    """A CSV file's numeric columns; `lines[r]` is the file line of row r (the header is 1)."""
-
-    path: str
-    columns: list[str]
-    values: dict[str, Any]  # column name -> numpy array of floats
-    lines: list[int]
-    cells: list[list[str]] = field(default_factory=list)  # the rows as read (kept on request)
-    header_line: int = 1
-
-    @property
-    def rows(self) -> int:
-        return len(self.lines)
 
 
 def resolve_data_path(name: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..core.circuit import Circuit, suggest
 from ..core.syntax import CircuitError
-from ..io.data import Data, DataError
+from .dataset import Data, DataError
 
 __all__ = ["CLASSIFIERS", "LOSSES", "Directive", "Model", "Prediction", "decision_grid",
            "directive", "listing", "loss_and_slope", "predict", "prepare", "scores",
