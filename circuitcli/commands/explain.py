@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import click
 
+from ..core.evaluate import evaluate
+from ..methods.explain import explain
+from ..render.explain import explain_document, explain_story
+from ..render.json import dumps
 from .loading import load_target
 from .options import (
     CircuitCommand,
@@ -37,21 +41,13 @@ def command(args: tuple[str, ...], output: str | None, pull: float, digits: int,
       circuit explain "a*a" a=3
       circuit explain neuron.circuit --json
     """
-    from ..core.evaluate import evaluate
-    from ..methods.explain import explain
-
     target = load_target(args, output, remember=False)
     ex = explain(evaluate(target.circuit, target.values, pull=pull))
     if as_json:
-        from ..render.explain import explain_document
-        from ..render.json import dumps
-
         doc = explain_document(ex)
         for warning in doc["warnings"]:
             click.echo(f"warning: {warning}", err=True)
         click.echo(dumps(doc))
         return
-    from ..render.explain import explain_story
-
     make_console().print(explain_story(ex, target.title, digits,
                                        None if show_all else max_rows), soft_wrap=True)

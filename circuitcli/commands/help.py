@@ -10,6 +10,7 @@ import difflib
 from pathlib import Path
 
 import click
+from rich.markdown import Markdown
 
 from ..core.syntax import CircuitError
 from .output import make_console
@@ -72,8 +73,6 @@ def command(ctx: click.Context, name: str | None, guide: bool) -> None:
         if not console.is_terminal:
             click.echo(text, nl=not text.endswith("\n"))
             return
-        from rich.markdown import Markdown
-
         console.print(Markdown(text))
         return
     close = difflib.get_close_matches(name, [*names, *found], n=1, cutoff=0.5)

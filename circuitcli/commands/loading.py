@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..core.circuit import Circuit, parse
-from ..core.syntax import CircuitError
+from ..core.lazy import lazy
+from ..core.syntax import CircuitError, parse_number
 from ..io.sources import read_source, title
 from ..render.safe import printable
 from .options import NO_SESSION, SESSION_PATH
 
 if TYPE_CHECKING:
     from ..io.session import FileRef, Saved, Session
+
+sessions = lazy("circuitcli.io.session")  # not imported when the session is off
 
 __all__ = ["Drawable", "Target", "current_session", "load_drawable", "load_model",
            "load_target", "saved_circuit", "session_lock", "split_args"]
@@ -56,10 +60,8 @@ class Target:
         """Make this circuit, at these values (default: its own), the current circuit."""
         if self.session is None:
             return
-        from ..io.session import Saved
-
         values = self.values if values is None else values
-        self.session.update(Saved(self.circuit.text, dict(values), self.circuit.source,
+        self.session.update(sessions.Saved(self.circuit.text, dict(values), self.circuit.source,
                                   self.output, file=self.file))
 
 
@@ -96,9 +98,7 @@ def current_session() -> Session | None:
     if path is None and (off or os.environ.get("CIRCUIT_SESSION", "").strip().lower() == "off"):
         session = None  # what locate() says, without importing the session module
     else:
-        from ..io.session import locate
-
-        session = locate(path, off)
+        session = sessions.locate(path, off)
     if session is not None:
         session.on_wait = lambda note: click.echo(note, err=True)
     if ctx is not None:
@@ -108,8 +108,6 @@ def current_session() -> Session | None:
 
 def session_lock():
     """A context manager holding the session's lock (a no-op without a session)."""
-    from contextlib import nullcontext
-
     session = current_session()
     return nullcontext() if session is None else session.locked()
 
@@ -135,8 +133,6 @@ def split_args(args: tuple[str, ...]) -> tuple[str | None, dict[str, float]]:
 
     A value must be a finite number: `x=inf`, `x=nan` and `x=1e400` all get the same error.
     """
-    from ..core.syntax import parse_number
-
     circuit_arg: str | None = None
     values: dict[str, float] = {}
     for arg in args:

@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..core.lazy import lazy
+from ..core.syntax import parse_number
+
 if TYPE_CHECKING:
     from ..core.circuit import Circuit
 
@@ -24,6 +27,8 @@ __all__ = [
     "probe_option", "pull_option", "result_options", "rows_options", "seed_option",
     "session_options", "tries_option", "tweak_option",
 ]
+
+strategies = lazy("circuitcli.methods.strategies")  # --freeze and --only
 
 # where --session and --no-session land, given before the command name or after it
 SESSION_PATH = "circuitcli.session_path"
@@ -120,8 +125,6 @@ class FiniteFloat(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
                 ) -> float:
-        from ..core.syntax import parse_number
-
         if isinstance(value, float) and math.isfinite(value):
             return value
         number = parse_number(str(value).strip())
@@ -250,11 +253,9 @@ def moving_options(func: Callable) -> Callable:
 
 def moving(circuit: Circuit, freeze: tuple[str, ...], only: tuple[str, ...]) -> list[str]:
     """The inputs --freeze and --only leave free to move."""
-    from ..methods.strategies import moving_inputs
-
     if freeze and only:
         raise click.UsageError("--freeze and --only contradict each other; give one")
-    return moving_inputs(circuit, names(freeze), names(only))
+    return strategies.moving_inputs(circuit, names(freeze), names(only))
 
 
 def data_option(help: str) -> Callable[[Callable], Callable]:

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..core.syntax import CircuitError
+from ..core.lazy import lazy
+from ..core.syntax import CircuitError, parse_number
 from ..methods.dataset import Data, DataError
+from .bundled import sample_dir
+from .files import read_text
+
+np = lazy("numpy")
 
 __all__ = ["PARAMS_FORMAT", "PARAMS_VERSION", "Data", "DataError", "load_params", "params_text",
            "read_csv", "resolve_data_path"]
@@ -25,8 +32,6 @@ def resolve_data_path(name: str) -> str:
     """A path as given, or a data file shipped with the samples (moons.csv from anywhere)."""
     if os.path.exists(name) or os.sep in name:
         return name
-    from ..io.bundled import sample_dir
-
     shipped = sample_dir() / name
     return str(shipped) if shipped.is_file() else name
 
@@ -37,8 +42,6 @@ def read_csv(path: str, shown: str | None = None, numeric: Sequence[str] | None 
 
     Errors name the file, the row (and its line in the file) and the column.
     """
-    import numpy as np
-
     shown = shown or path
     text = _read_text(path, shown, "CSV file")
     if text.startswith("\ufeff"):
@@ -99,8 +102,6 @@ def _check_header(header: list[str], shown: str, line_no: int) -> None:
 
 def _number(cell: str, shown: str, row: int, line_no: int, column: str) -> float:
     """A cell as NAME=VALUE takes a value: a finite number in ASCII digits (spaces around ok)."""
-    from ..core.syntax import parse_number
-
     text = cell.strip(" \t")
     value = parse_number(text)
     if value is None:
@@ -121,10 +122,6 @@ def _is_float(text: str) -> bool:
 
 def _read_text(path: str, shown: str, what: str) -> str:
     """A data or parameter file's text: a regular file only, within io.files' size limit."""
-    import stat
-
-    from .files import read_text
-
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
@@ -146,8 +143,6 @@ def _read_text(path: str, shown: str, what: str) -> str:
 def params_text(doc: Mapping[str, Any]) -> str:
     """A parameter document as the JSON text of a parameter file (the command writes it
     with commands.output.write_output, through io.files)."""
-    import json
-
     return json.dumps(doc, indent=2, allow_nan=False) + "\n"
 
 
@@ -161,8 +156,6 @@ def load_params(path: str) -> dict[str, Any]:
     Checked for its format and version fields; JSON that Python's decoder cannot take
     (a 5,001-digit number, 100,000 nested brackets) is one line of error.
     """
-    import json
-
     text = _read_text(path, path, "parameter file")
     try:
         doc = json.loads(text)

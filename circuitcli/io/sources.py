@@ -11,11 +11,17 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from ..core.lazy import lazy
 from ..core.syntax import CircuitError
 from ..render.safe import printable
 
 if TYPE_CHECKING:
     from .session import FileRef
+
+# an expression needs none of these; a file, a sample or a large file does
+bundled = lazy("circuitcli.io.bundled")
+files = lazy("circuitcli.io.files")
+sessions = lazy("circuitcli.io.session")
 
 __all__ = ["read_source", "title"]
 
@@ -37,21 +43,14 @@ def read_source(arg: str, given: Mapping[str, float] | None = None, reference: b
     if os.path.isdir(arg) and (not arg.isidentifier() or arg not in (given or {})):
         raise CircuitError(f"{printable(arg)}: is a directory, not a circuit file")
     if os.path.exists(arg) and not os.path.isdir(arg):
-        from .files import decode_text, read_file
-        from .session import BY_REFERENCE, FileRef
-
-        data, st = read_file(arg, "circuit file")
-        text = decode_text(data, arg)
-        large = reference and len(data) > BY_REFERENCE
-        return text, arg, FileRef.of(arg, data, st.st_mtime_ns) if large else None
+        data, st = files.read_file(arg, "circuit file")
+        text = files.decode_text(data, arg)
+        large = reference and len(data) > sessions.BY_REFERENCE
+        return text, arg, sessions.FileRef.of(arg, data, st.st_mtime_ns) if large else None
     if arg.endswith(".circuit") and os.sep not in arg:
-        from .bundled import sample_dir
-
-        shipped = sample_dir() / arg
+        shipped = bundled.sample_dir() / arg
         if shipped.is_file():
-            from .files import read_text
-
-            return read_text(str(shipped), "circuit file"), arg, None
+            return files.read_text(str(shipped), "circuit file"), arg, None
     if arg.endswith((".circuit", ".txt")):
         raise CircuitError(f"no such file: {printable(arg)} (circuit samples lists the "
                            "shipped ones)")
@@ -65,10 +64,8 @@ def read_source(arg: str, given: Mapping[str, float] | None = None, reference: b
 
 def _circuit_file_named(stem: str) -> str | None:
     """`stem.circuit` if it is a file here or a bundled sample, else None."""
-    from .bundled import sample_dir
-
     name = f"{stem}.circuit"
-    if os.path.isfile(name) or (sample_dir() / name).is_file():
+    if os.path.isfile(name) or (bundled.sample_dir() / name).is_file():
         return name
     return None
 
