@@ -84,9 +84,13 @@ def test_console_examples(path, tmp_path, monkeypatch):
 def test_readme_has_examples_and_two_first_commands():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert len(examples(ROOT / "README.md")) >= 5
-    first_block = text.split("```")[1].strip().splitlines()
-    assert first_block[0].endswith("pip install . && circuit grad samples/neuron.circuit")
-    assert first_block[1].endswith("pip install '.[test]' && pytest -n 2")
+    blocks = text.split("```")
+    use, develop = blocks[1].strip().splitlines(), blocks[3].strip().splitlines()
+    assert use[-1].endswith("pip install . && circuit grad samples/neuron.circuit")
+    assert develop[-1].endswith("pip install '.[test]' && pytest -n 2")
+    # a word before each: what the line is for
+    assert "Use it" in blocks[0]
+    assert "Develop it" in blocks[2]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "pip install -q '.[test]' && pytest -n 2" in ci
 

@@ -219,3 +219,55 @@ def test_the_reader_finds_every_kind_of_import():
     # and a violation is seen: render importing a command's shared module
     fake = Import("circuitcli.render.table", "circuitcli.commands.output", 1, "top-level")
     assert RANK[layer(fake.target)] > RANK[layer(fake.source)]
+
+
+# -- lazy imports: one visible mechanism ---------------------------------------------------------
+
+# modules whose deferred imports are all `lazy("...")` declarations at the top (core/lazy.py);
+# the rest of the package still has imports inside functions, read by the tests above
+ONE_MECHANISM = {
+    "circuitcli.cli", "circuitcli.core.lazy", "circuitcli.methods.model",
+    "circuitcli.methods.dataset",
+    *(f"circuitcli.commands.{name}" for name in (
+        "code", "common", "explain", "graph", "help", "loading", "options", "output", "predict",
+        "repl", "reset", "samples", "search", "set", "show", "train")),
+    *(f"circuitcli.io.{name}" for name in ("bundled", "data", "files", "session", "sources")),
+}
+
+
+def _optional(tree: ast.Module) -> set[int]:
+    """Imports inside `try: ... except ImportError:`: a probe for an optional module (fcntl,
+    the json accelerator), not a deferral."""
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(
+                "ImportError" in ast.unparse(h.type or ast.Name("BaseException"))
+                for h in node.handlers):
+            inside.update(id(n) for stmt in node.body for n in ast.walk(stmt))
+    return inside
+
+
+@pytest.mark.parametrize("module", sorted(ONE_MECHANISM))
+def test_deferred_imports_are_lazy_declarations(module):
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    top = {id(node) for node in tree.body}
+    allowed = _type_checking_nodes(tree) | _optional(tree)
+    hidden = [f"line {node.lineno}: {ast.unparse(node)}" for node in ast.walk(tree)
+              if isinstance(node, (ast.Import, ast.ImportFrom))
+              and id(node) not in top and id(node) not in allowed]
+    assert not hidden, (f"{module} imports inside a function; import at the top, or declare "
+                        f"`name = lazy(\"module\")` there (core/lazy.py):\n" + "\n".join(hidden))
+
+
+def test_lazy_loads_on_first_use_and_follows_the_real_module(monkeypatch):
+    import sys
+
+    from circuitcli.core.lazy import lazy
+
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    colors = lazy("colorsys")
+    assert "colorsys" not in sys.modules and "not loaded yet" in repr(colors)
+    assert colors.rgb_to_hsv(1.0, 0.0, 0.0) == (0.0, 1.0, 1.0)  # by hand: pure red
+    assert "colorsys" in sys.modules
+    monkeypatch.setattr(sys.modules["colorsys"], "ONE_THIRD", 0.5)
+    assert colors.ONE_THIRD == 0.5  # a patch of the real module is seen

@@ -51,10 +51,10 @@ def pick_format(form: str | None, path: str | None) -> str:
 @click.option("--format", "form", type=click.Choice(FORMATS), default=None,
               help="tree (default), dot, svg, png (svg and png need Graphviz), mermaid, or html "
                    "(a live page: edit inputs, step, watch both passes).")
-@output_file_option("the picture instead of standard output; without --format the "
-                    "extension picks the format (.txt .dot .gv .svg .png .mmd .md .html)")
+@output_file_option("the picture", "Without --format, the file's extension picks the format "
+                    "(.txt .dot .gv .svg .png .mmd .md .html).")
 @pull_option
-@digits_option
+@digits_option(where="in the labels", json=False)
 @click.option("--dpi", type=click.IntRange(1, 2400), default=None,
               help="png: pixels per inch (Graphviz's default is 96); lower it for big circuits.")
 @click.option("--depth", type=click.IntRange(1), default=None,

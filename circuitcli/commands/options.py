@@ -28,6 +28,7 @@ __all__ = [
     "session_options", "tries_option", "tweak_option",
 ]
 
+shell_completion = lazy("click.shell_completion")  # only when a shell asks
 strategies = lazy("circuitcli.methods.strategies")  # --freeze and --only
 
 # where --session and --no-session land, given before the command name or after it
@@ -100,8 +101,8 @@ def circuit_arguments(func: Callable) -> Callable:
     circuit command. The node reaches the command as its `output` parameter."""
     func = session_options(func)
     func = click.option("--of", "output", metavar="NAME",
-                        help="The node to differentiate, as the output "
-                             "(default: the last statement).")(func)
+                        help="The node taken as the output (default: the last "
+                             "statement).")(func)
     return click.argument("args", nargs=-1, metavar="[EXPR|FILE] [NAME=VALUE]...")(func)
 
 
@@ -179,10 +180,43 @@ def json_option(func: Callable) -> Callable:
                         help="Machine output on stdout, full precision.")(func)
 
 
-def digits_option(func: Callable) -> Callable:
-    """`--digits N` (parameter `digits`)."""
-    return click.option("--digits", type=click.IntRange(1, 17), default=6, show_default=True,
-                        help="Significant digits in the table (JSON keeps them all).")(func)
+class Digits(click.ParamType):
+    """`--digits N` (1 to 17) or `--digits full`: None, the shortest text that reads back
+    as the same float (the notebook's -5.950100000000001, digit for digit)."""
+
+    name = "digits"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> int | None:
+        if value is None or isinstance(value, int):
+            return value
+        text = str(value).strip().lower()
+        if text == "full":
+            return None
+        if text.isdigit() and 1 <= int(text) <= 17:
+            return int(text)
+        self.fail(f"{value!r} is not a number of digits from 1 to 17, nor 'full'", param, ctx)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "N|full"
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str):
+        return [shell_completion.CompletionItem(v) for v in ("full", "3", "6", "10", "17")
+                if v.startswith(incomplete)]
+
+
+def digits_option(func: Callable | None = None, *, where: str = "in the table",
+                  json: bool = True) -> Callable:
+    """`--digits N|full` (parameter `digits`: an int, or None for full). `where` the digits
+    show; `json` whether the command has --json to mention."""
+
+    def decorate(func: Callable) -> Callable:
+        return click.option("--digits", type=Digits(), default=6, show_default=True,
+                            help=f"At most N significant digits {where}, or 'full': the "
+                                 "shortest form that reads back as the same number"
+                                 + (" (JSON keeps every digit)." if json else "."))(func)
+
+    return decorate if func is None else decorate(func)
 
 
 def result_options(func: Callable) -> Callable:
@@ -268,13 +302,13 @@ def label_option(help: str) -> Callable[[Callable], Callable]:
     return click.option("--label", metavar="NAME", help=help)
 
 
-def output_file_option(what: str) -> Callable[[Callable], Callable]:
+def output_file_option(what: str, more: str = "") -> Callable[[Callable], Callable]:
     """`-o/--output FILE`: where the command's artefact (`what`) goes (parameter `output_path`);
-    written with output.write_output."""
+    written with output.write_output. `more` is a sentence after the first."""
 
     def decorate(func: Callable) -> Callable:
         return click.option("-o", "--output", "output_path", metavar="FILE",
                             help=f"Write {what} to FILE (atomically), and say so on "
-                                 "stderr.")(func)
+                                 f"stderr.{' ' + more if more else ''}")(func)
 
     return decorate

@@ -24,17 +24,24 @@ files = lazy("circuitcli.io.files")  # only when -o writes a file
 json_out = lazy("circuitcli.render.json")  # only with --json
 steps = lazy("circuitcli.render.step")  # show and set
 
-__all__ = ["check_output", "interrupted", "make_console", "print_notes", "show_target",
-           "write_output"]
+__all__ = ["check_output", "interrupted", "make_console", "no_color", "print_notes",
+           "show_target", "write_output"]
+
+
+def no_color() -> bool:
+    """NO_COLOR (set and not empty, as no-color.org says) asks for plain text: no colour,
+    and no bold or dim either."""
+    return bool(os.environ.get("NO_COLOR"))
 
 
 def make_console(stderr: bool = False):
-    """A rich console: colour only on a terminal, never with NO_COLOR or TERM=dumb.
+    """A rich console: styled only on a terminal; plain text with NO_COLOR or TERM=dumb.
 
     Written to a pipe or a file, a table is as wide as it needs (up to 200 columns, or
-    $COLUMNS): cut to rich's default of 80, its numbers would end in "…".
+    $COLUMNS); on a terminal the tables fit its width (render/fit.py).
     """
-    console = Console(stderr=stderr, highlight=False)
+    console = Console(stderr=stderr, highlight=False,
+                      **({"color_system": None} if no_color() else {}))
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = 200
     return console

@@ -14,6 +14,7 @@ from ..repl.piped import run_piped
 from ..repl.session import History, build, state_from_text
 from .loading import current_session, split_args
 from .options import CircuitCommand, circuit_arguments
+from .output import no_color
 
 terminals = lazy("circuitcli.repl.terminal")  # prompt_toolkit: only on a terminal
 
@@ -44,7 +45,9 @@ def command(args: tuple[str, ...], output: str | None, echo: bool) -> None:
     circuit_arg, values = split_args(args)
     terminal = sys.stdin.isatty() and sys.stdout.isatty()
     if terminal:
-        repl = Repl(Console(highlight=False), Console(stderr=True, highlight=False),
+        plain = {"color_system": None} if no_color() else {}
+        repl = Repl(Console(highlight=False, **plain),
+                    Console(stderr=True, highlight=False, **plain),
                     session=current_session)
     else:
         repl = Repl(Console(highlight=False, color_system=None, soft_wrap=False),

@@ -21,15 +21,20 @@ from .output import interrupted, make_console, print_notes
               callback=options.at_least_zero,
               help="Stop once every gradient is at most this in size.")
 @click.option("--dry-run", is_flag=True, help="Show the step, but keep the current values.")
+@click.option("--all", "move_all", is_flag=True,
+              help="Move the data features too: a circuit whose '# train:' line names its "
+                   "features keeps them fixed otherwise, as training does.")
 @options.result_options
 def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, minimize: bool,
             numerical: bool, h: float | None, freeze: tuple[str, ...], only: tuple[str, ...],
-            tol: float, dry_run: bool, digits: int, as_json: bool) -> None:
+            tol: float, dry_run: bool, move_all: bool, digits: int, as_json: bool) -> None:
     """Nudge every input along its gradient: x = x + lr * df/dx, the output goes up.
 
     With no circuit given it steps the current circuit and remembers the new values,
     so running it again keeps walking uphill, as the notebook's cells do. Ctrl-C
-    during --steps keeps the values reached (exit 130).
+    during --steps keeps the values reached (exit 130). A circuit made for training
+    (its '# train:' line names the features x and y) moves only its parameters: the data
+    features stay where they are unless --all is given.
 
     \b
     Examples:
@@ -47,7 +52,8 @@ def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, mi
     console = make_console()
     with loading.session_lock():
         target = loading.load_target(args, output, remember=not dry_run)
-        free = options.moving(target.circuit, freeze, only)
+        fixed = [] if move_all or only else _features(target.circuit, freeze)
+        free = options.moving(target.circuit, (*freeze, *fixed), only)
         stderr = make_console(stderr=True)
         with progress(stderr, steps, "stepping", show=not as_json) as tick:
             run = step(target.circuit, target.values, lr, steps, minimize, free, tol, tick,
@@ -55,6 +61,9 @@ def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, mi
         if not dry_run:
             target.remember(run.after)
     note = "--dry-run: the current values are unchanged" if dry_run and target.session else ""
+    if fixed:
+        note = "; ".join(filter(None, [note, f"{', '.join(fixed)}: data features (the "
+                                              "'# train:' line), kept fixed; --all moves them"]))
     if as_json:
         from ..render.json import dumps
 
@@ -65,3 +74,14 @@ def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, mi
     if run.interrupted:
         kept = "the current values are unchanged" if dry_run else "the values reached are current"
         interrupted(f"after {run.taken} of {steps} steps; {kept}")
+
+
+def _features(circuit, freeze: tuple[str, ...]) -> list[str]:
+    """The inputs a '# train: --features' line names, not already frozen."""
+    if "train:" not in circuit.text:
+        return []
+    from ..methods.model import directive
+
+    named = directive(circuit).features or []
+    frozen = {n.strip() for chunk in freeze for n in chunk.split(",")}
+    return [n for n in named if n in circuit.inputs and n not in frozen]

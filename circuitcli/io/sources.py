@@ -20,10 +20,11 @@ if TYPE_CHECKING:
 
 # an expression needs none of these; a file, a sample or a large file does
 bundled = lazy("circuitcli.io.bundled")
+difflib = lazy("difflib")  # "did you mean" for a circuit file name
 files = lazy("circuitcli.io.files")
 sessions = lazy("circuitcli.io.session")
 
-__all__ = ["read_source", "title"]
+__all__ = ["close_circuit_file", "read_source", "title"]
 
 
 def read_source(arg: str, given: Mapping[str, float] | None = None, reference: bool = False
@@ -52,14 +53,29 @@ def read_source(arg: str, given: Mapping[str, float] | None = None, reference: b
         if shipped.is_file():
             return files.read_text(str(shipped), "circuit file"), arg, None
     if arg.endswith((".circuit", ".txt")):
-        raise CircuitError(f"no such file: {printable(arg)} (circuit samples lists the "
+        close = close_circuit_file(arg)
+        hint = f"; did you mean {printable(close)}?" if close else ""
+        raise CircuitError(f"no such file: {printable(arg)}{hint} (circuit samples lists the "
                            "shipped ones)")
     if arg.isidentifier() and arg not in (given or {}):
-        file = _circuit_file_named(arg)
+        file = _circuit_file_named(arg) or (len(arg) > 3 and close_circuit_file(f"{arg}.circuit"))
         if file:
             raise CircuitError(f"{arg}: did you mean {file}? (a name alone is read as the "
                                f"expression {arg} only with a value, {arg}=...)")
     return arg, "", None
+
+
+def close_circuit_file(arg: str) -> str | None:
+    """A circuit file in the same folder, or a sample, whose name is close to `arg`'s."""
+    folder, name = os.path.split(arg)
+    try:
+        here = [e for e in os.listdir(folder or ".") if e.endswith(".circuit")]
+    except OSError:
+        here = []
+    shipped = [] if folder else [p.name for p in bundled.sample_dir().glob("*.circuit")]
+    stems = {os.path.splitext(n)[0]: n for n in [*shipped, *here]}  # the suffix would match
+    close = difflib.get_close_matches(os.path.splitext(name)[0], list(stems), n=1, cutoff=0.6)
+    return os.path.join(folder, stems[close[0]]) if close else None
 
 
 def _circuit_file_named(stem: str) -> str | None:

@@ -103,6 +103,11 @@ class Run:
     scores: Any = None  # every row's score at the learned values (a numpy array)
     interrupted: bool = False  # Ctrl-C stopped the run after `steps` steps
 
+    @property
+    def penalty(self) -> float:
+        """reg/2 * the sum of the squared reg-on parameters, at the learned values."""
+        return _penalty(self.model.reg, self.model.reg_on, self.params)
+
 
 Progress = Callable[[int, int, float, "float | None"], None]
 
@@ -167,7 +172,7 @@ def train(model: Model, schedule: Schedule, progress: Progress | None = None) ->
     seconds = time.perf_counter() - began
     params = dict(zip(model.params, p.tolist()))
     grads = dict(zip(model.params, g.tolist()))
-    data_loss = loss - _penalty(model.reg, model.reg_on, params)
+    data_loss = stepper.data_loss
     accuracy = correct / n if correct is not None else None
     history.append(Point(step, loss, accuracy))
     if progress is not None and not interrupted:
@@ -197,6 +202,7 @@ class _Stepper:
         from .batch import Compiled
 
         self.model = model
+        self.data_loss = math.nan  # the last run()'s mean loss over its rows
         self.compiled = Compiled(model.circuit, wrt=model.params)
         self.param_rows = self.compiled.rows(model.params)
         self.feature_rows = self.compiled.rows(model.features)
@@ -246,7 +252,9 @@ class _Stepper:
             k = int(np.flatnonzero(~np.isfinite(g))[0])
             raise _diverged(model, step, f"the gradient of {model.params[k]} is {g[k]}")
         with np.errstate(all="ignore"):
-            loss = float(np.mean(losses)) + self.penalty(p)
+            # kept apart: total minus penalty would leave rounding dust (-8.7e-19) at 0
+            self.data_loss = float(np.mean(losses))
+            loss = self.data_loss + self.penalty(p)
         if not math.isfinite(loss):
             raise _diverged(model, step, f"the loss is {loss}")
         correct = int(np.sum(np.where(s > 0, 1.0, -1.0) == y)) if model.classify else None

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from ..methods.check import FLOAT_RTOL, SAFETY, Check, Row
 from ..methods.numeric import METHODS
+from .fit import Column, Fitted
 from .json import finite
 from .table import fmt
 
@@ -99,41 +99,40 @@ def check_table(check: Check, title: str, digits: int = 6, max_rows: int | None 
     header.append(f"{c.output_name} = ", style="bold")
     header.append(fmt(check.result.output, digits), style="bold cyan")
 
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    table.add_column("node" if nodes else "input", no_wrap=True)
+    columns = [Column("node" if nodes else "input", "left")]
     if nodes:
-        table.add_column("computes", overflow="fold", min_width=10, max_width=24)
-    table.add_column("analytic", justify="right", no_wrap=True)
-    table.add_column(check.method, justify="right", no_wrap=True)
-    table.add_column("rel err", justify="right", no_wrap=True)
+        columns.append(Column("computes", "left", drop=2, wrap=True))
+    columns += [Column("analytic"), Column(check.method), Column("rel err")]
     formulas = check.sympy and show_formulas and any(r.formula for r in rows)
     # short formulas read best in the table; long ones get a line each below it
     inline = formulas and max(len(r.formula or "") for r in rows) <= INLINE_FORMULA
     if check.sympy:
-        table.add_column("sympy", justify="right", no_wrap=True)
-        table.add_column("rel err", justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True)
+        columns += [Column("sympy"), Column("rel err")]
+    columns.append(Column("", "left"))
     if inline:
-        table.add_column(f"d {c.output_name} / d node (sympy)" if nodes else
-                         f"d {c.output_name} / d input (sympy)", overflow="fold")
+        columns.append(Column(f"d {c.output_name} / d node (sympy)" if nodes else
+                              f"d {c.output_name} / d input (sympy)", "left", drop=1,
+                              wrap=True))
+    cells_of_rows: list[list[RenderableType]] = []
     for r in rows:
         name = Text(("▸ " if r.is_input else "  ") + r.name if nodes else r.name,
                     style="cyan" if r.is_input else "")
         cells: list[RenderableType] = [name]
         if nodes:
-            cells.append("" if r.is_input else r.computes)
+            cells.append(Text("" if r.is_input else r.computes))
         # at a kink the two-sided estimate straddles two pieces: its error says nothing
         num_style = "dim" if r.kink or not r.reliable else _err_style(r, r.rel_err, check.rtol)
-        cells += [fmt(r.analytic, digits), fmt(r.numerical, digits),
+        cells += [Text(fmt(r.analytic, digits)), Text(fmt(r.numerical, digits)),
                   Text(error_text(r.rel_err), style=num_style)]
         if check.sympy:
-            cells += [fmt(r.symbolic, digits),
+            cells += [Text(fmt(r.symbolic, digits)),
                       Text(error_text(r.sym_rel_err),
                            style=_err_style(r, r.sym_rel_err, check.rtol))]
         cells.append(_verdict(r))
         if inline:
-            cells.append(r.formula or "—")
-        table.add_row(*cells)
+            cells.append(Text(r.formula or "—"))
+        cells_of_rows.append(cells)
+    table = Fitted(columns, cells_of_rows)
 
     notes: list[RenderableType] = []
     if formulas and not inline:

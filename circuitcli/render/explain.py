@@ -1,6 +1,6 @@
 """Explanation -> the chain rule told as a story, and as the `circuit explain --json` document.
 
-The forward pass comes first, one line per gate (its value from its arguments'), then
+The forward pass comes first, one line per gate (its value from its arguments' values), then
 the backward pass from the output down, one block per node: each use of the node, with
 the local derivative, the pull from above and their product, then the sum. Gradients
 are coloured as in the grad table. The words are those of the live HTML page, which
@@ -37,7 +37,7 @@ def _strength(x: float) -> float:
 
 
 def forward_line(name: str, formula: str, worked: str, value: str) -> str:
-    """`add1 = x + y = -2 + 5 = 3`: a gate's value from its arguments'."""
+    """`add1 = x + y = -2 + 5 = 3`: a gate's value from its arguments' values."""
     return f"{name} = {formula} = {worked} = {value}"
 
 
@@ -72,7 +72,8 @@ def explain_story(ex: Explanation, title: str, digits: int = 6,
     header.append(fmt(result.output, digits), style="bold cyan")
     parts.append(header)
 
-    parts.append(Text("\nforward: each gate's value from its arguments'", style="bold"))
+    parts.append(Text("\nforward: each gate's value, from the values of its arguments",
+                      style="bold"))
     for i in range(c.output + 1):
         if i not in shown or not c.args[i]:
             continue

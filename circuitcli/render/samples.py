@@ -17,12 +17,8 @@ def sample_entry(sample: Sample) -> dict[str, str]:
 
 def samples_table(found: Iterable[Sample]):
     """One line per sample: its file name, its kind and what it is."""
-    from rich.table import Table
+    from .fit import Column, Fitted
 
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    table.add_column("file", style="cyan", no_wrap=True)
-    table.add_column("kind", style="dim", no_wrap=True)
-    table.add_column("what it is")
-    for sample in found:
-        table.add_row(sample.name, sample.kind, sample.description)
-    return table
+    columns = [Column("file", "left", "cyan"), Column("kind", "left", "dim", drop=1),
+               Column("what it is", "left", wrap=True, least=24)]
+    return Fitted(columns, ([s.name, s.kind, s.description] for s in found))

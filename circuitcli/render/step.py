@@ -12,10 +12,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from ..methods.strategies import Comparison, SearchRun, StepRun
+from .fit import Column, Fitted
 from .json import finite
 from .table import fmt, grad_style
 
@@ -62,11 +62,8 @@ def _header(title: str, *parts: str) -> Text:
     return header
 
 
-def _table(*columns: str) -> Table:
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for i, name in enumerate(columns):
-        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
-    return table
+def _columns(*names: str) -> list[Column]:
+    return [Column(name, "left" if i == 0 else "right") for i, name in enumerate(names)]
 
 
 def _output_line(name: str, before: float, after: float, digits: int, minimize: bool) -> Text:
@@ -91,10 +88,10 @@ def step_view(run: StepRun, title: str, digits: int = 6, note: str = "") -> Rend
     taken = f"{run.taken} step{'s' if run.taken != 1 else ''}"
     kind = "" if run.gradient == "analytic" else f"numerical (h {fmt(run.h, digits)}) "
     header = _header(title, f"{taken} {direction} the {kind}gradient, lr {fmt(run.lr, digits)}")
-    columns = ["input", "before", "gradient", "after", "change"]
+    names = ["input", "before", "gradient", "after", "change"]
     if several:
-        columns.append("gradient now")
-    table = _table(*columns)
+        names.append("gradient now")
+    rows: list[list[RenderableType]] = []
     for name in c.inputs:
         moves = name in run.moving
         before, after, g = run.before[name], run.after[name], run.grads[name]
@@ -109,8 +106,8 @@ def step_view(run: StepRun, title: str, digits: int = 6, note: str = "") -> Rend
         if several:
             g_now = run.final_grads[name]
             cells.append(Text(fmt(g_now, digits), style=grad_style(g_now) if moves else "dim"))
-        table.add_row(*cells)
-    parts: list[RenderableType] = [header, table,
+        rows.append(cells)
+    parts: list[RenderableType] = [header, Fitted(_columns(*names), rows),
                                    _output_line(c.output_name, run.history[0], run.history[-1],
                                                 digits, run.minimize)]
     if several and run.taken:
@@ -150,14 +147,15 @@ def search_view(run: SearchRun, title: str, digits: int = 6, note: str = "") -> 
     seed = f", seed {run.seed}" if run.seed is not None else ""
     header = _header(title, f"random search: {run.tries} tries within ±{fmt(run.tweak, digits)}"
                             f"{seed}")
-    table = _table("input", "start", "best", "change")
+    rows: list[list[RenderableType]] = []
     for name in run.circuit.inputs:
         moves = name in run.moving
         a, b = run.start[name], run.best[name]
-        table.add_row(Text("▸ " + name, style="cyan" if moves else "dim"), fmt(a, digits),
-                      Text(fmt(b, digits), style="bold" if moves else "dim"),
-                      Text(_signed(b - a, digits) if moves else "frozen",
-                           style="" if moves else "dim"))
+        rows.append([Text("▸ " + name, style="cyan" if moves else "dim"), fmt(a, digits),
+                     Text(fmt(b, digits), style="bold" if moves else "dim"),
+                     Text(_signed(b - a, digits) if moves else "frozen",
+                          style="" if moves else "dim")])
+    table = Fitted(_columns("input", "start", "best", "change"), rows)
     return Group(header, table, _output_line(run.circuit.output_name, run.start_output,
                                              run.best_output, digits, run.minimize))
 
@@ -206,18 +204,25 @@ def compare_view(result: Comparison, title: str, digits: int = 6) -> RenderableT
                             f"{fmt(result.start_output, digits)}, made {goal}: gradient steps "
                             f"of lr {fmt(result.lr, digits)}, random tries within "
                             f"±{fmt(result.tweak, digits)}")
-    table = _table("strategy", "output", "gain", "moved", "gain/moved", "forward", "backward",
-                   "time")
+    columns = _columns("strategy", "output", "gain", "moved", "gain/moved", "forward",
+                       "backward", "time")
     rates = [s.per_unit for s in result.strategies if s.per_unit == s.per_unit]
     best_rate = (min(rates) if result.minimize else max(rates)) if rates else None
+    # on a narrow screen "numerical gradient" gives way to "numerical", "forward" to "fwd"
+    columns[0].drop = columns[5].drop = columns[6].drop = 1
+    columns[5].brief, columns[6].brief = "fwd", "bwd"
+    columns[0].short = [Text(s.name.split()[0], style="bold" if s.per_unit == best_rate else "")
+                        for s in result.strategies]
+    rows: list[list[RenderableType]] = []
     for s in result.strategies:
-        table.add_row(Text(s.name, style="bold" if s.per_unit == best_rate else ""),
-                      fmt(s.output, digits),
-                      Text(_signed(s.gain, digits), style=_change_style(s.gain, result.minimize)),
-                      fmt(s.moved, digits),
-                      Text(_signed(s.per_unit, digits),
-                           style=_change_style(s.per_unit, result.minimize)),
-                      str(s.forward), str(s.backward), _duration(s.seconds))
+        rows.append([Text(s.name, style="bold" if s.per_unit == best_rate else ""),
+                     fmt(s.output, digits),
+                     Text(_signed(s.gain, digits), style=_change_style(s.gain, result.minimize)),
+                     fmt(s.moved, digits),
+                     Text(_signed(s.per_unit, digits),
+                          style=_change_style(s.per_unit, result.minimize)),
+                     str(s.forward), str(s.backward), _duration(s.seconds)])
+    table = Fitted(columns, rows)
     n = len(result.circuit.inputs)
     notes = [
         Text("moved: how far the inputs went (Euclidean length); gain/moved is the fair "
@@ -282,20 +287,22 @@ def show_view(text: str, title: str, values: dict[str, float], output_name: str,
         if more > 0:
             body.insert(1, Text(f"... and {more:,} more lines (--json gives the whole text)",
                                 style="dim"))
-    table = _table("input", "value")
+    columns = _columns("input", "value")
     if changed:
-        table.add_column("was", justify="right", no_wrap=True, style="dim")
+        columns.append(Column("was", style="dim"))
     overridden = {name: d for name, d in (defaults or {}).items()
                   if name in values and values[name] != d}
     if overridden:
-        table.add_column("file says", justify="right", no_wrap=True, style="dim")
+        columns.append(Column("file says", style="dim"))
+    rows: list[list[RenderableType]] = []
     for name, value in values.items():
         cells: list[RenderableType] = [Text("▸ " + name, style="cyan"), fmt(value, digits)]
         if changed:
             cells.append(fmt(changed[name], digits) if name in changed else "")
         if overridden:
             cells.append(fmt(overridden[name], digits) if name in overridden else "")
-        table.add_row(*cells)
+        rows.append(cells)
+    table = Fitted(columns, rows)
     line = Text()
     line.append(f"{output_name} = ", style="bold")
     if output is None:

@@ -6,25 +6,31 @@ import math
 
 from rich.bar import Bar
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from ..core.evaluate import Result
+from .fit import Column, Fitted
 
-__all__ = ["fmt", "grad_notes", "grad_style", "grad_table", "pick_rows"]
+__all__ = ["fmt", "grad_notes", "grad_style", "grad_table", "pick_rows", "pull_bar"]
 
 BAR_WIDTH = 10
 
 
-def fmt(value: float | None, digits: int = 6) -> str:
-    """A number rounded for reading; the JSON output keeps every digit."""
+def fmt(value: float | None, digits: int | None = 6) -> str:
+    """A number rounded for reading to at most `digits` significant digits; None (the
+    option's `full`) is the shortest text that reads back as the same float, the notebook's
+    -5.950100000000001. The JSON output keeps every digit."""
     if value is None:
         return "—"
     if value != value:
         return "nan"
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
-    text = f"{value:.{digits}g}"
+    if digits is None:
+        text = repr(float(value))
+        text = text[:-2] if text.endswith(".0") else text
+    else:
+        text = f"{value:.{digits}g}"
     return "0" if text == "-0" else text
 
 
@@ -81,45 +87,54 @@ def grad_table(result: Result, title: str, digits: int = 6, max_rows: int | None
     if grads is not None and result.pull != 1.0:
         header.append(f"   (pull from above: {fmt(result.pull, digits)})", style="dim")
 
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    table.add_column(Text("node"), no_wrap=True)
-    table.add_column(Text("gate"), style="dim", no_wrap=True)
-    table.add_column(Text("computes"), overflow="fold")
-    table.add_column(Text("value"), justify="right", no_wrap=True)
-    if grads is not None:
-        table.add_column(Text("gradient"), justify="right", no_wrap=True)
-        table.add_column(Text("pull"), no_wrap=True, width=BAR_WIDTH)
     flagged = bool(result.kinks or result.bad)
+    finite = [abs(grads[i]) for i in rows if c.live[i] and grads[i] == grads[i]] \
+        if grads is not None else []
+    biggest = max(finite, default=0.0)
+    columns = [Column("node", "left"), Column("gate", "left", "dim", drop=3),
+               Column("computes", "left", drop=2, wrap=True), Column("value")]
+    if grads is not None:
+        columns += [Column("gradient"), Column("pull", "left", drop=1, width=BAR_WIDTH,
+                                               record=False)]
     if flagged:
-        table.add_column(Text(""), no_wrap=True)
-    biggest = max((_magnitude(grads[i]) for i in rows if c.live[i] and grads[i] == grads[i]
-                   and not math.isinf(grads[i])), default=0.0) if grads is not None else 0.0
+        columns.append(Column("", "left"))
+    cells: list[list[RenderableType]] = []
     for i in rows:
         is_input = c.is_input(i)
         name = Text(("▸ " if is_input else "  ") + labels[i],
                     style="bold" if i == c.output else ("cyan" if is_input else ""))
         gate = "input" if is_input else c.gates[i].name
         # Text everywhere: plain strings would go through rich's markup and emoji parsing
-        cells: list[RenderableType] = [name, Text(gate), Text("" if is_input else c.formula(i)),
-                                       Text(fmt(result.values[i], digits))]
+        row: list[RenderableType] = [name, Text(gate), Text("" if is_input else c.formula(i)),
+                                     Text(fmt(result.values[i], digits))]
         if grads is not None:
             g = grads[i] if c.live[i] or i == c.output else None
-            cells.append(Text(fmt(g, digits), style=grad_style(g)))
-            if g is None or biggest == 0 or g != g or math.isinf(g):
-                cells.append(Text(""))
-            else:
-                # scaled to [0, 1] first: rich multiplies by the width, and 1e308 * 80 is inf
-                cells.append(Bar(1.0, 0, min(1.0, abs(g) / biggest), width=BAR_WIDTH,
-                                 color="green" if g > 0 else "red" if g < 0 else "default"))
+            row.append(Text(fmt(g, digits), style=grad_style(g)))
+            row.append(pull_bar(g, biggest))
         if flagged:
             flags = ["kink"] * (i in result.kinks) + ["⚠ not finite"] * (i in result.bad)
-            cells.append(Text(" ".join(flags), style="yellow"))
-        table.add_row(*cells)
+            row.append(Text(" ".join(flags), style="yellow"))
+        cells.append(row)
+    table = Fitted(columns, cells)
 
     if not left_out:
         return Group(header, table)
     return Group(header, table, Text(f"{left_out} rows left out (the output and the largest "
                                      "gradients shown); --all shows every row", style="dim"))
+
+
+def pull_bar(g: float | None, biggest: float) -> RenderableType:
+    """How hard the output pulls on a node, against the strongest pull in the circuit.
+
+    An infinite gradient pulls hardest of all: a full bar, and the finite ones beside it
+    get none (measured against infinity they are nothing). No gradient, or nan: no bar.
+    """
+    if g is None or g != g or biggest != biggest or biggest == 0:
+        return Text("")
+    # scaled to [0, 1] first: rich multiplies by the width, and 1e308 * 80 is inf
+    share = float(math.isinf(g)) if math.isinf(biggest) else min(1.0, abs(g) / biggest)
+    return Bar(1.0, 0, share, width=BAR_WIDTH, color="green" if g > 0 else "red" if g < 0
+               else "default")
 
 
 MAX_KINK_NOTES = 8

@@ -11,10 +11,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from ..methods.train import Point, Run
+from .fit import Column, Fitted
 from .json import finite
 from .table import fmt, grad_style
 
@@ -119,7 +119,7 @@ def train_report(run: Run, title: str, data_name: str, digits: int = 6,
     summary.append(fmt(run.loss, digits), style="bold cyan")
     if m.reg and m.reg_on:
         summary.append(f"  (data {fmt(run.data_loss, digits)} + penalty "
-                       f"{fmt(run.loss - run.data_loss, digits)})", style="dim")
+                       f"{fmt(run.penalty, digits)})", style="dim")
     if run.accuracy is not None:
         summary.append("   accuracy ", style="bold")
         summary.append(f"{run.accuracy:.1%}", style="bold green" if run.accuracy == 1 else "bold")
@@ -162,7 +162,7 @@ def _few(names: Sequence[str], most: int = 6) -> str:
     return f"{', '.join(names[:most])}, ... ({len(names)} parameters)"
 
 
-def param_table(run: Run, digits: int = 6, max_rows: int | None = 20) -> Table:
+def param_table(run: Run, digits: int | None = 6, max_rows: int | None = 20) -> Fitted:
     """One row per parameter: where it started, what it learned, the gradient there."""
     m = run.model
     names = list(m.params)
@@ -170,18 +170,14 @@ def param_table(run: Run, digits: int = 6, max_rows: int | None = 20) -> Table:
         keep = set(heapq.nlargest(max_rows, names, key=lambda n: _size(run.grads[n])))
         names = [n for n in names if n in keep]
     reg_on = set(m.reg_on) if m.reg else set()
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    table.add_column("parameter", no_wrap=True, style="cyan")
-    table.add_column("start", justify="right", no_wrap=True, style="dim")
-    table.add_column("learned", justify="right", no_wrap=True)
-    table.add_column("gradient", justify="right", no_wrap=True)
-    table.add_column("reg", justify="center", no_wrap=True, style="dim")
+    columns = [Column("parameter", "left", "cyan"), Column("start", style="dim"),
+               Column("learned"), Column("gradient"), Column("reg", "center", "dim")]
+    rows: list[list[RenderableType]] = []
     for name in names:
         g = run.grads[name]
-        table.add_row(name, fmt(m.start[name], digits), fmt(run.params[name], digits),
-                      Text(fmt(g, digits), style=grad_style(g)),
-                      "L2" if name in reg_on else "")
-    return table
+        rows.append([name, fmt(m.start[name], digits), fmt(run.params[name], digits),
+                     Text(fmt(g, digits), style=grad_style(g)), "L2" if name in reg_on else ""])
+    return Fitted(columns, rows)
 
 
 def _size(g: float) -> float:
