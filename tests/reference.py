@@ -136,9 +136,11 @@ def _partials(name: str, xs: list) -> list:
             dy = out * mp.log(x)
         return [dx, dy]
     if name == "sigmoid":
-        return [out * (1 - out)]
+        # not out * (1 - out): at 50 digits 1 - sigmoid(300) is 0, the slope e**-300
+        e = mp.exp(-abs(xs[0]))
+        return [e / (1 + e) ** 2]
     if name == "tanh":
-        return [1 - out**2]
+        return [1 / mp.cosh(xs[0]) ** 2]  # not 1 - out**2, which cancels to 0 at 50 digits
     if name == "relu":
         if xs[0] == 0:
             return [None]

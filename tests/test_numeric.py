@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import mpmath as mp
 import numpy as np
 import pytest
 
@@ -134,7 +135,19 @@ def test_a_kink_more_than_h_away_is_not_a_kink():
     d = derivatives(c, vals, _inputs(c), "central")[0]
     assert not d.crossed and d.value == 0.0
     d = derivatives(c, vals, _inputs(c), "central", 0.01)[0]
-    assert d.crossed  # with a step of 0.01 the kink at 0.001 is within reach
+    # with a step of 0.01 the kink at 0.001 is within reach: the estimate spans two pieces
+    # (no evidence), but the point is not at the kink (the one-sided rule is not for it)
+    assert d.near_kink and not d.crossed and d.error == math.inf
+
+
+def test_a_kink_within_the_default_step_is_stepped_around():
+    # sqrt(relu(x)) at 1e-8: h = 6e-6 reaches relu's kink at 0; a smaller step does not.
+    # Truth: d/dx sqrt(x) = 1 / (2 sqrt(1e-8)) = 5000 (mpmath below)
+    c, vals = _at("sqrt(relu(x))", x=1e-8)
+    d = derivatives(c, vals, _inputs(c), "central")[0]
+    truth = 1 / (2 * mp.sqrt(mp.mpf(1e-8)))
+    assert not d.near_kink and not d.crossed
+    assert abs(d.value - truth) <= 10 * d.error and d.error < 1e-6 * truth
 
 
 def test_max_of_a_node_with_itself_is_not_a_kink():

@@ -82,6 +82,9 @@ def _check_command(func):
 @click.option("--nodes", is_flag=True, help="A row for every node, not only the inputs.")
 @click.option("--no-sympy", is_flag=True, help="Skip sympy's exact derivatives (faster).")
 @click.option("--no-formula", is_flag=True, help="Hide sympy's derivative formulas.")
+@click.option("--sweep-h", is_flag=True,
+              help="Plot each method's error against the step h (1e-20 to 1, log-log): the "
+                   "V between truncation and rounding error, and where the default step sits.")
 @click.option("--expect", "expect", metavar="NAME=VALUE", multiple=True, callback=_expected,
               help="Check gradients you derived by hand (any node; dNAME as the notebook "
                    "names them): right or wrong, and which common mistake explains a wrong "
@@ -97,7 +100,7 @@ def _check_command(func):
 @result_options
 def command(args: tuple[str, ...], output: str | None, method: str, h: float | None,
             rtol: float | None, atol: float | None, nodes: bool, no_sympy: bool,
-            no_formula: bool, expect: list[tuple[str, float]], tol: float,
+            no_formula: bool, sweep_h: bool, expect: list[tuple[str, float]], tol: float,
             backward_file: str | None, digits: int,
             max_rows: int, show_all: bool, as_json: bool) -> None:
     """Check the gradient: analytic against numerical and sympy's exact derivative.
@@ -115,6 +118,7 @@ def command(args: tuple[str, ...], output: str | None, method: str, h: float | N
       circuit check "(x+y)*z" x=-2 y=5 z=-4
       circuit check neuron.circuit --method forward --h 0.0001
       circuit check "relu(x) * y" x=0 y=2 --nodes
+      circuit check "exp(x)" x=1 --sweep-h
       circuit check "(x+y)*z" x=-2 y=5 z=-4 --expect x=-4 y=-4 z=3
       circuit check ex1_mul.circuit --backward ex1_mul.backward
 
@@ -131,6 +135,9 @@ def command(args: tuple[str, ...], output: str | None, method: str, h: float | N
         return
     from ..methods.check import check
 
+    if sweep_h:
+        _sweep_h(target, no_sympy, h, digits, as_json)
+        return
     result = check(target.circuit, target.values, method=method, h=h, rtol=rtol, atol=atol,
                    nodes=nodes, use_sympy=not no_sympy, formulas=not no_formula)
     if as_json:
@@ -148,6 +155,24 @@ def command(args: tuple[str, ...], output: str | None, method: str, h: float | N
         click.echo(f"warning: {warning}", err=True)
     if not result.ok:
         raise SystemExit(1)
+
+
+def _sweep_h(target, no_sympy: bool, h: float | None, digits: int, as_json: bool) -> None:
+    """`--sweep-h`: the error of every method against h, plotted (or as JSON)."""
+    from ..methods.steps import sweep_steps
+
+    sweep = sweep_steps(target.circuit, target.values, use_sympy=not no_sympy, h=h)
+    if as_json:
+        from ..render.json import dumps
+        from ..render.steps import sweep_document
+
+        click.echo(dumps(sweep_document(sweep)))
+    else:
+        from ..render.steps import sweep_plot
+
+        make_console().print(sweep_plot(sweep, target.title, digits))
+    for warning in sweep.result.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 def _check_answers(target, expect: list[tuple[str, float]], tol: float, digits: int,

@@ -192,6 +192,7 @@ def evaluate(circuit: Circuit, values: Mapping[str, float], pull: float = 1.0,
         if note is not None:
             kinks[i] = note
     _flag_nonfinite(result, vals, "value")
+    _flag_value_underflow(result, vals)
     if with_grads:
         result.grads = backward(circuit, vals, pull)
         _flag_nonfinite(result, result.grads, "gradient")
@@ -228,6 +229,122 @@ def _flag_underflow(result: Result) -> None:
 
 # from this many nodes, a look at every node's number is done by numpy (imported then)
 _NUMPY_FROM = 200_000
+
+
+def _flag_value_underflow(result: Result, vals: Sequence[float]) -> None:
+    """Warn where a value first falls below the normal double range: a subnormal from
+    normal arguments (its low digits are gone), or 0 from non-zero finite ones (all of
+    them are). Downstream nodes inherit the loss and are not named again."""
+    circuit = result.circuit
+    a0, a1, more = circuit.a0, circuit.a1, circuit.more
+    if len(vals) >= _NUMPY_FROM:  # a big tape: the few candidates found at array speed
+        candidates = _tiny_candidates(circuit, vals)
+    else:
+        # one pass at C speed each: are there subnormals (nan makes min unreliable, and the
+        # non-finite check has flagged it: then look), are there zeros at all?
+        smallest = min(map(abs, filter(None, vals)), default=1.0)
+        if smallest >= _TINY and not result.bad and 0.0 not in vals:
+            return
+        candidates = [i for i, v in enumerate(vals) if abs(v) < _TINY and a0[i] >= 0]
+    found = []
+    for i in candidates:
+        k = a1[i]
+        xs = ([vals[a0[i]]] if k == -1 else [vals[a0[i]], vals[k]] if k >= 0
+              else [vals[j] for j in more[i]])
+        if any(abs(x) < _TINY or x - x != 0 for x in xs):
+            continue  # inherited from an argument (0, subnormal, inf or nan)
+        if vals[i] == 0 and not _underflowed(circuit.gates[i], xs):
+            continue  # an exact 0: x - x, relu(-1), log(1)
+        found.append(i)
+
+    def say(i: int, labels: dict[int, str]) -> str:
+        v = vals[i]
+        where = f"value of {labels[i]} = {circuit.formula(i, labels)}"
+        if v == 0:
+            return (f"{where} underflows to 0 from non-zero arguments: every digit is lost, "
+                    "and everything computed from it")
+        lost = math.ulp(0.0) / abs(v)
+        return (f"{where} underflows to {v!r}: below the normal double range, digits are "
+                f"lost (relative error up to {lost:.0e})")
+
+    _warn(result, found, say, "whose value underflows")
+
+
+def _tiny_candidates(circuit: Circuit, vals) -> list[int]:
+    """Gate nodes whose value is 0 or subnormal while their first two arguments are not,
+    leaving out the zeros of gates that pick an argument or 0 (relu of a negative: most of
+    a big tape's zeros), all at array speed."""
+    import numpy as np
+
+    view = np.frombuffer(vals, float)
+    tiny = np.abs(view) < _TINY
+    picking = circuit.kinkable
+    if any(g.kink is not None and not g.seam for g in circuit.kinds()):
+        picking = [i for i in picking if circuit.gates[i].seam]  # pow's 0 ** 0 is a point
+    if picking:
+        at = np.array(picking, dtype=np.int64)
+        tiny[at] &= view[at] != 0
+    idx = np.flatnonzero(tiny)
+    if not len(idx):
+        return []
+    first = np.frombuffer(circuit.a0, np.int32)[idx]
+    second = np.frombuffer(circuit.a1, np.int32)[idx]
+    keep = first >= 0
+    # an argument that is itself 0 or subnormal: the loss was inherited, not made here
+    keep &= ~(np.abs(view[np.maximum(first, 0)]) < _TINY)
+    keep &= ~((second >= 0) & (np.abs(view[np.maximum(second, 0)]) < _TINY))
+    return idx[keep].tolist()
+
+
+def _underflowed(gate, xs: list[float]) -> bool:
+    """Whether a 0 that the gate computed from non-zero finite arguments is an underflow.
+
+    A gate that picks an argument or 0 (one with a seam: relu, abs, max, min) computes
+    exactly, and so does a sum with slopes of 1 and -1 (IEEE's gradual underflow makes a
+    sum that rounds to 0 exactly 0); anything else is asked at 30 digits, in mpmath
+    (imported only here, where a 0 appears that none of these explains)."""
+    if _exact_at_zero(gate):
+        return False
+    import mpmath
+
+    with mpmath.workdps(30):
+        try:
+            exact = gate.forward(_mp_backend(), *[mpmath.mpf(x) for x in xs])
+            return bool(exact != 0)
+        except Exception:  # a rule mpmath cannot run: a warning too many beats a crash
+            return True
+
+
+def _exact_at_zero(gate) -> bool:
+    """A gate that picks an argument or 0, or sums with slopes of 1 and -1: a 0 it makes is
+    exact (IEEE's gradual underflow makes a sum that rounds to 0 exactly 0)."""
+    if gate.kink is not None and gate.seam:
+        return True
+    return gate.slopes is not None and all(abs(s) == 1 for s in gate.slopes)
+
+
+_MP = None
+
+
+def _mp_backend():
+    """The gate primitives over mpmath numbers, for the exact look `_underflowed` takes."""
+    global _MP
+    if _MP is None:
+        from types import SimpleNamespace
+
+        import mpmath
+
+        # every primitive REAL has (a new one runs as its float self), the smooth ones exact
+        _MP = SimpleNamespace(**{k: v for k, v in vars(REAL).items() if callable(v)})
+        vars(_MP).update(
+            name="mpmath", exp=mpmath.exp, log=mpmath.log, sqrt=mpmath.sqrt,
+            tanh=mpmath.tanh, sin=mpmath.sin, cos=mpmath.cos, floor=mpmath.floor,
+            pow=REAL.power, inf=mpmath.inf, nan=mpmath.nan,
+            where=lambda c, a, b: a if c else b,
+            gt=lambda x, y: x > y, ge=lambda x, y: x >= y, lt=lambda x, y: x < y,
+            le=lambda x, y: x <= y, eq=lambda x, y: x == y, ne=lambda x, y: x != y,
+            both=lambda x, y: x and y, either=lambda x, y: x or y)
+    return _MP
 
 
 def _warn(result: Result, nodes: list[int], say, more: str = "") -> None:

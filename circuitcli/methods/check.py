@@ -80,6 +80,8 @@ class Row:
     # the numerical estimate's own error estimate, and whether it is tight enough to judge
     error: float | None = None
     reliable: bool = True
+    # a nan or inf gradient that no reference can call right or wrong: not a pass
+    unconfirmed: bool = False
 
 
 @dataclass
@@ -160,6 +162,8 @@ def check(circuit: Circuit, values: Mapping[str, float], method: str = "central"
         if formulas:
             formula_of = symbolic.formulas(circuit, targets)
 
+    # without sympy's, the float sizes of the terms each gradient sums (for its rounding)
+    terms = _term_sizes(circuit, vals) if exact is None or exact.scale is None else None
     check = Check(circuit, result, method, h, rtol, atol, [], sympy=use_sympy)
     judged = _judge_rules(check, gate_nodes, local, exact)
     below_kink = _below(circuit, result.kinks)
@@ -167,7 +171,8 @@ def check(circuit: Circuit, values: Mapping[str, float], method: str = "central"
     for t, num in zip(targets, numerical):
         a = grads[t]
         s = exact.grads[t] if exact is not None else None
-        size = exact.scale[t] if exact is not None and exact.scale is not None else None
+        size = (exact.scale[t] if exact is not None and exact.scale is not None
+                else terms[t] if terms is not None else None)
         # sympy's Heaviside(0) = 1/2 is not the gate table's subgradient: below a gate at
         # its kink, a sympy value that disagrees is no evidence (max(x, x, x): 1.5, not 1)
         hidden = (s is not None and bool(below_kink[t]) and math.isfinite(a)
@@ -188,7 +193,7 @@ def check(circuit: Circuit, values: Mapping[str, float], method: str = "central"
         if t in judged:
             row.rule_ok = t not in check.culprit_notes
         if check.rtol is None:
-            _judge(row, num, method, s, size, use_sympy and not hidden, scale)
+            _judge(row, num, method, s, size, use_sympy and not hidden, scale, h is not None)
             if hidden and not row.note:
                 row.note = ("a gate on its way to the output sits at its kink: judged by the "
                             "numerical and one-sided derivatives (sympy takes Heaviside(0) = 1/2"
@@ -196,6 +201,10 @@ def check(circuit: Circuit, values: Mapping[str, float], method: str = "central"
         else:
             _verdict(row, method, check.rtol, check.atol or 0.0, use_sympy)
         check.rows.append(row)
+    if h is not None:
+        lesson = _step_lesson(method, h, numerical)
+        if lesson:
+            check.notes.append(lesson)
     if method == "complex":
         used = set(gate_nodes)
         kinked = sorted({circuit.gates[i].name for i in circuit.kinkable if i in used})
@@ -204,6 +213,20 @@ def check(circuit: Circuit, values: Mapping[str, float], method: str = "central"
                 f"complex-step passes {', '.join(kinked)} (gates with a kink) by their rule on "
                 "the real part; rows at a kink use one-sided real differences")
     return check
+
+
+def _term_sizes(circuit: Circuit, vals) -> list[float]:
+    """The chain rule over |local derivatives| in floats: how large the terms are that each
+    d output / d node sums (sympy's `scale`, when sympy is not asked)."""
+    sizes = [0.0] * len(vals)
+    sizes[circuit.output] = 1.0
+    args = circuit.args
+    for i in range(circuit.output, -1, -1):
+        if not args[i] or sizes[i] == 0:
+            continue
+        for j, p in zip(args[i], analytic_partials(circuit, vals, i)):
+            sizes[j] += abs(p) * sizes[i] if p == p else math.inf
+    return sizes
 
 
 def _below(circuit: Circuit, kinks: Mapping[int, str]) -> bytearray:
@@ -224,32 +247,80 @@ def _sympy_agrees(a: float, s: float, size: float | None) -> bool:
     return abs(a - s) <= FLOAT_RTOL * (abs(s) + (size if size is not None else abs(s))) + SUBNORMAL
 
 
-def _unreliable_because(num: Numerical, method: str, scale: float) -> str:
+def _unreliable_because(num: Numerical, method: str, scale: float, given: bool,
+                        size: float | None = None) -> str:
+    if size is not None and FLOAT_RTOL * size > WIDE * abs(num.value):
+        return (f"the gradient sums terms of about {size:.3g} that cancel, so its float value "
+                "is only as good as their rounding")
+    if num.near_kink:
+        return (f"a step of {num.step:.3g} reaches a kink that the point is not at, so the "
+                "difference spans two pieces" + ("" if given else
+                                                 ", and so did every smaller step tried"))
     if not math.isfinite(num.value):
         return "the perturbed points leave the domain or overflow"
     if num.how != method:
         return f"{num.how}: one-sided, with no second step to measure its error"
     if num.rounding > num.truncation:
+        if scale == math.inf:
+            return ("rounding: the circuit's values times their gradients pass the double "
+                    "range, which swamps any difference")
+        if given:
+            return (f"rounding error dominates: h = {num.step:.3g} is too small, the circuit's "
+                    f"values, about {scale:.3g} in all, swamp the change it makes")
         return (f"rounding: the circuit's values, about {scale:.3g} in all, swamp the change "
                 f"a step of {num.step:.3g} makes")
+    if given:
+        return (f"truncation error dominates: h = {num.step:.3g} is too large, the estimates at "
+                f"h and 2h differ by {num.truncation:.3g}")
     return (f"estimates at two step sizes disagree by {num.truncation:.3g}: a pole, a domain "
             "edge or fast oscillation within a step")
 
 
+def _step_lesson(method: str, h: float, nums: list[Numerical]) -> str | None:
+    """Which error a user's step lets dominate, from the error estimates, when it costs
+    digits: the lesson `--h` teaches (check --sweep-h draws it)."""
+    m = METHODS[method]
+    worst = None
+    for num in nums:
+        if num.near_kink or num.how != method or not math.isfinite(num.value) or num.crossed:
+            continue
+        size = abs(num.value)
+        err = num.truncation + num.rounding
+        if size == 0 or not err / size > 100 * m.best:
+            continue
+        if worst is None or err / size > worst[0]:
+            worst = (err / size, num)
+    if worst is None:
+        return None
+    num = worst[1]
+    if num.rounding > num.truncation:
+        what = (f"rounding error dominates: h = {h:g} is too small (rounding about "
+                f"{num.rounding / abs(num.value):.1e} relative, truncation "
+                f"{num.truncation / abs(num.value):.1e})")
+    else:
+        what = (f"truncation error dominates: h = {h:g} is too large (truncation about "
+                f"{num.truncation / abs(num.value):.1e} relative, rounding "
+                f"{num.rounding / abs(num.value):.1e})")
+    return (f"{what}; the default step balances the two (about {m.best:.0e}); "
+            "check --sweep-h draws the error against h")
+
+
 def _judge(row: Row, num: Numerical, method: str, s: float | None, size: float | None,
-           sympy: bool, scale: float) -> None:
+           sympy: bool, scale: float, given: bool = False) -> None:
     """The verdict by evidence: sympy where it has a number, else the error estimate."""
     a, n = row.analytic, row.numerical
+    # the float gradient's own rounding: FLOAT_RTOL of the terms it sums (5e199 - 5e199
+    # + 0.5 is 0 in floats: imprecise by the sum's condition, not a wrong rule)
+    band = SAFETY * num.error + FLOAT_RTOL * (abs(n) + (size or 0.0)) + SUBNORMAL
+    inside = math.isfinite(n) and abs(a - n) <= band
+    reliable = not num.near_kink and math.isfinite(n) and math.isfinite(band) and (
+        band <= WIDE * abs(n) or (a == 0 and n == 0))
+    row.reliable = reliable and not row.kink
     if not math.isfinite(a) or row.kink:
         _verdict(row, method, METHODS[method].rtol, 0.0, sympy,
-                 rounding=SAFETY * num.rounding)
+                 rounding=SAFETY * num.rounding, reliable=reliable and num.how == method)
         return
-    band = SAFETY * num.error + FLOAT_RTOL * abs(n) + SUBNORMAL
-    inside = math.isfinite(n) and abs(a - n) <= band
-    reliable = math.isfinite(n) and math.isfinite(band) and (
-        band <= WIDE * abs(n) or (a == 0 and n == 0))
-    row.reliable = reliable
-    why = None if reliable else _unreliable_because(num, method, scale)
+    why = None if reliable else _unreliable_because(num, method, scale, given, size)
     if s is not None:
         row.ok = _sympy_agrees(a, s, size)
         if not row.ok:
@@ -262,6 +333,7 @@ def _judge(row: Row, num: Numerical, method: str, s: float | None, size: float |
     elif why is not None:
         row.ok = row.rule_ok is not False
         row.note = f"numerical estimate unreliable here ({why}); the per-gate check decides"
+
     else:
         row.ok = inside
     if row.ok and row.note is None and num.how != method:
@@ -272,24 +344,39 @@ def _judge(row: Row, num: Numerical, method: str, s: float | None, size: float |
 
 
 def _verdict(row: Row, method: str, rtol: float, atol: float, sympy: bool,
-             rounding: float | None = None) -> None:
+             rounding: float | None = None, reliable: bool | None = None) -> None:
     """The fixed-tolerance verdict (and, for every mode, the undefined and kink rows)."""
     a, n, s = row.analytic, row.numerical, row.symbolic
     if not math.isfinite(a):
         # no finite derivative: fine when the exact reference (or, without sympy, the
-        # numerical one) finds none either, as for sqrt at 0 or x ** y in y at x < 0
-        if sympy:
-            row.undefined = s is None or not math.isfinite(s)
-        else:  # a one-sided fallback means one side is outside the domain: an edge
-            row.undefined = not math.isfinite(n) or row.how != method
-        row.ok = row.undefined
-        if not row.undefined:
-            row.note = "the analytic gradient is not finite here, but the reference is"
-        elif sympy and s is None:  # nothing confirms it, nothing contradicts it
-            row.note = "no finite derivative here, and sympy gives no number either"
+        # numerical one) finds none either, as for sqrt at 0 or x ** y in y at x < 0.
+        # A finite two-sided numerical estimate is a finite derivative (sympy's None only
+        # says it has no number): a nan or inf gradient is then wrong, or unconfirmed.
+        two_sided = math.isfinite(n) and row.how == method and not row.kink
+        if reliable is None:
+            reliable = two_sided and close(n, n, rtol, atol)
+        if sympy and s is not None:
+            row.undefined = not math.isfinite(s)
         else:
-            row.note = ("no finite derivative here, and "
-                        + ("sympy" if sympy else "the numerical estimate") + " agrees")
+            row.undefined = not two_sided
+        row.ok = row.undefined
+        kind = "nan" if a != a else "infinite"
+        if row.undefined:
+            if sympy and s is None:  # nothing confirms it, nothing contradicts it
+                row.note = "no finite derivative here, and sympy gives no number either"
+            else:
+                row.note = ("no finite derivative here, and "
+                            + ("sympy" if sympy else "the numerical estimate") + " agrees")
+        elif sympy and s is not None:
+            row.note = f"the analytic gradient is {kind} here, but sympy's exact value is {s:.6g}"
+        elif reliable:
+            row.note = (f"the analytic gradient is {kind} here, but the numerical estimate is "
+                        f"{n:.6g}, and reliable")
+        else:
+            row.unconfirmed = True
+            row.note = (f"cannot confirm: the analytic gradient is {kind} here, while the "
+                        f"numerical estimate is a finite {n:.6g} (not reliable enough to call "
+                        "it wrong)" + ("" if sympy else "; sympy may settle it"))
     elif row.kink:
         lo, hi = sorted((row.left if row.left is not None else math.nan,
                          row.right if row.right is not None else math.nan))

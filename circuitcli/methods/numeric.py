@@ -53,6 +53,12 @@ class Method:
     # own magnitudes, see `magnitude`)
     rounding: float
 
+    @property
+    def best(self) -> float:
+        """The relative error the default step reaches on a well-scaled curve: where
+        truncation (h ** order) meets rounding (eps / h); complex-step has no rounding arm."""
+        return EPS if self.name == "complex" else EPS ** (self.order / (self.order + 1))
+
     def step(self, x: Any) -> Any:
         """The default h at x (a float or an array of them).
 
@@ -74,7 +80,7 @@ METHODS: dict[str, Method] = {
     for m in (
         Method("central", "(f(x+h) - f(x-h)) / 2h", 2, EPS ** (1 / 3), 1e-6, 1e-8,
                (1, -1, 2, -2), 1.0),
-        Method("forward", "(f(x+h) - f(x)) / h", 1, EPS**0.5, 1e-5, 1e-7, (1, -1), 2.0),
+        Method("forward", "(f(x+h) - f(x)) / h", 1, EPS**0.5, 1e-5, 1e-7, (1, -1, 2), 2.0),
         Method("complex", "Im f(x+ih) / h", 2, 1e-20, 1e-10, 1e-12, (1j, 100j), 0.0),
         Method("richardson", "(4 D(h/2) - D(h)) / 3", 4,
                EPS**0.2, 1e-8, 1e-10, (1, -1, 0.5, -0.5), 3.0),
@@ -111,6 +117,10 @@ def magnitude(circuit: Circuit, vals: Sequence[float], grads: Sequence[float] | 
     total = 0.0
     for i in circuit.ancestors():
         v = abs(vals[i]) * (abs(grads[i]) if grads is not None else 1.0)
+        if v == math.inf and math.isfinite(vals[i]):
+            # a finite value times a finite gradient past the double range (y * cos(y) at
+            # 1e300): its rounding alone swamps any difference quotient
+            return math.inf
         if v == v and v != math.inf:
             total += v
     return total
@@ -127,7 +137,7 @@ class Numerical:
     # one-sided derivatives (f(x) - f(x-h)) / h and (f(x+h) - f(x)) / h, when computed
     left: float | None = None
     right: float | None = None
-    # a gate with a kink changed piece between x - h and x + h
+    # a gate at its kink changed piece between x - h and x + h (the one-sided rule applies)
     crossed: bool = False
     # the real step of the one-sided derivatives (their error is O(side_step))
     side_step: float = 0.0
@@ -136,6 +146,8 @@ class Numerical:
     error: float = math.inf
     truncation: float = math.inf
     rounding: float = math.inf
+    # every step tried reaches a kink that the point itself is not at: no evidence
+    near_kink: bool = False
 
 
 _COMPLEX = None
@@ -323,7 +335,9 @@ def _estimate(method: Method, f0: Any, fs: Any, hs: Any, scale: Any):
         bwd = (f0 - fs[:, 1]) / hs
         if method.name == "forward":
             d = fwd
-            trunc = np.abs(fwd - bwd) / 2
+            # h·f''/2 from the -h row, and the change from h to 2h: an odd curve (y**5 at
+            # 0) has f'' = 0 there, and only the second step shows the h**4 it still has
+            trunc = np.maximum(np.abs(fwd - bwd) / 2, np.abs((fs[:, 2] - f0) / (2 * hs) - fwd))
         else:
             d = (fs[:, 0] - fs[:, 1]) / (2 * hs)
             if method.name == "richardson":
@@ -384,22 +398,38 @@ def derivatives(circuit: Circuit, vals: Sequence[float], targets: Sequence[int],
             # a gate exactly at its kink counts when the two sides differ (a max of a node
             # with itself is always tied, yet smooth): this does not trust the gate's rule
             apart = np.abs(left - right) > 1e-3 * (1 + np.maximum(np.abs(left), np.abs(right)))
-            crossed = crossed | (touched & apart)
+            # a step that crosses a seam while no gate on the way sits at its kink only
+            # reaches a kink nearby (sqrt(relu(x)) at 1e-8): a smaller step is the answer,
+            # not the one-sided rule, which is for the kink itself
+            near = crossed & ~touched
+            crossed = touched & (crossed | apart)
+            if m.name == "complex":
+                near[:] = False  # an imaginary step stays on the real part's piece
+    else:
+        near = np.zeros(len(targets), dtype=bool)
+    if near.any():
+        trunc = np.where(near, np.inf, trunc)
     if h is None:
         hs = hs.copy()
-        _retry(circuit, vals, targets, m, B, offsets, M, crossed, hs, value, trunc, rnd, how)
+        _retry(circuit, vals, targets, m, B, offsets, M, crossed, hs, value, trunc, rnd, how,
+               near)
     return [
         Numerical(float(value[t]), how[t], float(hs[t]),
                   None if left is None else float(left[t]),
                   None if right is None else float(right[t]), bool(crossed[t]),
                   float(side_h[t]), error=float(trunc[t] + rnd[t]), truncation=float(trunc[t]),
-                  rounding=float(rnd[t]))
+                  rounding=float(rnd[t]), near_kink=bool(near[t]))
         for t in range(len(targets))
     ]
 
 
-def _retry(circuit, vals, targets, m, B, offsets, M, crossed, hs, value, trunc, rnd, how):
-    """Re-estimate the rows whose error estimate is large, in place, with other steps."""
+def _retry(circuit, vals, targets, m, B, offsets, M, crossed, hs, value, trunc, rnd, how,
+           near):
+    """Re-estimate the rows whose error estimate is large, in place, with other steps.
+
+    A row whose step reached a kink nearby (`near`) takes the first smaller step that
+    stays on one piece, and is cleared from `near` when one is found.
+    """
     import numpy as np
 
     def good(t: int) -> bool:
@@ -411,12 +441,20 @@ def _retry(circuit, vals, targets, m, B, offsets, M, crossed, hs, value, trunc, 
     # rounding-bound rows grow their step, the others shrink it (complex-step only grows:
     # its rounding is tiny, but a too small step can sink into the subnormals)
     grow = (rnd > trunc) if m.name != "complex" else np.ones(len(targets), dtype=bool)
+    grow = grow & ~near
     cur = hs.copy()
     watch = bool(circuit.kinkable) and m.name != "complex"
     # first, a step relative to the value itself (sqrt(x) at x = 1e-300 needs h ~ 1e-306)
     at = np.abs(np.array([vals[targets[t]] for t in range(len(targets))], dtype=float))
     relative = m.scale * at if m.name != "complex" else cur
-    for attempt in range(_RETRIES + 1):
+    # a step relative to a large |x| (sin at 1e10: h ~ 1e5) may span many periods, where
+    # two step sizes can agree on nonsense: shrinking rows go on down to an absolute step
+    shrinking = [t for t in todo if not grow[t]]
+    largest = max((float(cur[t]) / m.scale for t in shrinking), default=1.0)
+    extra = min(24, math.ceil(math.log(max(largest, 1.0), _FACTOR))) if m.name != "complex" else 0
+    for attempt in range(_RETRIES + extra + 1):
+        if attempt > _RETRIES:
+            todo = [t for t in todo if not grow[t] and cur[t] > m.scale]
         if attempt == 0:
             todo_now = [t for t in todo if 0 < relative[t] < cur[t] / _FACTOR and not grow[t]]
             new_h = relative[todo_now] if todo_now else relative[:0]
@@ -441,9 +479,11 @@ def _retry(circuit, vals, targets, m, B, offsets, M, crossed, hs, value, trunc, 
             # (against truncation, a pole or an edge) its error relative to the value
             if not np.isfinite(v[k]):
                 continue
-            if (tr[k] + rd[k] < trunc[t] + rnd[t] if grow[t] and attempt else
-                    _relative(tr[k] + rd[k], v[k]) < _relative(trunc[t] + rnd[t], value[t])):
+            if near[t] or (tr[k] + rd[k] < trunc[t] + rnd[t] if grow[t] and attempt else
+                           _relative(tr[k] + rd[k], v[k]) < _relative(trunc[t] + rnd[t],
+                                                                      value[t])):
                 value[t], trunc[t], rnd[t], how[t], hs[t] = v[k], tr[k], rd[k], hw[k], new_h[k]
+                near[t] = False
         todo = [t for t in todo if not good(t)]
 
 
@@ -451,6 +491,11 @@ def _relative(err: float, value: float) -> float:
     if err == 0:
         return 0.0
     return err / abs(value) if value != 0 and value == value else math.inf
+
+
+# two estimates of one gate's slope at steps h and h/1024 that differ by more than this many
+# times their error estimates are no evidence (the step spans the curve's own scale)
+SAFETY_LOCAL = 10.0
 
 
 def local_partials(circuit: Circuit, vals: Sequence[float], nodes: Sequence[int],
@@ -481,14 +526,20 @@ def local_partials(circuit: Circuit, vals: Sequence[float], nodes: Sequence[int]
             cols = []
             for p in range(X.shape[1]):
                 hs = _steps(m, X[:, p], h)
-                fs = []
-                for off in m.offsets:
-                    Y = X.astype(complex if isinstance(off, complex) else float)
-                    Y[:, p] = Y[:, p] + off * hs
-                    fs.append(np.broadcast_to(gate.forward(B, *Y.T), (len(members),)))
-                est, trunc, rnd, _ = _estimate(m, f0, np.stack(fs, axis=1), hs, np.abs(f0))
-                # x + h itself is rounded: eps·|x| times the slope
-                rnd = rnd + m.rounding * EPS * np.abs(X[:, p]) * np.abs(est) / hs
+                est, trunc, rnd = _gate_quotient(m, gate, B, X, p, f0, hs)
+                if m.name != "complex":
+                    # a step much larger than the curve's own scale (sin at 1e13 with
+                    # h ~ 1e5) gives estimates that agree on nonsense: one 1024 times
+                    # smaller must agree with it within both error estimates, and its
+                    # truncation must not grow (on a smooth curve it shrinks with h)
+                    small = hs / 1024
+                    fine = small > 1e3 * EPS * np.abs(X[:, p])
+                    if fine.any():
+                        est2, trunc2, rnd2 = _gate_quotient(m, gate, B, X, p, f0,
+                                                            np.where(fine, small, hs))
+                        apart = np.abs(est - est2) > SAFETY_LOCAL * (trunc + rnd + trunc2 + rnd2)
+                        apart |= trunc2 > 4 * (trunc + rnd + rnd2)
+                        trunc = np.where(fine & apart & np.isfinite(est2), np.inf, trunc)
                 near = np.zeros(len(members), dtype=bool)
                 if gate.kink is not None and gate.seam:  # a slope that jumps: a seam near
                     side = _steps(METHODS["central"], X[:, p], None) if m.name == "complex" else hs
@@ -505,6 +556,20 @@ def local_partials(circuit: Circuit, vals: Sequence[float], nodes: Sequence[int]
                 found[i] = [(float(np.real(est[r])), bool(near[r]), float(err[r]))
                             for est, near, err in cols]
     return found
+
+
+def _gate_quotient(m: Method, gate, B, X, p: int, f0, hs):
+    """One gate's slope in argument p at every row of X: (estimate, truncation, rounding)."""
+    import numpy as np
+
+    fs = []
+    for off in m.offsets:
+        Y = X.astype(complex if isinstance(off, complex) else float)
+        Y[:, p] = Y[:, p] + off * hs
+        fs.append(np.broadcast_to(gate.forward(B, *Y.T), (len(X),)))
+    est, trunc, rnd, _ = _estimate(m, f0, np.stack(fs, axis=1), hs, np.abs(f0))
+    # x + h itself is rounded: eps·|x| times the slope
+    return est, trunc, rnd + m.rounding * EPS * np.abs(X[:, p]) * np.abs(est) / hs
 
 
 def analytic_partials(circuit: Circuit, vals: Sequence[float], i: int) -> list[float]:

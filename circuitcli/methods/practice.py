@@ -28,7 +28,7 @@ from ..core.evaluate import Result, evaluate
 from ..core.syntax import CircuitError
 from .explain import Explanation, Use, explain
 
-__all__ = ["DEFAULT_TOL", "KINDS", "SLIPS", "Mistake", "Verdict", "check_answers", "close",
+__all__ = ["DEFAULT_TOL", "KINDS", "SLIPS", "WORDS", "Mistake", "Verdict", "check_answers", "close",
            "diagnose", "resolve", "scale_of", "use_slips"]
 
 # an answer is right when |answer - truth| <= tol * max(|truth|, scale): three significant
@@ -81,6 +81,28 @@ SLIPS: dict[str, dict[str, tuple[tuple[str, str, str], ...]]] = {
     "relu": {"0": (("routing", "0.0 if x > 0 else g",
                     "relu passes the pull through when its input is above 0 "
                     "(here {x}), and 0 otherwise"),)},
+}
+
+
+# the words of each message, filled in by name (str.format here, the same templates in the
+# page's practice.js), so that the terminal and the page say the very same sentence
+WORDS: dict[str, str] = {
+    "sign": "the sign is flipped: the gradient of {name} is {truth}, not {flipped}",
+    "fan-out": "{name} is used {count} times and its gradient adds up what every use passes "
+               "back: {told}, in all {truth}; this leaves out {which} {by} ({contribution})",
+    "one-use": "the use by",
+    "alike-uses": "one of the {alike} uses by",
+    "chain": "the chain is forgotten: {total} is the local derivative d{users}/d{name} "
+             "alone; each use's local derivative must be multiplied by the pull from above "
+             "({pulls})",
+    "gate-value": "{user}'s value ({out}) is used in place of its local derivative "
+                  "d{user}/d{name} = {local}",
+    "own-value": "{name}'s own value ({value}) is used in place of the local derivative "
+                 "d{user}/d{name} = {local}",
+    "other-argument": "d{user}/d{other} = {partial} is used where d{user}/d{name} = {local} "
+                      "belongs (the other argument)",
+    "in-use": "{text} (in the use by {by})",
+    "wrong-node": "{value} is the gradient of {names}, not of {name}",
 }
 
 
@@ -199,8 +221,8 @@ def alternatives(ex: Explanation, node: int) -> list[Mistake]:
     grads = result.grads
     name = labels[node]
     truth = grads[node]
-    found: list[Mistake] = [Mistake("sign", -truth, f"the sign is flipped: the gradient of "
-                                     f"{name} is {_n(truth)}, not {_n(-truth)}")]
+    found: list[Mistake] = [Mistake("sign", -truth, WORDS["sign"].format(
+        name=name, truth=_n(truth), flipped=_n(-truth)))]
     uses: list[Use] = [] if node == c.output else ex.uses[node]
 
     def by(u: Use) -> str:
@@ -215,27 +237,26 @@ def alternatives(ex: Explanation, node: int) -> list[Mistake]:
                 continue
             seen.add((u.by, u.contribution))
             alike = sum(1 for v in uses if (v.by, v.contribution) == (u.by, u.contribution))
-            which = f"one of the {alike} uses by" if alike > 1 else "the use by"
-            found.append(Mistake("fan-out", truth - u.contribution, (
-                f"{name} is used {len(uses)} times and its gradient adds up what every use "
-                f"passes back: {told}, in all {_n(truth)}; this leaves out {which} "
-                f"{by(u)} ({_n(u.contribution)})")))
+            which = WORDS["alike-uses" if alike > 1 else "one-use"].format(alike=alike)
+            found.append(Mistake("fan-out", truth - u.contribution, WORDS["fan-out"].format(
+                name=name, count=len(uses), told=told, truth=_n(truth), which=which,
+                by=by(u), contribution=_n(u.contribution))))
     # the chain forgotten, for every use at once (a single use: its local alone)
     if uses:
         total_local = 0.0
         for u in uses:
             total_local += u.local
         pulls = ", ".join(f"d{labels[u.by]} = {_n(u.pull)}" for u in uses)
-        found.append(Mistake("chain", total_local, (
-            f"the chain is forgotten: {_n(total_local)} is the local derivative "
-            f"d{'/'.join(dict.fromkeys(labels[u.by] for u in uses))}/d{name} alone; each "
-            f"use's local derivative must be multiplied by the pull from above ({pulls})")))
+        found.append(Mistake("chain", total_local, WORDS["chain"].format(
+            total=_n(total_local), users="/".join(dict.fromkeys(labels[u.by] for u in uses)),
+            name=name, pulls=pulls)))
     # one use done wrong, the others right
     for u in uses:
         rest = truth - u.contribution
         for kind, value, text in use_slips(ex, node, u):
             found.append(Mistake(kind, rest + value if len(uses) > 1 else value,
-                                 text + (f" (in the use by {by(u)})" if len(uses) > 1 else "")))
+                                 WORDS["in-use"].format(text=text, by=by(u))
+                                 if len(uses) > 1 else text))
     # the gradient of another node (nodes with the same gradient: one mistake)
     others: dict[float, list[str]] = {}
     used = c.used()
@@ -244,8 +265,8 @@ def alternatives(ex: Explanation, node: int) -> list[Mistake]:
             others.setdefault(grads[j], []).append(labels[j])
     for value, names in others.items():
         shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
-        found.append(Mistake("wrong-node", value, (
-            f"{_n(value)} is the gradient of {shown}, not of {name}")))
+        found.append(Mistake("wrong-node", value, WORDS["wrong-node"].format(
+            value=_n(value), names=shown, name=name)))
     return found
 
 
@@ -263,20 +284,18 @@ def use_slips(ex: Explanation, node: int, u: Use) -> list[tuple[str, float, str]
     found: list[tuple[str, float, str]] = []
     # a value in place of the local derivative: the gate's own value, or this node's
     if gate.name not in ("add", "sub"):  # not an add's constant slope: no value stands for it
-        found.append(("value-for-local", out * g, (
-            f"{user}'s value ({_n(out)}) is used in place of its local derivative "
-            f"d{user}/d{name} = {_n(u.local)}")))
-        found.append(("value-for-local", vals[node] * g, (
-            f"{name}'s own value ({_n(vals[node])}) is used in place of the local derivative "
-            f"d{user}/d{name} = {_n(u.local)}")))
+        found.append(("value-for-local", out * g, WORDS["gate-value"].format(
+            user=user, out=_n(out), name=name, local=_n(u.local))))
+        found.append(("value-for-local", vals[node] * g, WORDS["own-value"].format(
+            name=name, value=_n(vals[node]), user=user, local=_n(u.local))))
     # the local derivative with respect to another argument of the same gate
     if len(args) > 1:
         partials = gate.partials(_real(), out, *xs)
         for slot, j in enumerate(args):
             if slot != u.slot and j != node:
-                found.append(("wrong-node", partials[slot] * g, (
-                    f"d{user}/d{labels[j]} = {_n(partials[slot])} is used where "
-                    f"d{user}/d{name} = {_n(u.local)} belongs (the other argument)")))
+                found.append(("wrong-node", partials[slot] * g, WORDS["other-argument"].format(
+                    user=user, other=labels[j], partial=_n(partials[slot]), name=name,
+                    local=_n(u.local))))
     # the gate's own slips, from the table
     table = SLIPS.get(gate.name, {})
     for kind, rule, words in (*table.get("*", ()), *table.get(str(u.slot), ())):

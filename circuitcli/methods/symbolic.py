@@ -99,6 +99,7 @@ def at_point(circuit: Circuit, values: dict[str, float],
         for name, i in circuit.inputs.items():
             vals[i] = mpmath.mpf(values[name])
         local: dict[int, list[Any]] = {}
+        budget = _EXACT_BUDGET
         for i in range(out + 1):
             a = args[i]
             if computed is not None:
@@ -118,6 +119,13 @@ def at_point(circuit: Circuit, values: dict[str, float],
                 vals[i] = _call(forward, xs)
             with mpmath.workdps(_digits_for(xs)):
                 local[i] = [_call(p, xs) for p in partials]
+            if budget and None in local[i] and vals[i] is not None:
+                # the formula may be 0/0 where the derivative exists (y**5 at 0: the
+                # general rule is 5·y**5/y): differentiate with the other arguments fixed
+                for k, p in enumerate(local[i]):
+                    if p is None and budget:
+                        budget -= 1
+                        local[i][k] = _exact_partial(circuit.gates[i], xs, k)
         grads: list[Any] = [mpmath.mpf(0)] * n
         sizes: list[Any] = [mpmath.mpf(0)] * n
         grads[out] = sizes[out] = mpmath.mpf(1)
@@ -137,6 +145,29 @@ def at_point(circuit: Circuit, values: dict[str, float],
                      {i: [None if p is None else float(p) for p in ps]
                       for i, ps in local.items()},
                      [None if z is None else float(z) for z in sizes])
+
+
+# at most this many local derivatives a call are worked out by substitution (each costs sympy
+# a few milliseconds)
+_EXACT_BUDGET = 16
+
+
+def _exact_partial(gate, xs: list, k: int):
+    """d gate / d x_k at xs, by sympy with the other arguments put in first as exact
+    rationals (the binary values of their floats). None where it is not a real number."""
+    import sympy as sp
+
+    syms = sp.symbols(f"x0:{len(xs)}", real=True)
+    exact = [sp.Rational(*float(x).as_integer_ratio()) for x in xs]
+    try:
+        expr = gate.sympy(sp, *syms).subs({s: v for j, (s, v) in enumerate(zip(syms, exact))
+                                           if j != k})
+        d = sp.diff(expr, syms[k]).subs(syms[k], exact[k])
+        if d.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or not d.is_number:
+            return None
+        return _real(sp.N(d, DIGITS)._to_mpmath(DIGITS * 4))
+    except (ArithmeticError, ValueError, TypeError, AttributeError):
+        return None
 
 
 def _digits_for(xs: list) -> int:

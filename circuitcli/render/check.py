@@ -36,6 +36,8 @@ def _verdict(row: Row) -> Text:
         return Text("kink ✓" if row.ok else "kink ✗", style="yellow" if row.ok else "bold red")
     if row.undefined:
         return Text("none", style="yellow")
+    if row.unconfirmed:
+        return Text("? cannot confirm", style="bold red")
     return Text("✓", style="green") if row.ok else Text("✗", style="bold red")
 
 
@@ -65,6 +67,9 @@ def _summary(check: Check) -> Group:
     undefined = sum(1 for r in check.rows if r.undefined)
     if undefined:
         text.append(f" ({undefined} without a finite derivative)", style="yellow")
+    unconfirmed = sum(1 for r in check.rows if r.unconfirmed)
+    if unconfirmed:
+        text.append(f" ({unconfirmed} cannot be confirmed)", style="bold red")
     if not check.sympy:
         text.append(" (numerical only: sympy skipped)", style="dim")
     if not check.rows:
@@ -203,6 +208,7 @@ def check_document(check: Check) -> dict[str, Any]:
                 "undefined": r.undefined,
                 "error_estimate": finite(r.error),
                 "reliable": r.reliable,
+                "unconfirmed": r.unconfirmed,
                 "note": r.note,
             }
             for r in check.rows

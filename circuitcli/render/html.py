@@ -19,6 +19,7 @@ from typing import Any
 from ..core.circuit import Circuit
 from ..core.gates import format_number
 from .js import gates_js
+from .practice_js import practice_js
 
 __all__ = ["page_data", "page_html"]
 
@@ -81,6 +82,7 @@ def page_html(data: dict[str, Any]) -> str:
         f"<style>\n{_asset('page.css')}</style>\n</head>\n<body>\n"
         f"{_asset('page.html')}"
         f"<script type=\"application/json\" id=\"circuit-data\">{blob}</script>\n"
-        f"<script>\n{_script_safe(gates_js())}\n{_script_safe(_asset('page.js'))}</script>\n"
+        f"<script>\n{_script_safe(gates_js())}\n{_script_safe(_asset('page.js'))}\n"
+        f"{_script_safe(practice_js())}\n{_script_safe(_asset('practice.js'))}</script>\n"
         "</body>\n</html>\n"
     )

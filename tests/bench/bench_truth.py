@@ -1,6 +1,10 @@
 """Numerical truth: 5,000 random circuits over every gate against a 50-digit reference.
 
-Run: python tests/bench/bench_truth.py [--n 5000] [--seed 1]
+Run: python tests/bench/bench_truth.py [--n 5000] [--seed 1] [--stress-only] [--targets]
+
+--stress-only draws every circuit at a stress point. --targets also runs every circuit
+through the program `circuit code` prints and the live page's own passes (node), and counts
+the nodes where grad, code and page differ in any bit (nan equal to nan), by kind.
 
 Half the circuits are at ordinary points, half at stress points (saturation, exp near
 709, tiny and huge numbers, zeros and ties). Each answer of `grad` is classified by
@@ -60,6 +64,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--stress-only", action="store_true")
+    parser.add_argument("--targets", action="store_true")
     opts = parser.parse_args()
     try:
         import torch  # noqa: F401
@@ -72,8 +78,10 @@ def main() -> None:
     theirs: collections.Counter = collections.Counter()
     examples: dict[str, list] = collections.defaultdict(list)
     began = time.perf_counter()
+    cases = []
     for k in range(opts.n):
-        c, point = R.random_case(rnd, stress=k % 2 == 1)
+        c, point = R.random_case(rnd, stress=opts.stress_only or k % 2 == 1)
+        cases.append((c, point))
         verdict = R.classify(c, point)
         ours[verdict.kind] += 1
         if verdict.kind in ("wrong", "nan-where-finite", "error"):
@@ -85,7 +93,8 @@ def main() -> None:
                 t = "error"
             theirs[t] += 1
     seconds = time.perf_counter() - began
-    print(f"{opts.n} random circuits over every gate (half at stress points), seed {opts.seed},"
+    where = "all at stress points" if opts.stress_only else "half at stress points"
+    print(f"{opts.n} random circuits over every gate ({where}), seed {opts.seed},"
           f" {seconds:.0f} s")
     head = f"{'class':<18}{'circuitcli':>12}"
     print(head + (f"{'torch float64':>16}" if have_torch else ""))
@@ -94,9 +103,25 @@ def main() -> None:
         print(line + (f"{theirs[kind]:>16}" if have_torch else ""))
     if not have_torch:
         print("(PyTorch is not installed: pip install torch, for the benchmark only)")
-    for kind, cases in examples.items():
-        for text, point, detail in cases[:5]:
+    for kind, found in examples.items():
+        for text, point, detail in found[:5]:
             print(f"  {kind}: {text!r} at {point}: {detail}")
+    if opts.targets:
+        import targets as T
+
+        compared, mismatches = T.compare(cases)
+        kinds = collections.Counter(T.kind(m) for m in mismatches)
+        affected = len({(m.text, tuple(m.point.items())) for m in mismatches})
+        print(f"grad, code and page on the {compared} circuits grad computes: {affected} "
+              f"circuits with a node that differs in some bit ({len(mismatches)} numbers)")
+        for kind, count in kinds.most_common():
+            print(f"  {kind:<58}{count:>6}")
+        shown = collections.Counter()
+        for m in mismatches:
+            k = T.kind(m)
+            if shown[k] < 2:
+                shown[k] += 1
+                print(f"    e.g. {m}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,15 @@ Part 2: for each gate, its local derivative is mutated (times 1.5, and a sign fl
 circuits that use it with a non-zero pull and a non-zero local derivative are checked; the
 verdict must fail and blame exactly that gate (every blamed node is one of its nodes).
 
+Part 3 (--stress N): random circuits over every gate at stress points (tests/reference.py's
+generator: saturation, exp near 709, tiny and huge numbers, zeros and ties), kept only where
+the 50-digit reference confirms `grad`'s gradient (verdict ok: right to a few ulps times the
+condition number) and no gate sits at its kink; each goes through `check` with every method.
+A failing verdict there is a false alarm; the target is 0 for every method. Then the same
+circuits with one gate's rule planted wrong (x1.5) where it matters: each must be blamed.
+
 Run: python tests/bench/bench_verdicts.py [--circuits 1000] [--mutants 40] [--seed 11]
+     [--stress 0] [--only-stress]
 """
 
 from __future__ import annotations
@@ -20,7 +28,9 @@ import contextlib
 import dataclasses
 import math
 import random
+import sys
 import time
+from pathlib import Path
 
 from circuitcli import CircuitError
 from circuitcli.core import gates as table
@@ -207,14 +217,97 @@ def mutation(per_gate: int, seed: int) -> None:
     print(f"{'all':>8} {'':>9} {totals[0]:>9} {totals[1]:>6} {'':>7} {'':>13} {totals[2]:>17}")
 
 
+def confirmed_at_stress(n: int, seed: int) -> list:
+    """Stress-point circuits whose input gradients the 50-digit reference confirms."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import reference as R
+
+    rnd = random.Random(seed)
+    cases = []
+    while len(cases) < n:
+        c, values = R.random_case(rnd, stress=True)
+        if not c.inputs or R.classify(c, values).kind != "ok":
+            continue
+        if c.grad(**values).kinks:
+            continue  # at a kink the gradient is a convention, which the reference skips
+        cases.append((c.text, values))
+    return cases
+
+
+def stress(n: int, seed: int) -> None:
+    began = time.perf_counter()
+    cases = confirmed_at_stress(n, seed)
+    print(f"\npart 3: {n} circuits at stress points whose gradients the 50-digit reference "
+          f"confirms, seed {seed} ({time.perf_counter() - began:.0f} s to find)")
+    print(f"{'method':>11} {'sympy':>6} {'false alarms':>13} {'cannot confirm':>15} "
+          f"{'unreliable rows':>16} {'rows':>6} {'seconds':>8}")
+    for method in METHODS:
+        for use_sympy in (True, False):
+            alarms = unsure = unreliable = rows = 0
+            start = time.perf_counter()
+            examples = []
+            for text, values in cases:
+                c = parse(text)
+                try:
+                    result = check(c, values, method=method, use_sympy=use_sympy,
+                                   formulas=False)
+                except CircuitError as exc:
+                    alarms += 1
+                    examples.append((text, values, f"refused: {exc}"))
+                    continue
+                rows += len(result.rows)
+                unreliable += sum(1 for r in result.rows if not r.reliable)
+                if not result.ok:
+                    if any(r.unconfirmed for r in result.rows) and not result.culprits and all(
+                            r.ok or r.unconfirmed for r in result.rows):
+                        unsure += 1
+                    else:
+                        alarms += 1
+                    bad = [r for r in result.rows if not r.ok]
+                    why = (bad[0].name + ": " + (bad[0].note or "")) if bad else "; ".join(
+                        result.culprit_notes.values())
+                    examples.append((text, values, why))
+            took = time.perf_counter() - start
+            print(f"{method:>11} {'yes' if use_sympy else 'no':>6} {alarms:>13} {unsure:>15} "
+                  f"{unreliable:>16} {rows:>6} {took:>8.1f}")
+            for text, values, why in examples[:4]:
+                print(f"{'':>13}e.g. {text!r} {values}: {why[:160]}")
+    blamed = missed = tried = 0
+    misses = []
+    for name in [g.name for g in table.GATES.values() if g.arity != 0]:
+        with mutated(name, 1.5):
+            for text, values in cases:
+                found = applicable(text, values, name)
+                if not found:
+                    continue
+                tried += 1
+                c = parse(text)
+                result = check(c, values, formulas=False)
+                if not result.ok and name in {c.gates[i].name for i in result.culprits}:
+                    blamed += 1
+                else:
+                    missed += 1
+                    misses.append((name, text, values))
+    print(f"planted wrong rules (x1.5) at these points: {tried} circuits, {blamed} blamed, "
+          f"{missed} missed")
+    for name, text, values in misses[:5]:
+        print(f"{'':>13}missed {name}: {text!r} {values}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--circuits", type=int, default=1000)
     parser.add_argument("--mutants", type=int, default=40, help="circuits per gate and mutation")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--stress", type=int, default=0,
+                        help="circuits at stress points (part 3); 0 skips it")
+    parser.add_argument("--only-stress", action="store_true", help="part 3 alone")
     args = parser.parse_args()
-    false_alarms(args.circuits, args.seed)
-    mutation(args.mutants, args.seed)
+    if not args.only_stress:
+        false_alarms(args.circuits, args.seed)
+        mutation(args.mutants, args.seed)
+    if args.stress:
+        stress(args.stress, args.seed)
 
 
 if __name__ == "__main__":

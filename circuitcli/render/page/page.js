@@ -449,5 +449,8 @@
   window.circuitPage = {
     sentences: () => buildSteps().map((s) => s.text),
     history: () => history.slice(),
+    // for "your turn" (practice.js): the computed state, and the explain sentences
+    state: () => state,
+    words: { fmt, useLine, sumLine },
   };
 })();
