@@ -6,8 +6,9 @@
     (-12.0, {'x': -4.0, 'y': -4.0, 'z': 3.0})
 """
 
-from .core.circuit import Circuit, parse
+from .core.circuit import Circuit
 from .core.evaluate import Result
+from .core.parser import parse
 from .core.syntax import CircuitError
 
 __all__ = ["Circuit", "CircuitError", "Result", "__version__", "parse"]

@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from circuitcli.cli import main
-from circuitcli.core.circuit import parse
 from circuitcli.core.gates import FUNCTIONS, GATES, OPERATORS
+from circuitcli.core.parser import parse
 from circuitcli.io.bundled import sample_dir
 
 ROW_KEYS = {"name", "analytic", "numerical", "symbolic", "formula", "abs_err", "rel_err", "ok",

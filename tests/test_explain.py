@@ -16,8 +16,8 @@ from random_circuits import VARS, expressions
 
 from circuitcli import CircuitError
 from circuitcli.cli import main
-from circuitcli.core.circuit import parse
 from circuitcli.core.evaluate import evaluate
+from circuitcli.core.parser import parse
 from circuitcli.io.bundled import samples
 from circuitcli.methods.explain import edge_contributions, explain
 

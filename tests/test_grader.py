@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from circuitcli.core.circuit import parse
+from circuitcli.core.parser import parse
 from circuitcli.core.syntax import CircuitError
 from circuitcli.methods.grader import grade
 
@@ -159,6 +159,11 @@ def test_syntax_errors_point_into_the_file(run, tmp_path):
     assert r.exit_code == 2 and "w: not a node" in r.stderr
     r = run("check", "ex1_mul.circuit", "--backward", str(tmp_path / "none.backward"))
     assert r.exit_code == 2 and "Traceback" not in r.output
+
+
+def test_expect_and_backward_together_are_a_usage_error(run):
+    r = run("check", "ex1_mul.circuit", "--backward", "ex1_mul.backward", "--expect", "a=-2")
+    assert r.exit_code == 2 and "give one" in r.stderr
 
 
 def test_nothing_is_evaluated_as_python(tmp_path):

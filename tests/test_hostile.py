@@ -324,7 +324,7 @@ def shared_weight(n: int) -> str:
 
 
 def test_layout_size_counts_nodes_and_the_ranks_long_edges_cross():
-    from circuitcli.core.circuit import parse
+    from circuitcli.core.parser import parse
 
     # a chain with a constant of its own per gate: x, n constants, n gates, no long edge
     assert dot_module.layout_size(parse(chain(60), "")) == 121

@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import circuitcli
-from circuitcli.core import circuit as circuit_module
+from circuitcli.core import parser as parser_module
 from circuitcli.core import shapes as shapes_module
-from circuitcli.core.circuit import _CONST, _INPUT, Circuit, suggest
+from circuitcli.core.circuit import _CONST, _INPUT, Circuit
 from circuitcli.core.gates import FUNCTIONS, OPERATORS, Gate
-from circuitcli.core.syntax import CircuitError
+from circuitcli.core.syntax import CircuitError, suggest
 
 # ---- the old parser, the reference (as it was before the one-pass parser) --------------
 
@@ -58,7 +58,7 @@ _TOKEN = re.compile(
     r"""
     (?P<ws>[ \t\r\f\v]+|\\\n)
   | (?P<comment>\#[^\n]*)
-  | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)  # ASCII digits only
   | (?P<name>[^\W\d]\w*)
   | (?P<op>\*\*|[-+*/^(),=;\n])
   | (?P<bad>.)
@@ -107,6 +107,8 @@ def old_iter_statements(text: str, source: str = ""):
                 hint = ""
                 if ch in "<>!&|%":
                     hint = "; the operators are + - * / ** ^ and functions such as max(a, b)"
+                elif ch.isdigit() or ch.isnumeric():
+                    hint = "; numbers are written with the digits 0-9"
                 raise CircuitError(f"unexpected character {ch!r}{hint}", text, pos)
         if chunk:
             yield _statement(text, chunk)
@@ -436,12 +438,12 @@ def outcome(parse, text: str, output: str | None = None) -> tuple:
 
 def shape_parse(text: str, source: str = "", output: str | None = None) -> Circuit:
     """parse with the statement-shape fast path (core/shapes.py) tried on any text."""
-    saved = circuit_module._FAST_FROM, shapes_module.VECTOR_FROM
-    circuit_module._FAST_FROM = shapes_module.VECTOR_FROM = 0
+    saved = parser_module._FAST_FROM, shapes_module.VECTOR_FROM
+    parser_module._FAST_FROM = shapes_module.VECTOR_FROM = 0
     try:
-        return circuit_module.parse(text, source, output)
+        return parser_module.parse(text, source, output)
     finally:
-        circuit_module._FAST_FROM, shapes_module.VECTOR_FROM = saved
+        parser_module._FAST_FROM, shapes_module.VECTOR_FROM = saved
 
 
 def same(text: str, output: str | None = None) -> None:

@@ -22,8 +22,8 @@ from click.testing import CliRunner
 from random_circuits import GATE_NAMES, every_gate_once, point, random_expression
 
 from circuitcli.cli import main
-from circuitcli.core.circuit import parse
 from circuitcli.core.evaluate import evaluate
+from circuitcli.core.parser import parse
 from circuitcli.core.syntax import CircuitError
 from circuitcli.io.bundled import samples
 

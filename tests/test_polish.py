@@ -108,3 +108,43 @@ def test_the_notebooks_analytic_cell_is_explained() -> None:
                  docs.read_text("utf-8")):
         assert "-5.870599999997832" in text and "numerical gradient" in text
         assert "3.000000000064062" in text
+
+
+def test_repl_graph_writes_the_live_page(tmp_path) -> None:
+    """`:graph page.html` was refused ("cannot tell the format"); it writes the page, with
+    the REPL's values in it."""
+    import json
+    import re
+
+    page = tmp_path / "page.html"
+    r = invoke("repl", input=f"(x+y)*z\nx=-2\ny=5\nz=-4\n:graph {page}\n")
+    assert r.exit_code == 0, r.output
+    assert f"wrote {page}" in r.output
+    html = page.read_text("utf-8")
+    blob = re.search(r'id="circuit-data">(.*?)</script>', html, re.DOTALL).group(1)
+    data = json.loads(blob)
+    assert data["values"] == {"x": -2.0, "y": 5.0, "z": -4.0}
+    assert 'data-action="next"' in html
+
+
+def test_repl_load_completion_offers_what_load_accepts(tmp_path, monkeypatch) -> None:
+    from prompt_toolkit.completion import CompleteEvent
+    from prompt_toolkit.document import Document
+
+    from circuitcli.repl.complete import ReplCompleter
+
+    for name in ("mine.circuit", "picture.png", "page.html", "notes.txt"):
+        (tmp_path / name).write_text("x*2\n")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    completer = ReplCompleter(lambda: [])
+
+    def complete(text: str) -> list[str]:
+        return [c.text for c in completer.get_completions(Document(text), CompleteEvent())]
+
+    offered = complete(":load ")
+    assert {"mine.circuit", "notes.txt", "sub"} <= set(offered)
+    assert "picture.png" not in offered and "page.html" not in offered
+    assert "neuron" in offered and "svm" in offered  # the samples :load neuron accepts
+    assert complete(":load neu") == ["neuron"]
+    assert "page.html" in complete(":graph ")  # :graph writes pictures and pages

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from random_circuits import expressions
 
-from circuitcli.core.circuit import parse
 from circuitcli.core.evaluate import evaluate
+from circuitcli.core.parser import parse
 from circuitcli.methods.explain import explain
 from circuitcli.methods.practice import KINDS, check_answers, diagnose
 
@@ -209,6 +209,24 @@ def test_a_right_answer_is_never_called_wrong(text, values):
 @PROPERTY
 @given(expressions(max_leaves=7), POINT, st.randoms(use_true_random=False))
 def test_planted_mistakes_are_named(text, values, rng):
+    _planted(text, values, rng)
+
+
+@pytest.mark.slow
+@settings(PROPERTY, max_examples=600)
+@given(expressions(max_leaves=12), POINT, st.randoms(use_true_random=False))
+def test_planted_mistakes_are_named_long(text, values, rng):
+    _planted(text, values, rng)
+
+
+@pytest.mark.slow
+@settings(PROPERTY, max_examples=600)
+@given(expressions(max_leaves=12), POINT)
+def test_a_right_answer_is_never_called_wrong_long(text, values):
+    test_a_right_answer_is_never_called_wrong.hypothesis.inner_test(text, values)
+
+
+def _planted(text, values, rng):
     ex = _cases(text, values)
     assume(ex is not None)
     result = ex.result

@@ -16,8 +16,8 @@ import pytest
 from random_circuits import point, random_expression
 from test_page import Page, browser, write_page  # noqa: F401 (browser: the fixture)
 
-from circuitcli.core.circuit import parse
 from circuitcli.core.evaluate import evaluate
+from circuitcli.core.parser import parse
 from circuitcli.methods.explain import explain
 from circuitcli.methods.practice import alternatives, diagnose
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from circuitcli.core.circuit import parse
+from circuitcli.core.parser import parse
 from circuitcli.methods.quiz import exercise, grade_answer
 
 

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from circuitcli.core.circuit import parse
+from circuitcli.core.parser import parse
 from circuitcli.methods.strategies import step
 from circuitcli.render.step import progress, sparkline
 

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from circuitcli.cli import main
-from circuitcli.core.circuit import parse
+from circuitcli.core.parser import parse
 from circuitcli.io.data import read_csv
 from circuitcli.methods.model import prepare
 from circuitcli.methods.train import Schedule, train
@@ -698,7 +698,7 @@ def test_cells_take_what_name_value_takes(tmp_path, cell):
     path = write(tmp_path, "d.csv", f"x,y,label\n1,{cell},1\n")
     err = bad("train", "svm.circuit", "--data", path)
     assert "row 1 (line 2), column y" in err and len(err.strip().splitlines()) == 1
-    from circuitcli.core.syntax import parse_number
+    from circuitcli.core.grammar import parse_number
 
     assert parse_number(cell) is None  # what NAME=VALUE refuses
 

@@ -49,7 +49,7 @@ class _CheckCommand(CircuitCommand):
 def _expected(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
               ) -> list[tuple[str, float]]:
     """`--expect x=-4,y=-4 --expect dq=3` -> [(x, -4.0), (y, -4.0), (dq, 3.0)]."""
-    from ..core.syntax import parse_number
+    from ..core.grammar import parse_number
 
     found = []
     for chunk in value:
@@ -126,6 +126,9 @@ def command(args: tuple[str, ...], output: str | None, method: str, h: float | N
     --backward your backward pass line by line (circuit help practice); exit 1
     if any is wrong.
     """
+    if expect and backward_file is not None:
+        raise click.UsageError("--expect and --backward are two ways to check your work; "
+                               "give one")
     target = load_target(args, output, remember=False)
     if backward_file is not None:
         _grade_backward(target, backward_file, tol, digits, as_json)

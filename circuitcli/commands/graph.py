@@ -14,7 +14,13 @@ from ..core.lazy import lazy
 from ..core.syntax import CircuitError
 from ..methods.explain import edge_contributions, explain
 from .loading import Drawable, load_drawable
-from .options import circuit_command, digits_option, output_file_option, pull_option
+from .options import (
+    circuit_command,
+    digits_option,
+    output_file_option,
+    pull_option,
+    seed_option,
+)
 from .output import make_console, write_output
 
 # each format's renderer, loaded only for that format
@@ -22,6 +28,7 @@ dot = lazy("circuitcli.render.dot")
 html = lazy("circuitcli.render.html")
 layouts = lazy("circuitcli.render.layout")
 mermaid = lazy("circuitcli.render.mermaid")
+models = lazy("circuitcli.methods.model")  # the page's random starts
 trees = lazy("circuitcli.render.tree")
 
 FORMATS = ("tree", "dot", "svg", "png", "mermaid", "html")
@@ -62,8 +69,11 @@ def pick_format(form: str | None, path: str | None) -> str:
                    "own below (default 12).")
 @click.option("--force", is_flag=True,
               help="svg/png: run Graphviz even on a circuit above its size limit.")
+@seed_option(0, "html: the seed of the random starting values of inputs given no value "
+                "(as circuit train draws them).")
 def command(args: tuple[str, ...], output: str | None, form: str | None, output_path: str | None,
-            pull: float, digits: int, dpi: int | None, depth: int | None, force: bool) -> None:
+            pull: float, digits: int, dpi: int | None, depth: int | None, force: bool,
+            seed: int) -> None:
     """Draw the circuit: each node with its gate, value and gradient.
 
     Without values for every input the structure alone is drawn. A node used
@@ -82,7 +92,7 @@ def command(args: tuple[str, ...], output: str | None, form: str | None, output_
     fmt_ = pick_format(form, path)
     d = load_drawable(args, output)
     if fmt_ == "html":
-        _write(path, _page(d, pull), d)
+        _write(path, _page(d, pull, seed), d)
         return
     result = evaluate(d.circuit, d.values, pull=pull) if d.values is not None else None
     flows = None
@@ -135,12 +145,14 @@ def _write(path: str | None, data: bytes, d: Drawable) -> None:
         sys.stdout.buffer.flush()
 
 
-def _page(d: Drawable, pull: float) -> bytes:
-    """The live HTML page; inputs without a value start at 0 (edit them in the page)."""
-    values = d.values
+def _page(d: Drawable, pull: float, seed: int) -> bytes:
+    """The live HTML page. Inputs without a value start as `circuit train` starts
+    parameters: small random values from `seed`, which the page shows (at 0, a network's
+    every ReLU would sit at its kink and every gradient would be 0)."""
+    values, note = d.values, ""
     if values is None:
-        values = d.circuit.values_for({**dict.fromkeys(d.missing, 0.0), **d.given})
-        click.echo(f"note: no value for {', '.join(d.missing)}: the page starts them at 0",
-                   err=True)
-    data = html.page_data(d.circuit, values, d.title, layouts.layout(d.circuit), pull)
+        values, note = models.start_values(d.circuit, d.missing, d.given, seed)
+        click.echo(f"note: {note}", err=True)
+    data = html.page_data(d.circuit, values, d.title, layouts.layout(d.circuit), pull,
+                          note=note)
     return html.page_html(data).encode("utf-8")

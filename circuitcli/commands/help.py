@@ -13,14 +13,11 @@ import click
 from rich.markdown import Markdown
 
 from ..core.syntax import CircuitError
+from ..io.bundled import guide_topics
+from .completion import topics_and_commands
 from .output import make_console
 
-
-def topics() -> dict[str, Path]:
-    """topic name -> its Markdown file (circuitcli/docs/NAME.md)."""
-    folder = Path(__file__).resolve().parent.parent / "docs"
-    return {path.stem: path for path in sorted(folder.glob("*.md"))}
-
+topics = guide_topics  # the old name
 
 def _first_heading(path: Path) -> str:
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -30,7 +27,8 @@ def _first_heading(path: Path) -> str:
 
 
 @click.command("help")
-@click.argument("name", required=False, metavar="[COMMAND|TOPIC]")
+@click.argument("name", required=False, metavar="[COMMAND|TOPIC]",
+                shell_complete=topics_and_commands)
 @click.option("--guide", is_flag=True,
               help="The user guide's page, for a name that is a command and a topic too.")
 @click.pass_context

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..core.grammar import parse_number
 from ..core.lazy import lazy
-from ..core.syntax import parse_number
+from .completion import circuit_args, csv_files, node_names
 
 if TYPE_CHECKING:
     from ..core.circuit import Circuit
@@ -65,6 +66,9 @@ class CircuitCommand(click.Command):
                 if takes_value[name] and "=" not in token:
                     value = next(it, None)
                     if value is None:  # else click would take the "--" added below as its value
+                        if ctx.resilient_parsing:  # shell completion: the value is being typed
+                            options.pop()
+                            break
                         raise click.UsageError(f"option {name} needs a value", ctx)
                     options.append(value)
             elif token.startswith("--") and re.fullmatch(r"--[A-Za-z][\w-]*(=.*)?", token,
@@ -100,10 +104,11 @@ def circuit_arguments(func: Callable) -> Callable:
     """`[EXPR|FILE] [NAME=VALUE ...]`, `--of NAME` and the session options, for every
     circuit command. The node reaches the command as its `output` parameter."""
     func = session_options(func)
-    func = click.option("--of", "output", metavar="NAME",
+    func = click.option("--of", "output", metavar="NAME", shell_complete=node_names,
                         help="The node taken as the output (default: the last "
                              "statement).")(func)
-    return click.argument("args", nargs=-1, metavar="[EXPR|FILE] [NAME=VALUE]...")(func)
+    return click.argument("args", nargs=-1, metavar="[EXPR|FILE] [NAME=VALUE]...",
+                          shell_complete=circuit_args)(func)
 
 
 def circuit_command(name: str) -> Callable[[Callable], click.Command]:
@@ -294,7 +299,8 @@ def moving(circuit: Circuit, freeze: tuple[str, ...], only: tuple[str, ...]) -> 
 
 def data_option(help: str) -> Callable[[Callable], Callable]:
     """`--data FILE.csv`, required (parameter `data_path`)."""
-    return click.option("--data", "data_path", required=True, metavar="FILE.csv", help=help)
+    return click.option("--data", "data_path", required=True, metavar="FILE.csv", help=help,
+                        shell_complete=csv_files)
 
 
 def label_option(help: str) -> Callable[[Callable], Callable]:

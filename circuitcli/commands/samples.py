@@ -7,6 +7,7 @@ import click
 from ..core.lazy import lazy
 from ..io.bundled import catalogue, find_sample
 from ..render.samples import sample_entry, samples_table
+from .completion import sample_names
 from .options import CircuitCommand, json_option
 from .output import make_console
 
@@ -14,7 +15,7 @@ json_out = lazy("circuitcli.render.json")  # only with --json
 
 
 @click.command("samples", cls=CircuitCommand)
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=sample_names)
 @click.option("--paths", is_flag=True, help="Print only the files' full paths, one a line.")
 @json_option
 def command(name: str | None, paths: bool, as_json: bool) -> None:

@@ -15,15 +15,17 @@ import math
 from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from .backend import REAL
+from .circuit import Circuit
+from .lazy import lazy
 from .syntax import CircuitError
 
-if TYPE_CHECKING:  # circuit.py calls into this module; the import runs one way only
-    from .circuit import Circuit
+# big tapes only: the compiled loops, and numpy for a look at every node's number
+sweep = lazy("circuitcli.core.sweep")
+np = lazy("numpy")
 
-__all__ = ["Result", "backward", "evaluate", "forward"]
+__all__ = ["Evaluable", "Result", "backward", "evaluate", "forward"]
 
 _MAX_WARNINGS = 8
 
@@ -64,6 +66,22 @@ class Result:
         return self.grads[self.circuit.named[name]]
 
 
+class Evaluable(Circuit):
+    """A Circuit with the library's shorthand for running it: what `parse` returns.
+
+    The tape itself (core/circuit.py) knows nothing of evaluation; these two methods are
+    `evaluate` at the circuit's defaults overridden by keyword values.
+    """
+
+    def forward(self, **values: float) -> Result:
+        """Values of every node at these inputs (defaults fill the rest)."""
+        return evaluate(self, self.values_for(values), with_grads=False)
+
+    def grad(self, pull: float = 1.0, **values: float) -> Result:
+        """Forward, then one reverse sweep whose output gradient is `pull`."""
+        return evaluate(self, self.values_for(values), pull=pull)
+
+
 def forward(circuit: Circuit, values: Mapping[str, float], backend=REAL) -> Sequence:
     """Every node's value; a gate outside its domain raises CircuitError naming the node.
 
@@ -86,10 +104,8 @@ def forward(circuit: Circuit, values: Mapping[str, float], backend=REAL) -> Sequ
     for name, i in circuit.inputs.items():
         vals[i] = values[name]
     if len(circuit) >= SWEEP_FROM:
-        from .sweep import sweeps
-
         try:
-            sweeps(circuit)[0](vals, circuit.gates, circuit.a0, circuit.a1, circuit.more)
+            sweep.sweeps(circuit)[0](vals, circuit.gates, circuit.a0, circuit.a1, circuit.more)
             return vals
         except (ArithmeticError, ValueError):
             pass  # the rule-by-rule loop below finds the node and says what is wrong
@@ -144,11 +160,9 @@ def backward(circuit: Circuit, vals: Sequence, pull: float = 1.0, backend=REAL) 
     grads[out] = pull
     gates, a0, a1, more = circuit.gates, circuit.a0, circuit.a1, circuit.more
     if len(circuit) >= SWEEP_FROM:
-        from .sweep import sweeps
-
         reached = bytearray(len(vals))
         reached[out] = 1
-        sweeps(circuit)[1](vals, grads, gates, a0, a1, more, reached, out)
+        sweep.sweeps(circuit)[1](vals, grads, gates, a0, a1, more, reached, out)
         if circuit._used is None:
             circuit._used = reached  # the same answer, found on the way
         return grads
@@ -181,9 +195,7 @@ def evaluate(circuit: Circuit, values: Mapping[str, float], pull: float = 1.0,
     gates, a0, a1, kinks = circuit.gates, circuit.a0, circuit.a1, result.kinks
     candidates = circuit.kinkable
     if len(circuit) >= SWEEP_FROM:  # the conditions in one compiled loop; notes for hits
-        from .sweep import sweeps
-
-        candidates = sweeps(circuit)[2](vals, gates, a0, a1, circuit.more, candidates)
+        candidates = sweep.sweeps(circuit)[2](vals, gates, a0, a1, circuit.more, candidates)
     for i in candidates:
         k = a1[i]
         note = (gates[i].kink(vals[i], vals[a0[i]]) if k == -1
@@ -214,8 +226,6 @@ def _flag_underflow(result: Result) -> None:
         return
     live, used = circuit.live, circuit.used()
     if len(grads) >= _NUMPY_FROM:  # a big tape: the few nodes found at array speed
-        import numpy as np
-
         view = np.frombuffer(grads, float)
         candidates = np.flatnonzero((view != 0) & (np.abs(view) < _TINY)).tolist()
         del view

@@ -26,18 +26,27 @@ from itertools import accumulate, chain, repeat
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
-from .gates import FUNCTIONS, GATES
+from .gates import GATES
+from .grammar import (
+    CONSTANTS,
+    SPACE,
+    WORD,
+    function,
+    is_function_name,
+    is_number_word,
+    reserved_names,
+)
+from .lazy import lazy
 from .syntax import CircuitError
 
 if TYPE_CHECKING:
     from .circuit import Circuit
 
+np = lazy("numpy")  # from VECTOR_FROM characters on
+
 __all__ = ["build_by_shape"]
 
-# A word, as syntax.TOKEN reads one: a name or a number (the group makes re.split return
-# the words between the pieces of shape).
-_WORD = re.compile(r"([^\W\d]\w*|\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)")
-_CALL = re.compile(r"@[ \t\r\f\v]*\(")  # a word that a '(' follows: TOKEN's call
+_CALL = re.compile(rf"@{SPACE}*\(")  # a word that a '(' follows: TOKEN's call
 _COMMENT = re.compile(r"#[^\n]*")
 _HOLE = "@"  # a word's place in a shape; a text with an @ of its own takes the exact path
 _CHUNK = 1 << 16  # characters cut at a time, so the pieces of only one chunk are alive
@@ -162,7 +171,7 @@ class _Calls:
     def plan(self, names: str | tuple[str, ...], exact: Callable[[str], Circuit]) -> _Plan:
         """The plan for these functions' names (one name, or a tuple of several)."""
         names_ = (names,) if isinstance(names, str) else names
-        if not all(name in FUNCTIONS for name in names_):
+        if not all(function(name) is not None for name in names_):
             raise _Bail  # an unknown function, or a number before '('
         found = self.plans[names] = _compile(self.shape, dict(zip(self.calls, names_)), exact)
         return found
@@ -188,7 +197,8 @@ def build_by_shape(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> bo
     `exact(statement)` parses one statement's shape with the exact parser. On False, c is
     half built and must be thrown away.
     """
-    c._starts = c._ends = None  # computed from the text when asked
+    c._starts = c._ends = None  # computed from the text when asked, by the exact parser
+    c._spans_from = exact
     try:
         _build(c, text, exact)
     except _Bail:
@@ -203,14 +213,13 @@ def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
     # node) and for function names (-2: not an operand, not a name to define), so one
     # lookup sorts every word (None, or -1 where an array needs a number: not met yet);
     # both kinds are taken out at the end.
-    named.update(dict.fromkeys(FUNCTIONS, -2))
-    vector = None
-    if len(text) >= VECTOR_FROM:
-        import numpy as vector
+    reserved = reserved_names()
+    named.update(dict.fromkeys(reserved, -2))
+    vector = np if len(text) >= VECTOR_FROM else None
     find = named.get
     liveness = live.__getitem__
     plans: dict[str, _Plan | _Calls] = {}
-    split = _WORD.split
+    split = WORD.split
     bare = -1  # the first bare expression statement's index: only the last may be one
     statements = 0
     node = -1
@@ -249,7 +258,7 @@ def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
                     raise _Bail
                 if plan.literal is not None:
                     word = words[w + 1]
-                    if word[0] == "." or word[0].isdecimal():  # `x = 5`, not `x = y`
+                    if is_number_word(word):  # `x = 5`, not `x = y`
                         node = _declare(c, name, word, plan.literal)
                         w += 2
                         statements += 1
@@ -289,7 +298,7 @@ def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
                 named[name] = node
     if not statements or 0 <= bare < statements - 1:
         raise _Bail  # empty, or a bare expression before the last statement
-    for word in FUNCTIONS:
+    for word in reserved:
         del named[word]
     for word in c.consts:
         del named[word]
@@ -444,13 +453,13 @@ def _replay(c: Circuit, plan: _Plan, ops: list, name: str | None) -> int:
             node = known.get(word, -1)
             if node < 0:  # not met yet, or a function's name (refused below)
                 node = len(gates)
-                if word[0] == "." or word[0].isdecimal():  # a number
+                if is_number_word(word):
                     c.consts[word] = known[word] = node
                     gates.append(_CONST)
                     live.append(0)
                 else:
-                    if word == name or word in FUNCTIONS:
-                        raise _Bail  # a cycle, or a function without a call
+                    if word == name or is_function_name(word) or word in CONSTANTS:
+                        raise _Bail  # a cycle, a function without a call, a named constant
                     gates.append(_INPUT)
                     live.append(1)
                     c.inputs[word] = known[word] = node

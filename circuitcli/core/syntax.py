@@ -1,12 +1,11 @@
-"""The expression language's tokens, and errors that point at a column.
+"""Errors that point at a column, and the slow path that explains a mistake.
 
-`TOKEN` is the one regular expression the parser (circuit.parse) runs over the text: it
-skips spaces, line continuations and comments inside each match, so every match is one
-real token, and the groups say which kind. The parser builds the tape as the tokens
-arrive and checks as little as it needs to notice that a statement is wrong;
-`check_statement` then explains the first mistake of that statement (caret, column,
-suggestion). Explaining is the slow path: it runs only when there is an error.
-Nothing here knows what a gate computes, and nothing here recurses.
+The parser (core/parser.py) builds the tape as the tokens arrive and checks as little
+as it needs to notice that a statement is wrong; `check_statement` then explains the
+first mistake of that statement (caret, column, suggestion). Explaining is the slow
+path: it runs only when there is an error. `split_statements` gives the statements of a
+text to the one tool that edits circuit text (the REPL). The grammar both read is
+core/grammar.py's. Nothing here knows what a gate computes, and nothing here recurses.
 """
 
 from __future__ import annotations
@@ -14,23 +13,19 @@ from __future__ import annotations
 import re
 from functools import cache
 
-__all__ = ["NUMBER", "TOKEN", "CircuitError", "Statement", "check_statement",  # noqa: F822
-           "parse_number", "split_statements", "statement_span"]
+from .grammar import BINARY, SCAN, UNARY
+from .lazy import lazy
 
-# a number as a user gives one outside an expression: NAME=VALUE, a CSV cell, a REPL value
-NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", re.ASCII)
+difflib = lazy("difflib")
+
+__all__ = ["CircuitError", "Statement", "check_statement", "split_statements",  # noqa: F822
+           "statement_span", "suggest"]
 
 
-def parse_number(text: str) -> float | None:
-    """The finite number `text` spells (sign, digits, point, exponent), else None.
-
-    Python's float() also takes "inf", "nan", "1_000" and other scripts' digits, and turns
-    1e400 into inf; none of those is a value a circuit input can have.
-    """
-    if not NUMBER.fullmatch(text):
-        return None
-    value = float(text)
-    return value if value - value == 0 else None
+def suggest(word: str, choices, what: str = "") -> str:
+    """'; did you mean X?' for the nearest choice, or ''."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 class CircuitError(Exception):
@@ -86,57 +81,16 @@ class CircuitError(Exception):
         return self.render()
 
 
-# One match per token: spaces, tabs, `\` line continuations and comments are skipped inside
-# the match (never matched as tokens of their own). The group that matched says the kind:
-_SKIP = r"[ \t\r\f\v]*(?:(?:\\\n|\#[^\n]*)[ \t\r\f\v]*)*"
-TOKEN = re.compile(
-    _SKIP
-    + r"""(?:
-      ([^\W\d]\w*)                                  # 1 a name, maybe followed by '=' (2, an
-      (?:[ \t\r\f\v]*(?:\\\n[ \t\r\f\v]*)*(?:(=)|(\()))?  # assignment) or '(' (3, a call)
-    | (\+)                                          # 4 the operators: plus,
-    | (-)                                           # 5 minus,
-    | (\*\*|\^)                                     # 6 power,
-    | (\*)                                          # 7 times,
-    | (/)                                           # 8 divided by
-    | ((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)        # 9 a number
-    | ([\n;])                                       # 10 the end of a statement
-    | (\))                                          # 11
-    | (\()                                          # 12
-    | (,)                                           # 13
-    | (=)                                           # 14 an '=' not after a name
-    | ([^ \t\r\f\v\\]|\\(?!\n))                     # 15 anything else is a mistake
-    | (\Z)                                          # 16 the end of the text
-    )""",
-    re.VERBOSE,
-)
-NAME, ASSIGN, CALL, PLUS, MINUS, POWER, TIMES, DIVIDE = range(1, 9)
-NUM, END, CLOSE, OPEN, COMMA, EQUALS, BAD, EOF = range(9, 17)
-
-
 # ---- the slow path: what exactly is wrong with one statement -----------------------------
-
-# The tokens one at a time, as the statement checker reads them (space is a token here).
-_SCAN_PATTERN = (
-    r"""
-    (?P<ws>[ \t\r\f\v]+|\\\n)
-  | (?P<comment>\#[^\n]*)
-  | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
-  | (?P<name>[^\W\d]\w*)
-  | (?P<op>\*\*|[-+*/^(),=;\n])
-  | (?P<bad>.)
-    """
-)
-
 
 @cache
 def _scan() -> re.Pattern:
     """Compiled on the first error only: start-up pays for the fast pattern alone."""
-    return re.compile(_SCAN_PATTERN, re.VERBOSE | re.DOTALL)
+    return re.compile(SCAN, re.VERBOSE | re.DOTALL)
 
-# binary operators: precedence, right-associative?
-_BINARY = {"+": (1, False), "-": (1, False), "*": (2, False), "/": (2, False), "**": (4, True)}
-_UNARY_PREC = 3  # binds looser than ** (so -x**2 is -(x**2)), tighter than * and /
+
+# each operator's one spelling in messages: the first symbol of its gate in BINARY
+_SPELLED = {gate: symbol for symbol, (gate, _, _) in reversed(BINARY.items())}
 
 Token = tuple  # (kind, text, start, end); kind is "num", "name" or the operator itself
 
@@ -162,8 +116,8 @@ def statement_tokens(text: str, pos: int) -> list[Token]:
                 depth += 1
             elif tok == ")":
                 depth -= 1
-            elif tok == "^":
-                tok = "**"
+            elif tok in BINARY:
+                tok = _SPELLED[BINARY[tok][0]]  # `^` is read as `**`
             chunk.append((tok, tok, *m.span()))
         elif kind == "bad":
             at = m.start()
@@ -171,6 +125,8 @@ def statement_tokens(text: str, pos: int) -> list[Token]:
             hint = ""
             if ch in "<>!&|%":
                 hint = "; the operators are + - * / ** ^ and functions such as max(a, b)"
+            elif ch.isdigit() or ch.isnumeric():
+                hint = "; numbers are written with the digits 0-9"
             raise CircuitError(f"unexpected character {ch!r}{hint}", text, at)
     return chunk
 
@@ -221,7 +177,7 @@ def _check_expression(text: str, toks: list[Token]) -> None:
             elif kind == "(":
                 stack.append(("(", s, 0))
             elif kind == "-":
-                stack.append(("op", s, _UNARY_PREC))
+                stack.append(("op", s, UNARY))
             elif kind == "+":
                 pass  # unary plus changes nothing
             elif kind == ")":
@@ -234,9 +190,9 @@ def _check_expression(text: str, toks: list[Token]) -> None:
             else:
                 raise CircuitError(f"'{val}' needs something on its left", text, s, e)
             continue
-        binary = _BINARY.get(kind)
+        binary = BINARY.get(kind)
         if binary is not None:
-            prec, right = binary
+            _, prec, right = binary
             while stack and (stack[-1][2] > prec or (stack[-1][2] == prec and not right)):
                 stack.pop()
             stack.append(("op", s, prec))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..core.syntax import CircuitError
 
-__all__ = ["Sample", "catalogue", "find_sample", "sample_dir", "samples"]
+__all__ = ["Sample", "catalogue", "find_sample", "guide_topics", "sample_dir", "samples"]
 
 
 def sample_dir() -> Path:
@@ -19,6 +19,13 @@ def sample_dir() -> Path:
     if spec is not None and spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations)))
     return Path(__file__).resolve().parents[2] / "samples"
+
+
+def guide_topics() -> dict[str, Path]:
+    """The user guide shipped in the package: topic name -> its Markdown file
+    (circuitcli/docs/NAME.md), for `circuit help TOPIC`."""
+    folder = Path(__file__).resolve().parent.parent / "docs"
+    return {path.stem: path for path in sorted(folder.glob("*.md"))}
 
 
 def samples() -> dict[str, tuple[Path, str]]:

@@ -16,8 +16,9 @@ import stat
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..core.grammar import parse_number
 from ..core.lazy import lazy
-from ..core.syntax import CircuitError, parse_number
+from ..core.syntax import CircuitError
 from ..methods.dataset import Data, DataError
 from .bundled import sample_dir
 from .files import read_text

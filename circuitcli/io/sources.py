@@ -7,10 +7,12 @@ comes with the reference the session keeps instead of its text (io.session.BY_RE
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from ..core.grammar import parse_number
 from ..core.lazy import lazy
 from ..core.syntax import CircuitError
 from ..render.safe import printable
@@ -24,7 +26,46 @@ difflib = lazy("difflib")  # "did you mean" for a circuit file name
 files = lazy("circuitcli.io.files")
 sessions = lazy("circuitcli.io.session")
 
-__all__ = ["close_circuit_file", "read_source", "title"]
+__all__ = ["close_circuit_file", "read_source", "split_args", "title"]
+
+_ASSIGNMENT = re.compile(r"([^\W\d]\w*)=(.*)", re.DOTALL)
+
+
+def split_args(args: tuple[str, ...]) -> tuple[str | None, dict[str, float]]:
+    """The circuit argument and the NAME=VALUE assignments, in any order.
+
+    A value must be a finite number: `x=inf`, `x=nan` and `x=1e400` all get the same error.
+    """
+    circuit_arg: str | None = None
+    values: dict[str, float] = {}
+    for arg in args:
+        m = _ASSIGNMENT.fullmatch(arg)
+        number = parse_number(m.group(2)) if m else None
+        if m and number is not None:
+            if m.group(1) in values:
+                raise CircuitError(f"{m.group(1)} is given twice ({m.group(1)}="
+                                   f"{values[m.group(1)]:g} and {arg}): give it once")
+            values[m.group(1)] = number
+        elif m and (_looks_numeric(m.group(2))
+                    or (circuit_arg is not None and "=" not in m.group(2))):
+            name = m.group(1)
+            raise CircuitError(f"{arg}: the value of {name} must be a finite number (such as "
+                               f"{name}=-2 or {name}=1.5e-3)", arg, len(name) + 1, len(arg))
+        elif circuit_arg is None:
+            circuit_arg = arg
+        else:
+            raise CircuitError(f"unexpected argument {arg!r}: the circuit is already given "
+                               f"({circuit_arg!r}); give input values as NAME=VALUE")
+    return circuit_arg, values
+
+
+def _looks_numeric(text: str) -> bool:
+    """What Python's float() takes (inf, nan, 1e400, 1_000) but a circuit value may not be."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def read_source(arg: str, given: Mapping[str, float] | None = None, reference: bool = False

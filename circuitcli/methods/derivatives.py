@@ -77,7 +77,7 @@ def _node(circuit: Circuit, name: str | None) -> int:
     if name is None:
         return circuit.output
     if name not in circuit.named:
-        from ..core.circuit import suggest
+        from ..core.syntax import suggest
 
         raise CircuitError(f"the circuit has no node named {name}"
                            + (suggest(name, circuit.named) or ""))
@@ -315,7 +315,7 @@ def _mean(a: float, b: float) -> float:
 def parse_direction(items: Sequence[str], option: str = "--direction") -> dict[str, float]:
     """`("x=1", "y=-0.5")` -> {"x": 1.0, "y": -0.5}, for --direction and --hvp; finite
     numbers only, each name once (the names are checked against the circuit later)."""
-    from ..core.syntax import parse_number
+    from ..core.grammar import parse_number
 
     found: dict[str, float] = {}
     for item in items:

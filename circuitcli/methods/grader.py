@@ -25,9 +25,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from ..core.circuit import Circuit, parse, suggest
+from ..core.circuit import Circuit
 from ..core.evaluate import evaluate, forward
-from ..core.syntax import CircuitError
+from ..core.parser import parse
+from ..core.syntax import CircuitError, suggest
 from .explain import Explanation, explain
 from .practice import DEFAULT_TOL, Mistake, Verdict, close, diagnose, scale_of, use_slips
 

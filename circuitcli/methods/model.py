@@ -18,17 +18,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.backend import numpy_backend
-from ..core.circuit import Circuit, suggest
+from ..core.circuit import Circuit
 from ..core.evaluate import forward
 from ..core.lazy import lazy
-from ..core.syntax import CircuitError
+from ..core.syntax import CircuitError, suggest
 from .dataset import Data, DataError
 
 np = lazy("numpy")  # the model's arithmetic; the circuit's own parse needs none
 
 __all__ = ["CLASSIFIERS", "LOSSES", "Directive", "Model", "Prediction", "decision_grid",
-           "directive", "listing", "loss_and_slope", "predict", "prepare", "scores",
-           "trained_point"]
+           "directive", "listing", "loss_and_slope", "predict", "prepare", "random_starts",
+           "scores", "start_values", "trained_point"]
 
 LOSSES = ("hinge", "logistic", "square")
 # losses whose labels are classes, +1 or -1
@@ -200,7 +200,6 @@ def prepare(circuit: Circuit, data: Data, given: Mapping[str, float], *,
                 + f"; parameters: {listing(params)}",
                 circuit.text if span else None, *(span or (None, None)),
                 source=circuit.source)
-    rng = random.Random(seed)
     start: dict[str, float] = {}
     randomized = []
     for name in params:
@@ -211,8 +210,9 @@ def prepare(circuit: Circuit, data: Data, given: Mapping[str, float], *,
         elif name in circuit.defaults:
             start[name] = float(circuit.defaults[name])
         else:
-            start[name] = rng.uniform(-0.5, 0.5)
             randomized.append(name)
+    start.update(random_starts(randomized, seed))
+    start = {name: start[name] for name in params}
     unused = [c for c in columns if c not in features and c != label]
     classify = loss in CLASSIFIERS or bool(np.all(np.abs(y) == 1.0))
     return Model(circuit, data, features, params, label, loss, reg,
@@ -241,6 +241,14 @@ def _check_given(circuit: Circuit, data: Data, features: Sequence[str],
                             f"also be given a value ({name}={given[name]:g})")
         if name not in circuit.inputs:
             circuit.values_for({name: given[name]})  # raises the circuit's own message
+
+
+def random_starts(names: Sequence[str], seed: int) -> dict[str, float]:
+    """Starting values for parameters nobody gave a value: uniform in [-0.5, 0.5] (the
+    guide's Math.random() - 0.5), drawn in the order given from `seed`. `circuit train` and
+    the live page (`circuit graph -o page.html`) draw the same ones."""
+    rng = random.Random(seed)
+    return {name: rng.uniform(-0.5, 0.5) for name in names}
 
 
 def listing(names: Sequence[str], most: int = 8) -> str:
@@ -404,3 +412,20 @@ def _classes(data: Data, label: str):
     except ValueError:
         return None
     return values if np.all(np.abs(values) == 1) else None
+
+
+def start_values(circuit: Circuit, missing: Sequence[str], given: Mapping[str, float],
+                 seed: int) -> tuple[dict[str, float], str]:
+    """Values for a drawing whose inputs lack some (the live page, REPL :graph page.html),
+    and the note that says where they came from. The parameters come first, in the order
+    `circuit train` draws them, so the page starts where training would; the data features
+    a '# train:' line names come after."""
+    features = (directive(circuit).features or []) if "train:" in circuit.text else []
+    order = [n for n in missing if n not in features] + [n for n in missing if n in features]
+    drawn = random_starts(order, seed)
+    values = circuit.values_for({**drawn, **given})
+    more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
+    note = (f"no value for {', '.join(list(missing)[:6])}{more}: started at random in "
+            f"[-0.5, 0.5] from seed {seed}, as circuit train starts parameters (edit them in "
+            "the page)")
+    return values, note

@@ -23,9 +23,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
-from ..core.circuit import Circuit, suggest
+from ..core.circuit import Circuit
 from ..core.evaluate import Result, evaluate
-from ..core.syntax import CircuitError
+from ..core.syntax import CircuitError, suggest
 from .explain import Explanation, Use, explain
 
 __all__ = ["DEFAULT_TOL", "KINDS", "SLIPS", "WORDS", "Mistake", "Verdict", "check_answers", "close",

@@ -18,8 +18,9 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..core.circuit import Circuit, parse
+from ..core.circuit import Circuit
 from ..core.evaluate import evaluate
+from ..core.parser import parse
 from ..core.syntax import CircuitError
 from .explain import Explanation, explain
 from .practice import DEFAULT_TOL, Mistake, close, diagnose, scale_of, use_slips

@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..core.circuit import Circuit, suggest
+from ..core.circuit import Circuit
 from ..core.evaluate import backward, evaluate, forward
-from ..core.syntax import CircuitError
+from ..core.syntax import CircuitError, suggest
 
 __all__ = ["Comparison", "SearchRun", "StepRun", "Strategy", "compare", "moving_inputs",
            "numerical_gradient", "search", "step"]

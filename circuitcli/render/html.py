@@ -25,7 +25,7 @@ __all__ = ["page_data", "page_html"]
 
 
 def page_data(circuit: Circuit, values: dict[str, float], title: str, layout: dict[str, Any],
-              pull: float = 1.0, lr: float = 0.01) -> dict[str, Any]:
+              pull: float = 1.0, lr: float = 0.01, note: str = "") -> dict[str, Any]:
     """What the page's script reads: nodes in tape order, inputs, starting values, layout."""
     c = circuit
     labels = c.labels()
@@ -55,6 +55,7 @@ def page_data(circuit: Circuit, values: dict[str, float], title: str, layout: di
         "values": {name: values[name] for name in c.inputs},
         "nodes": nodes,
         "layout": layout,
+        "note": note,  # where the starting values came from, when the user gave none
     }
 
 

@@ -320,7 +320,7 @@ _DECLARATION = re.compile(r"\s*([^\W\d]\w*)\s*=\s*([^#\s]+)\s*(#.*)?")
 
 def _declares_value(line: str, values: dict[str, float]) -> bool:
     """`a = 1` for an input a: the table shows the value used instead."""
-    from ..core.syntax import parse_number
+    from ..core.grammar import parse_number
 
     m = _DECLARATION.fullmatch(line)
     return bool(m and m.group(1) in values and parse_number(m.group(2)) is not None)

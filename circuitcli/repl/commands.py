@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console, RenderableType
 from rich.text import Text
 
-from ..core.circuit import suggest
-from ..core.syntax import CircuitError, parse_number
+from ..core.grammar import parse_number
+from ..core.syntax import CircuitError, suggest
 from .session import Built, History, State, apply_line, build, state_from_text
 
 if TYPE_CHECKING:
@@ -50,8 +50,8 @@ COMMANDS: dict[str, Command] = {
     "check": Command("do_check", "", "compare the gradient with numerical and sympy's "
                      "exact derivatives, as circuit check does"),
     "explain": Command("do_explain", "", "the backward pass told step by step"),
-    "graph": Command("do_graph", "[FILE]", "draw the circuit as a tree; FILE: .dot .svg .png "
-                     ".mmd .txt", takes_file=True),
+    "graph": Command("do_graph", "[FILE]", "draw the circuit as a tree; FILE: .html (the live "
+                     "page) .dot .svg .png .mmd .txt", takes_file=True),
     "code": Command("do_code", "", "the circuit as backprop-ninja Python code"),
     "show": Command("do_show", "", "the circuit as text, with its values (what :save writes)"),
     "undo": Command("do_undo", "", "take back the last change (statements, values, :step, "

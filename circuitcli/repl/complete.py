@@ -18,6 +18,25 @@ from .commands import ALIASES, COMMANDS
 __all__ = ["ReplCompleter"]
 
 _WORD = re.compile(r"[^\W\d]\w*$")
+LOADABLE = (".circuit", ".txt")  # :load reads circuit text; a picture or a page it refuses
+DRAWABLE = (".html", ".htm", ".txt", ".dot", ".gv", ".svg", ".png", ".mmd", ".mermaid", ".md")
+
+
+def _suffix_filter(suffixes: tuple[str, ...]) -> Callable[[str], bool]:
+    import os
+
+    return lambda path: os.path.isdir(path) or path.lower().endswith(suffixes)
+
+
+def _samples(word: str) -> Iterator[Completion]:
+    """The shipped samples by the name :load takes (neuron for neuron.circuit)."""
+    if "/" in word:
+        return
+    from ..io.bundled import samples
+
+    for stem, (_, about) in samples().items():
+        if stem.startswith(word):
+            yield Completion(stem, -len(word), display_meta=about[:40] or "sample")
 
 
 class ReplCompleter(Completer):
@@ -26,6 +45,9 @@ class ReplCompleter(Completer):
     def __init__(self, names: Callable[[], list[str]]) -> None:
         self.names = names
         self.paths = PathCompleter(expanduser=True)
+        # what each command reads or writes: :load only what it can load, :graph what it draws
+        self.loadable = PathCompleter(expanduser=True, file_filter=_suffix_filter(LOADABLE))
+        self.drawable = PathCompleter(expanduser=True, file_filter=_suffix_filter(DRAWABLE))
 
     def get_completions(self, document: Document, complete_event: CompleteEvent
                         ) -> Iterator[Completion]:
@@ -38,9 +60,17 @@ class ReplCompleter(Completer):
                     if name.startswith(head):
                         yield Completion(f":{name}", -len(stripped), display_meta=entry.help)
                 return
-            entry = COMMANDS.get(ALIASES.get(head, head))
+            name = ALIASES.get(head, head)
+            entry = COMMANDS.get(name)
             if entry is not None and entry.takes_file:
-                yield from self.paths.get_completions(Document(rest.lstrip()), complete_event)
+                word = Document(rest.lstrip())
+                if name == "load":
+                    yield from self.loadable.get_completions(word, complete_event)
+                    yield from _samples(word.text)
+                elif name == "graph":
+                    yield from self.drawable.get_completions(word, complete_event)
+                else:
+                    yield from self.paths.get_completions(word, complete_event)
             return
         m = _WORD.search(before)
         if m is None:

@@ -1,4 +1,5 @@
-"""`:graph [FILE]`: the tree on screen, or a file whose extension picks the format.
+"""`:graph [FILE]`: the tree on screen, or a file whose extension picks the format (.html:
+the live page).
 
 A thin adapter over render.tree, render.dot and render.mermaid, so the REPL draws
 exactly what `circuit graph` draws without importing a command module.
@@ -18,7 +19,8 @@ from ..core.syntax import CircuitError
 __all__ = ["FORMATS", "draw"]
 
 FORMATS = {".txt": "tree", ".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png",
-           ".mmd": "mermaid", ".mermaid": "mermaid", ".md": "mermaid"}
+           ".mmd": "mermaid", ".mermaid": "mermaid", ".md": "mermaid", ".html": "html",
+           ".htm": "html"}
 
 
 def draw(console: Console, circuit: Circuit, result: Result | None, title: str,
@@ -35,7 +37,19 @@ def draw(console: Console, circuit: Circuit, result: Result | None, title: str,
     if form is None:
         raise CircuitError(f"cannot tell the format from {path!r}: end the name in one of "
                            + " ".join(FORMATS))
-    if form == "tree":
+    note = ""
+    if form == "html":  # the live page, as circuit graph -o page.html writes it
+        from ..methods.model import start_values
+        from ..render.html import page_data, page_html
+        from ..render.layout import layout
+
+        if result is not None:
+            values = {name: result.values[i] for name, i in circuit.inputs.items()}
+        else:
+            values, note = start_values(circuit, missing, circuit.defaults, 0)
+        data = page_html(page_data(circuit, values, title, layout(circuit), note=note)
+                         ).encode("utf-8")
+    elif form == "tree":
         buffer = io.StringIO()
         Console(file=buffer, color_system=None, width=100).print(tree, soft_wrap=True)
         data = buffer.getvalue().encode("utf-8")
@@ -54,4 +68,4 @@ def draw(console: Console, circuit: Circuit, result: Result | None, title: str,
     from ..io.files import write_file
 
     write_file(os.path.expanduser(path), data)
-    return f"wrote {path} ({len(data)} bytes)"
+    return f"wrote {path} ({len(data)} bytes)" + (f"; {note}" if note else "")

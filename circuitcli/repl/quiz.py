@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from rich.console import Console
 from rich.text import Text
 
-from ..core.syntax import CircuitError, parse_number
+from ..core.grammar import parse_number
+from ..core.syntax import CircuitError
 from ..io.progress import PASS_AFTER, Progress
 from ..methods.quiz import Exercise, exercise, grade_answer
 

@@ -16,10 +16,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from ..core.circuit import Circuit, parse, suggest
+from ..core.circuit import Circuit
 from ..core.evaluate import Result, evaluate
 from ..core.gates import format_number
-from ..core.syntax import CircuitError, Statement, split_statements
+from ..core.parser import parse
+from ..core.syntax import CircuitError, Statement, split_statements, suggest
 
 __all__ = ["Built", "History", "Node", "State", "apply_line", "build", "state_from_text"]
 

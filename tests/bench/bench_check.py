@@ -20,8 +20,8 @@ import sys
 import tempfile
 import time
 
-from circuitcli.core.circuit import parse
 from circuitcli.core.evaluate import forward
+from circuitcli.core.parser import parse
 from circuitcli.methods.check import check
 
 

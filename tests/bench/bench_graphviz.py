@@ -23,8 +23,8 @@ import sys
 import tempfile
 import time
 
-from circuitcli.core.circuit import parse
 from circuitcli.core.evaluate import evaluate
+from circuitcli.core.parser import parse
 from circuitcli.render.dot import dot_source, layout_size
 
 

@@ -55,7 +55,7 @@ FLOOR = (
 # phases inside one process, as `circuit grad --json --no-nodes` runs them
 PHASES = r'''
 import sys, time, json
-from circuitcli.core.circuit import parse
+from circuitcli.core.parser import parse
 from circuitcli.core.evaluate import _flag_nonfinite, _flag_underflow, backward, evaluate
 from circuitcli.render.json import dumps, grad_document
 path = sys.argv[1]

@@ -71,7 +71,7 @@ def main() -> None:
         print(f"  {label:<38} {ms:7.1f}  ({ms / base:.2f}x)")
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from circuitcli.core.circuit import parse
+    from circuitcli.core.parser import parse
     from circuitcli.io.bundled import sample_dir
     from circuitcli.methods.strategies import step
 

@@ -32,7 +32,7 @@ SEED = 1
 
 
 def setup():
-    from circuitcli.core.circuit import parse
+    from circuitcli.core.parser import parse
     from circuitcli.io.data import read_csv
     from circuitcli.methods.model import prepare
 

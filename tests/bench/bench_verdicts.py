@@ -34,8 +34,8 @@ from pathlib import Path
 
 from circuitcli import CircuitError
 from circuitcli.core import gates as table
-from circuitcli.core.circuit import parse
 from circuitcli.core.evaluate import evaluate
+from circuitcli.core.parser import parse
 from circuitcli.methods import symbolic
 from circuitcli.methods.check import check
 from circuitcli.methods.numeric import METHODS

@@ -180,6 +180,14 @@
     });
   }
 
+  // During the walkthrough only what the passes have computed so far is on screen:
+  // `reveal` holds the nodes whose value and whose gradient are known, and the edges
+  // whose contribution is; null when no walkthrough runs (everything is shown).
+  let reveal = null;
+  const seenValue = (i) => !reveal || reveal.vals.has(i);
+  const seenGrad = (i) => !reveal || reveal.grads.has(i);
+  const PENDING = "?";
+
   function render() {
     const s = state;
     NODES.forEach((node, i) => {
@@ -188,42 +196,48 @@
       const v = s.vals[i];
       const hasGrad = node.live || i === OUT;
       const gr = s.grads[i];
+      const known = hasGrad && seenGrad(i);
       if (node.listed) {
         e.g.setAttribute("data-value", exact(v));
         e.g.setAttribute("data-grad", hasGrad ? exact(gr) : "");
       }
-      e.value.textContent = "value " + fmt(v);
-      e.grad.textContent = hasGrad ? "grad " + fmt(gr) : "no gradient (constant)";
-      e.grad.setAttribute("class", "grad " + (hasGrad ? sign(gr) : "zero"));
-      e.g.classList.remove("plus", "minus", "kink", "bad");
-      if (hasGrad && node.used && sign(gr) !== "zero") e.g.classList.add(sign(gr));
-      if (i in s.kinks) e.g.classList.add("kink");
-      if (s.bad.has(i)) e.g.classList.add("bad");
+      e.value.textContent = "value " + (seenValue(i) ? fmt(v) : PENDING);
+      e.grad.textContent = !hasGrad ? "no gradient (constant)"
+        : "grad " + (known ? fmt(gr) : PENDING);
+      e.grad.setAttribute("class", "grad " + (known ? sign(gr) : "zero"));
+      e.g.classList.remove("plus", "minus", "kink", "bad", "pending");
+      if (!seenValue(i) || (hasGrad && !known)) e.g.classList.add("pending");
+      if (known && node.used && sign(gr) !== "zero") e.g.classList.add(sign(gr));
+      if (i in s.kinks && seenValue(i)) e.g.classList.add("kink");
+      if (s.bad.has(i) && seenValue(i)) e.g.classList.add("bad");
       if (e.big) {
-        e.big.textContent = gr > 0 ? "▲" : gr < 0 ? "▼" : "●";
+        e.big.textContent = !known ? "" : gr > 0 ? "▲" : gr < 0 ? "▼" : "●";
         e.big.setAttribute("class", "big " + sign(gr));
       }
     });
     for (const e of edgeEls) {
       const use = s.uses[e.from].find((u) => u.by === e.to && u.slot === e.slot);
       const c = use ? use.contribution : 0;
-      const kind = NODES[e.from].live && use ? sign(c) : "zero";
+      const shown = !reveal || reveal.edges.has(e);
+      const kind = NODES[e.from].live && use && shown ? sign(c) : "zero";
       e.g.classList.remove("plus", "minus");
       if (kind !== "zero") e.g.classList.add(kind);
       e.path.setAttribute("marker-end", `url(#arrow-${kind})`);
       if (e.label) {
-        e.label.textContent = use ? fmt(c) : "";
+        e.label.textContent = use && shown ? fmt(c) : "";
         e.label.setAttribute("class", "edge-label " + kind);
       }
     }
     $("#out-name").textContent = NODES[OUT].name;
-    $("#out-value").textContent = fmt(s.vals[OUT]);
+    $("#out-value").textContent = seenValue(OUT) ? fmt(s.vals[OUT]) : PENDING;
     for (const [name, i] of Object.entries(DATA.inputs)) {
       const row = inputRows[name];
       const g = s.grads[i];
-      row.grad.textContent = fmt(g);
-      row.grad.className = sign(g) === "plus" ? "up" : sign(g) === "minus" ? "down" : "still";
-      row.arrow.textContent = g > 0 ? "▲ raise" : g < 0 ? "▼ lower" : "● no pull";
+      const known = seenGrad(i);
+      row.grad.textContent = known ? fmt(g) : PENDING;
+      row.grad.className = !known ? "still" : sign(g) === "plus" ? "up"
+        : sign(g) === "minus" ? "down" : "still";
+      row.arrow.textContent = !known ? "" : g > 0 ? "▲ raise" : g < 0 ? "▼ lower" : "● no pull";
       row.arrow.className = "arrow " + row.grad.className;
       if (document.activeElement !== row.field) row.field.value = exact(values[name]);
     }
@@ -361,17 +375,18 @@
       if (!node.args.length || !node.used) continue;
       const text = forwardLine(node.name, node.formula,
         worked(node, node.args.map((j) => s.vals[j])), fmt(s.vals[i]));
-      out.push({ pass: "forward", node: i, edges: edgeEls.filter((e) => e.to === i), text });
+      out.push({ pass: "forward", node: i, edges: edgeEls.filter((e) => e.to === i), text,
+        value: i });
     }
     for (let i = OUT; i >= 0; i--) {
       const node = NODES[i];
       if (!node.used || !node.live) continue;
       if (i === OUT) {
-        out.push({ pass: "backward", node: i, edges: [],
+        out.push({ pass: "backward", node: i, edges: [], grad: i,
           text: `the output: its gradient is the pull from above, ${fmt(DATA.pull)}` });
       } else {
         const terms = s.uses[i].map((u) => fmt(u.contribution));
-        out.push({ pass: "backward", node: i, edges: [],
+        out.push({ pass: "backward", node: i, edges: [], grad: i,
           text: sumLine(node.name, terms, fmt(s.grads[i])) });
       }
       node.args.forEach((j, k) => {
@@ -390,10 +405,30 @@
     document.querySelectorAll(".hot, .dim").forEach((e) => e.classList.remove("hot", "dim"));
   }
 
+  // what the passes have computed once step k is shown: inputs and constants are known
+  // from the start; a gate's value when forward reaches it (all of them once backward
+  // begins); a gradient when backward sums it; an edge's contribution when it is used
+  function revealed(k) {
+    const known = { vals: new Set(), grads: new Set(), edges: new Set() };
+    NODES.forEach((node, i) => { if (!node.args.length) known.vals.add(i); });
+    for (let m = 0; m <= k && m < steps.length; m++) {
+      const st = steps[m];
+      if (st.pass === "forward") known.vals.add(st.value);
+      else {
+        NODES.forEach((_, i) => known.vals.add(i));
+        if (st.grad !== undefined) known.grads.add(st.grad);
+        for (const e of st.edges) known.edges.add(e);
+      }
+    }
+    return known;
+  }
+
   function show(k) {
     clearMarks();
     const st = steps[k];
     if (!st) return;
+    reveal = k >= steps.length - 1 ? null : revealed(k);
+    render();
     // in the forward pass, gates not yet computed are faint; backward, edges not yet used
     if (st.pass === "forward") {
       NODES.forEach((node, i) => {
@@ -425,13 +460,54 @@
     timer = null;
     at = -1;
     clearMarks();
+    if (reveal) { reveal = null; if (state) render(); }
   }
+
+  // ---- zoom and pan: the graph keeps its size on a phone and is moved, not squeezed ----
+  const wrap = $("#graph-wrap");
+  let scale = 1;
+  let fitting = true;
+  // fit: the whole graph in the width, but (on opening) never so small that the words
+  // cannot be read: below 0.6 a phone shows part of it, to pan or zoom out
+  function zoom(to, fit, readable) {
+    const L = DATA.layout;
+    fitting = Boolean(fit);
+    const room = Math.max(100, wrap.clientWidth - 2);
+    const whole = Math.min(1, room / L.width);
+    const phone = readable && window.innerWidth <= 760;
+    scale = fit ? (phone ? Math.max(0.6, whole) : whole) : Math.min(4, Math.max(0.1, to));
+    svg.setAttribute("width", Math.round(L.width * scale));
+    svg.setAttribute("height", Math.round(L.height * scale));
+    svg.setAttribute("data-scale", scale.toFixed(3));
+  }
+  $("[data-action=zoom-in]").addEventListener("click", () => zoom(scale * 1.25));
+  $("[data-action=zoom-out]").addEventListener("click", () => zoom(scale / 1.25));
+  $("[data-action=zoom-fit]").addEventListener("click", () => zoom(1, true));
+  window.addEventListener("resize", () => { if (fitting) zoom(1, true, true); });
+  let drag = null;
+  wrap.addEventListener("pointerdown", (ev) => {
+    if (ev.pointerType !== "mouse" || ev.button !== 0) return; // touch scrolls natively
+    drag = { x: ev.clientX, y: ev.clientY, left: wrap.scrollLeft, top: wrap.scrollTop };
+    wrap.classList.add("dragging");
+  });
+  window.addEventListener("pointermove", (ev) => {
+    if (!drag) return;
+    wrap.scrollLeft = drag.left - (ev.clientX - drag.x);
+    wrap.scrollTop = drag.top - (ev.clientY - drag.y);
+  });
+  window.addEventListener("pointerup", () => { drag = null; wrap.classList.remove("dragging"); });
 
   // ---- start ------------------------------------------------------------------------
   $("#title").textContent = DATA.title;
+  if (DATA.note) {
+    const note = $("#start-note");
+    note.textContent = DATA.note;
+    note.hidden = false;
+  }
   document.title = (DATA.title || "circuit") + " — circuitcli";
   $("[data-lr]").value = exact(DATA.lr);
   draw();
+  zoom(1, true, true);
   buildInputs();
   recompute(true);
   $("[data-action=step]").addEventListener("click", step);
@@ -444,6 +520,7 @@
   $("[data-action=next]").addEventListener("click", () => { if (timer) clearInterval(timer); timer = null; next(); });
   $("[data-action=stop]").addEventListener("click", () => {
     stopAnimation();
+    render();
     $("#explain").textContent = "Values flow forward, then gradients flow back, edge by edge.";
   });
   window.circuitPage = {
