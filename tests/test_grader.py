@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from circuitcli.core.parser import parse
 from circuitcli.core.syntax import CircuitError
@@ -212,3 +214,22 @@ def test_circuit_code_renamed_passes_the_grader(run, tmp_path, name):
     r = run("check", f"{name}.circuit", "--backward", str(path), "--json")
     assert r.exit_code == 0, (path.read_text(), r.output)
     assert json.loads(r.stdout)["missing"] == []
+
+
+# ---- any text at all: a grading or a one-line error, never a traceback -----------------------
+
+_PIECES = st.sampled_from(["da", "db", "dx", "a", "b", "x", "dq", "=", "+=", "*", "/", "-",
+                           "(", ")", "1.0", "0", " ", "\n", ";", "#", "max(", ",", "d", "1e400",
+                           "sigmoid(", "**", "\t", "é", "\x00", "dout"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=30).map("".join))
+def test_any_backward_text_grades_or_says_what_is_wrong(text):
+    c = parse("x = a * b")
+    try:
+        graded = grade(c, {"a": 3.0, "b": -2.0}, text)
+    except CircuitError as err:
+        assert err.render().startswith("error: ")
+        return
+    assert isinstance(graded.ok, bool)

@@ -266,3 +266,11 @@ def test_terminal_quiz_ctrl_c_leaves_cleanly(tmp_path):
         child.close()
     assert child.exitstatus == 130
     assert "Traceback" not in (child.before or "")
+
+
+def test_every_level_has_exercises():
+    for level in range(1, 41):
+        for seed in (0, 1, 2):
+            ex = exercise(level, seed)
+            assert ex.kind in ("value", "local", "gradient")
+            assert set(ex.values) == set(parse(ex.text).inputs)
