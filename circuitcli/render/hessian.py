@@ -22,8 +22,9 @@ from .table import fmt, pick_rows
 if TYPE_CHECKING:
     from ..methods.derivatives import Hessian, Jacobian, Tangents
 
-__all__ = ["forward_document", "forward_table", "hessian_csv", "hessian_document",
-           "hessian_view", "jacobian_document", "jacobian_table", "null_warnings"]
+__all__ = ["forward_document", "forward_story_document", "forward_story_view", "forward_table",
+           "hessian_csv", "hessian_document", "hessian_view", "jacobian_document",
+           "jacobian_table", "null_warnings"]
 
 
 def _sign_style(v: float | None) -> str:
@@ -247,3 +248,62 @@ def hessian_csv(h: Hessian) -> str:
         for name, row in zip(h.inputs, h.matrix or []):
             w.writerow([name, *[repr(v) for v in row]])
     return buf.getvalue()
+
+
+# ---- explain --forward -----------------------------------------------------------------
+
+
+def forward_story_view(t: Tangents, steps: list, title: str, digits: int = 6,
+                       max_rows: int | None = 40) -> RenderableType:
+    """The forward-mode story: per gate, the tangents in, its local derivatives, and the
+    tangent out as the sum of local × tangent in."""
+    c = t.result.circuit
+    labels = c.labels()
+    header = Text()
+    header.append(title, style="bold")
+    header.append(f"   forward mode along {_direction_text(t.direction)}", style="dim")
+    lines: list[RenderableType] = [header]
+    start = Text("the inputs' tangents are the direction: ")
+    start.append(", ".join(f"d{name} = {fmt(t.direction[name], digits)}" for name in c.inputs))
+    lines.append(start)
+    lines.append(Text("forward: each gate's tangent is the sum of local derivative × tangent "
+                      "in, over its arguments", style="dim"))
+    shown = steps if max_rows is None else steps[:max_rows]
+    for s in shown:
+        name = labels[s.node]
+        lines.append(Text(f"{name} = {c.formula(s.node)} = "
+                          f"{fmt(t.result.values[s.node], digits)}", style="bold"))
+        terms = []
+        for j, tin, p in zip(s.args, s.tangents_in, s.local):
+            arg = labels[j]
+            lines.append(Text(f"  from {arg}: local d{name}/d{arg} = {fmt(p, digits)}, "
+                              f"tangent in {fmt(tin, digits)}"))
+            terms.append(f"{fmt(p, digits)} × {fmt(tin, digits)}")
+        out = Text(f"  tangent of {name}: {' + '.join(terms)} = ")
+        out.append(fmt(s.tangent, digits), style=_sign_style(s.tangent))
+        lines.append(out)
+    if len(shown) < len(steps):
+        lines.append(Text(f"{len(steps) - len(shown)} more gates left out; --all shows every "
+                          "one", style="dim"))
+    lines.append(Text(f"d {c.output_name} along the direction = "
+                      f"{fmt(t.tangents[c.output], digits)}", style="bold"))
+    lines.append(Text(t.costs, style="dim"))
+    return Group(*lines)
+
+
+def forward_story_document(t: Tangents, steps: list) -> dict[str, Any]:
+    c = t.result.circuit
+    labels = c.labels()
+    return {
+        "direction": {name: finite(v) for name, v in t.direction.items()},
+        "output": {"name": c.output_name, "value": finite(t.result.output),
+                   "tangent": finite(t.tangents[c.output])},
+        "nodes": [{"name": labels[s.node], "formula": c.formula(s.node),
+                   "value": finite(t.result.values[s.node]),
+                   "tangents_in": [{"name": labels[j], "tangent": finite(tin),
+                                    "local": finite(p)}
+                                   for j, tin, p in zip(s.args, s.tangents_in, s.local)],
+                   "tangent": finite(s.tangent)} for s in steps],
+        "costs": t.costs,
+        "warnings": list(t.result.warnings),
+    }
