@@ -186,14 +186,11 @@ def test_the_compiled_sweeps_give_the_rules_bit_for_bit(seed, monkeypatch):
 
 
 def test_the_sweeps_run_a_planted_rule(monkeypatch):
-    """A gate whose backward rule is given as partials (as tests of `check` plant a wrong
-    rule) is called, not inlined: the sweep gives what that rule gives."""
-    import dataclasses
+    """A wrong rule planted in the table (as tests of `check` plant one) is what the sweep
+    runs: the compiled loops are made from the same texts as every other target."""
+    from planting import plant, wrong
 
-    from circuitcli.core.gates import GATES, OPERATORS
-
-    wrong = dataclasses.replace(GATES["mul"], partials=lambda B, out, x, y: [2 * y, 2 * x])
-    monkeypatch.setitem(OPERATORS, "*", wrong)
+    plant(monkeypatch, wrong("mul", "2 * y * g", "2 * x * g"))
     c = circuitcli.parse("q = x * y + x")
     monkeypatch.setattr(evaluate_module, "SWEEP_FROM", 0)
     r = c.grad(x=3.0, y=5.0)

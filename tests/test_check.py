@@ -6,7 +6,6 @@ is planted by replacing one gate's rule in the gate table.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import random
@@ -15,9 +14,9 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from planting import plant, scaled, wrong
 
 from circuitcli.cli import main
-from circuitcli.core.gates import FUNCTIONS, GATES, OPERATORS
 from circuitcli.core.parser import parse
 from circuitcli.io.bundled import sample_dir
 
@@ -142,22 +141,14 @@ def test_nodes_gives_a_row_for_every_node():
 # -- a planted bug -------------------------------------------------------------------------
 
 
-def _plant(monkeypatch, name: str, partials) -> None:
-    """Replace one gate's local derivatives everywhere the parser may find it.
-
-    The one place that knows the gate table's shape: adapt here if the table changes.
-    """
-    wrong = dataclasses.replace(GATES[name], partials=partials)
-    monkeypatch.setitem(GATES, name, wrong)
-    for table in (OPERATORS, FUNCTIONS):
-        for key, gate in list(table.items()):
-            if gate.name == name:
-                monkeypatch.setitem(table, key, wrong)
+def _plant(monkeypatch, name: str, *pulls: str) -> None:
+    """Replace one gate's pull rules (over g, out, x, y) everywhere the parser may find it."""
+    plant(monkeypatch, wrong(name, *pulls))
 
 
 def test_a_wrong_mul_rule_fails_and_is_pinned_on_the_mul_nodes(monkeypatch):
     # the notebook's own slip in Ex-4: da = db * dx instead of b * dx
-    _plant(monkeypatch, "mul", lambda B, out, x, y: (y, x + 1.0))
+    _plant(monkeypatch, "mul", "y * g", "(x + 1.0) * g")
     code, doc = doc_of("check", "neuron.circuit")
     assert code == 1 and doc["ok"] is False
     assert {row["name"] for row in doc["rows"] if not row["ok"]} == {"x", "y"}
@@ -172,7 +163,7 @@ def test_a_wrong_mul_rule_fails_and_is_pinned_on_the_mul_nodes(monkeypatch):
 
 
 def test_without_sympy_the_numerical_estimate_pins_the_wrong_rule(monkeypatch):
-    _plant(monkeypatch, "mul", lambda B, out, x, y: (y, x + 1.0))
+    _plant(monkeypatch, "mul", "y * g", "(x + 1.0) * g")
     code, doc = doc_of("check", "neuron.circuit", "--nodes", "--no-sympy")
     assert code == 1
     assert {row["name"] for row in doc["rows"] if row["rule_ok"] is False} == {"ax", "by"}
@@ -190,7 +181,7 @@ def test_a_tight_tolerance_fails_rows_but_blames_no_gate():
 
 
 def test_a_wrong_sigmoid_rule_is_pinned_on_the_sigmoid_node_only(monkeypatch):
-    _plant(monkeypatch, "sigmoid", lambda B, out, x: (out * (1.0 + out),))
+    _plant(monkeypatch, "sigmoid", "out * (1.0 + out) * g")
     code, doc = doc_of("check", "neuron.circuit", "--nodes")
     assert code == 1
     assert [row["name"] for row in doc["rows"] if row["rule_ok"] is False] == ["s"]
@@ -200,7 +191,7 @@ def test_a_wrong_sigmoid_rule_is_pinned_on_the_sigmoid_node_only(monkeypatch):
 
 
 def test_a_subgradient_outside_the_one_sided_derivatives_fails(monkeypatch):
-    _plant(monkeypatch, "relu", lambda B, out, x: (1.5,))
+    _plant(monkeypatch, "relu", "1.5 * g")
     code, doc = doc_of("check", "relu(x) * y", "x=0", "y=2")
     x = rows_by_name(doc)["x"]
     assert code == 1 and x["kink"] and not x["ok"]
@@ -361,7 +352,7 @@ def test_a_thousand_gate_circuit_checks_every_node():
 
 
 def test_a_cut_table_keeps_the_failing_rows(monkeypatch):
-    _plant(monkeypatch, "sin", lambda B, out, x: (B.cos(x) * 2.0,))
+    _plant(monkeypatch, "sin", "cos(x) * 2.0 * g")
     # only x feeds the (wrong) sine; y feeds the 60 agreeing gates after it
     text = "\n".join(["s0 = sin(x)"] + [f"s{k} = s{k - 1} + y" for k in range(1, 61)])
     r = run("check", text, "x=0.3", "y=1", "--nodes", "--no-sympy")
@@ -419,16 +410,12 @@ def test_complex_step_notes_never_suggest_complex_step():
     assert "--method complex" not in r.output
 
 
-def _times(factor: float):
-    return lambda B, out, x, y: (y * factor, x * factor)
-
-
 @pytest.mark.parametrize("scale", ["1e-9", "1", "1e9"])
 @pytest.mark.parametrize("method", METHOD_NAMES)
 @pytest.mark.parametrize("sympy", [[], ["--no-sympy"]])
 def test_a_wrong_rule_is_caught_at_every_scale(monkeypatch, scale, method, sympy):
     # mul's rule times 1.5: d(x*y)/dx is y, the rule says 1.5 y, whatever the size of y
-    _plant(monkeypatch, "mul", _times(1.5))
+    plant(monkeypatch, scaled("mul", 1.5))
     code, doc = doc_of("check", "x*y", f"x={scale}", f"y={scale}", "--method", method, *sympy)
     assert code == 1
     assert [c["gate"] for c in doc["culprits"]] == ["mul"]
@@ -436,7 +423,7 @@ def test_a_wrong_rule_is_caught_at_every_scale(monkeypatch, scale, method, sympy
 
 
 def test_a_sign_flip_is_caught_and_pinned(monkeypatch):
-    _plant(monkeypatch, "sin", lambda B, out, x: (-B.cos(x),))
+    _plant(monkeypatch, "sin", "-cos(x) * g")
     code, doc = doc_of("check", "sin(x) * exp(y)", "x=0.3", "y=1e-9", "--nodes")
     assert code == 1
     assert [c["computes"] for c in doc["culprits"]] == ["sin(x)"]
@@ -455,11 +442,10 @@ def test_an_unreliable_estimate_says_why_and_lets_the_rule_check_decide():
 
 def test_a_rule_is_blamed_by_what_its_error_does_to_the_gradient(monkeypatch):
     # off by 1e-30 beside terms of size 0.2: no gradient changes; off by 1e-6 relative: wrong
-    sigmoid = GATES["sigmoid"].partials
-    _plant(monkeypatch, "sigmoid", lambda B, out, x: (sigmoid(B, out, x)[0] + 1e-30,))
+    _plant(monkeypatch, "sigmoid", "(dsigmoid(x, 1.0) + 1e-30) * g")
     code, doc = doc_of("check", "sigmoid(x) * y", "x=0.5", "y=2", "--nodes")
     assert code == 0 and not doc["culprits"]
-    _plant(monkeypatch, "sigmoid", lambda B, out, x: (sigmoid(B, out, x)[0] * (1 + 1e-6),))
+    _plant(monkeypatch, "sigmoid", "dsigmoid(x, 1.0) * (1 + 1e-6) * g")
     code, doc = doc_of("check", "sigmoid(x) * y", "x=0.5", "y=2", "--nodes")
     assert code == 1 and [c["gate"] for c in doc["culprits"]] == ["sigmoid"]
 

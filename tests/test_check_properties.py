@@ -13,6 +13,7 @@ import math
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from planting import plant, scaled
 
 import circuitcli
 from circuitcli import CircuitError
@@ -92,22 +93,8 @@ USES = {
 
 
 def _plant(monkeypatch, name: str, factor: float) -> None:
-    """The gate's local derivatives times `factor`, everywhere the parser finds the gate.
-
-    The one place that knows the gate table's shape: adapt here if the table changes.
-    """
-    import dataclasses
-
-    from circuitcli.core.gates import GATES
-
-    original = GATES[name]
-    rule = original.partials
-    wrong = dataclasses.replace(
-        original, partials=lambda B, out, *xs: [p * factor for p in rule(B, out, *xs)])
-    for table in (GATES, OPERATORS, FUNCTIONS):
-        for key, gate in list(table.items()):
-            if gate is original:
-                monkeypatch.setitem(table, key, wrong)
+    """The gate's local derivatives times `factor`, everywhere the parser finds the gate."""
+    plant(monkeypatch, scaled(name, factor))
 
 
 def test_every_gate_with_a_rule_has_a_circuit_here():

@@ -119,8 +119,9 @@ SWEEP_FROM = 4096
 
 
 def _forward_by_rules(circuit: Circuit, vals: array) -> None:
-    circuit.kinds()  # compiles the rules of the gates this tape has, once
-    rules = [g.real_forward for g in circuit.gates]
+    # the rules of the gates this tape has, compiled once
+    by_gate = {g: g.real_forward for g in circuit.kinds()}
+    rules = list(map(by_gate.__getitem__, circuit.gates))
     more = circuit.more
     i = 0
     try:
@@ -167,12 +168,13 @@ def backward(circuit: Circuit, vals: Sequence, pull: float = 1.0, backend=REAL) 
             circuit._used = reached  # the same answer, found on the way
         return grads
     used = circuit.used()
-    circuit.kinds()
+    by_gate = {g: g.real_backward for g in circuit.kinds()}
+    rules = list(map(by_gate.__getitem__, gates))
     for i in range(out, -1, -1):
         j = a0[i]
         if j < 0 or not used[i]:
             continue  # a leaf, or nothing reaches this node from the output
-        rule = gates[i].real_backward
+        rule = rules[i]
         k = a1[i]
         g = grads[i]
         if k >= 0:
@@ -196,11 +198,13 @@ def evaluate(circuit: Circuit, values: Mapping[str, float], pull: float = 1.0,
     candidates = circuit.kinkable
     if len(circuit) >= SWEEP_FROM:  # the conditions in one compiled loop; notes for hits
         candidates = sweep.sweeps(circuit)[2](vals, gates, a0, a1, circuit.more, candidates)
+    kink_of = {g: g.kink for g in circuit.kinds() if g.kink_rule} if candidates else {}
     for i in candidates:
         k = a1[i]
-        note = (gates[i].kink(vals[i], vals[a0[i]]) if k == -1
-                else gates[i].kink(vals[i], vals[a0[i]], vals[k]) if k >= 0
-                else gates[i].kink(vals[i], *[vals[j] for j in circuit.more[i]]))
+        kink = kink_of[gates[i]]
+        note = (kink(vals[i], vals[a0[i]]) if k == -1
+                else kink(vals[i], vals[a0[i]], vals[k]) if k >= 0
+                else kink(vals[i], *[vals[j] for j in circuit.more[i]]))
         if note is not None:
             kinks[i] = note
     _flag_nonfinite(result, vals, "value")

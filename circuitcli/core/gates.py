@@ -3,33 +3,32 @@
 Each gate is written once, as small Python expressions over its arguments `x`, `y`
 (or `*xs`), its value `out` and the pull from above `g`:
 
-- `forward`: its value, e.g. `x * y`;
-- `backward`: what it passes back to each argument given the pull `g` (a vector-Jacobian
+- `rule`: its value, e.g. `x * y`;
+- `pull`: what it passes back to each argument given the pull `g` (a vector-Jacobian
   product, the notebook's `dx = y * dq`). Written with the pull inside, so each rule can
   order its products to stay inside the double range ((g / y) * out for division), and
   say where a flat local derivative passes back exactly 0 whatever the pull (no 0 * inf);
-- `kink` and `problems`: a condition and a one-line note (a non-differentiable point; an
-  input the forward is not defined for).
+- `kink_rule` and `problems`: a condition and a one-line note (a non-differentiable
+  point; an input the forward is not defined for).
 
-From these texts come, so that they cannot drift apart: the float rules `grad` runs
-(`REAL`, compiled from the very text), the same rules over any backend `B` (numpy
-batches, complex steps), the lines of the program `circuit code` prints (render/code.py)
-and the JavaScript of the live page (render/js.py). Rules call primitives (backend.py)
-and the small helpers below, which are written in the same language. Evaluators,
-renderers and the symbolic cross-check read this table; none of them names a gate.
+The texts are compiled by one compiler (core/rules.py): parsed and checked once, then
+lowered to each target: the float rules `grad` runs, the same rules over any backend `B`
+(numpy batches, complex steps, dual numbers), the compiled sweeps for big tapes, the
+lines of the program `circuit code` prints and the JavaScript of the live page. Rules
+call primitives (backend.py) and the small helpers below, which are written in the same
+language. Evaluators, renderers and the symbolic cross-check read this table; none of
+them names a gate. Adding a gate is adding one entry.
 """
 
 from __future__ import annotations
 
-import ast
 import math
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from functools import cache
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any
 
-from .backend import REAL, REAL_NAMESPACE
+from . import rules
+from .backend import REAL
 
 __all__ = ["FUNCTIONS", "GATES", "HELPERS", "OPERATORS", "Gate", "format_number"]
 
@@ -44,16 +43,24 @@ def sigmoid(x):
     # g * sigmoid'(x) from the input: out * (1 - out) cancels once out rounds to 1.
     # sigmoid' = e / (1 + e)**2 with e = exp(-|x|), taken as h * h (h = exp(-|x| / 2))
     # so that g * h * h stays in range wherever the product does (x = 800, g = 1e300)
+    # Near 0 that form's own slope cancels (e^-|x| rounds near 1), and the Hessians that
+    # run this rule over dual numbers need it: for |x| <= 1, sigmoid' = (1 - t*t) / 4 with
+    # t = tanh(x / 2) (t <= 0.47: no cancellation, and its slope comes from tanh's)
     "dsigmoid": '''
 def dsigmoid(x, g):
     h = exp(-0.5 * abs(x))
-    return g * h * h / ((1.0 + h * h) * (1.0 + h * h))
+    t = tanh(0.5 * x)
+    d = (1.0 + h * h) * (1.0 + h * h)
+    return 0.25 * g * (1.0 - t * t) if abs(x) <= 1.0 else g * h * h / d
 ''',
     # g * tanh'(x) = g * 4e / (1 + e)**2 with e = exp(-2|x|) = h * h; 1 - out**2 cancels
+    # (for |x| <= 0.5, 1 - t*t with t = tanh(x), as for dsigmoid: its slope does not cancel)
     "dtanh": '''
 def dtanh(x, g):
     h = exp(-abs(x))
-    return g * h * (4.0 * h) / ((1.0 + h * h) * (1.0 + h * h))
+    t = tanh(x)
+    d = (1.0 + h * h) * (1.0 + h * h)
+    return g * (1.0 - t * t) if abs(x) <= 0.5 else g * h * (4.0 * h) / d
 ''',
 }
 HELPERS = {name: text.strip() for name, text in HELPERS.items()}
@@ -63,9 +70,9 @@ HELPERS = {name: text.strip() for name, text in HELPERS.items()}
 class Gate:
     """One kind of gate, every rule as text. `arity` is None for variadic gates (max, min).
 
-    `forward`, `partials`, `backward`, `kink` and `problem` are callables made from the
-    texts; `partials` may be given instead (a test planting a wrong rule does), and then
-    `backward` is that rule times the pull.
+    The texts are the whole definition: what runs them (floats, a backend `B`, the
+    compiled sweeps, printed Python, JavaScript) is made from them by core/rules.py on
+    first use and kept there, keyed by the texts; the Gate itself never changes.
     """
 
     name: str
@@ -89,60 +96,42 @@ class Gate:
     # whether the kink is a seam between smooth pieces (relu, abs, max: the slope jumps there,
     # and a numerical step that crosses it is not a derivative) or one point (pow at 0 ** 0)
     seam: bool = True
-    # (condition, why) pairs where the forward is undefined (checked in order)
-    problems: tuple[tuple[str, str], ...] = ()
-    # partials(B, out, *xs) -> d out / d x_k per argument; made from `pull` unless given
-    partials: Callable[..., Sequence[Any]] | None = None
-    # made in __post_init__:
-    real_forward: Callable[..., float] = field(init=False, repr=False)
-    real_backward: Callable[..., Sequence[float]] = field(init=False, repr=False)
-    kink: Callable[..., str | None] | None = field(init=False, repr=False)
-    problem: Callable[..., str | None] | None = field(init=False, repr=False)
-    _generic: dict = field(init=False, repr=False)
-    # local derivatives that are constants (add: 1, 1; sub: 1, -1; neg: -1), else None: a
-    # batch of rows can then add or subtract the pull instead of multiplying by it
-    slopes: tuple[float, ...] | None = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        put = object.__setattr__
-        # the float rules are compiled on first use (`ready`): start-up pays only for the
-        # gates a circuit has, and a copy of a gate reuses what its original compiled
-        rules = _REAL_RULES.get((self.name, self.rule, self.pull))
-        put(self, "real_forward", rules[0] if rules else _on_first_call(self, "real_forward"))
-        given = self.partials
-        planted = not (given is None or getattr(given, "_rules", None) == (self.rule, self.pull))
-        put(self, "_generic", {"planted": planted})
-        found = [_constant_slope(p) for p in self.pull]
-        constant = not planted and self.arity is not None and None not in found
-        put(self, "slopes", tuple(found) if constant else None)
-        if not planted:
-            def partials(B, out, *xs, _gate=self):
-                return _gate.backward(B, 1.0, out, *xs)
-
-            partials._rules = (self.rule, self.pull)
-            put(self, "partials", partials)
-            put(self, "real_backward",
-                rules[1] if rules else _on_first_call(self, "real_backward"))
-        else:  # a rule given as partials: the pull times it, with the same zero rule
-            def planted(g, out, *xs):
-                return [p * g if p != 0 else 0.0 for p in given(REAL, out, *xs)]
-
-            put(self, "real_backward", planted)
-        # notes are compiled on first use too (kink: None for a gate that has none)
-        put(self, "kink", _lazy_note(self, "kink", (self.kink_rule,), "out, ")
-            if self.kink_rule else None)
-        put(self, "problem", _lazy_note(self, "problem", self.problems) if self.problems else None)
+    # (condition, why) pairs where the forward is undefined (checked in order); a third
+    # item names the argument the note is about (its node is the one an error points at)
+    problems: tuple[tuple[str, ...], ...] = ()
 
     def ready(self) -> Gate:
         """This gate with its float rules compiled (evaluators call it before a sweep)."""
-        key = (self.name, self.rule, self.pull)
-        rules = _REAL_RULES.get(key)
-        if rules is None:
-            rules = _REAL_RULES[key] = _compile_real(self)
-        object.__setattr__(self, "real_forward", rules[0])
-        if not self._generic["planted"]:
-            object.__setattr__(self, "real_backward", rules[1])
+        rules.real(self)
         return self
+
+    @property
+    def real_forward(self) -> Callable[..., float]:
+        """The value over floats: f(*xs)."""
+        return rules.real(self)[0]
+
+    @property
+    def real_backward(self) -> Callable[..., Sequence[float]]:
+        """What each argument gets over floats: f(g, out, *xs)."""
+        return rules.real(self)[1]
+
+    @property
+    def kink(self) -> Callable[..., str | None] | None:
+        """kink(out, *xs): the note where the gate is not differentiable, else None; None
+        for a gate without a kink rule."""
+        return rules.notes(self)[0] if self.kink_rule else None
+
+    @property
+    def problem(self) -> Callable[..., str | None] | None:
+        """problem(*xs): why the forward is undefined there, else None; None for a gate
+        defined everywhere."""
+        return rules.notes(self)[1] if self.problems else None
+
+    @property
+    def slopes(self) -> tuple[float, ...] | None:
+        """Local derivatives that are constants (add: 1, 1; sub: 1, -1; neg: -1), else None:
+        a batch of rows can then add or subtract the pull instead of multiplying by it."""
+        return rules.slopes(self)
 
     def describe(self, args: Sequence[str]) -> str:
         """The node as a formula over its arguments' names: `x + y`, `max(a, b, c)`."""
@@ -156,24 +145,21 @@ class Gate:
         return ["*xs"] if self.arity is None else ["x", "y"][: self.arity]
 
     def forward(self, B, *xs):
-        """The value over backend B (REAL: floats; numpy: arrays)."""
+        """The value over backend B (REAL: floats; numpy: arrays; see core/rules.py for
+        what a backend provides)."""
         if B is REAL:
-            return self.real_forward(*xs)
-        return self._over(B)[0](B, *xs)
+            return rules.real(self)[0](*xs)
+        return rules.over(self)[0](B, *xs)
 
     def backward(self, B, g, out, *xs):
         """What each argument gets, given the pull g (g * local derivative, kept in range)."""
         if B is REAL:
-            return self.real_backward(g, out, *xs)
-        if self._generic["planted"]:
-            return [p * g for p in self.partials(B, out, *xs)]
-        return self._over(B)[1](B, g, out, *xs)
+            return rules.real(self)[1](g, out, *xs)
+        return rules.over(self)[1](B, g, out, *xs)
 
-    def _over(self, B) -> tuple[Callable, Callable]:
-        found = self._generic.get("rules")  # compiled on first use: only batches need it
-        if found is None:
-            found = self._generic["rules"] = _compile_generic(self)
-        return found
+    def partials(self, B, out, *xs):
+        """The local derivatives: what each argument gets from a pull of 1."""
+        return self.backward(B, 1.0, out, *xs)
 
 
 def format_number(value: float) -> str:
@@ -181,212 +167,6 @@ def format_number(value: float) -> str:
     if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return repr(value)
-
-
-def _num(x: Any) -> str:
-    return str(x) if isinstance(x, int) else f"{x:.6g}"
-
-
-# ---- compiling the texts ----------------------------------------------------------------------
-
-
-def _sources(gate: Gate) -> tuple[str, str]:
-    """(forward, backward) as Python lambdas over floats, from the gate's texts."""
-    params = ", ".join(gate.params)
-    if gate.arity is None:
-        (each,) = gate.pull
-        back = f"lambda g, out, *xs: [{each} for x in xs]"
-    else:
-        back = f"lambda g, out, {params}: ({''.join(p + ', ' for p in gate.pull)})"
-    return f"lambda {params}: {gate.rule}" if params else f"lambda: {gate.rule}", back
-
-
-_NS: dict = {}
-
-
-def _real_ns(uses: str | None = None) -> dict:
-    """The names float rules see: the primitives, and each helper once code that calls it
-    (`uses`, its text) is compiled; None: every helper. A circuit without sigmoid or tanh
-    never compiles their helpers."""
-    if not _NS:
-        _NS.update(REAL_NAMESPACE)
-    pending = [uses]
-    while pending:
-        text = pending.pop()
-        for name, helper in HELPERS.items():
-            if name not in _NS and (text is None or name in text):
-                exec(compile(helper, f"<helper {name}>", "exec"), _NS)  # safe: our own text
-                pending.append(helper)  # a helper may call another
-    return _NS
-_REAL_RULES: dict[tuple, tuple[Callable, Callable]] = {}
-
-
-def _on_first_call(gate: Gate, which: str) -> Callable:
-    """A stand-in that compiles the gate's rules, installs them, then runs the real one."""
-
-    def first(*args):
-        return getattr(gate.ready(), which)(*args)
-
-    return first
-
-
-def _compile_real(gate: Gate) -> tuple[Callable, Callable]:
-    forward, backward = _sources(gate)
-    tree = _Faster().visit(ast.parse(f"({forward}, {backward})", mode="eval"))
-    code = compile(ast.fix_missing_locations(tree), f"<gate {gate.name}>", "eval")
-    return eval(code, _real_ns(forward + backward))  # safe: the table's own rule text
-
-
-class _Faster(ast.NodeTransformer):
-    """The same float arithmetic in fewer steps, for the hot loop: `1.0 * g` is g and
-    `-1.0 * g` is -g bit for bit; `a if x != 0 else b` tests x itself (nan is true,
-    -0.0 false, exactly as the comparison)."""
-
-    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
-        self.generic_visit(node)
-        left = node.left
-        if isinstance(node.op, ast.Mult):
-            if isinstance(left, ast.Constant) and left.value == 1.0:
-                return node.right
-            if (isinstance(left, ast.UnaryOp) and isinstance(left.op, ast.USub)
-                    and isinstance(left.operand, ast.Constant) and left.operand.value == 1.0):
-                return ast.UnaryOp(ast.USub(), node.right)
-        return node
-
-    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
-        self.generic_visit(node)
-        test = node.test
-        if (isinstance(test, ast.Compare) and len(test.ops) == 1
-                and isinstance(test.comparators[0], ast.Constant)
-                and test.comparators[0].value == 0 and type(test.comparators[0].value) is not bool):
-            if isinstance(test.ops[0], ast.NotEq):
-                node.test = test.left
-            elif isinstance(test.ops[0], ast.Eq):
-                node.test = ast.UnaryOp(ast.Not(), test.left)
-        return node
-
-
-class _OverBackend(ast.NodeTransformer):
-    """A rule over floats -> the same rule over backend B: calls become B.exp(...), `a if c
-    else b` becomes B.where(c, a, b), comparisons B.gt(...), so arrays take both branches."""
-
-    _CMP: ClassVar[dict] = {ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le", ast.Eq: "eq",
-                             ast.NotEq: "ne"}
-
-    @staticmethod
-    def _b(name: str) -> ast.Attribute:
-        return ast.Attribute(ast.Name("B", ast.Load()), name, ast.Load())
-
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        self.generic_visit(node)
-        assert isinstance(node.func, ast.Name)
-        if node.func.id in HELPERS:  # helpers take B first
-            return ast.Call(ast.Name("_h_" + node.func.id, ast.Load()),
-                            [ast.Name("B", ast.Load()), *node.args], [])
-        return ast.Call(self._b(node.func.id), node.args, [])
-
-    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
-        self.generic_visit(node)
-        return ast.Call(self._b("where"), [node.test, node.body, node.orelse], [])
-
-    def visit_Compare(self, node: ast.Compare) -> ast.AST:
-        self.generic_visit(node)
-        (op,), (right,) = node.ops, node.comparators
-        return ast.Call(self._b(self._CMP[type(op)]), [node.left, right], [])
-
-    def visit_BoolOp(self, node: ast.BoolOp) -> ast.AST:
-        self.generic_visit(node)
-        name = "both" if isinstance(node.op, ast.And) else "either"
-        out = node.values[0]
-        for v in node.values[1:]:
-            out = ast.Call(self._b(name), [out, v], [])
-        return out
-
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        return self._b(node.id) if node.id in ("inf", "nan") else node
-
-
-def over_backend(text: str) -> str:
-    """A rule's text rewritten over a backend B (see _OverBackend)."""
-    tree = _OverBackend().visit(ast.parse(text))
-    return ast.unparse(ast.fix_missing_locations(tree))
-
-
-_GENERIC_NS: dict | None = None
-
-
-def _generic_namespace() -> dict:
-    global _GENERIC_NS
-    if _GENERIC_NS is None:
-        ns: dict = {}
-        for name, text in HELPERS.items():
-            tree = ast.parse(over_backend(text))
-            fn = tree.body[0]
-            fn.name = "_h_" + name
-            fn.args.args.insert(0, ast.arg("B"))
-            code = compile(ast.fix_missing_locations(tree), f"<helper {name}>", "exec")
-            exec(code, ns)  # safe: our own rule text
-        _GENERIC_NS = ns
-    return _GENERIC_NS
-
-
-def _compile_generic(gate: Gate) -> tuple[Callable, Callable]:
-    forward, backward = (over_backend(text).replace("lambda", "lambda B,", 1).replace(
-        "lambda B,:", "lambda B:", 1) for text in _sources(gate))
-    code = compile(f"({forward}, {backward})", f"<gate {gate.name} over B>", "eval")
-    return eval(code, _generic_namespace())  # safe: our own rule text
-
-
-def _constant_slope(pull: str) -> float | None:
-    r"""The slope of a pull rule that is a constant times g ("1.0 * g", "-1.0 * g"), else
-    None: what fullmatch(r"(-?\d+\.\d+) \* g") finds, without compiling a pattern at
-    start-up (\d is str.isdecimal)."""
-    if not pull.endswith(" * g"):
-        return None
-    head = pull[:-4]
-    whole, dot, fraction = (head[1:] if head.startswith("-") else head).partition(".")
-    return float(head) if dot and whole.isdecimal() and fraction.isdecimal() else None
-
-
-@cache
-def _slot() -> re.Pattern:
-    """`{expr}` in a note (compiled on the first note: notes are the rare path)."""
-    return re.compile(r"\{([^{}]+)\}")
-
-
-def _lazy_note(gate: Gate, attr: str, rules, head: str = "") -> Callable[..., str | None]:
-    """A stand-in that compiles the note function on its first call and installs it."""
-
-    def first(*args):
-        note = _note_function(gate, rules, head)
-        object.__setattr__(gate, attr, note)
-        return note(*args)
-
-    return first
-
-
-def _note_function(gate: Gate, rules, head: str = "") -> Callable[..., str | None]:
-    """(condition, note) pairs -> f(*args) giving the first note whose condition holds."""
-    params = head + ", ".join(gate.params)
-    parts = []
-    for cond, note in rules:
-        pieces = _slot().split(note)  # text, expr, text, expr, ...
-        fields = [f"_num({p})" for p in pieces[1::2]]
-        parts.append(f"(({cond}), ({pieces[0::2]!r}, [{', '.join(fields)}]))")
-    code = compile(f"lambda {params}: [{', '.join(parts)}]", f"<notes {gate.name}>", "eval")
-    checks = eval(code, {**_real_ns(str(rules)), "_num": _num})  # safe: our own rule text
-
-    def note(*args):
-        try:
-            found = checks(*args)
-        except (ArithmeticError, ValueError, TypeError):
-            return None
-        for hit, (texts, values) in found:
-            if hit:
-                return "".join(t + v for t, v in zip(texts, [*values, ""]))
-        return None
-
-    return note
 
 
 # ---- the table --------------------------------------------------------------------------------

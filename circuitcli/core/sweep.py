@@ -4,13 +4,14 @@ evaluate.py runs a tape by calling each gate's float rule: one Python call per g
 and for the backward rule a tuple per gate too. On a million gates that call is most
 of the time. Here the same rule texts are written into the body of one loop, a branch
 per kind of gate the tape has (the most frequent first), so a `mul` costs a few array
-reads, one product and one store. The expressions are the gate table's own, after the
-same rewrites the float rules get (gates._Faster), so every value and gradient is the
-one the float rules give, bit for bit; a test holds the two to that.
+reads, one product and one store. The expressions are the rule compiler's float trees
+(core/rules.py: the same trees, after the same rewrites, the float rules are compiled
+from), so every value and gradient is the one the float rules give, bit for bit; a test
+holds the two to that.
 
-Gates whose rules are not plain texts (variadic max/min, a rule a test plants) are
-called as evaluate.py calls them. The generated source holds only the gate table's
-rule texts and names of our own, never a user's text.
+Variadic gates (max, min) are called as evaluate.py calls them. The generated source
+holds only the gate table's rule texts and names of our own, never a user's text, and is
+registered with linecache, so a traceback shows its lines.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from .gates import GATES, Gate, _Faster, _real_ns
+from . import rules
+from .gates import GATES, Gate
 
 if TYPE_CHECKING:
     from .circuit import Circuit
@@ -54,32 +56,20 @@ def sweeps(circuit: Circuit) -> tuple[Callable, Callable, Callable]:
     return found
 
 
-def _expr(text: str) -> str:
-    """A rule's expression as the float rules run it (gates._Faster's rewrites)."""
-    tree = _Faster().visit(ast.parse(text, mode="eval"))
-    return ast.unparse(ast.fix_missing_locations(tree))
-
-
 def _inline(gate: Gate) -> bool:
     """Whether the gate's texts can go into the loop (else it is called)."""
-    return gate.arity in (1, 2) and not gate._generic["planted"]
+    return gate.arity in (1, 2)
 
 
-def _bind(texts: Sequence[str], loads: dict[str, str]) -> tuple[list[str], list[str]]:
+def _bind(trees: Sequence[ast.AST], loads: dict[str, str]) -> tuple[list[str], list[str]]:
     """The expressions with each name of `loads` they use once replaced by its load
     (`x` by `_vals[_j]`), and an assignment line for each name they use more than once.
     The loads only read, so where they are read does not change a result."""
-    trees = [ast.parse(text, mode="eval") for text in texts]
     uses = Counter(n.id for tree in trees for n in ast.walk(tree) if isinstance(n, ast.Name))
     lines = [f"{name} = {load}" for name, load in loads.items() if uses[name] > 1]
-
-    class Inline(ast.NodeTransformer):
-        def visit_Name(self, node: ast.Name) -> ast.AST:
-            if node.id in loads and uses[node.id] == 1:
-                return ast.parse(loads[node.id], mode="eval").body
-            return node
-
-    return lines, [ast.unparse(Inline().visit(tree)) for tree in trees]
+    once = {name: ast.parse(load, mode="eval").body for name, load in loads.items()
+            if uses[name] == 1}
+    return lines, [ast.unparse(rules.substitute(tree, once)) for tree in trees]
 
 
 def _compile(kinds: Sequence[Gate]) -> tuple[Callable, Callable, Callable]:
@@ -105,10 +95,10 @@ def _compile(kinds: Sequence[Gate]) -> tuple[Callable, Callable, Callable]:
                      "                _used[_t] = 1"]
             continue
         loads = {"x": "_vals[_j]", "y": "_vals[_k]"} if gate.arity == 2 else {"x": "_vals[_j]"}
-        lines, (rule,) = _bind([_expr(gate.rule)], loads)
+        value, pull_trees = rules.real_trees(gate)
+        lines, (rule,) = _bind([value], loads)
         fwd += [pad + line for line in lines] + [f"{pad}_vals[_i] = {rule}"]
-        lines, pulls = _bind([_expr(p) for p in gate.pull],
-                             {**loads, "g": "_grads[_i]", "out": "_vals[_i]"})
+        lines, pulls = _bind(pull_trees, {**loads, "g": "_grads[_i]", "out": "_vals[_i]"})
         back += [pad + line for line in lines]
         if gate.arity == 2:  # a pull reads g and values, never _grads[_j]: x * x is safe
             back += [f"{pad}_grads[_j] += {pulls[0]}", f"{pad}_grads[_k] += {pulls[1]}",
@@ -118,14 +108,16 @@ def _compile(kinds: Sequence[Gate]) -> tuple[Callable, Callable, Callable]:
     if not kinds:  # a tape of leaves alone
         fwd.append("        pass")
         back.append("        pass")
-    namespace = dict(_real_ns())
+    namespace = dict(rules.real_namespace())
     namespace["_args"] = _args
     for n, gate in enumerate(kinds):
         namespace[f"_K{n}"] = gate
         namespace[f"_F{n}"] = gate.real_forward
         namespace[f"_B{n}"] = gate.real_backward
     source = "\n".join([*fwd, "", *back, "", *_kink_scan(kinds)]) + "\n"
-    exec(compile(source, "<sweeps>", "exec"), namespace)  # safe: the gate table's texts
+    filename = f"<sweeps {' '.join(gate.name for gate in kinds)}>"
+    rules.register_source(filename, source)
+    exec(compile(source, filename, "exec"), namespace)  # safe: the gate table's texts
     return namespace["forward"], namespace["backward"], namespace["kinks"]
 
 
@@ -151,7 +143,7 @@ def _kink_scan(kinds: Sequence[Gate]) -> list[str]:
                   "                x = _vals[_a0[_i]]"]
         if gate.arity == 2:
             lines.append("                y = _vals[_a1[_i]]")
-        lines += [f"                if {gate.kink_rule[0]}:",
+        lines += [f"                if {ast.unparse(rules.parsed(gate).kink[0])}:",
                   "                    _hits.append(_i)",
                   "            except (ArithmeticError, ValueError, TypeError):",
                   "                _hits.append(_i)"]

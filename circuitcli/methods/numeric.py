@@ -15,10 +15,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
-from ..core.backend import REAL, numpy_backend
+from ..core.backend import REAL, numpy_backend, overlay
 from ..core.circuit import Circuit
 
 __all__ = ["METHODS", "Method", "Numerical", "complex_backend", "derivatives", "local_partials",
@@ -183,8 +182,7 @@ def complex_backend():
             z = np.where(zero, 1.0, np.where(flip, -x, x))
             return np.where(zero, 0.0, sign * np.power(z, y))
 
-        _COMPLEX = SimpleNamespace(**{**vars(base), "name": "complex", "abs": cabs,
-                                      "pow": cpow, "power": cpow})
+        _COMPLEX = overlay(base, name="complex", abs=cabs, pow=cpow, power=cpow)
     return _COMPLEX
 
 

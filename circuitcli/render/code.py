@@ -2,11 +2,12 @@
 
 Forward lines first (`q = x + y`), then the backward lines in reverse order
 (`df = 1.0`, `dq = z * df`, ...): the gradient of node n is always `dn`, and a
-node used twice collects `+=`. Every line is a gate's own rule text from the gate
-table (its `rule` forward, its `pull` backward) with node names put in, and the
-primitives and helpers those rules call are defined at the top from the very text
-`grad` runs. So the program computes what `grad` computes, bit for bit, inf and
-nan included, and a new gate needs no change here.
+node used twice collects `+=`. Every line is a gate's own rule (its `rule` forward, its
+`pull` backward) as the rule compiler parsed it (core/rules.py), with node names put in:
+this module is the compiler's Python-text lowering. The primitives and helpers those
+rules call are defined at the top from the very text `grad` runs. So the program
+computes what `grad` computes, bit for bit, inf and nan included, and a new gate needs
+no change here.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 
+from ..core import rules as compiler
 from ..core.backend import PRIMITIVES
 from ..core.circuit import Circuit
 from ..core.gates import HELPERS, Gate, format_number
@@ -139,11 +141,12 @@ class _Rules:
         found = self.cache.get(key)
         if found is None:
             slots = [f"__a{k}__" if v is None else v for k, v in enumerate(consts)]
-            forward = _rendered(gate, gate.rule, slots)
+            p = compiler.parsed(gate)
+            forward = _rendered(gate, p.rule, slots)
             if gate.arity is None:
-                backward = [_rendered(gate, gate.pull[0], slots, each=s) for s in slots]
+                backward = [_rendered(gate, p.pulls[0], slots, each=s) for s in slots]
             else:
-                backward = [_rendered(gate, rule, slots) for rule in gate.pull]
+                backward = [_rendered(gate, rule, slots) for rule in p.pulls]
             found = self.cache[key] = (forward, backward)
         return found
 
@@ -223,8 +226,8 @@ def _number(value: float, spell=format_number) -> str:
     return "math.nan" if value != value else ("math.inf" if value > 0 else "-math.inf")
 
 
-def _rendered(gate: Gate, rule: str, slots: Sequence[str], each: str | None = None) -> str:
-    """A rule's text over slot names (`__a0__`, `__o__` for out, `__g__` for the pull) or
+def _rendered(gate: Gate, rule: ast.expr, slots: Sequence[str], each: str | None = None) -> str:
+    """A parsed rule over slot names (`__a0__`, `__o__` for out, `__g__` for the pull) or
     literals, with arithmetic on literals folded (`2 - 1` reads 1: the same float)."""
     params = ["x", "y"] if gate.arity is not None else []
     given = {**dict(zip(params, slots)), "out": "__o__", "g": "__g__"}
@@ -232,20 +235,7 @@ def _rendered(gate: Gate, rule: str, slots: Sequence[str], each: str | None = No
         given["x"] = each
     nodes = {name: ast.parse(text, mode="eval").body for name, text in given.items()}
     star = [ast.parse(text, mode="eval").body for text in slots]
-
-    class Put(ast.NodeTransformer):
-        def visit_Name(self, node: ast.Name) -> ast.AST:
-            return nodes.get(node.id, node)
-
-        def visit_Call(self, node: ast.Call) -> ast.AST:
-            self.generic_visit(node)
-            args: list[ast.expr] = []
-            for arg in node.args:
-                args += star if isinstance(arg, ast.Starred) else [arg]
-            node.args = args
-            return node
-
-    tree = _Fold().visit(Put().visit(ast.parse(rule, mode="eval")))
+    tree = _Fold().visit(compiler.substitute(rule, nodes, star))
     return _checked(ast.unparse(ast.fix_missing_locations(tree)), gate)
 
 
@@ -340,8 +330,7 @@ class _Candidates:
     def __init__(self, gates: set[Gate]) -> None:
         free: set[str] = set()
         for gate in gates:
-            for text in (gate.rule, *gate.pull):
-                free |= _free_names(text)
+            free |= compiler.parsed(gate).names
         self.names = _closure(free) | {"math", "inf", "nan"}
 
     def preamble(self, needed: set[str]) -> list[str]:
@@ -376,12 +365,8 @@ class _Candidates:
 def _closure(names: set[str]) -> set[str]:
     """The primitives and helpers among the names, plus all the helpers call, transitively."""
     known = {*PRIMITIVES, *HELPERS, "inf", "nan", "math"}
-    found = {n for n in names if n in known}
-    todo = [n for n in found if n in HELPERS]
-    while todo:
-        for n in _free_names(HELPERS[todo.pop()]) & known:
-            if n not in found:
-                found.add(n)
-                if n in HELPERS:
-                    todo.append(n)
+    helpers = compiler.helper_closure(names)
+    found = {n for n in names if n in known} | set(helpers)
+    for name in helpers:
+        found |= compiler.helper(name).names & known
     return found

@@ -5,9 +5,10 @@
     const GATES = {name: {arity, forward(...xs), partials(out, ...xs), backward(g, out, ...xs),
                           kink(out, ...xs), problem(...xs)}}
 
-for every gate, translated from the table's Python expressions (gates.py) and the
-primitives' JS (backend.py). `backward` gives what each argument gets from the pull g,
-with the same ordering and zero rules as Python; `partials` is backward at g = 1;
+for every gate: the rule compiler's JavaScript lowering, from the trees core/rules.py
+parsed the table's texts into (gates.py) and the primitives' JS (backend.py). `backward`
+gives what each argument gets from the pull g, with the same ordering and zero rules as
+Python; `partials` is backward at g = 1;
 `kink` and `problem` give a one-line note or null.
 """
 
@@ -15,8 +16,8 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 
+from ..core import rules as compiler
 from ..core.backend import PRIMITIVES
 from ..core.gates import GATES, HELPERS, Gate
 
@@ -56,14 +57,9 @@ def to_js(node: ast.AST) -> str:
     raise ValueError(f"the rule language has no {type(node).__name__} in JavaScript")
 
 
-def _expr(text: str) -> str:
-    return to_js(ast.parse(text, mode="eval"))
-
-
-def _helper(text: str) -> str:
+def _helper(name: str) -> str:
     """A helper's `def` (assignments, then a return) as a JS function."""
-    fn = ast.parse(text).body[0]
-    assert isinstance(fn, ast.FunctionDef)
+    fn = compiler.helper(name).tree
     params = ", ".join(a.arg for a in fn.args.args)
     body = []
     for st in fn.body:
@@ -76,28 +72,26 @@ def _helper(text: str) -> str:
     return f"function {fn.name}({params}) {{ {' '.join(body)} }}"
 
 
-_SLOT = re.compile(r"\{([^{}]+)\}")
-
-
 def _notes(rules, params: str) -> str:
-    """(condition, note) pairs as a JS function giving the first note that holds, or null."""
+    """(condition, note pieces) pairs as a JS function giving the first note that holds,
+    or null."""
     checks = []
-    for cond, note in rules:
-        pieces = _SLOT.split(note)
-        parts = [json.dumps(p) if k % 2 == 0 else f"num({_expr(p)})"
+    for cond, pieces in rules:
+        parts = [json.dumps(p) if k % 2 == 0 else f"num({to_js(p)})"
                  for k, p in enumerate(pieces)]
-        checks.append(f"if ({_expr(cond)}) return {' + '.join(parts)};")
+        checks.append(f"if ({to_js(cond)}) return {' + '.join(parts)};")
     return f"({params}) => {{ {' '.join(checks)} return null; }}"
 
 
 def _gate(gate: Gate) -> str:
-    ps = ", ".join("...xs" if p == "*xs" else p for p in gate.params)
+    t = compiler.parsed(gate)
+    ps = ", ".join("...xs" if a == "*xs" else a for a in gate.params)
     head = f"g, out{', ' + ps if ps else ''}"
     if gate.arity is None:
-        back = f"({head}) => xs.map((x) => {_expr(gate.pull[0])})"
+        back = f"({head}) => xs.map((x) => {to_js(t.pulls[0])})"
     else:
-        back = f"({head}) => [{', '.join(_expr(p) for p in gate.pull)}]"
-    forward = f"({ps}) => {_expr(gate.rule)}"
+        back = f"({head}) => [{', '.join(to_js(p) for p in t.pulls)}]"
+    forward = f"({ps}) => {to_js(t.rule)}"
     args = f"out{', ' + ps if ps else ''}"
     call = ", ".join(["1", "out", *(["...xs"] if gate.arity is None else gate.params)])
     fields = [
@@ -105,8 +99,8 @@ def _gate(gate: Gate) -> str:
         f"forward: {forward}",
         f"backward: {back}",
         f"partials: ({args}) => GATES[{json.dumps(gate.name)}].backward({call})",
-        f"kink: {_notes((gate.kink_rule,), args) if gate.kink_rule else '() => null'}",
-        f"problem: {_notes(gate.problems, ps) if gate.problems else '() => null'}",
+        f"kink: {_notes([t.kink], args) if t.kink else '() => null'}",
+        f"problem: {_notes([q[:2] for q in t.problems], ps) if t.problems else '() => null'}",
     ]
     return f"  {json.dumps(gate.name)}: {{\n    " + ",\n    ".join(fields) + ",\n  }"
 
@@ -134,8 +128,8 @@ def gates_js() -> str:
              _NUM]
     for p in PRIMITIVES.values():
         lines.append(f"const {p.name} = {p.js};")
-    for text in HELPERS.values():
-        lines.append(_helper(text))
+    for name in HELPERS:
+        lines.append(_helper(name))
     lines.append("const GATES = {")
     lines.append(",\n".join(_gate(g) for g in GATES.values()))
     lines.append("};")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from ..core.syntax import CircuitError
@@ -19,6 +18,7 @@ from ..methods.grader import Graded
 from ..methods.practice import Verdict
 from ..methods.quiz import Answer, Exercise
 from .explain import forward_line, sum_line, use_line
+from .fit import Column, Fitted
 from .json import finite
 from .table import fmt
 
@@ -64,15 +64,13 @@ def diagnosis_text(ex: Explanation, verdict: Verdict, digits: int = 6) -> str | 
 def expect_table(ex: Explanation, verdicts: list[Verdict], title: str,
                  digits: int = 6) -> RenderableType:
     """A row per answer (right or wrong), then each wrong one's diagnosis."""
-    table = Table(title=title, title_justify="left")
-    table.add_column("node")
-    table.add_column("your answer", justify="right")
-    table.add_column("gradient", justify="right")
-    table.add_column("verdict")
-    for v in verdicts:
-        mark = Text("right", style="green") if v.right else Text("wrong", style="bold red")
-        table.add_row(v.name, fmt(v.answer, digits), fmt(v.truth, digits), mark)
-    parts: list[RenderableType] = [table]
+    # the width policy of every table (render/fit.py): numbers are never cut
+    columns = [Column("node", "left"), Column("your answer"), Column("gradient"),
+               Column("verdict", "left")]
+    rows = [[Text(v.name), Text(fmt(v.answer, digits)), Text(fmt(v.truth, digits)),
+             Text("right", style="green") if v.right else Text("wrong", style="bold red")]
+            for v in verdicts]
+    parts: list[RenderableType] = [Text(title, style="italic"), Fitted(columns, rows)]
     for v in verdicts:
         if v.right:
             continue
@@ -129,18 +127,17 @@ def _caret(graded: Graded, start: int, end: int) -> list[str]:
 
 def graded_report(graded: Graded, digits: int = 6) -> RenderableType:
     """Each line that ran with its number and verdict; the first wrong one explained."""
-    table = Table(title=graded.source or "backward pass", title_justify="left")
-    table.add_column("line", justify="right")
-    table.add_column("statement")
-    table.add_column("gives", justify="right")
-    table.add_column("gradient", justify="right")
-    table.add_column("")
+    columns = [Column("line"), Column("statement", "left", wrap=True, least=12),
+               Column("gives"), Column("gradient"), Column("", "left")]
+    rows: list[list[RenderableType]] = []
     for r in graded.lines:
         mark = Text("✓", style="green") if r.right else Text("✗", style="bold red")
         truth = "partial" if r.truth is None and r.target.startswith("d") else fmt(r.truth,
                                                                                  digits)
-        table.add_row(str(r.number), r.text, fmt(r.value, digits), truth, mark)
-    parts: list[RenderableType] = [table]
+        rows.append([Text(str(r.number)), Text(r.text), Text(fmt(r.value, digits)),
+                     Text(truth), mark])
+    parts: list[RenderableType] = [Text(graded.source or "backward pass", style="italic"),
+                                   Fitted(columns, rows)]
     w = graded.wrong
     if w is not None:
         parts.append(Text(""))

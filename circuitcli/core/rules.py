@@ -1,0 +1,549 @@
+"""The rule compiler: every rule text of the gate table parsed and checked once, then lowered.
+
+A gate (gates.py) is written as short Python expressions: its value (`rule`), what each
+argument gets from the pull `g` (`pull`), and its kink and domain notes; helpers
+(`sigmoid`, `dsigmoid`, ...) are small `def`s in the same language. Nothing else reads
+those texts: `parsed(gate)` and `helper(name)` parse each one once into Python `ast`
+trees (the one intermediate form), check that it stays inside the rule language (numbers,
+`+ - * / **`, unary `-`, one comparison, `and`/`or`, `a if c else b`, calls of primitives
+and helpers, the names the text may use), and keep it. Each target is a lowering of
+those trees:
+
+- floats: `real(gate)`, Python functions compiled on first use (what `grad` runs);
+- any backend `B`: `over(gate)`, the same over `B.exp`, `B.where`, ... (numpy batches,
+  complex step, dual numbers), through `Gate.forward(B, *xs)` / `Gate.backward(B, ...)`;
+- the compiled sweeps of big tapes: `real_trees(gate)` and `substitute` (core/sweep.py);
+- Python text for `circuit code`: `parsed(gate)`, `substitute` (render/code.py);
+- JavaScript for the page: `parsed(gate)`, `helper(name)` (render/js.py);
+- kink and domain notes: `notes(gate)`.
+
+Generated sources are registered with `linecache`, so a traceback through a rule shows
+the rule's line. Compiled forms live here, keyed by the gate's texts, never on the
+(frozen) `Gate`.
+
+**What a backend object `B` must provide** (for `Gate.forward(B, *xs)` and
+`Gate.backward(B, g, out, *xs)`): every primitive of `backend.PRIMITIVES` as an attribute
+(`B.exp`, `B.log`, `B.sqrt`, `B.tanh`, `B.sin`, `B.cos`, `B.abs`, `B.floor`, `B.power`,
+`B.maximum`, `B.minimum`, `B.ties`, and any primitive added since); the constants `B.inf`
+and `B.nan`; and the control of the rule language: `B.where(c, a, b)` (`a if c else b`,
+elementwise), the comparisons `B.gt`, `B.ge`, `B.lt`, `B.le`, `B.eq`, `B.ne` (each of
+two arguments) and `B.both(a, b)` / `B.either(a, b)` (`and` / `or`). Arithmetic is the
+values' own (`+ - * / **`, unary `-`). `backend.numpy_backend()` is the model to copy.
+
+Where a change goes: a gate is one entry in gates.py; a primitive is one entry in
+backend.py (its Python, JavaScript and numpy texts); a target is one lowering of
+`parsed(gate)` and `helper(name)`.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from . import backend
+
+if TYPE_CHECKING:
+    from .gates import Gate
+
+__all__ = ["Parsed", "RuleError", "helper", "helper_closure", "notes", "over", "parsed", "real",
+           "real_namespace", "real_trees", "register_source", "slopes", "substitute"]
+
+CONSTANTS = ("inf", "nan")
+
+
+class RuleError(ValueError):
+    """A rule text outside the rule language (a mistake in the table, found on first use)."""
+
+
+# ---- the intermediate form ----------------------------------------------------------------
+
+
+class Parsed:
+    """A gate's rule texts as checked trees (never changed: lowerings work on copies).
+
+    `rule` and `pulls` are expressions; `kink` is (condition, note pieces) or None and
+    `problems` a tuple of (condition, note pieces, argument the note is about) where
+    note pieces alternate text and expressions ("argument is ", <x>, ...).
+    """
+
+    __slots__ = ("kink", "names", "params", "problems", "pulls", "rule", "slopes", "variadic")
+
+    def __init__(self, gate: Gate) -> None:
+        where = f"gate {gate.name}"
+        self.variadic = gate.arity is None
+        self.params = ("xs",) if self.variadic else ("x", "y")[: gate.arity]
+        args = set(self.params)
+        self.rule = _expression(gate.rule, args, f"{where}: rule")
+        each = {"x"} if self.variadic else set()
+        self.pulls = tuple(_expression(p, args | each | {"g", "out"}, f"{where}: pull")
+                           for p in gate.pull)
+        if len(self.pulls) != (1 if self.variadic else gate.arity):
+            raise RuleError(f"{where}: {len(self.pulls)} pull rules for arity {gate.arity}")
+        self.kink = None
+        if gate.kink_rule is not None:
+            cond, note = gate.kink_rule
+            self.kink = (_expression(cond, args | {"out"}, f"{where}: kink"),
+                         _note(note, args | {"out"}, f"{where}: kink note"))
+        problems = []
+        for problem in gate.problems:
+            cond, note = problem[0], problem[1]
+            about = problem[2] if len(problem) > 2 else None
+            if about is not None and about not in args:
+                raise RuleError(f"{where}: a problem about {about!r}, not an argument")
+            problems.append((_expression(cond, args, f"{where}: problem"),
+                             _note(note, args, f"{where}: problem note"), about))
+        self.problems = tuple(problems)
+        self.names = frozenset(
+            n.id for tree in (self.rule, *self.pulls) for n in ast.walk(tree)
+            if isinstance(n, ast.Name))
+        found = [_constant_slope(p) for p in self.pulls]
+        self.slopes = tuple(found) if not self.variadic and None not in found else None
+
+
+class Helper:
+    """A helper's `def` as a checked tree: assignments, then one return."""
+
+    __slots__ = ("name", "names", "params", "tree")
+
+    def __init__(self, name: str, text: str) -> None:
+        where = f"helper {name}"
+        try:
+            module = ast.parse(text)
+        except SyntaxError as exc:
+            raise RuleError(f"{where}: {exc.msg}") from None
+        fn = module.body[0] if len(module.body) == 1 else None
+        if not isinstance(fn, ast.FunctionDef) or fn.name != name or fn.decorator_list or (
+                fn.args.vararg or fn.args.kwarg or fn.args.kwonlyargs or fn.args.defaults):
+            raise RuleError(f"{where}: one plain `def {name}(...)`")
+        known = {a.arg for a in fn.args.args}
+        for k, st in enumerate(fn.body):
+            last = k == len(fn.body) - 1
+            if last and isinstance(st, ast.Return) and st.value is not None:
+                _check(st.value, known, where)
+            elif not last and isinstance(st, ast.Assign) and len(st.targets) == 1 and \
+                    isinstance(st.targets[0], ast.Name):
+                _check(st.value, known, where)
+                known.add(st.targets[0].id)
+            else:
+                raise RuleError(f"{where}: only assignments to a name, then a return")
+        self.name = name
+        self.tree = fn
+        self.params = [a.arg for a in fn.args.args]
+        self.names = frozenset(n.id for n in ast.walk(fn) if isinstance(n, ast.Name))
+
+
+_BIN = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+_CMP = (ast.Gt, ast.GtE, ast.Lt, ast.LtE, ast.Eq, ast.NotEq)
+_PARTS = (ast.operator, ast.cmpop, ast.boolop, ast.unaryop, ast.expr_context, ast.Expression)
+
+
+def _callable() -> set[str]:
+    return {*backend.names(), *_helpers()}
+
+
+def _check(tree: ast.AST, allowed: set[str], where: str) -> None:
+    """Raise RuleError unless the tree is in the rule language over these names."""
+    calls = _callable()
+    names = allowed | calls | set(CONSTANTS)
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.Name:
+            if node.id not in names:
+                raise RuleError(f"{where}: unknown name {node.id!r}")
+        elif kind is ast.Call:
+            if not isinstance(node.func, ast.Name) or node.func.id not in calls or node.keywords:
+                raise RuleError(f"{where}: calls only primitives and helpers by name")
+            for arg in node.args:
+                if isinstance(arg, ast.Starred) and not (
+                        isinstance(arg.value, ast.Name) and arg.value.id == "xs"):
+                    raise RuleError(f"{where}: only *xs may be spread")
+        elif kind is ast.Constant:
+            if type(node.value) not in (int, float):
+                raise RuleError(f"{where}: constant {node.value!r} is not a number")
+        elif kind is ast.BinOp:
+            if not isinstance(node.op, _BIN):
+                raise RuleError(f"{where}: no operator {type(node.op).__name__}")
+        elif kind is ast.UnaryOp:
+            if not isinstance(node.op, ast.USub):
+                raise RuleError(f"{where}: the only unary operator is -")
+        elif kind is ast.Compare:
+            if len(node.ops) != 1 or not isinstance(node.ops[0], _CMP):
+                raise RuleError(f"{where}: one comparison at a time")
+        elif kind in (ast.IfExp, ast.BoolOp, ast.Starred) or isinstance(node, _PARTS):
+            continue
+        else:
+            raise RuleError(f"{where}: the rule language has no {kind.__name__}")
+
+
+def _expression(text: str, allowed: set[str], where: str) -> ast.expr:
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except SyntaxError as exc:
+        raise RuleError(f"{where}: {exc.msg}: {text!r}") from None
+    _check(tree, allowed, where)
+    return tree
+
+
+def _note(note: str, allowed: set[str], where: str) -> tuple:
+    """"argument is {x}; ..." -> ("argument is ", <x>, "; ...")."""
+    pieces: list[Any] = []
+    rest = note
+    while True:
+        start = rest.find("{")
+        if start < 0:
+            pieces.append(rest)
+            return tuple(pieces)
+        end = rest.find("}", start)
+        if end < 0:
+            raise RuleError(f"{where}: unclosed {{ in {note!r}")
+        pieces += [rest[:start], _expression(rest[start + 1:end], allowed, where)]
+        rest = rest[end + 1:]
+
+
+def _constant_slope(pull: ast.expr) -> float | None:
+    """The slope of a pull that is a number times g (`1.0 * g`, `-1.0 * g`), else None."""
+    if not (isinstance(pull, ast.BinOp) and isinstance(pull.op, ast.Mult)
+            and isinstance(pull.right, ast.Name) and pull.right.id == "g"):
+        return None
+    c = pull.left
+    sign = 1.0
+    if isinstance(c, ast.UnaryOp):
+        sign, c = -1.0, c.operand
+    if isinstance(c, ast.Constant) and type(c.value) is float:
+        return sign * c.value
+    return None
+
+
+# ---- caches: outside the frozen Gate, keyed by its texts -----------------------------------
+
+
+class _Entry:
+    """Everything compiled from one gate's texts, each part made on first use."""
+
+    __slots__ = ("notes", "over", "parsed", "real")
+
+    def __init__(self) -> None:
+        self.parsed: Parsed | None = None
+        self.real: tuple[Callable, Callable] | None = None
+        self.over: tuple[Callable, Callable] | None = None
+        self.notes: tuple | None = None
+
+
+_BY_GATE: dict[Gate, _Entry] = {}
+_BY_TEXTS: dict[tuple, _Entry] = {}
+# the float rules by gate, for the hot loops' one dict lookup
+_REAL: dict[Gate, tuple[Callable, Callable]] = {}
+
+
+def _entry(gate: Gate) -> _Entry:
+    found = _BY_GATE.get(gate)
+    if found is None:
+        key = (gate.name, gate.arity, gate.rule, gate.pull, gate.kink_rule, gate.problems)
+        found = _BY_TEXTS.get(key)
+        if found is None:
+            found = _BY_TEXTS[key] = _Entry()
+        _BY_GATE[gate] = found
+    return found
+
+
+def parsed(gate: Gate) -> Parsed:
+    """The gate's texts as checked trees (parsed on first use, then kept)."""
+    e = _entry(gate)
+    if e.parsed is None:
+        e.parsed = Parsed(gate)
+    return e.parsed
+
+
+def slopes(gate: Gate) -> tuple[float, ...] | None:
+    """Constant local derivatives (add: 1, 1; sub: 1, -1; neg: -1), else None."""
+    return parsed(gate).slopes
+
+
+_HELPERS: dict[tuple[str, str], Helper] = {}
+
+
+def _helpers() -> dict[str, str]:
+    from .gates import HELPERS  # the table's module imports this one
+
+    return HELPERS
+
+
+def helper(name: str) -> Helper:
+    """A helper's checked tree (parsed on first use)."""
+    key = (name, _helpers()[name])
+    found = _HELPERS.get(key)
+    if found is None:
+        found = _HELPERS[key] = Helper(*key)
+    return found
+
+
+def helper_closure(names: Iterable[str]) -> list[str]:
+    """The helpers among `names` and every helper they call, transitively, sorted."""
+    table = _helpers()
+    found: set[str] = set()
+    todo = [n for n in names if n in table]
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo += [n for n in helper(name).names if n in table and n not in found]
+    return sorted(found)
+
+
+def substitute(tree: ast.AST, names: dict[str, ast.expr],
+               star: list[ast.expr] | None = None) -> ast.AST:
+    """A copy of the tree with each name of `names` replaced by (a copy of) its tree, and
+    `*xs` in a call by the `star` arguments."""
+
+    class Put(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            found = names.get(node.id)
+            return node if found is None else copy.deepcopy(found)
+
+        def visit_Call(self, node: ast.Call) -> ast.AST:
+            self.generic_visit(node)
+            if star is not None:
+                args: list[ast.expr] = []
+                for arg in node.args:
+                    args += copy.deepcopy(star) if isinstance(arg, ast.Starred) else [arg]
+                node.args = args
+            return node
+
+    return ast.fix_missing_locations(Put().visit(copy.deepcopy(tree)))
+
+
+def register_source(filename: str, source: str) -> None:
+    """Let tracebacks show lines of generated code (linecache serves `filename`)."""
+    import linecache
+
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+
+
+def _run(source: str, filename: str, namespace: dict) -> None:
+    register_source(filename, source)
+    exec(compile(source, filename, "exec"), namespace)  # safe: the gate table's own texts
+
+
+# ---- lowering: floats ------------------------------------------------------------------------
+
+
+class _Faster(ast.NodeTransformer):
+    """The same float arithmetic in fewer steps, for the hot loop: `1.0 * g` is g and
+    `-1.0 * g` is -g bit for bit; `a if x != 0 else b` tests x itself (nan is true,
+    -0.0 false, exactly as the comparison)."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        left = node.left
+        if isinstance(node.op, ast.Mult):
+            if isinstance(left, ast.Constant) and left.value == 1.0:
+                return node.right
+            if (isinstance(left, ast.UnaryOp) and isinstance(left.op, ast.USub)
+                    and isinstance(left.operand, ast.Constant) and left.operand.value == 1.0):
+                return ast.UnaryOp(ast.USub(), node.right)
+        return node
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        self.generic_visit(node)
+        test = node.test
+        if (isinstance(test, ast.Compare) and len(test.ops) == 1
+                and isinstance(test.comparators[0], ast.Constant)
+                and test.comparators[0].value == 0 and type(test.comparators[0].value) is not bool):
+            if isinstance(test.ops[0], ast.NotEq):
+                node.test = test.left
+            elif isinstance(test.ops[0], ast.Eq):
+                node.test = ast.UnaryOp(ast.Not(), test.left)
+        return node
+
+
+def _faster(tree: ast.AST) -> ast.AST:
+    return ast.fix_missing_locations(_Faster().visit(copy.deepcopy(tree)))
+
+
+def real_trees(gate: Gate) -> tuple[ast.expr, list[ast.expr]]:
+    """(value, pulls) as the float rules run them: copies, free to change."""
+    p = parsed(gate)
+    return _faster(p.rule), [_faster(t) for t in p.pulls]
+
+
+def real_namespace(names: Iterable[str] | None = None) -> dict:
+    """The names float rules see: the primitives and constants (backend.REAL_NAMESPACE,
+    which follows the primitive table), and the helpers among `names` (None: every helper)
+    with all they call. A circuit without sigmoid or tanh never compiles their helpers."""
+    ns = backend.REAL_NAMESPACE
+    for name in helper_closure(_helpers() if names is None else names):
+        if name not in ns:
+            _run(_helpers()[name] + "\n", f"<helper {name}>", ns)
+    return ns
+
+
+def _function(name: str) -> str:
+    return name if name.isidentifier() else "gate"
+
+
+def _real_source(gate: Gate) -> str:
+    p = parsed(gate)
+    value, pulls = real_trees(gate)
+    fn = _function(gate.name)
+    params = "*xs" if p.variadic else ", ".join(p.params)
+    head = f"g, out, {params}" if params else "g, out"
+    if p.variadic:
+        back = f"[{ast.unparse(pulls[0])} for x in xs]"
+    else:
+        back = "(" + "".join(f"{ast.unparse(t)}, " for t in pulls) + ")"
+    return (f"def {fn}_forward({params}):\n    return {ast.unparse(value)}\n\n\n"
+            f"def {fn}_backward({head}):\n    return {back}\n")
+
+
+def real(gate: Gate) -> tuple[Callable, Callable]:
+    """(forward(*xs), backward(g, out, *xs)) over floats, compiled on first use."""
+    found = _REAL.get(gate)
+    if found is None:
+        e = _entry(gate)
+        if e.real is None:
+            p = parsed(gate)
+            ns = real_namespace(p.names)
+            local = dict(ns)
+            _run(_real_source(gate), f"<rules {gate.name}>", local)
+            fn = _function(gate.name)
+            e.real = (local[f"{fn}_forward"], local[f"{fn}_backward"])
+        found = _REAL[gate] = e.real
+    return found
+
+
+# ---- lowering: over a backend object B -------------------------------------------------------
+
+
+class _OverBackend(ast.NodeTransformer):
+    """A rule over floats -> the same rule over backend B: calls become B.exp(...), `a if c
+    else b` becomes B.where(c, a, b), comparisons B.gt(...), so arrays take both branches."""
+
+    _CMP: ClassVar[dict] = {ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le",
+                            ast.Eq: "eq", ast.NotEq: "ne"}
+
+    @staticmethod
+    def _b(name: str) -> ast.Attribute:
+        return ast.Attribute(ast.Name("B", ast.Load()), name, ast.Load())
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        name = node.func.id  # type: ignore[attr-defined]
+        if name in _helpers():  # helpers take B first
+            return ast.Call(ast.Name("_h_" + name, ast.Load()),
+                            [ast.Name("B", ast.Load()), *node.args], [])
+        return ast.Call(self._b(name), node.args, [])
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        self.generic_visit(node)
+        return ast.Call(self._b("where"), [node.test, node.body, node.orelse], [])
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        self.generic_visit(node)
+        (op,), (right,) = node.ops, node.comparators
+        return ast.Call(self._b(self._CMP[type(op)]), [node.left, right], [])
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.AST:
+        self.generic_visit(node)
+        name = "both" if isinstance(node.op, ast.And) else "either"
+        out = node.values[0]
+        for v in node.values[1:]:
+            out = ast.Call(self._b(name), [out, v], [])
+        return out
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return self._b(node.id) if node.id in CONSTANTS else node
+
+
+def _over_text(tree: ast.AST) -> str:
+    return ast.unparse(ast.fix_missing_locations(_OverBackend().visit(copy.deepcopy(tree))))
+
+
+_OVER_NS: dict = {}
+
+
+def _over_namespace(names: Iterable[str]) -> dict:
+    ns = _OVER_NS
+    for name in helper_closure(names):
+        if "_h_" + name not in ns:
+            h = helper(name)
+            fn = copy.deepcopy(h.tree)
+            fn.name = "_h_" + name
+            fn.args.args.insert(0, ast.arg("B"))
+            fn = ast.fix_missing_locations(_OverBackend().visit(fn))
+            _run(ast.unparse(fn) + "\n", f"<helper {name} over B>", ns)
+    return ns
+
+
+def over(gate: Gate) -> tuple[Callable, Callable]:
+    """(forward(B, *xs), backward(B, g, out, *xs)) over any backend B (see the module's
+    docstring for what B provides), compiled on first use."""
+    e = _entry(gate)
+    if e.over is None:
+        p = parsed(gate)
+        fn = _function(gate.name)
+        params = "*xs" if p.variadic else ", ".join(p.params)
+        head = ", ".join(x for x in ("B", params) if x)
+        pulls = [_over_text(t) for t in p.pulls]
+        back = f"[{pulls[0]} for x in xs]" if p.variadic else \
+            "(" + "".join(f"{t}, " for t in pulls) + ")"
+        source = (f"def {fn}_forward({head}):\n    return {_over_text(p.rule)}\n\n\n"
+                  f"def {fn}_backward(B, g, out{', ' + params if params else ''}):\n"
+                  f"    return {back}\n")
+        local = dict(_over_namespace(p.names))
+        _run(source, f"<rules {gate.name} over B>", local)
+        e.over = (local[f"{fn}_forward"], local[f"{fn}_backward"])
+    return e.over
+
+
+# ---- lowering: notes -------------------------------------------------------------------------
+
+
+def _num(x: Any) -> str:
+    return str(x) if isinstance(x, int) else f"{x:.6g}"
+
+
+def notes(gate: Gate) -> tuple[Callable | None, Callable | None]:
+    """(kink(out, *xs), problem(*xs)): each gives the first note whose condition holds (or
+    None), None for a gate without such notes; compiled on first use."""
+    e = _entry(gate)
+    if e.notes is None:
+        p = parsed(gate)
+        kink = _note_function(gate, "kink", [p.kink] if p.kink else [], "out, ")
+        problem = _note_function(gate, "problem", [q[:2] for q in p.problems])
+        e.notes = (kink, problem)
+    return e.notes
+
+
+def _note_function(gate: Gate, what: str, rules: list, head: str = "") -> Callable | None:
+    """(condition, pieces) pairs -> f(*args) giving the first note whose condition holds."""
+    if not rules:
+        return None
+    p = parsed(gate)
+    params = head + ("*xs" if p.variadic else ", ".join(p.params))
+    parts = []
+    used: set[str] = set()
+    for cond, pieces in rules:
+        texts = [pieces[k] for k in range(0, len(pieces), 2)]
+        fields = [f"_num({ast.unparse(e)})" for e in pieces[1::2]]
+        parts.append(f"(({ast.unparse(cond)}), ({texts!r}, [{', '.join(fields)}]))")
+        used |= {n.id for t in (cond, *pieces[1::2]) for n in ast.walk(t)
+                 if isinstance(n, ast.Name)}
+    fn = f"{_function(gate.name)}_{what}"
+    source = f"def {fn}({params}):\n    return [{', '.join(parts)}]\n"
+    local = {**real_namespace(used), "_num": _num}
+    _run(source, f"<notes {gate.name} {what}>", local)
+    checks = local[fn]
+
+    def note(*args):
+        try:
+            found = checks(*args)
+        except (ArithmeticError, ValueError, TypeError):
+            return None
+        for hit, (texts, values) in found:
+            if hit:
+                return "".join(t + v for t, v in zip(texts, [*values, ""]))
+        return None
+
+    return note

@@ -1,0 +1,210 @@
+"""The rule compiler (core/rules.py): one parse per text, one lowering per target.
+
+The acceptance test of issue 19 §2 is here: a gate and a primitive added inside a test
+(`softplus` over a new primitive `log1p`), with no other edit, get `grad`, `check`,
+`code`, the page's JavaScript table and the 50-digit reference. Expected numbers come
+from closed forms (math/mpmath), never from our own output.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import subprocess
+import traceback
+
+import mpmath as mp
+import pytest
+import reference as R
+from click.testing import CliRunner
+
+import circuitcli
+from circuitcli.cli import main
+from circuitcli.core import backend, rules
+from circuitcli.core.backend import REAL, numpy_backend
+from circuitcli.core.gates import FUNCTIONS, GATES, Gate
+from circuitcli.render.code import ninja_code
+from circuitcli.render.js import gates_js
+
+
+@pytest.fixture
+def softplus(monkeypatch):
+    """softplus(x) = log(1 + e**x), written so that it stays in range at x = +-800, over
+    a primitive the table does not have (log1p): one primitive entry, one gate entry."""
+    backend.add_primitive("log1p", "math.log1p", "Math.log1p", "np.log1p")
+    gate = Gate(name="softplus", arity=1, function=True,
+                rule="maximum(x, 0.0) + log1p(exp(-abs(x)))",
+                pull=("sigmoid(x) * g",), display="softplus({0})",
+                sympy=lambda sp, x: sp.log(1 + sp.exp(x)), stem="sp")
+    monkeypatch.setitem(GATES, "softplus", gate)
+    monkeypatch.setitem(FUNCTIONS, "softplus", gate)
+    yield gate
+    backend.remove_primitive("log1p")
+
+
+def _truth(x: float) -> tuple[float, float]:
+    """softplus and its slope (the sigmoid) at x, by mpmath at 50 digits."""
+    mp.mp.dps = 50
+    x = mp.mpf(x)
+    return float(mp.log(1 + mp.exp(x))), float(1 / (1 + mp.exp(-x)))
+
+
+def _run(*args: str):
+    return CliRunner().invoke(main, list(args), prog_name="circuit")
+
+
+def test_a_gate_and_a_primitive_added_in_a_test_work_everywhere(softplus):
+    # grad, against the closed form
+    r = _run("grad", "f = softplus(x * y)", "x=0.5", "y=-3", "--json", "--no-session")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    value, slope = _truth(-1.5)
+    assert doc["output"]["value"] == pytest.approx(value, rel=1e-15)
+    grads = {name: row["grad"] for name, row in doc["inputs"].items()}
+    assert grads["x"] == pytest.approx(-3.0 * slope, rel=1e-15)
+    assert grads["y"] == pytest.approx(0.5 * slope, rel=1e-15)
+    # in saturation, where log(1 + exp(x)) written naively overflows
+    far = circuitcli.parse("softplus(x)").grad(x=800.0)
+    assert far.output == 800.0 and far.input_grads["x"] == 1.0 and not far.warnings
+
+    # check: every method agrees with the rule, and sympy (from the entry's sympy form) too
+    for method in ("central", "forward", "richardson", "complex"):
+        r = _run("check", "softplus(x * y) * x", "x=0.5", "y=-3", "--method", method,
+                 "--json", "--nodes")
+        assert r.exit_code == 0, (method, r.output)
+        doc = json.loads(r.stdout)
+        assert doc["ok"] and not doc["culprits"]
+        assert all(row["rule_ok"] is not False for row in doc["rows"])
+
+    # code: the program runs and prints what grad computes, bit for bit
+    c = circuitcli.parse("f = softplus(x * y)")
+    source = ninja_code(c, {"x": 0.5, "y": -3.0})
+    assert "from math import" in source and "log1p" in source
+    printed: dict = {}
+    exec(compile(source, "<ninja>", "exec"),  # safe: our own generated program
+         {"print": lambda name, v: printed.__setitem__(name.rstrip(" ="), v)})
+    result = c.grad(x=0.5, y=-3.0)
+    assert printed == {"f": result.output, **{"d" + k: v for k, v in result.input_grads.items()}}
+
+    # the numpy batches run the same rule (the primitive's numpy text)
+    B = numpy_backend()
+    import numpy as np
+
+    xs = np.array([-800.0, -1.5, 0.0, 2.0, 800.0])
+    outs = softplus.forward(B, xs)
+    assert list(outs) == [softplus.forward(REAL, x) for x in xs]
+    assert list(softplus.backward(B, np.ones(5), outs, xs)[0]) == [
+        softplus.backward(REAL, 1.0, softplus.forward(REAL, x), x)[0] for x in xs]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_a_gate_added_in_a_test_is_in_the_pages_javascript_table(softplus, tmp_path):
+    xs = [-800.0, -1.5, 0.0, 0.5, 30.0, 800.0]
+    script = gates_js() + f"""
+const xs = {json.dumps(xs)};
+console.log(JSON.stringify(xs.map((x) => {{ const out = GATES.softplus.forward(x);
+  return [out, GATES.softplus.backward(0.75, out, x)[0]]; }})));
+"""
+    path = tmp_path / "gates.js"
+    path.write_text(script)
+    res = json.loads(subprocess.run(["node", str(path)], capture_output=True, text=True,
+                                    check=True).stdout)
+    for x, (out, back) in zip(xs, res, strict=True):
+        value, slope = _truth(x)
+        assert out == pytest.approx(value, rel=1e-15, abs=1e-300)
+        assert back == pytest.approx(0.75 * slope, rel=1e-15, abs=1e-300)
+        assert out == softplus.forward(REAL, x)  # and the very bits Python computes
+        assert back == softplus.backward(REAL, 0.75, out, x)[0]
+
+
+def test_a_gate_added_in_a_test_passes_the_reference(softplus, monkeypatch):
+    """The 50-digit reference needs the new gate's closed forms (its own, written here:
+    never the rule text); random circuits over every gate then include softplus."""
+    forward, partials = R._forward, R._partials
+
+    def _forward(name, xs):
+        return mp.log(1 + mp.exp(xs[0])) if name == "softplus" else forward(name, xs)
+
+    def _partials(name, xs):
+        return [1 / (1 + mp.exp(-xs[0]))] if name == "softplus" else partials(name, xs)
+
+    monkeypatch.setattr(R, "_forward", _forward)
+    monkeypatch.setattr(R, "_partials", _partials)
+    monkeypatch.setattr(R, "FORMS", R._spellings())
+    assert "softplus" in R.FORMS
+    rnd = random.Random(19)
+    found: dict[str, list] = {}
+    seen = 0
+    for k in range(400):
+        c, point = R.random_case(rnd, stress=k % 2 == 1)
+        if not any(g.name == "softplus" for g in c.gates):
+            continue
+        seen += 1
+        verdict = R.classify(c, point)
+        found.setdefault(verdict.kind, []).append((c.text, point, verdict.detail))
+    assert seen >= 40
+    for kind in ("wrong", "nan-where-finite", "error"):
+        assert not found.get(kind), (kind, found[kind][:5])
+    assert len(found.get("ok", [])) >= 0.5 * seen, {k: len(v) for k, v in found.items()}
+
+
+# ---- one parse, checked ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rule, pull, why", [
+    ("x * z", ("g",), "unknown name 'z'"),
+    ("x.real", ("g",), "no Attribute"),
+    ("__import__('os')", ("g",), "calls only primitives and helpers"),
+    ("x", ("g", "g"), "2 pull rules for arity 1"),
+    ("x if 0 < x < 1 else 0.0", ("g",), "one comparison at a time"),
+    ("'x'", ("g",), "is not a number"),
+    ("x", ("g +",), "pull"),
+])
+def test_a_rule_outside_the_language_is_refused_naming_the_gate(rule, pull, why):
+    bad = Gate(name="bad", arity=1, rule=rule, pull=pull, display="bad({0})",
+               sympy=lambda sp, x: x, stem="bad")
+    with pytest.raises(rules.RuleError, match=why) as err:
+        bad.forward(REAL, 1.0)
+    assert str(err.value).startswith("gate bad")
+
+
+def test_each_text_is_parsed_once_and_kept_outside_the_gate(monkeypatch):
+    gate = Gate(name="twice", arity=2, rule="x * y + x", pull=("(y + 1.0) * g", "x * g"),
+                display="twice({0}, {1})", sympy=lambda sp, x, y: x * y + x, stem="tw")
+    parses = []
+    real_parse = rules.ast.parse
+    monkeypatch.setattr(rules.ast, "parse",
+                        lambda text, *a, **k: parses.append(text) or real_parse(text, *a, **k))
+    assert gate.forward(REAL, 2.0, 3.0) == 8.0
+    assert list(gate.backward(numpy_backend(), 1.0, 8.0, 2.0, 3.0)) == [4.0, 2.0]
+    assert gate.partials(REAL, 8.0, 2.0, 3.0) == (4.0, 2.0)
+    gates_js()
+    rule_texts = [t for t in parses if t in (gate.rule, *gate.pull)]
+    assert sorted(rule_texts) == sorted([gate.rule, *gate.pull])  # once each, for all targets
+    assert not hasattr(gate, "__dict__")  # the frozen entry holds texts only
+
+
+def test_a_traceback_through_a_rule_shows_the_rule():
+    gate = Gate(name="frail", arity=2, rule="x / y", pull=("g / y", "g * x"),
+                display="frail({0}, {1})", sympy=lambda sp, x, y: x / y, stem="fr")
+    with pytest.raises(ZeroDivisionError):
+        try:
+            gate.forward(REAL, 1.0, 0.0)
+        except ZeroDivisionError:
+            text = traceback.format_exc()
+            raise
+    assert 'File "<rules frail>"' in text and "return x / y" in text
+
+
+def test_the_numpy_primitives_come_from_the_same_table_as_the_float_ones():
+    B = numpy_backend()
+    for name in backend.names():
+        assert callable(getattr(B, name)) and callable(getattr(REAL, name)), name
+    assert set(backend.PRIMITIVES) == set(backend.names())
+    import numpy as np
+
+    two = np.array([2.0, 2.0])
+    assert math.isnan(B.maximum(two, np.array([1.0, math.nan]))[1])
+    assert list(B.ties(two, two, np.array([1.0, 2.0]), two)) == [2.0, 3.0]
