@@ -22,7 +22,7 @@ from .fit import Column, Fitted
 from .json import finite
 from .table import fmt
 
-__all__ = ["answer_diagnosis", "answer_document", "answer_lines", "diagnosis_text",
+__all__ = ["answer_diagnosis", "answer_document", "answer_hint", "answer_lines", "diagnosis_text",
            "exercise_lines", "expect_document", "expect_table", "graded_document",
            "graded_report", "hint_lines"]
 
@@ -208,7 +208,7 @@ def exercise_lines(ex: Exercise, number: int | None = None) -> list[str]:
     return lines
 
 
-def _answer_hint(ans: Answer, digits: int) -> list[str]:
+def answer_hint(ans: Answer, digits: int) -> list[str]:
     """explain's story for the node asked about: its forward line for a value, its uses
     for a slope or a gradient."""
     ex = ans.explanation
@@ -243,7 +243,7 @@ def answer_diagnosis(ans: Answer, digits: int = 6) -> str | None:
         return None
     shown = fmt(ans.answer, digits)
     if not ans.mistakes:
-        return f"No common mistake gives {shown}. " + "; ".join(_answer_hint(ans, digits))
+        return f"No common mistake gives {shown}. " + "; ".join(answer_hint(ans, digits))
     if len(ans.mistakes) == 1:
         return f"Likely {ans.mistakes[0].text}."
     return f"{len(ans.mistakes)} mistakes give {shown}: " + " ".join(
@@ -263,7 +263,7 @@ def answer_lines(ans: Answer, digits: int = 6) -> list[tuple[str, str]]:
     else:
         out.append((f"  no common mistake gives {fmt(ans.answer, digits)}", "yellow"))
     out.append(("  how it is made:", ""))
-    out += [(f"    {line}", "") for line in _answer_hint(ans, digits)]
+    out += [(f"    {line}", "") for line in answer_hint(ans, digits)]
     return out
 
 
