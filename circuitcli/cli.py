@@ -8,6 +8,7 @@ Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input, 3 a bug in circuit
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -17,7 +18,11 @@ import click
 
 from . import __version__
 from .commands.options import session_options
+from .core.lazy import lazy
 from .core.syntax import CircuitError
+
+difflib = lazy("difflib")  # for "did you mean"
+importlib_util = lazy("importlib.util")  # only to list the commands (help)
 
 __all__ = ["COMMANDS", "main"]
 
@@ -68,8 +73,6 @@ class LazyGroup(click.Group):
         """A mistyped command gets "did you mean grad?"."""
         name = click.utils.make_str(args[0]) if args else ""
         if args and self.get_command(ctx, name) is None and not name.startswith("-"):
-            import difflib
-
             close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
             hint = f" Did you mean {close[0]}?" if close else ""
             ctx.fail(f"No such command {name!r}.{hint} (circuit help lists them)")
@@ -91,8 +94,6 @@ class LazyGroup(click.Group):
             return self.main(*args, **kwargs)
         finally:
             if kwargs.get("standalone_mode", args[3] if len(args) > 3 else True):
-                import gc
-
                 gc.freeze()
 
     def main(self, args: Any = None, prog_name: str | None = None,
@@ -155,10 +156,8 @@ class LazyGroup(click.Group):
 
 
 def _exists(module: str) -> bool:
-    import importlib.util  # only to list the commands (help): a run imports its command
-
     try:
-        return importlib.util.find_spec(module) is not None
+        return importlib_util.find_spec(module) is not None
     except ModuleNotFoundError:
         return False
 

@@ -182,3 +182,4 @@ def test_train_o_over_its_own_input_is_refused_before_training(tmp_path):
     line = one_error_line(run("train", "svm.circuit", "--data", SVM, "-o", SVM,
                               "--no-session"))
     assert "that is the command's own input" in line
+

@@ -158,7 +158,7 @@ def test_code_never_writes_over_its_circuit_file(run, tmp_path, monkeypatch):
 @pytest.mark.parametrize("name,module,function", [
     ("check", "circuitcli.methods.check", "check"),
     ("compare", "circuitcli.methods.strategies", "compare"),
-    ("graph", "circuitcli.core.evaluate", "evaluate"),
+    ("graph", "circuitcli.commands.graph", "evaluate"),  # where graph looks it up
 ])
 def test_ctrl_c_exits_130_with_one_line(run, monkeypatch, name, module, function):
     import importlib

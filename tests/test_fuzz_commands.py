@@ -159,7 +159,7 @@ def _takes_a_circuit(name: str) -> bool:
 CIRCUIT_NAMES = [name for name in NAMES if _takes_a_circuit(name)]
 
 
-def test_the_commands_without_a_circuit_argument_are_the_known_three():
+def test_the_commands_without_a_circuit_argument_are_the_known_ones():
     # a new command that takes no circuit is then a decision, not a silent gap in the next test
     # (quiz makes its own circuits: it reads only answers, tested in test_quiz.py)
     assert sorted(set(NAMES) - set(CIRCUIT_NAMES)) == ["help", "quiz", "reset", "samples"]

@@ -17,8 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 # beyond click + rich, `circuit grad` may load these (and circuitcli's own modules):
-# array (the tape), locale (click's gettext), rich.bar (the pull column)
-ALLOWED = {"array", "locale", "_locale", "rich.bar"}
+# array (the tape), locale (click's gettext), rich.bar (the pull column), gc (compiled into
+# the interpreter: importing it costs nothing; cli.py freezes the objects on the way out)
+ALLOWED = {"array", "locale", "_locale", "rich.bar", "gc"}
 JSON = {"json", "json.decoder", "json.encoder", "json.scanner", "_json"}
 # what the grad path must not load (each was on it once, or is heavy)
 FORBIDDEN = {"sympy", "numpy", "mpmath", "prompt_toolkit", "pathlib", "hashlib", "fcntl",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..render.code import ninja_code
 from .loading import load_drawable
 from .options import circuit_command, output_file_option, pull_option
 from .output import write_output
@@ -30,8 +31,6 @@ def command(args: tuple[str, ...], output: str | None, with_values: bool, pull: 
       circuit code "((a*b+c)*d)**2" a=3 b=-2 c=5 d=0.5 --values | python3
       circuit code neuron.circuit --values -o neuron.py
     """
-    from ..render.code import ninja_code
-
     d = load_drawable(args, output)
     values = None
     if with_values:  # with an input left without a value, values_for says which

@@ -13,6 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..core.lazy import lazy
+from ..io.sources import split_args
+
+bundled = lazy("circuitcli.io.bundled")  # on Tab only
+
 if TYPE_CHECKING:  # imported on Tab only: a command's start-up does not pay for it
     from click.shell_completion import CompletionItem
 
@@ -76,8 +81,6 @@ def _circuit_on_line(ctx: click.Context) -> Any:
     """The circuit the line names so far, parsed, or None (no circuit, or a bad one)."""
     args = ctx.params.get("args") or ()
     try:
-        from .loading import split_args
-
         arg, values = split_args(tuple(args))
         if arg is None:
             return None
@@ -94,8 +97,6 @@ def circuit_args(ctx: click.Context, param: click.Parameter, incomplete: str
                  ) -> list[CompletionItem]:
     """The circuit argument: circuit files here and the samples' names, until a circuit is
     on the line (then NAME=VALUE follows, which Tab cannot guess)."""
-    from .loading import split_args
-
     try:
         given, _ = split_args(tuple(ctx.params.get("args") or ()))
     except Exception:
@@ -120,9 +121,8 @@ def node_names(ctx: click.Context, param: click.Parameter, incomplete: str
 def topics_and_commands(ctx: click.Context, param: click.Parameter, incomplete: str
                         ) -> list[CompletionItem]:
     """`circuit help NAME`: the commands and the guide's topics."""
-    from .help import topics
-
     root = ctx.find_root()
     group = root.command
     names = group.list_commands(root) if isinstance(group, click.Group) else []
-    return _unique([_item(n) for n in [*names, *topics()] if n.startswith(incomplete)])
+    found = [*names, *bundled.guide_topics()]
+    return _unique([_item(n) for n in found if n.startswith(incomplete)])

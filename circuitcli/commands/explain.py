@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import click
 
+from ..core.evaluate import evaluate
+from ..core.lazy import lazy
+from ..methods.explain import explain
+from ..render.explain import explain_document, explain_story
+from ..render.json import dumps
 from .loading import load_target
 from .options import (
     CircuitCommand,
@@ -14,6 +19,10 @@ from .options import (
     rows_options,
 )
 from .output import make_console
+
+# explain --forward only
+derivatives = lazy("circuitcli.methods.derivatives")
+hessians = lazy("circuitcli.render.hessian")
 
 
 @click.command("explain", cls=CircuitCommand)
@@ -45,25 +54,17 @@ def command(args: tuple[str, ...], output: str | None, pull: float, digits: int,
       circuit explain neuron.circuit --json
       circuit explain "(x+y)*z" x=-2 y=5 z=-4 --forward --wrt x
     """
-    from ..core.evaluate import evaluate
-    from ..methods.explain import explain
-
     target = load_target(args, output, remember=False)
     if forward or wrt or direction:
         _forward_story(target, forward, wrt, direction, digits, max_rows, show_all, as_json)
         return
     ex = explain(evaluate(target.circuit, target.values, pull=pull))
     if as_json:
-        from ..render.explain import explain_document
-        from ..render.json import dumps
-
         doc = explain_document(ex)
         for warning in doc["warnings"]:
             click.echo(f"warning: {warning}", err=True)
         click.echo(dumps(doc))
         return
-    from ..render.explain import explain_story
-
     make_console().print(explain_story(ex, target.title, digits,
                                        None if show_all else max_rows), soft_wrap=True)
 
@@ -71,24 +72,19 @@ def command(args: tuple[str, ...], output: str | None, pull: float, digits: int,
 def _forward_story(target, forward: bool, wrt: str | None, direction: tuple[str, ...],
                    digits: int, max_rows: int, show_all: bool, as_json: bool) -> None:
     """`explain --forward`: forward mode told node by node (circuit help derivatives)."""
-    from ..methods.derivatives import forward_story, parse_direction
-    from ..render.hessian import forward_story_document, forward_story_view
-
     if not forward:
         raise click.UsageError("--wrt and --direction go with --forward")
     if wrt and direction:
         raise click.UsageError("give --wrt NAME or --direction NAME=V ..., not both")
     c = target.circuit
-    along = ({wrt: 1.0} if wrt else parse_direction(direction) if direction
+    along = ({wrt: 1.0} if wrt else derivatives.parse_direction(direction) if direction
              else {next(iter(c.inputs)): 1.0} if c.inputs else {})
-    t, steps = forward_story(c, target.values, along)
+    t, steps = derivatives.forward_story(c, target.values, along)
     if as_json:
-        from ..render.json import dumps
-
-        click.echo(dumps(forward_story_document(t, steps)))
+        click.echo(dumps(hessians.forward_story_document(t, steps)))
     else:
-        make_console().print(forward_story_view(t, steps, target.title, digits,
-                                                None if show_all else max_rows),
-                             soft_wrap=True)
+        view = hessians.forward_story_view(t, steps, target.title, digits,
+                                           None if show_all else max_rows)
+        make_console().print(view, soft_wrap=True)
     for warning in t.result.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -7,8 +7,12 @@ import os
 import sys
 
 import click
+from rich.console import Console
 
+from ..core.evaluate import evaluate
+from ..core.lazy import lazy
 from ..core.syntax import CircuitError
+from ..methods.explain import edge_contributions, explain
 from .loading import Drawable, load_drawable
 from .options import (
     circuit_command,
@@ -18,6 +22,14 @@ from .options import (
     seed_option,
 )
 from .output import make_console, write_output
+
+# each format's renderer, loaded only for that format
+dot = lazy("circuitcli.render.dot")
+html = lazy("circuitcli.render.html")
+layouts = lazy("circuitcli.render.layout")
+mermaid = lazy("circuitcli.render.mermaid")
+models = lazy("circuitcli.methods.model")  # the page's random starts
+trees = lazy("circuitcli.render.tree")
 
 FORMATS = ("tree", "dot", "svg", "png", "mermaid", "html")
 # the format a file's extension asks for when --format is not given
@@ -76,8 +88,6 @@ def command(args: tuple[str, ...], output: str | None, form: str | None, output_
       circuit graph "((a*b+c)*d)**2" --format mermaid
       circuit graph neuron.circuit -o neuron.html
     """
-    from ..core.evaluate import evaluate
-
     path = None if output_path == "-" else output_path  # "-": the usual spelling of stdout
     fmt_ = pick_format(form, path)
     d = load_drawable(args, output)
@@ -87,34 +97,27 @@ def command(args: tuple[str, ...], output: str | None, form: str | None, output_
     result = evaluate(d.circuit, d.values, pull=pull) if d.values is not None else None
     flows = None
     if result is not None:
-        from ..methods.explain import edge_contributions, explain
-
         flows = edge_contributions(explain(result))
     if fmt_ == "tree":
-        from ..render.tree import DEFAULT_DEPTH, CircuitTree
-
-        tree = CircuitTree(d.circuit, result, d.title, digits, depth or DEFAULT_DEPTH, d.missing)
+        tree = trees.CircuitTree(d.circuit, result, d.title, digits,
+                                 depth or trees.DEFAULT_DEPTH, d.missing)
         if path is None:
             make_console().print(tree, soft_wrap=True)
             return
-        from rich.console import Console
-
         buffer = io.StringIO()
         Console(file=buffer, color_system=None, width=100).print(tree, soft_wrap=True)
         write_output(path, buffer.getvalue(), (d.circuit.source,))
         return
     if fmt_ == "mermaid":
-        from ..render.mermaid import MERMAID_EDGE_LIMIT, mermaid_source
-
         fenced = path is None or not path.lower().endswith((".mmd", ".mermaid"))
-        data = mermaid_source(d.circuit, result, d.title, digits, fenced, flows).encode("utf-8")
+        text = mermaid.mermaid_source(d.circuit, result, d.title, digits, fenced, flows)
+        data = text.encode("utf-8")
         edges = sum(len(a) for a in d.circuit.args)
-        if edges > MERMAID_EDGE_LIMIT:
-            click.echo(f"note: {edges} edges; Mermaid draws at most {MERMAID_EDGE_LIMIT} unless "
-                       "its maxEdges setting is raised", err=True)
+        limit = mermaid.MERMAID_EDGE_LIMIT
+        if edges > limit:
+            click.echo(f"note: {edges} edges; Mermaid draws at most {limit} unless its "
+                       "maxEdges setting is raised", err=True)
     else:
-        from ..render import dot
-
         size = dot.layout_size(d.circuit) if fmt_ != "dot" and not force else 0
         if size > dot.GRAPHVIZ_LIMIT:
             raise CircuitError(
@@ -146,18 +149,14 @@ def _page(d: Drawable, pull: float, seed: int) -> bytes:
     """The live HTML page. Inputs without a value start as `circuit train` starts
     parameters: small random values from `seed`, which the page shows (at 0, a network's
     every ReLU would sit at its kink and every gradient would be 0)."""
-    from ..methods.model import start_values
-    from ..render.html import PAGE_LIMIT, page_data, page_html
-    from ..render.layout import layout
-
-    if len(d.circuit) > PAGE_LIMIT:
+    if len(d.circuit) > html.PAGE_LIMIT:
         raise CircuitError(f"too big for the live page: {len(d.circuit)} nodes, above the "
-                           f"{PAGE_LIMIT} a browser can redraw on every edit; --format tree "
-                           "or --format dot draw a circuit of any size")
-
+                           f"{html.PAGE_LIMIT} a browser can redraw on every edit; --format "
+                           "tree or --format dot draw a circuit of any size")
     values, note = d.values, ""
     if values is None:
-        values, note = start_values(d.circuit, d.missing, d.given, seed)
+        values, note = models.start_values(d.circuit, d.missing, d.given, seed)
         click.echo(f"note: {note}", err=True)
-    data = page_data(d.circuit, values, d.title, layout(d.circuit), pull, note=note)
-    return page_html(data).encode("utf-8")
+    data = html.page_data(d.circuit, values, d.title, layouts.layout(d.circuit), pull,
+                          note=note)
+    return html.page_html(data).encode("utf-8")

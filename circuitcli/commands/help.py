@@ -10,17 +10,14 @@ import difflib
 from pathlib import Path
 
 import click
+from rich.markdown import Markdown
 
 from ..core.syntax import CircuitError
+from ..io.bundled import guide_topics
 from .completion import topics_and_commands
 from .output import make_console
 
-
-def topics() -> dict[str, Path]:
-    """topic name -> its Markdown file (circuitcli/docs/NAME.md)."""
-    folder = Path(__file__).resolve().parent.parent / "docs"
-    return {path.stem: path for path in sorted(folder.glob("*.md"))}
-
+topics = guide_topics  # the old name
 
 def _first_heading(path: Path) -> str:
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -74,8 +71,6 @@ def command(ctx: click.Context, name: str | None, guide: bool) -> None:
         if not console.is_terminal:
             click.echo(text, nl=not text.endswith("\n"))
             return
-        from rich.markdown import Markdown
-
         console.print(Markdown(text))
         return
     close = difflib.get_close_matches(name, [*names, *found], n=1, cutoff=0.5)

@@ -10,26 +10,28 @@ command reads it, and only grad, set, step, search --apply, train and reset chan
 from __future__ import annotations
 
 import os
-import re
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..core.circuit import Circuit
+from ..core.lazy import lazy
 from ..core.parser import parse
 from ..core.safe_text import printable
 from ..core.syntax import CircuitError
-from ..io.sources import read_source, title
+from ..io.sources import read_source, split_args, title
 from .options import NO_SESSION, SESSION_PATH
 
 if TYPE_CHECKING:
     from ..io.session import FileRef, Saved, Session
 
+sessions = lazy("circuitcli.io.session")  # not imported when the session is off
+
 __all__ = ["Drawable", "Target", "current_session", "load_drawable", "load_model",
            "load_target", "saved_circuit", "session_lock", "split_args"]
 
 _SESSION = "circuitcli.session"
-_ASSIGNMENT = re.compile(r"([^\W\d]\w*)=(.*)", re.DOTALL)
 
 
 class Target:
@@ -57,10 +59,8 @@ class Target:
         """Make this circuit, at these values (default: its own), the current circuit."""
         if self.session is None:
             return
-        from ..io.session import Saved
-
         values = self.values if values is None else values
-        self.session.update(Saved(self.circuit.text, dict(values), self.circuit.source,
+        self.session.update(sessions.Saved(self.circuit.text, dict(values), self.circuit.source,
                                   self.output, file=self.file))
 
 
@@ -97,9 +97,7 @@ def current_session() -> Session | None:
     if path is None and (off or os.environ.get("CIRCUIT_SESSION", "").strip().lower() == "off"):
         session = None  # what locate() says, without importing the session module
     else:
-        from ..io.session import locate
-
-        session = locate(path, off)
+        session = sessions.locate(path, off)
     if session is not None:
         session.on_wait = lambda note: click.echo(note, err=True)
     if ctx is not None:
@@ -109,8 +107,6 @@ def current_session() -> Session | None:
 
 def session_lock():
     """A context manager holding the session's lock (a no-op without a session)."""
-    from contextlib import nullcontext
-
     session = current_session()
     return nullcontext() if session is None else session.locked()
 
@@ -126,48 +122,6 @@ def saved_circuit(session: Session | None) -> Saved:
         raise CircuitError("no circuit given and no current circuit yet: pass an expression, "
                            "a circuit file or '-' (e.g. circuit grad \"(x+y)*z\" x=-2 y=5 z=-4)")
     return saved
-
-
-# ---- the arguments --------------------------------------------------------------------------
-
-
-def split_args(args: tuple[str, ...]) -> tuple[str | None, dict[str, float]]:
-    """The circuit argument and the NAME=VALUE assignments, in any order.
-
-    A value must be a finite number: `x=inf`, `x=nan` and `x=1e400` all get the same error.
-    """
-    from ..core.grammar import parse_number
-
-    circuit_arg: str | None = None
-    values: dict[str, float] = {}
-    for arg in args:
-        m = _ASSIGNMENT.fullmatch(arg)
-        number = parse_number(m.group(2)) if m else None
-        if m and number is not None:
-            if m.group(1) in values:
-                raise CircuitError(f"{m.group(1)} is given twice ({m.group(1)}="
-                                   f"{values[m.group(1)]:g} and {arg}): give it once")
-            values[m.group(1)] = number
-        elif m and (_looks_numeric(m.group(2))
-                    or (circuit_arg is not None and "=" not in m.group(2))):
-            name = m.group(1)
-            raise CircuitError(f"{arg}: the value of {name} must be a finite number (such as "
-                               f"{name}=-2 or {name}=1.5e-3)", arg, len(name) + 1, len(arg))
-        elif circuit_arg is None:
-            circuit_arg = arg
-        else:
-            raise CircuitError(f"unexpected argument {arg!r}: the circuit is already given "
-                               f"({circuit_arg!r}); give input values as NAME=VALUE")
-    return circuit_arg, values
-
-
-def _looks_numeric(text: str) -> bool:
-    """What Python's float() takes (inf, nan, 1e400, 1_000) but a circuit value may not be."""
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 # ---- the one path ---------------------------------------------------------------------------

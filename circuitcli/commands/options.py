@@ -14,6 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..core.grammar import parse_number
+from ..core.lazy import lazy
+from .completion import circuit_args, csv_files, node_names
+
 if TYPE_CHECKING:
     from ..core.circuit import Circuit
 
@@ -24,6 +28,9 @@ __all__ = [
     "probe_option", "pull_option", "result_options", "rows_options", "seed_option",
     "session_options", "tries_option", "tweak_option",
 ]
+
+shell_completion = lazy("click.shell_completion")  # only when a shell asks
+strategies = lazy("circuitcli.methods.strategies")  # --freeze and --only
 
 # where --session and --no-session land, given before the command name or after it
 SESSION_PATH = "circuitcli.session_path"
@@ -97,8 +104,6 @@ def circuit_arguments(func: Callable) -> Callable:
     """`[EXPR|FILE] [NAME=VALUE ...]`, `--of NAME` and the session options, for every
     circuit command. The node reaches the command as its `output` parameter."""
     func = session_options(func)
-    from .completion import circuit_args, node_names
-
     func = click.option("--of", "output", metavar="NAME", shell_complete=node_names,
                         help="The node taken as the output (default: the last "
                              "statement).")(func)
@@ -126,8 +131,6 @@ class FiniteFloat(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
                 ) -> float:
-        from ..core.grammar import parse_number
-
         if isinstance(value, float) and math.isfinite(value):
             return value
         number = parse_number(str(value).strip())
@@ -203,9 +206,7 @@ class Digits(click.ParamType):
         return "N|full"
 
     def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str):
-        from click.shell_completion import CompletionItem
-
-        return [CompletionItem(v) for v in ("full", "3", "6", "10", "17")
+        return [shell_completion.CompletionItem(v) for v in ("full", "3", "6", "10", "17")
                 if v.startswith(incomplete)]
 
 
@@ -291,17 +292,13 @@ def moving_options(func: Callable) -> Callable:
 
 def moving(circuit: Circuit, freeze: tuple[str, ...], only: tuple[str, ...]) -> list[str]:
     """The inputs --freeze and --only leave free to move."""
-    from ..methods.strategies import moving_inputs
-
     if freeze and only:
         raise click.UsageError("--freeze and --only contradict each other; give one")
-    return moving_inputs(circuit, names(freeze), names(only))
+    return strategies.moving_inputs(circuit, names(freeze), names(only))
 
 
 def data_option(help: str) -> Callable[[Callable], Callable]:
     """`--data FILE.csv`, required (parameter `data_path`)."""
-    from .completion import csv_files
-
     return click.option("--data", "data_path", required=True, metavar="FILE.csv", help=help,
                         shell_complete=csv_files)
 

@@ -10,12 +10,19 @@ import os
 from typing import TYPE_CHECKING
 
 import click
+from rich.console import Console
 
+from ..core.evaluate import forward
+from ..core.lazy import lazy
 from ..core.safe_text import printable
 from ..core.syntax import CircuitError
 
 if TYPE_CHECKING:
     from .loading import Target
+
+files = lazy("circuitcli.io.files")  # only when -o writes a file
+json_out = lazy("circuitcli.render.json")  # only with --json
+steps = lazy("circuitcli.render.step")  # show and set
 
 __all__ = ["check_output", "interrupted", "make_console", "no_color", "print_notes",
            "show_target", "write_output"]
@@ -33,8 +40,6 @@ def make_console(stderr: bool = False):
     Written to a pipe or a file, a table is as wide as it needs (up to 200 columns, or
     $COLUMNS); on a terminal the tables fit its width (render/fit.py).
     """
-    from rich.console import Console
-
     console = Console(stderr=stderr, highlight=False,
                       **({"color_system": None} if no_color() else {}))
     if not console.is_terminal and "COLUMNS" not in os.environ:
@@ -104,12 +109,10 @@ def write_output(path: str, data: bytes | str, inputs: tuple[str, ...] = ()) -> 
 
     `inputs` are the files the command read: writing over one of them is refused.
     """
-    from ..io.files import write_file
-
     if isinstance(data, str):
         data = data.encode("utf-8")
     _not_an_input(path, inputs)
-    write_file(path, data)
+    files.write_file(path, data)
     click.echo(f"wrote {printable(path)} ({len(data)} bytes)", err=True)
 
 
@@ -119,8 +122,6 @@ def write_output(path: str, data: bytes | str, inputs: tuple[str, ...] = ()) -> 
 def show_target(target: Target, digits: int, as_json: bool,
                 changed: dict[str, float] | None = None, current: bool = True) -> None:
     """Print a circuit at the values it will use (`show`; `set` after a change)."""
-    from ..core.evaluate import forward
-
     c = target.circuit
     problem = ""
     try:
@@ -128,17 +129,12 @@ def show_target(target: Target, digits: int, as_json: bool,
     except CircuitError as err:  # show the state anyway; the problem is the output's value
         value, problem = None, err.message
     if as_json:
-        from ..render.json import dumps
-        from ..render.step import show_document
-
-        click.echo(dumps(show_document(c.text, target.values, c.output_name, value)))
+        click.echo(json_out.dumps(steps.show_document(c.text, target.values, c.output_name, value)))
         return
-    from ..render.step import show_view
-
     text = printable(c.text, keep="\n\t")  # a comment may hold an escape sequence
     where = (f"current circuit, kept in {printable(str(target.session.path))}"
              if target.session is not None else "no session (nothing is remembered)")
     if not current:
         where = "not the current circuit (that one is unchanged)"
-    make_console().print(show_view(text, target.title, target.values, c.output_name, value,
+    make_console().print(steps.show_view(text, target.title, target.values, c.output_name, value,
                                    digits, changed, where, problem, c.defaults))

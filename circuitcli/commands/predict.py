@@ -6,6 +6,10 @@ import sys
 
 import click
 
+from ..io.data import load_params, read_csv, resolve_data_path
+from ..methods.model import predict
+from ..render.json import dumps
+from ..render.predict import accuracy_line, predict_csv, predict_document
 from .loading import load_model
 from .options import (
     CircuitCommand,
@@ -49,10 +53,6 @@ def command(args: tuple[str, ...], output: str | None, params_path: str | None, 
       circuit predict --data svm.csv
       circuit predict svm.circuit --data svm.csv -o scored.csv
     """
-    from ..io.data import load_params, read_csv, resolve_data_path
-    from ..methods.model import predict
-    from ..render.predict import accuracy_line, predict_csv, predict_document
-
     target, given = load_model(args, output)
     circuit = target.circuit
     data_file = resolve_data_path(data_path)
@@ -61,8 +61,6 @@ def command(args: tuple[str, ...], output: str | None, params_path: str | None, 
     result = predict(circuit, data, given, params=params, params_name=params_path or "",
                      known=target.values, label=label, title=target.title)
     if as_json:
-        from ..render.json import dumps
-
         click.echo(dumps(predict_document(result)))
     elif output_path is not None:
         write_output(output_path, predict_csv(result),

@@ -5,11 +5,18 @@ from __future__ import annotations
 import sys
 
 import click
+from rich.console import Console
 
+from ..core.lazy import lazy
 from ..io.sources import read_source
+from ..repl.commands import Repl, read_script
+from ..repl.piped import run_piped
+from ..repl.session import History, build, state_from_text
 from .loading import current_session, split_args
 from .options import CircuitCommand, circuit_arguments
 from .output import no_color
+
+terminals = lazy("circuitcli.repl.terminal")  # prompt_toolkit: only on a terminal
 
 
 @click.command("repl", cls=CircuitCommand)
@@ -35,11 +42,6 @@ def command(args: tuple[str, ...], output: str | None, echo: bool) -> None:
       circuit repl notebook.repl
       circuit repl < lesson.txt
     """
-    from rich.console import Console
-
-    from ..repl.commands import Repl
-    from ..repl.session import History, build, state_from_text
-
     circuit_arg, values = split_args(args)
     terminal = sys.stdin.isatty() and sys.stdout.isatty()
     if terminal:
@@ -53,8 +55,6 @@ def command(args: tuple[str, ...], output: str | None, echo: bool) -> None:
                     session=current_session, source="<stdin>")
     script: tuple[str, str] | None = None
     if circuit_arg is not None and circuit_arg.endswith(".repl"):
-        from ..repl.commands import read_script
-
         script = read_script(circuit_arg)
         if values:
             repl.history = History(state_from_text("", "", values))
@@ -64,8 +64,6 @@ def command(args: tuple[str, ...], output: str | None, echo: bool) -> None:
         repl.report(build(repl.state))
     elif values:
         repl.history = History(state_from_text("", "", values))
-    from ..repl.piped import run_piped
-
     code = 0
     if script is not None:  # a lesson: replayed as a transcript, then the session goes on
         repl.source, where = script[1], repl.source
@@ -74,9 +72,7 @@ def command(args: tuple[str, ...], output: str | None, echo: bool) -> None:
     if repl.done:
         pass
     elif terminal:
-        from ..repl.terminal import run_terminal
-
-        code = run_terminal(repl)
+        code = terminals.run_terminal(repl)
     else:
         code = max(code, run_piped(repl, sys.stdin, echo))
     if code:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import click
 
+from ..core.lazy import lazy
 from ..io.bundled import catalogue, find_sample
 from ..render.samples import sample_entry, samples_table
 from .completion import sample_names
 from .options import CircuitCommand, json_option
 from .output import make_console
+
+json_out = lazy("circuitcli.render.json")  # only with --json
 
 
 @click.command("samples", cls=CircuitCommand)
@@ -33,17 +36,13 @@ def command(name: str | None, paths: bool, as_json: bool) -> None:
         sample = find_sample(name)
         text = sample.path.read_text(encoding="utf-8")
         if as_json:
-            from ..render.json import dumps
-
-            click.echo(dumps({**sample_entry(sample), "text": text}))
+            click.echo(json_out.dumps({**sample_entry(sample), "text": text}))
         else:
             click.echo(text, nl=False)
         return
     found = catalogue()
     if as_json:
-        from ..render.json import dumps
-
-        click.echo(dumps([sample_entry(s) for s in found.values()]))
+        click.echo(json_out.dumps([sample_entry(s) for s in found.values()]))
     elif paths:
         for sample in found.values():
             click.echo(str(sample.path))

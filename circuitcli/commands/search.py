@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import click
 
+from ..methods.strategies import search
+from ..render.json import dumps
+from ..render.step import progress, search_document, search_notes, search_view
 from . import loading, options
 from .output import interrupted, make_console, print_notes
 
@@ -31,9 +34,6 @@ def command(args: tuple[str, ...], output: str | None, tweak: float, tries: int,
       circuit search "x*y" x=-2 y=3 --tweak 0.01 --tries 100 --seed 1
       circuit search --tries 1000 --apply
     """
-    from ..methods.strategies import search
-    from ..render.step import progress, search_document, search_notes, search_view
-
     with loading.session_lock():
         target = loading.load_target(args, output, remember=apply)
         free = options.moving(target.circuit, freeze, only)
@@ -48,8 +48,6 @@ def command(args: tuple[str, ...], output: str | None, tweak: float, tries: int,
     elif target.session:
         note = "the current values are unchanged (--apply keeps the best try)"
     if as_json:
-        from ..render.json import dumps
-
         click.echo(dumps(search_document(run)))
     else:
         make_console().print(search_view(run, target.title, digits))

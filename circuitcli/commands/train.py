@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import click
 
+from ..io.data import params_text, read_csv, resolve_data_path
+from ..methods.model import decision_grid, directive, listing, prepare, trained_point
+from ..methods.train import Schedule, train
+from ..render.json import dumps
+from ..render.train import params_document, progress_bar, train_document, train_report
 from .loading import load_model
 from .options import (
     FINITE,
@@ -83,10 +88,6 @@ def command(args: tuple[str, ...], output: str | None, data_path: str, label: st
     Ctrl-C stops training between steps: the parameters reached become the
     current values (and -o still writes them), and the exit code is 130.
     """
-    from ..io.data import read_csv, resolve_data_path
-    from ..methods.model import directive, listing, prepare, trained_point
-    from ..methods.train import Schedule, train
-
     if iters is not None and (epochs is not None or batch is not None):
         raise click.UsageError("--iters (one random row per step) and --epochs/--batch are two "
                                "different schedules: give one of them")
@@ -111,8 +112,6 @@ def command(args: tuple[str, ...], output: str | None, data_path: str, label: st
     console = make_console()
     progress_console = make_console(stderr=True)  # progress goes to stderr, like notes
     if not as_json and progress_console.is_terminal:
-        from ..render.train import progress_bar
-
         with progress_bar(progress_console) as update:
             run = train(model, schedule, update)
     else:
@@ -120,22 +119,12 @@ def command(args: tuple[str, ...], output: str | None, data_path: str, label: st
     # what was reached is kept first, whatever happens to the report
     target.remember(trained_point(circuit, run.params, data))
     if out_path is not None:
-        from ..io.data import params_text
-        from ..methods.train import params_document
-
         write_output(out_path, params_text(params_document(run)), inputs)
     if as_json:
-        from ..render.json import dumps
-        from ..render.train import train_document
-
         click.echo(dumps(train_document(run)))
     else:
-        from ..render.train import train_report
-
         grid = None
         if not no_plot and len(model.features) == 2:
-            from ..methods.model import decision_grid
-
             width, height = _plot_size(console.width)
             grid = decision_grid(model, run.params, width, height)
         console.print(train_report(run, title=target.title, data_name=data_path,

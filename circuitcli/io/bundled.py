@@ -3,22 +3,29 @@ one lookup by name that `circuit samples NAME` uses."""
 
 from __future__ import annotations
 
+import difflib
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.syntax import CircuitError
 
-__all__ = ["Sample", "catalogue", "find_sample", "sample_dir", "samples"]
+__all__ = ["Sample", "catalogue", "find_sample", "guide_topics", "sample_dir", "samples"]
 
 
 def sample_dir() -> Path:
     """The folder of shipped samples (circuitcli.samples once installed, else ./samples)."""
-    import importlib.util
-
     spec = importlib.util.find_spec("circuitcli.samples")
     if spec is not None and spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations)))
     return Path(__file__).resolve().parents[2] / "samples"
+
+
+def guide_topics() -> dict[str, Path]:
+    """The user guide shipped in the package: topic name -> its Markdown file
+    (circuitcli/docs/NAME.md), for `circuit help TOPIC`."""
+    folder = Path(__file__).resolve().parent.parent / "docs"
+    return {path.stem: path for path in sorted(folder.glob("*.md"))}
 
 
 def samples() -> dict[str, tuple[Path, str]]:
@@ -53,8 +60,6 @@ def catalogue() -> dict[str, Sample]:
 
 def find_sample(name: str) -> Sample:
     """The sample called `name`, with or without .circuit or .csv; else "did you mean"."""
-    import difflib
-
     found = catalogue()
     sample = found.get(name) or found.get(f"{name}.circuit") or found.get(f"{name}.csv")
     if sample is None:

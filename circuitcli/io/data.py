@@ -9,44 +9,30 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import os
+import stat
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.grammar import parse_number
+from ..core.lazy import lazy
 from ..core.syntax import CircuitError
+from ..methods.dataset import Data, DataError
+from .bundled import sample_dir
+from .files import read_text
+
+np = lazy("numpy")
 
 __all__ = ["PARAMS_FORMAT", "PARAMS_VERSION", "Data", "DataError", "load_params", "params_text",
            "read_csv", "resolve_data_path"]
-
-
-class DataError(CircuitError):
-    """A problem in a data or parameter file: one line naming the file, row and column."""
-
-
-@dataclass
-class Data:
-    """A CSV file's numeric columns; `lines[r]` is the file line of row r (the header is 1)."""
-
-    path: str
-    columns: list[str]
-    values: dict[str, Any]  # column name -> numpy array of floats
-    lines: list[int]
-    cells: list[list[str]] = field(default_factory=list)  # the rows as read (kept on request)
-    header_line: int = 1
-
-    @property
-    def rows(self) -> int:
-        return len(self.lines)
 
 
 def resolve_data_path(name: str) -> str:
     """A path as given, or a data file shipped with the samples (moons.csv from anywhere)."""
     if os.path.exists(name) or os.sep in name:
         return name
-    from ..io.bundled import sample_dir
-
     shipped = sample_dir() / name
     return str(shipped) if shipped.is_file() else name
 
@@ -57,8 +43,6 @@ def read_csv(path: str, shown: str | None = None, numeric: Sequence[str] | None 
 
     Errors name the file, the row (and its line in the file) and the column.
     """
-    import numpy as np
-
     shown = shown or path
     text = _read_text(path, shown, "CSV file")
     if text.startswith("\ufeff"):
@@ -119,8 +103,6 @@ def _check_header(header: list[str], shown: str, line_no: int) -> None:
 
 def _number(cell: str, shown: str, row: int, line_no: int, column: str) -> float:
     """A cell as NAME=VALUE takes a value: a finite number in ASCII digits (spaces around ok)."""
-    from ..core.grammar import parse_number
-
     text = cell.strip(" \t")
     value = parse_number(text)
     if value is None:
@@ -141,10 +123,6 @@ def _is_float(text: str) -> bool:
 
 def _read_text(path: str, shown: str, what: str) -> str:
     """A data or parameter file's text: a regular file only, within io.files' size limit."""
-    import stat
-
-    from .files import read_text
-
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
@@ -166,8 +144,6 @@ def _read_text(path: str, shown: str, what: str) -> str:
 def params_text(doc: Mapping[str, Any]) -> str:
     """A parameter document as the JSON text of a parameter file (the command writes it
     with commands.output.write_output, through io.files)."""
-    import json
-
     return json.dumps(doc, indent=2, allow_nan=False) + "\n"
 
 
@@ -181,8 +157,6 @@ def load_params(path: str) -> dict[str, Any]:
     Checked for its format and version fields; JSON that Python's decoder cannot take
     (a 5,001-digit number, 100,000 nested brackets) is one line of error.
     """
-    import json
-
     text = _read_text(path, path, "parameter file")
     try:
         doc = json.loads(text)

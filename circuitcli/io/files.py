@@ -19,6 +19,13 @@ import contextlib
 import os
 import stat
 
+from ..core.lazy import lazy
+from ..core.safe_text import printable
+from ..core.syntax import CircuitError
+
+json = lazy("json")  # parameter files and sessions; a run of grad reads neither
+tempfile = lazy("tempfile")  # only when a file is written
+
 __all__ = ["JSON_LIMIT", "TEXT_LIMIT", "decode_text", "loads_json", "read_bytes", "read_file",
            "read_json", "read_text", "replace_file", "sync_folder", "write_atomic",
            "write_file"]
@@ -29,14 +36,10 @@ _PROC_LINKS = ("/proc/", "/dev/fd/")  # descriptors of a process: /dev/stdout, >
 
 
 def _error(message: str):
-    from ..core.syntax import CircuitError
-
     return CircuitError(message)
 
 
 def _shown(path: str | os.PathLike) -> str:
-    from ..core.safe_text import printable
-
     return printable(os.fsdecode(path))
 
 
@@ -119,8 +122,6 @@ def replace_file(real: str, data: bytes, mode: int | None = None) -> None:
         os.umask(umask)
         mode = 0o666 & ~umask
     folder = os.path.dirname(real) or "."
-    import tempfile  # only when a file is written: start-up stays lean
-
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(real)}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -256,8 +257,6 @@ def loads_json(text: str | bytes) -> object:
     OverflowError later), more digits than int() converts, nesting deeper than the
     recursion limit.
     """
-    import json
-
     def parse_int(digits: str) -> int:
         count = len(digits.lstrip("-"))
         # more than 309 digits is past 1.8e308 (checked first: int() refuses 4,301 digits)

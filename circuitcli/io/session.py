@@ -28,7 +28,15 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import Any
 
+from ..core.lazy import lazy
+from ..core.safe_text import printable
 from ..core.syntax import CircuitError
+from .files import _kind, loads_json, read_bytes, read_file, replace_file, sync_folder
+
+filelock = lazy("filelock")  # where there is no fcntl
+hashlib = lazy("hashlib")  # only for a circuit file large enough to be kept by reference
+json = lazy("json")  # only to write a session, or read one written otherwise
+pathlib = lazy("pathlib")  # state_home() and default_path(), for callers that want a Path
 
 __all__ = ["BY_REFERENCE", "FORMAT", "VERSION", "FileRef", "Saved", "Session", "SessionError",
            "default_path", "locate", "state_home"]
@@ -107,8 +115,6 @@ class FileRef:
     def read(self, source: str = "") -> str:
         """The file's text, if it still holds the circuit the session saved; else one line
         saying what changed and what to do (SessionError, exit 2)."""
-        from .files import read_file
-
         shown = _shown_file(self.path, source)
         again = (f"run a command with the file again (circuit grad {shown}) or "
                  f"{self.reset}")
@@ -140,15 +146,11 @@ class FileRef:
 
 
 def _digest(data: bytes) -> str:
-    import hashlib  # only for a file circuit large enough to be kept by reference
-
     return hashlib.blake2b(data, digest_size=32).hexdigest()
 
 
 def _shown_file(path: str, source: str) -> str:
     """The file as the user named it, when that name still reaches it from here."""
-    from ..core.safe_text import printable
-
     if source and os.path.abspath(source) == path:
         return printable(source)
     return printable(path)
@@ -254,8 +256,6 @@ def _unfit(path: str, link_ok: bool, dangling_ok: bool = False) -> str | None:
     path that names a device, a FIFO or a directory (CIRCUIT_SESSION=/dev/null, say) is
     never moved aside, and no `.lock` is made next to it.
     """
-    from .files import _kind
-
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -266,8 +266,6 @@ def _unfit(path: str, link_ok: bool, dangling_ok: bool = False) -> str | None:
         return None
     if not stat.S_ISLNK(st.st_mode):
         return f"{_kind(st.st_mode)}, not a regular file"
-    from ..core.safe_text import printable
-
     try:
         target = printable(os.readlink(path))
     except OSError:
@@ -292,16 +290,12 @@ def _state_home() -> str:
 def state_home():
     """$XDG_STATE_HOME, else ~/.local/state (a relative XDG_STATE_HOME is ignored, per XDG);
     a pathlib.Path."""
-    from pathlib import Path
-
-    return Path(_state_home())
+    return pathlib.Path(_state_home())
 
 
 def default_path():
     """$XDG_STATE_HOME/circuitcli/session.json, else ~/.local/state/circuitcli/session.json."""
-    from pathlib import Path
-
-    return Path(_default_file())
+    return pathlib.Path(_default_file())
 
 
 def _default_file() -> str:
@@ -342,8 +336,6 @@ class Session:
     def __init__(self, path: str | os.PathLike, explicit: bool = True) -> None:
         self.path = os.fspath(path)
         if "\0" in self.path:  # os.stat would raise ValueError, not OSError, on it
-            from ..core.safe_text import printable
-
             raise SessionError(f"cannot use the session file {printable(self.path)}: a file "
                                "name cannot hold a NUL byte")
         self.explicit = explicit
@@ -373,8 +365,6 @@ class Session:
 
     # -- what is there -------------------------------------------------------------------
     def _shown(self, path: str | None = None) -> str:
-        from ..core.safe_text import printable
-
         return printable(self.path if path is None else path)
 
     def _unfit(self, resetting: bool = False) -> tuple[str, str] | None:
@@ -422,8 +412,6 @@ class Session:
         Only a regular file is read (a FIFO or a link to /dev/zero would hang us or fill
         memory), and only up to SIZE_LIMIT bytes.
         """
-        from .files import read_bytes
-
         problem = _unfit(self.path, link_ok=True, dangling_ok=True)
         if problem is not None:
             raise self._unfit_error() or SessionError(problem)
@@ -448,8 +436,6 @@ class Session:
         if not raw.strip():
             raise SessionError(f"{where} is empty, so it is not a circuitcli session; "
                                f"{hint}")
-        from .files import loads_json
-
         try:
             doc = loads_json(raw.decode("utf-8"))
         except UnicodeDecodeError:
@@ -463,8 +449,6 @@ class Session:
                                f"{hint}")
         version = doc.get("version")
         if version not in READS or isinstance(version, bool):
-            import json
-
             raise SessionError(f"{where} has version {json.dumps(version)}, but this circuitcli "
                                f"reads version {VERSION} and older; {hint}")
         text, source, output, inputs = (doc.get(k) for k in ("circuit", "source", "output",
@@ -592,8 +576,6 @@ class Session:
         self._fd = fd
 
     def _acquire_filelock(self) -> None:
-        import filelock
-
         lock = filelock.FileLock(str(self.lock_path), timeout=LOCK_TIMEOUT)
         try:
             lock.acquire()
@@ -635,8 +617,6 @@ class Session:
             present = self.load()  # raises if the file there is not a session we may replace
             if present == saved and not always:
                 return False
-            import json
-
             # ensure_ascii: a file name that is not UTF-8 (held as lone surrogates, as
             # os.fsdecode gives it) is stored as \udcff escapes and read back unchanged
             self._write(json.dumps(saved.to_json(), indent=1, ensure_ascii=True,
@@ -649,8 +629,6 @@ class Session:
         written otherwise (an older version, say) is parsed and compared."""
         expected = _document(saved)
         if expected is not None:
-            from .files import read_bytes
-
             try:
                 if read_bytes(self.path, "session file", SIZE_LIMIT) == expected:
                     return True
@@ -703,8 +681,6 @@ class Session:
 
     def _write(self, data: bytes) -> None:
         """Replace the session through io.files' one atomic writer (owner-only, 0600)."""
-        from .files import replace_file
-
         self._remove_leftovers()
         try:
             replace_file(self._target(), data, 0o600)
@@ -730,8 +706,6 @@ class Session:
 
     def _sync_directory(self) -> None:
         """Make a removal or a move aside durable."""
-        from .files import sync_folder
-
         sync_folder(os.path.dirname(os.path.abspath(self.path)))
 
 

@@ -17,9 +17,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.backend import numpy_backend
 from ..core.circuit import Circuit
+from ..core.evaluate import forward
+from ..core.lazy import lazy
 from ..core.syntax import CircuitError, suggest
-from ..io.data import Data, DataError
+from .dataset import Data, DataError
+
+np = lazy("numpy")  # the model's arithmetic; the circuit's own parse needs none
 
 __all__ = ["CLASSIFIERS", "LOSSES", "Directive", "Model", "Prediction", "decision_grid",
            "directive", "listing", "loss_and_slope", "predict", "prepare", "random_starts",
@@ -145,8 +150,6 @@ def prepare(circuit: Circuit, data: Data, given: Mapping[str, float], *,
     """Split the circuit's inputs into features (CSV columns) and parameters, check the labels,
     and pick every parameter's starting value: given (NAME=VALUE), else known (the current
     circuit's), else the circuit file's, else random."""
-    import numpy as np
-
     found = directive(circuit)
     label = label or found.label or "label"
     loss = loss or found.loss or "hinge"
@@ -273,8 +276,6 @@ def loss_and_slope(loss: str, s, y):
     hinge: max(0, 1 - y*s), slope -y where y*s < 1 (the notebook's pull, negated);
     logistic: log(1 + exp(-y*s)), slope -y * sigmoid(-y*s); square: (s - y)**2 / 2, slope s - y.
     """
-    import numpy as np
-
     if loss == "hinge":
         margin = y * s
         return np.maximum(0.0, 1.0 - margin), np.where(margin < 1.0, -y, 0.0)
@@ -288,8 +289,6 @@ def loss_and_slope(loss: str, s, y):
 
 
 def _sigmoid(z):
-    import numpy as np
-
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
@@ -300,11 +299,6 @@ def _sigmoid(z):
 def scores(circuit: Circuit, params: Mapping[str, float], columns: Mapping[str, Any], m: int,
            data: Data | None = None):
     """The circuit's output for m rows of feature columns at these parameters (a numpy array)."""
-    import numpy as np
-
-    from ..core.backend import numpy_backend
-    from ..core.evaluate import forward
-
     with np.errstate(all="ignore"):
         vals = forward(circuit, {**params, **columns}, backend=numpy_backend())
     s = np.broadcast_to(np.asarray(vals[circuit.output], dtype=float), (m,))
@@ -328,8 +322,6 @@ def decision_grid(model: Model, params: Mapping[str, float], width: int, height:
 
     Returns (grid, (xmin, xmax), (ymin, ymax)); cell centres are evaluated in one batch.
     """
-    import numpy as np
-
     fx, fy = model.features[:2]
     xs, ys = model.data.values[fx], model.data.values[fy]
     (x0, x1), (y0, y1) = _span(xs, margin), _span(ys, margin)
@@ -375,8 +367,6 @@ def predict(circuit: Circuit, data: Data, given: Mapping[str, float], *,
     parameter file's document, named `params_name`), else the circuit's values (`known`,
     then its defaults), with NAME=VALUE (`given`) over either. The inputs are split with
     prepare's checks; `title` names the circuit in messages."""
-    import numpy as np
-
     features = _features(circuit, data)
     if params is not None:
         stored = params["params"]
@@ -416,8 +406,6 @@ def predict(circuit: Circuit, data: Data, given: Mapping[str, float], *,
 
 def _classes(data: Data, label: str):
     """The label column as +1/-1 numbers, or None if it holds anything else."""
-    import numpy as np
-
     k = data.columns.index(label)
     try:
         values = np.array([float(cells[k]) for cells in data.cells])

@@ -34,7 +34,7 @@ from typing import Any
 from ..core.syntax import CircuitError
 from .model import Model, loss_and_slope
 
-__all__ = ["Point", "Progress", "Run", "Schedule", "params_document", "train"]
+__all__ = ["Point", "Progress", "Run", "Schedule", "train"]
 
 # a full batch by default up to this many rows; minibatches of DEFAULT_BATCH above it
 FULL_BATCH_ROWS = 1024
@@ -295,27 +295,3 @@ def _row_error(model: Model, params: Mapping[str, float], r: int, step: int,
 def _diverged(model: Model, step: int, what: str) -> CircuitError:
     return CircuitError(f"training diverged at step {step}: {what}; try a smaller --lr "
                         "(or a larger --reg)")
-
-
-# ---- parameter files --------------------------------------------------------------------------
-
-
-def params_document(run: Run) -> dict[str, Any]:
-    """What train -o writes and predict reads: the learned values and how they were learned."""
-    from ..io.data import PARAMS_FORMAT, PARAMS_VERSION
-    from ..render.json import finite
-
-    m = run.model
-    return {
-        "format": PARAMS_FORMAT,
-        "version": PARAMS_VERSION,
-        "circuit": m.circuit.source or m.circuit.text,
-        "features": m.features,
-        "label": m.label,
-        "loss_function": m.loss,
-        "classify": m.classify,
-        "params": {name: finite(v) for name, v in run.params.items()},
-        "loss": finite(run.loss),
-        "accuracy": run.accuracy,
-        "seed": m.seed,
-    }

@@ -13,9 +13,9 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
+from .fit import Column, Fitted
 from .json import finite, grad_document
 from .table import fmt, pick_rows
 
@@ -54,11 +54,11 @@ def forward_table(t: Tangents, title: str, digits: int = 6, max_rows: int | None
     header.append(f"{c.output_name} = ", style="bold")
     header.append(fmt(result.output, digits), style="bold cyan")
     header.append(f"   forward mode along {_direction_text(t.direction)}", style="dim")
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for name, justify in (("node", "left"), ("gate", "left"), ("computes", "left"),
-                          ("value", "right"), ("tangent", "right"), ("gradient", "right")):
-        table.add_column(Text(name), justify=justify, no_wrap=name != "computes",
-                         overflow="fold" if name == "computes" else "ellipsis")
+    # the width policy of every table (render/fit.py): computes, then gate, give way first
+    columns = [Column("node", "left"), Column("gate", "left", drop=2),
+               Column("computes", "left", drop=1, wrap=True), Column("value"),
+               Column("tangent"), Column("gradient")]
+    cells: list[list[RenderableType]] = []
     for i in rows:
         is_input = c.is_input(i)
         name = Text(("▸ " if is_input else "  ") + labels[i],
@@ -67,12 +67,12 @@ def forward_table(t: Tangents, title: str, digits: int = 6, max_rows: int | None
         tangent = t.tangents[i] if live else 0.0
         grad = result.grads[i] if result.grads is not None and live else None
         flag = " (kink)" if i in result.kinks else ""
-        table.add_row(name, Text("input" if is_input else c.gates[i].name),
+        cells.append([name, Text("input" if is_input else c.gates[i].name),
                       Text("" if is_input else c.formula(i)),
                       Text(fmt(result.values[i], digits)),
                       Text(fmt(tangent, digits) + flag, style=_sign_style(tangent)),
-                      Text(fmt(grad, digits), style=_sign_style(grad)))
-    parts: list[RenderableType] = [header, table]
+                      Text(fmt(grad, digits), style=_sign_style(grad))])
+    parts: list[RenderableType] = [header, Fitted(columns, cells)]
     out = t.tangents[c.output]
     parts.append(Text(f"d {c.output_name} along the direction = {fmt(out, digits)} "
                       "(= gradient · direction)", style="bold"))
@@ -106,14 +106,10 @@ def jacobian_table(j: Jacobian, title: str, digits: int = 6) -> RenderableType:
     header = Text()
     header.append(title, style="bold")
     header.append(f"   Jacobian: {len(j.outputs)} outputs × {len(j.inputs)} inputs", style="dim")
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    table.add_column(Text("d ↓ / d →"), no_wrap=True)
-    table.add_column(Text("value"), justify="right", no_wrap=True)
-    for name in j.inputs:
-        table.add_column(Text(name), justify="right", no_wrap=True)
-    for name, value, row in zip(j.outputs, j.values, j.rows):
-        table.add_row(Text(name, style="bold"), Text(fmt(value, digits)),
-                      *[Text(fmt(v, digits), style=_sign_style(v)) for v in row])
+    columns = [Column("d ↓ / d →", "left"), Column("value"), *(Column(n) for n in j.inputs)]
+    table = Fitted(columns, ([Text(name, style="bold"), Text(fmt(value, digits)),
+                              *[Text(fmt(v, digits), style=_sign_style(v)) for v in row]]
+                             for name, value, row in zip(j.outputs, j.values, j.rows)))
     return Group(header, table, Text(j.why, style="dim"))
 
 
@@ -159,29 +155,22 @@ def hessian_view(h: Hessian, title: str, digits: int = 6, max_rows: int | None =
     if h.product is not None:
         header.append(f"   Hessian-vector product along {_direction_text(h.direction or {})}",
                       style="dim")
-        table = Table(show_edge=False, pad_edge=False, header_style="bold")
-        for name in ("input", "direction", "gradient", "(H v)"):
-            table.add_column(Text(name), justify="left" if name == "input" else "right",
-                             no_wrap=True)
-        for k in shown:
-            name = h.inputs[k]
-            table.add_row(Text(name, style="cyan"),
-                          Text(fmt((h.direction or {}).get(name, 0.0), digits)),
-                          Text(fmt(h.gradient[k], digits), style=_sign_style(h.gradient[k])),
-                          Text(fmt(h.product[k], digits), style=_sign_style(h.product[k])))
-        parts.append(table)
+        columns = [Column("input", "left"), Column("direction"), Column("gradient"),
+                   Column("(H v)")]
+        parts.append(Fitted(columns, (
+            [Text(h.inputs[k], style="cyan"),
+             Text(fmt((h.direction or {}).get(h.inputs[k], 0.0), digits)),
+             Text(fmt(h.gradient[k], digits), style=_sign_style(h.gradient[k])),
+             Text(fmt(h.product[k], digits), style=_sign_style(h.product[k]))]
+            for k in shown)))
     else:
         header.append(f"   Hessian: d² {h.output} / d row d column", style="dim")
-        table = Table(show_edge=False, pad_edge=False, header_style="bold")
-        table.add_column(Text(""), no_wrap=True)
-        for k in shown:
-            table.add_column(Text(h.inputs[k], style="cyan"), justify="right", no_wrap=True)
-        for r in shown:
-            row = h.matrix[r] if h.matrix is not None else []
-            table.add_row(Text(h.inputs[r], style="cyan"),
-                          *[Text(fmt(row[k], digits), style=_sign_style(row[k]))
-                            for k in shown])
-        parts.append(table)
+        columns = [Column("", "left", "cyan"), *(Column(h.inputs[k]) for k in shown)]
+        matrix = h.matrix if h.matrix is not None else [[] for _ in h.inputs]
+        parts.append(Fitted(columns, (
+            [Text(h.inputs[r]), *[Text(fmt(matrix[r][k], digits),
+                                       style=_sign_style(matrix[r][k])) for k in shown]]
+            for r in shown)))
         if h.eigenvalues is not None:
             parts.append(Text("eigenvalues: " + (", ".join(fmt(v, digits)
                                                            for v in h.eigenvalues) or "none")))

@@ -18,7 +18,28 @@ from .fit import Column, Fitted
 from .json import finite
 from .table import fmt, grad_style
 
-__all__ = ["boundary_plot", "loss_plot", "progress_bar", "train_document", "train_report"]
+__all__ = ["boundary_plot", "loss_plot", "params_document", "progress_bar", "train_document",
+           "train_report"]
+
+
+def params_document(run: Run) -> dict[str, Any]:
+    """What train -o writes and predict reads: the learned values and how they were learned."""
+    from ..io.data import PARAMS_FORMAT, PARAMS_VERSION
+
+    m = run.model
+    return {
+        "format": PARAMS_FORMAT,
+        "version": PARAMS_VERSION,
+        "circuit": m.circuit.source or m.circuit.text,
+        "features": m.features,
+        "label": m.label,
+        "loss_function": m.loss,
+        "classify": m.classify,
+        "params": {name: finite(v) for name, v in run.params.items()},
+        "loss": finite(run.loss),
+        "accuracy": run.accuracy,
+        "seed": m.seed,
+    }
 
 
 def train_document(run: Run) -> dict[str, Any]:
