@@ -19,6 +19,7 @@ import click
 from . import __version__
 from .commands.options import session_options
 from .core.lazy import lazy
+from .core.safe_text import printable
 from .core.syntax import CircuitError
 
 difflib = lazy("difflib")  # for "did you mean"
@@ -107,8 +108,6 @@ class LazyGroup(click.Group):
             err.show()
             sys.exit(err.exit_code)
         except click.ClickException as err:
-            from .core.safe_text import printable
-
             message = printable(err.format_message())  # it may quote what the user typed
             where = getattr(err, "ctx", None)
             if where is not None and "(circuit " not in message:
@@ -135,8 +134,6 @@ class LazyGroup(click.Group):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(0)
         except OSError as err:
-            from .core.safe_text import printable
-
             where = f": {err.filename}" if getattr(err, "filename", None) else ""
             click.echo(f"error: {printable(str(err.strerror or err))}{printable(where)}",
                        err=True)
@@ -146,8 +143,6 @@ class LazyGroup(click.Group):
         except Exception as err:  # a bug of ours: say so in one line, not a traceback
             if os.environ.get("CIRCUIT_DEBUG"):
                 raise
-            from .core.safe_text import printable
-
             click.echo(f"internal error: {type(err).__name__}: {printable(str(err))} (a bug "
                        "in circuitcli; CIRCUIT_DEBUG=1 shows the traceback)", err=True)
             ctx.exit(3)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 files = lazy("circuitcli.io.files")  # only when -o writes a file
 json_out = lazy("circuitcli.render.json")  # only with --json
 steps = lazy("circuitcli.render.step")  # show and set
+loading = lazy("circuitcli.commands.loading")  # the session, for -o's check
 
 __all__ = ["check_output", "interrupted", "make_console", "no_color", "print_notes",
            "show_target", "write_output"]
@@ -71,10 +72,8 @@ def _not_an_input(path: str, inputs: tuple[str, ...]) -> None:
         if used and _same_file(path, used):
             raise CircuitError(f"-o {printable(path)}: that is the command's own input "
                                f"({printable(used)}); give another file name")
-    from .loading import current_session
-
     try:
-        session = current_session()
+        session = loading.current_session()
     except (CircuitError, click.UsageError):
         session = None  # the command has already said what is wrong with it
     if session is not None and session.owns(path):
