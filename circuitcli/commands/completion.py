@@ -81,7 +81,7 @@ def _circuit_on_line(ctx: click.Context) -> Any:
         arg, values = split_args(tuple(args))
         if arg is None:
             return None
-        from ..core.circuit import parse
+        from ..core.parser import parse
         from ..io.sources import read_source
 
         text, source, _ = read_source(arg, values)
