@@ -148,3 +148,33 @@ def test_repl_load_completion_offers_what_load_accepts(tmp_path, monkeypatch) ->
     assert "neuron" in offered and "svm" in offered  # the samples :load neuron accepts
     assert complete(":load neu") == ["neuron"]
     assert "page.html" in complete(":graph ")  # :graph writes pictures and pages
+
+
+def test_benchmark_figures_live_in_the_docs(tmp_path) -> None:
+    """`circuit help benchmarks` has a section per script in tests/bench/, and each script
+    rewrites its own section with --write-docs (through tests/bench/figures.py)."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    docs = (root / "circuitcli" / "docs" / "benchmarks.md").read_text("utf-8")
+    scripts = sorted(p.name for p in (root / "tests" / "bench").glob("bench_*.py"))
+    assert scripts
+    for name in scripts:
+        assert f"<!-- begin {name} -->" in docs and f"<!-- end {name} -->" in docs, name
+        assert "run(main)" in (root / "tests" / "bench" / name).read_text("utf-8"), name
+    r = invoke("help", "benchmarks")
+    assert r.exit_code == 0 and "bench_startup.py" in r.output
+    readme = (root / "README.md").read_text("utf-8")
+    assert "issue notes" not in readme and "circuit help benchmarks" in readme
+
+    spec = importlib.util.spec_from_file_location("figures", root / "tests/bench/figures.py")
+    figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures)
+    page = tmp_path / "benchmarks.md"
+    page.write_text("intro\n<!-- begin a.py -->\nold\n<!-- end a.py -->\n"
+                    "<!-- begin b.py -->\nkeep\n<!-- end b.py -->\n")
+    figures.write_section("a.py", "python tests/bench/a.py", "ratio 1.05\n", page)
+    text = page.read_text()
+    assert "ratio 1.05" in text and "old" not in text and "keep" in text
+    assert text.startswith("intro\n") and "`python tests/bench/a.py`" in text

@@ -113,4 +113,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from figures import run
+
+    sys.exit(run(main))

@@ -100,4 +100,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from figures import run  # --write-docs: the output becomes its section of the docs
+
+    run(main)
