@@ -19,6 +19,7 @@ import click
 from . import __version__
 from .commands.options import session_options
 from .core.lazy import lazy
+from .core.safe_text import printable
 from .core.syntax import CircuitError
 
 difflib = lazy("difflib")  # for "did you mean"
@@ -107,7 +108,7 @@ class LazyGroup(click.Group):
             err.show()
             sys.exit(err.exit_code)
         except click.ClickException as err:
-            message = err.format_message()
+            message = printable(err.format_message())  # it may quote what the user typed
             where = getattr(err, "ctx", None)
             if where is not None and "(circuit " not in message:
                 message += f" ({where.command_path} -h for help)"
@@ -134,15 +135,16 @@ class LazyGroup(click.Group):
             ctx.exit(0)
         except OSError as err:
             where = f": {err.filename}" if getattr(err, "filename", None) else ""
-            click.echo(f"error: {err.strerror or err}{where}", err=True)
+            click.echo(f"error: {printable(str(err.strerror or err))}{printable(where)}",
+                       err=True)
             ctx.exit(2)
         except (click.ClickException, click.Abort, click.exceptions.Exit):
             raise
         except Exception as err:  # a bug of ours: say so in one line, not a traceback
             if os.environ.get("CIRCUIT_DEBUG"):
                 raise
-            click.echo(f"internal error: {type(err).__name__}: {err} (a bug in circuitcli; "
-                       "CIRCUIT_DEBUG=1 shows the traceback)", err=True)
+            click.echo(f"internal error: {type(err).__name__}: {printable(str(err))} (a bug "
+                       "in circuitcli; CIRCUIT_DEBUG=1 shows the traceback)", err=True)
             ctx.exit(3)
 
 

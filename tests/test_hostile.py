@@ -326,11 +326,22 @@ def shared_weight(n: int) -> str:
 def test_layout_size_counts_nodes_and_the_ranks_long_edges_cross():
     from circuitcli.core.parser import parse
 
-    # a chain with a constant of its own per gate: x, n constants, n gates, no long edge
-    assert dot_module.layout_size(parse(chain(60), "")) == 121
-    # w feeds gate i (rank i + 1) from rank 0: i virtual nodes, 0 + 1 + ... + (n - 1) in all
+    # a chain with a constant of its own per gate: x, n constants, n gates (121 nodes),
+    # 2n edges, no long edge
+    assert dot_module.layout_size(parse(chain(60), "")) == 121 + 120
+    # w feeds gate i (rank i + 1) from rank 0: i virtual nodes, 0 + 1 + ... + (n - 1) in all;
+    # n + 2 nodes and 2n edges
     n = 250
-    assert dot_module.layout_size(parse(shared_weight(n), "")) == n + 2 + n * (n - 1) // 2
+    assert dot_module.layout_size(parse(shared_weight(n), "")) == (n + 2 + 2 * n
+                                                                   + n * (n - 1) // 2)
+    # issue 24: 140 max gates over the same 140 inputs: 281 nodes, 140 * 141 edges
+    xs = ", ".join(f"x{k}" for k in range(140))
+    dense = "".join(f"x{k} = {k}\n" for k in range(140)) + "".join(
+        f"m{k} = max({xs})\n" for k in range(140)) + "f = " + " + ".join(
+        f"m{k}" for k in range(140)) + "\n"
+    circuit = parse(dense, "")
+    edges = sum(len(a) for a in circuit.args)
+    assert dot_module.layout_size(circuit) >= len(circuit) + edges > dot_module.GRAPHVIZ_LIMIT
 
 
 def test_the_default_limit_refuses_what_exhausted_dot(tmp_path, monkeypatch):
@@ -342,7 +353,7 @@ def test_the_default_limit_refuses_what_exhausted_dot(tmp_path, monkeypatch):
     # 102 nodes only, but w's edges cross 4,950 ranks: the shape that grows dot's memory
     (tmp_path / "shared.circuit").write_text(shared_weight(100))
     one_line_error(run("graph", "shared.circuit", "--format", "png", "-o", "s.png"),
-                   "102 nodes, 5052 points")
+                   "102 nodes, 5252 points")
 
 
 def test_force_runs_graphviz_above_the_limit(monkeypatch, tmp_path):

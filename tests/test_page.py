@@ -329,3 +329,19 @@ def pixel_spread(png: bytes) -> float:
     n = ((height + 3) // 4) * width
     mean = total / n
     return total_sq / n - mean * mean
+
+
+def test_an_input_named_proto_and_an_infinite_constant(browser, tmp_path):
+    """Issue 24: `__proto__` is a name like any other (maps without prototypes), and an
+    infinite constant reaches the page as Infinity."""
+    circuit, values = "f = __proto__ * y + z", {"__proto__": 2.0, "y": 3.0, "z": 1.0}
+    page = Page(browser, write_page(tmp_path, circuit, values))
+    assert_matches_grad(page, circuit, values)
+    page.set_input("__proto__", -1.5)
+    assert page.numbers()["f"][0] == -1.5 * 3.0 + 1.0
+    page.page.click('[data-action="step"]')
+    assert page.numbers()["__proto__"][0] == -1.5 + 0.01 * 3.0
+    page.close()
+    page = Page(browser, write_page(tmp_path, "f = x * 1e309", {"x": 2.0}, "inf.html"))
+    assert page.page.get_attribute('[data-node="f"]', "data-value") == "Infinity"
+    page.close()

@@ -125,3 +125,84 @@ def test_quit_and_ctrl_d_end_with_code_0(spawn):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+# ---- the history file is used only when it is a regular file (issue 24, High) -------------
+
+
+def _history_in(tmp_path, monkeypatch):
+    from circuitcli.repl import terminal
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    path = Path(terminal.history_path())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return terminal, path
+
+
+class _Notes:
+    def __init__(self):
+        self.notes = []
+
+    def note(self, message):
+        self.notes.append(message)
+
+
+def _zero_device(path):
+    import stat
+
+    os.mknod(path, 0o600 | stat.S_IFCHR, os.makedev(1, 5))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["fifo", "zero-link", "directory", "too-big"])
+def test_a_history_file_that_is_not_a_small_regular_file_is_a_note(tmp_path, monkeypatch,
+                                                                    kind):
+    from guards import deadline
+
+    terminal, path = _history_in(tmp_path, monkeypatch)
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "zero-link":
+        if os.geteuid() != 0:
+            pytest.skip("os.mknod needs root (CI runs as root)")
+        path.symlink_to(_zero_device(tmp_path / "zero"))
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        monkeypatch.setattr(terminal, "HISTORY_LIMIT", 100)
+        path.write_text("+x*y\n" * 100)
+    repl = _Notes()
+    with deadline(10):  # a blocking open or an endless read fails here
+        history = terminal._history(repl)
+        assert list(history.load_history_strings()) == []
+        history.store_string("x = 1")  # this session's history lives in memory
+    assert len(repl.notes) == 1 and "no history across sessions" in repl.notes[0]
+    said = {"fifo": "FIFO", "zero-link": "character device", "directory": "directory",
+            "too-big": "larger than the 100 bytes"}[kind]
+    assert said in repl.notes[0], repl.notes[0]
+    if kind == "fifo":
+        import stat
+
+        assert stat.S_ISFIFO(os.lstat(path).st_mode)  # left as it was
+
+
+def test_a_regular_history_file_round_trips(tmp_path, monkeypatch):
+    terminal, _ = _history_in(tmp_path, monkeypatch)
+    repl = _Notes()
+    history = terminal._history(repl)
+    history.store_string("x = 1")
+    history.store_string("f = x *\\\ny")
+    again = terminal._history(repl)
+    assert list(again.load_history_strings()) == ["f = x *\\\ny", "x = 1"]
+    assert repl.notes == []
+
+
+def test_a_history_file_swapped_for_a_fifo_is_not_written(tmp_path, monkeypatch):
+    from guards import deadline
+
+    terminal, path = _history_in(tmp_path, monkeypatch)
+    history = terminal._history(_Notes())
+    path.unlink()
+    os.mkfifo(path)
+    with deadline(10):
+        history.store_string("x = 1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import loading, options
-from .output import make_console, print_notes
+from .output import interrupted, make_console, print_notes
 
 
 @options.circuit_command("compare")
@@ -32,12 +32,16 @@ def command(args: tuple[str, ...], output: str | None, lr: float, tweak: float |
       circuit compare "(x+y)*z" x=-2 y=5 z=-4 --seed 1
       circuit compare neuron.circuit --tries 1000
     """
-    from ..methods.strategies import compare
+    from ..methods.strategies import Interrupted, compare
     from ..render.step import compare_document, compare_notes, compare_view
 
     target = loading.load_target(args, output, remember=False)
     free = options.moving(target.circuit, freeze, only)
-    result = compare(target.circuit, target.values, lr, tries, h, seed, minimize, free, tweak)
+    try:
+        result = compare(target.circuit, target.values, lr, tries, h, seed, minimize, free,
+                         tweak)
+    except Interrupted as err:
+        interrupted(err.reached)
     from ..methods.newton import newton_strategy  # the fourth: curvature (issue 20)
 
     result.strategies.append(newton_strategy(target.circuit, target.values, minimize, free))

@@ -18,9 +18,9 @@ import click
 from ..core.circuit import Circuit
 from ..core.lazy import lazy
 from ..core.parser import parse
+from ..core.safe_text import printable
 from ..core.syntax import CircuitError
 from ..io.sources import read_source, split_args, title
-from ..render.safe import printable
 from .options import NO_SESSION, SESSION_PATH
 
 if TYPE_CHECKING:

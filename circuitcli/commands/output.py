@@ -1,7 +1,7 @@
 """What a command sends out: the console, notes on stderr, and the one `-o FILE` writer.
 
 stdout holds only the result; warnings, notes and `wrote FILE (N bytes)` go to stderr;
-colour only on a terminal. Every file name shown is escaped (render.safe.printable).
+colour only on a terminal. Every file name shown is escaped (core.safe_text.printable).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from rich.console import Console
 
 from ..core.evaluate import forward
 from ..core.lazy import lazy
+from ..core.safe_text import printable
 from ..core.syntax import CircuitError
-from ..render.safe import printable
 
 if TYPE_CHECKING:
     from .loading import Target
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 files = lazy("circuitcli.io.files")  # only when -o writes a file
 json_out = lazy("circuitcli.render.json")  # only with --json
 steps = lazy("circuitcli.render.step")  # show and set
+loading = lazy("circuitcli.commands.loading")  # the session, for -o's check
 
 __all__ = ["check_output", "interrupted", "make_console", "no_color", "print_notes",
            "show_target", "write_output"]
@@ -65,11 +66,19 @@ def interrupted(what: str) -> None:
 
 
 def _not_an_input(path: str, inputs: tuple[str, ...]) -> None:
-    """A command never writes over a file it read."""
+    """A command never writes over a file it read: the files it was given, and the session
+    file and its lock (read by every command, and written only under that lock)."""
     for used in inputs:
         if used and _same_file(path, used):
             raise CircuitError(f"-o {printable(path)}: that is the command's own input "
                                f"({printable(used)}); give another file name")
+    try:
+        session = loading.current_session()
+    except (CircuitError, click.UsageError):
+        session = None  # the command has already said what is wrong with it
+    if session is not None and session.owns(path):
+        raise CircuitError(f"-o {printable(path)}: that is the session file or its lock "
+                           f"({printable(session.path)}); give another file name")
 
 
 def _same_file(a: str, b: str) -> bool:

@@ -59,13 +59,18 @@ class CircuitError(Exception):
         return line_no, start - line_start + 1, self.text[line_start:line_end]
 
     def render(self) -> str:
-        """The message, then the offending line with a caret under the span."""
+        """The message, then the offending line with a caret under the span; every part
+        that came from the user (the message quotes it, the line is it) through the one
+        sanitiser, so an escape sequence in them is shown, never obeyed."""
+        from .safe_text import printable
+
         where = self.located()
+        message = printable(self.message)
         if where is None:
-            return f"error: {self.message}"
+            return f"error: {message}"
         line_no, col, line = where
-        place = f"{self.source}:" if self.source else ""
-        head = f"error: {place}{line_no}:{col}: {self.message}"
+        place = f"{printable(self.source)}:" if self.source else ""
+        head = f"error: {place}{line_no}:{col}: {message}"
         # Very long lines (a million-gate chain) are cut to a window around the caret.
         width = 100
         offset = 0
@@ -74,8 +79,11 @@ class CircuitError(Exception):
             line = line[offset : offset + width]
         width_left = len(line) - (col - 1 - offset)
         span = max(1, min((self.end or self.start + 1) - self.start, width_left))
-        caret = " " * (col - 1 - offset) + "^" * span
-        return f"{head}\n  {line}\n  {caret}"
+        # the caret counts the characters as shown: an escaped ESC is four of them
+        before = printable(line[: col - 1 - offset])
+        marked = printable(line[col - 1 - offset : col - 1 - offset + span])
+        caret = " " * len(before) + "^" * max(1, len(marked))
+        return f"{head}\n  {printable(line)}\n  {caret}"
 
     def __str__(self) -> str:
         return self.render()

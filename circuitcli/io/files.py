@@ -20,8 +20,8 @@ import os
 import stat
 
 from ..core.lazy import lazy
+from ..core.safe_text import printable
 from ..core.syntax import CircuitError
-from ..render.safe import printable
 
 json = lazy("json")  # parameter files and sessions; a run of grad reads neither
 tempfile = lazy("tempfile")  # only when a file is written

@@ -29,8 +29,8 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from ..core.lazy import lazy
+from ..core.safe_text import printable
 from ..core.syntax import CircuitError
-from ..render.safe import printable
 from .files import _kind, loads_json, read_bytes, read_file, replace_file, sync_folder
 
 filelock = lazy("filelock")  # where there is no fcntl
@@ -348,6 +348,20 @@ class Session:
 
     def __repr__(self) -> str:
         return f"Session({self.path!r})"
+
+    def owns(self, path: str) -> bool:
+        """Whether writing `path` would write the session file or its lock (the same file,
+        or the same name once links are followed): `-o` and the REPL's :save refuse it,
+        as they refuse every input they read."""
+        for ours in (self.path, self.lock_path):
+            try:
+                if os.path.samefile(path, ours):
+                    return True
+            except (OSError, ValueError):
+                pass
+            if os.path.realpath(path) == os.path.realpath(ours):
+                return True
+        return False
 
     # -- what is there -------------------------------------------------------------------
     def _shown(self, path: str | None = None) -> str:

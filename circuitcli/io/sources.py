@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from ..core.grammar import parse_number
 from ..core.lazy import lazy
+from ..core.safe_text import printable
 from ..core.syntax import CircuitError
-from ..render.safe import printable
 
 if TYPE_CHECKING:
     from .session import FileRef

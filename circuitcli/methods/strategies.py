@@ -19,8 +19,8 @@ from ..core.circuit import Circuit
 from ..core.evaluate import backward, evaluate, forward
 from ..core.syntax import CircuitError, suggest
 
-__all__ = ["Comparison", "SearchRun", "StepRun", "Strategy", "compare", "moving_inputs",
-           "numerical_gradient", "search", "step"]
+__all__ = ["Comparison", "Interrupted", "SearchRun", "StepRun", "Strategy", "compare",
+           "moving_inputs", "numerical_gradient", "search", "step"]
 
 Progress = Callable[[int], None]  # called with the number of steps (or tries) done so far
 
@@ -289,6 +289,14 @@ class Strategy:
         return self.gain / self.moved if self.moved > 0 else math.nan
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a strategy; the message says what it had reached (exit 130)."""
+
+    def __init__(self, reached: str) -> None:
+        super().__init__(reached)
+        self.reached = reached
+
+
 @dataclass
 class Comparison:
     """The three strategies from one starting point, in the notebook's order."""
@@ -351,9 +359,18 @@ def compare(circuit: Circuit, values: Mapping[str, float], lr: float = 0.01, tri
 
     strategies = []
     def moved(point: Mapping[str, float]) -> float:
-        return math.sqrt(sum((point[n] - values[n]) ** 2 for n in names))
+        # hypot, not sqrt(sum of squares): a move of 1e200 is 1e200, not an OverflowError
+        return math.hypot(*(point[n] - values[n] for n in names))
 
-    found, seconds = _timed(lambda: search(circuit, values, tweak, tries, seed, minimize, names))
+    def searched() -> SearchRun:
+        run = search(circuit, values, tweak, tries, seed, minimize, names)
+        if run.interrupted:  # search keeps its best on Ctrl-C; compare stops there
+            raise Interrupted(f"random search stopped after {run.done} of {tries} tries "
+                              f"(best output {run.best_output:.6g}); the gradient steps "
+                              "were not run and nothing was compared")
+        return run
+
+    found, seconds = _timed(searched)
     assert isinstance(found, SearchRun)
     note = f"{found.failed} tries out of the domain" if found.failed else ""
     if not found.improved:

@@ -14,8 +14,8 @@ import subprocess
 from ..core.circuit import Circuit
 from ..core.evaluate import Result
 from ..core.gates import format_number
+from ..core.safe_text import printable
 from ..core.syntax import CircuitError
-from .safe import printable
 from .table import fmt, grad_style
 from .tree import computes
 
@@ -27,6 +27,7 @@ GRAPHVIZ_FORMATS = ("svg", "png")
 # dot's time and memory grow much faster than the circuit, worst where one node feeds many
 # (tests/bench/bench_graphviz.py measures it; a 20,000-gate chain drove dot to 24 GB).
 GRAPHVIZ_LIMIT = 5000
+GRAPHVIZ_SECONDS = 120.0  # dot is stopped after this: a layout past the limit can run for hours
 
 _GRAD_COLOURS = {"green": "#15803d", "red": "#b91c1c", "dim": "#6b7280"}
 _INPUT_FILL = "#dbeafe"
@@ -111,7 +112,8 @@ def dot_source(circuit: Circuit, result: Result | None = None, title: str = "",
 
 def layout_size(circuit: Circuit) -> int:
     """About how many points dot must place: the nodes, plus one virtual node for every
-    rank an edge crosses (dot breaks a long edge into a chain of them).
+    rank an edge crosses (dot breaks a long edge into a chain of them), plus the edges
+    (whose crossings dot minimises).
 
     Ranks as dot's left-to-right layout gives them: a gate one past its deepest argument,
     a leaf (input or constant) just before its first use. A chain of n gates costs n; a
@@ -129,7 +131,11 @@ def layout_size(circuit: Circuit) -> int:
                 first_use[j] = min(first_use.get(j, rank[i]), rank[i])
     for j, r in first_use.items():
         rank[j] = r - 1
-    return len(args) + sum(rank[i] - rank[j] - 1 for i, a in enumerate(args) for j in a)
+    # and every edge: 140 max gates over the same 140 inputs are only 281 nodes, but
+    # 19,740 edges whose crossings dot minimises for minutes
+    edges = sum(len(a) for a in args)
+    return len(args) + edges + sum(rank[i] - rank[j] - 1 for i, a in enumerate(args)
+                                   for j in a)
 
 
 def _source_start(c: Circuit, i: int, width: int = 80) -> str:
@@ -147,12 +153,28 @@ def run_graphviz(source: str, fmt_: str, dpi: int | None = None) -> bytes:
             "install it (apt-get install graphviz, brew install graphviz, or "
             "https://graphviz.org/download/), or use --format dot")
     command = [exe, f"-T{fmt_}", *([f"-Gdpi={dpi}"] if dpi else [])]
-    done = subprocess.run(command, input=source.encode("utf-8"),
-                          capture_output=True, check=False)
+    try:
+        done = subprocess.run(command, input=source.encode("utf-8"),
+                              capture_output=True, check=False, timeout=GRAPHVIZ_SECONDS)
+    except subprocess.TimeoutExpired:
+        raise CircuitError(f"Graphviz's dot took over {GRAPHVIZ_SECONDS:g} s and was "
+                           "stopped; --format tree or --format dot draw a circuit of any "
+                           "size") from None
     if done.returncode != 0:
         raise CircuitError(f"Graphviz's dot could not draw the circuit: "
                            f"{_failure(done.returncode, done.stderr)}")
+    _warn(done.stderr)
     return done.stdout
+
+
+def _warn(stderr: bytes) -> None:
+    """dot's warnings, such as the one that it scaled a 3,000-gate chain down to a 32767 x 1
+    picture, as notes on stderr: dropped, the user gets an unreadable file and no word."""
+    import sys
+
+    for line in stderr.decode("utf-8", "replace").splitlines():
+        if line.strip():
+            sys.stderr.write(f"note: Graphviz: {printable(line.strip())}\n")
 
 
 def _failure(returncode: int, stderr: bytes) -> str:

@@ -21,7 +21,11 @@ from ..core.gates import format_number
 from .js import gates_js
 from .practice_js import practice_js
 
-__all__ = ["page_data", "page_html"]
+__all__ = ["PAGE_LIMIT", "page_data", "page_html"]
+
+# the most nodes a live page holds: every edit redraws them all, and at 10,000 a browser
+# takes a few seconds per edit already (tests/bench/bench_page.py); past it, one line
+PAGE_LIMIT = 10_000
 
 
 def page_data(circuit: Circuit, values: dict[str, float], title: str, layout: dict[str, Any],
@@ -41,7 +45,7 @@ def page_data(circuit: Circuit, values: dict[str, float], title: str, layout: di
             "formula": format_number(c.base[i]) if const else "input" if is_input
             else c.formula(i),
             "display": gate.display,
-            "value": c.base[i] if const else None,
+            "value": _js_number(c.base[i]) if const else None,
             "live": bool(c.live[i]),
             "used": bool(used[i]),
             "listed": bool(c.args[i]) or is_input or i == c.output,
@@ -57,6 +61,14 @@ def page_data(circuit: Circuit, values: dict[str, float], title: str, layout: di
         "layout": layout,
         "note": note,  # where the starting values came from, when the user gave none
     }
+
+
+def _js_number(x: float) -> float | str:
+    """A number for the page's JSON: JSON has no inf or nan, so those are the strings
+    JavaScript's Number() reads back ("Infinity", "-Infinity", "NaN")."""
+    if x - x == 0:
+        return x
+    return "NaN" if x != x else "Infinity" if x > 0 else "-Infinity"
 
 
 def _asset(name: str) -> str:
@@ -77,7 +89,8 @@ def page_html(data: dict[str, Any]) -> str:
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-        "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:\">\n"
+        "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
+        "form-action 'none'; base-uri 'none'\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         f"<title>{escape(data['title'] or 'circuit')} — circuitcli</title>\n"
         f"<style>\n{_asset('page.css')}</style>\n</head>\n<body>\n"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..core.circuit import Circuit
 from ..core.evaluate import Result
 from ..core.gates import format_number
-from .safe import printable
+from ..core.safe_text import printable
 from .table import fmt
 from .tree import computes
 

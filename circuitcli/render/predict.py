@@ -7,9 +7,9 @@ import csv
 import io
 from typing import Any
 
+from ..core.safe_text import printable
 from ..methods.model import Prediction
 from .json import finite
-from .safe import printable
 
 __all__ = ["accuracy_line", "predict_csv", "predict_document"]
 
@@ -22,9 +22,14 @@ def predict_csv(p: Prediction) -> str:
     predicted_col = _free("predicted", [*header, score_col])
     text = io.StringIO(newline="")
     writer = csv.writer(text, lineterminator="\n")
-    writer.writerow([*header, score_col, *([predicted_col] if p.classify else [])])
+    # the header and the cells as read, through the one sanitiser: a control in a CSV
+    # file must not reach the terminal the rows are printed on (a quoted cell keeps its
+    # newlines and tabs: the csv module quotes them again)
+    writer.writerow([*(printable(c, keep="\n\t") for c in header), score_col,
+                     *([predicted_col] if p.classify else [])])
     for cells, score, k in zip(p.data.cells, p.scores, p.predicted):
-        writer.writerow([*cells, repr(float(score)), *([f"{int(k):+d}"] if p.classify else [])])
+        writer.writerow([*(printable(c, keep="\n\t") for c in cells), repr(float(score)),
+                         *([f"{int(k):+d}"] if p.classify else [])])
     return text.getvalue()
 
 

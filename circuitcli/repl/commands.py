@@ -19,13 +19,14 @@ from rich.console import Console, RenderableType
 from rich.text import Text
 
 from ..core.grammar import parse_number
+from ..core.safe_text import printable
 from ..core.syntax import CircuitError, suggest
 from .session import Built, History, State, apply_line, build, state_from_text
 
 if TYPE_CHECKING:
     from ..io.session import Session
 
-__all__ = ["COMMANDS", "Quit", "Repl", "read_script"]
+__all__ = ["COMMANDS", "Quit", "Repl", "StepInterrupted", "read_script"]
 
 DIGITS = 6
 
@@ -177,18 +178,22 @@ class Repl:
 
     def error(self, err: CircuitError, line: str, lineno: int | None) -> None:
         """The CLI's one-line error with its caret, pointing into the line when it is there."""
-        where = f"{self.source}:{lineno}" if self.source and lineno is not None else ""
-        rendered = err.render().split("\n")
+        from ..core.safe_text import printable
+
+        where = (f"{printable(self.source)}:{lineno}" if self.source and lineno is not None
+                 else "")
+        rendered = err.render().split("\n")  # the line and caret, already made printable
         located = err.located()
+        message = printable(err.message)
         if located is not None and err.text == line:
             head = f"{where}:{located[1]}: " if where else ""
-            lines = [f"error: {head}{err.message}", *rendered[1:]]
+            lines = [f"error: {head}{message}", *rendered[1:]]
         elif located is not None:  # in the circuit, at one of the lines :show prints
             head = f"{where}: " if where else ""
-            lines = [f"error: {head}{err.message} (line {located[0]} of :show)",
+            lines = [f"error: {head}{message} (line {located[0]} of :show)",
                      *rendered[1:]]
         else:
-            lines = [f"error: {where + ': ' if where else ''}{err.message}"]
+            lines = [f"error: {where + ': ' if where else ''}{message}"]
         self.err.print(Text(lines[0], style="bold red"), soft_wrap=True)
         for rest in lines[1:]:
             self.err.print(Text(rest), soft_wrap=True)
@@ -226,6 +231,9 @@ class Repl:
         self.print(step_view(run, self.state.title(), DIGITS))
         what = f":step {' '.join(args)}".strip()
         self.history.commit(self.state.with_values(run.after), what)
+        if run.interrupted:  # Ctrl-C: the steps taken are kept, and the script stops
+            raise StepInterrupted(f"interrupted after {run.taken} of {steps} steps: the "
+                                  "values reached are kept (:undo takes them back)")
 
     def do_check(self, args: list[str]) -> None:
         from ..methods.check import check
@@ -268,6 +276,8 @@ class Repl:
             raise CircuitError("there is no circuit yet: type an expression, such as (x+y)*z")
         built = build(state)
         assert built.circuit is not None
+        if args:
+            self._not_the_session(os.path.expanduser(args[0]))
         wrote = draw(self.out, built.circuit, built.result, state.title(), tuple(built.missing),
                      args[0] if args else None)
         if wrote is not None:
@@ -323,6 +333,7 @@ class Repl:
             path = os.path.expanduser(args[0])
             if os.path.isdir(path):
                 raise CircuitError(f"{args[0]} is a directory: give a file name")
+            self._not_the_session(path)
             data = ("# saved by circuit repl: circuit grad FILE reads it\n"
                     + state.file_text()).encode("utf-8")
             write_file(path, data)
@@ -389,6 +400,13 @@ class Repl:
         self.done = True
         raise Quit
 
+    def _not_the_session(self, path: str) -> None:
+        """:save FILE and :graph FILE never write the CLI's session file or its lock."""
+        session = self.session()
+        if session is not None and session.owns(path):
+            raise CircuitError(f"{path} is the session file or its lock: give another "
+                               "file name (:save with no file makes this the current circuit)")
+
     def _session(self) -> Session:
         session = self.session()
         if session is None:
@@ -403,16 +421,24 @@ def _num(value: float) -> str:
     return fmt(value, DIGITS)
 
 
+class StepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :step N, after the steps taken were kept; says how many."""
+
+
 def _positive(text: str, what: str) -> float:
     value = parse_number(text)
     if value is None or value <= 0:
-        raise CircuitError(f"{what} must be a positive number, not {text!r} (:step 0.01)")
+        raise CircuitError(f"{what} must be a positive number, not {printable(repr(text))} "
+                           "(:step 0.01)")
     return value
 
 
 def _count(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise CircuitError(f"N must be a whole number of steps, 1 or more, not {text!r}")
+    # ASCII digits only: str.isdigit() is true for '²' and other scripts' digits too,
+    # which int() refuses
+    if not (text.isascii() and text.isdigit()) or len(text) > 9 or int(text) < 1:
+        raise CircuitError(f"N must be a whole number of steps, 1 to 999999999, not "
+                           f"{printable(repr(text))}")
     return int(text)
 
 

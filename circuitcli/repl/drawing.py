@@ -59,8 +59,14 @@ def draw(console: Console, circuit: Circuit, result: Result | None, title: str,
         fenced = suffix == ".md"
         data = mermaid_source(circuit, result, title, 6, fenced).encode("utf-8")
     else:
-        from ..render.dot import dot_source, run_graphviz
+        from ..render.dot import GRAPHVIZ_LIMIT, dot_source, layout_size, run_graphviz
 
+        size = layout_size(circuit) if form != "dot" else 0
+        if size > GRAPHVIZ_LIMIT:  # the CLI's guard (graph --force has no REPL twin)
+            raise CircuitError(
+                f"too big for Graphviz: {len(circuit)} nodes, {size} points to lay out "
+                f"counting edges, above the limit of {GRAPHVIZ_LIMIT} that dot draws in "
+                f"reasonable time; :graph FILE.dot or :graph (a tree) draw any size")
         source = dot_source(circuit, result, title, 6)
         data = source.encode("utf-8") if form == "dot" else run_graphviz(source, form)
     if os.path.isdir(path):

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 
 from rich.text import Text
 
-from .commands import Quit, Repl
+from ..core.safe_text import printable
+from .commands import Quit, Repl, StepInterrupted
 
 __all__ = ["run_piped"]
 
@@ -26,15 +27,17 @@ def run_piped(repl: Repl, lines: Iterable[str], echo: bool = False) -> int:
         for n, raw in enumerate(lines, 1):
             line = raw.rstrip("\r\n")
             if echo and line.strip():
-                repl.print(Text(f"> {line}", style="dim" if line.lstrip().startswith("#")
+                repl.print(Text(f"> {printable(line)}", style="dim"
+                                if line.lstrip().startswith("#")
                                 else "bold"), soft_wrap=True)
             try:
                 ok = repl.run(line, n)
             except Quit:
                 break
             failed += not ok
-    except KeyboardInterrupt:
-        repl.err.print(Text(f"interrupted at line {n}"))
+    except KeyboardInterrupt as err:
+        reached = f": {err}" if isinstance(err, StepInterrupted) else ""
+        repl.err.print(Text(f"interrupted at line {n}{reached}"))
         return 130
     if failed:
         repl.err.print(Text(f"{failed} line{'s' * (failed != 1)} failed", style="bold red"))

@@ -8,11 +8,14 @@ long command) and the session goes on; Ctrl-D on an empty line leaves.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
+from prompt_toolkit.history import FileHistory
 from rich.text import Text
 
+from ..core.syntax import CircuitError
 from ..io.session import state_home
-from .commands import Quit, Repl
+from .commands import Quit, Repl, StepInterrupted
 
 __all__ = ["PROMPT", "history_path", "run_terminal"]
 
@@ -23,18 +26,95 @@ def history_path() -> str:
     return str(state_home() / "circuitcli" / "repl_history")
 
 
+# the history file is read whole at start-up: past this it is not read (a note says so)
+HISTORY_LIMIT = 4 * 1024 * 1024
+
+
 def _history(repl: Repl):
-    from prompt_toolkit.history import FileHistory, InMemoryHistory
+    """History across sessions, from a regular file only: a FIFO there would block the
+    start-up, a link to /dev/zero would be an endless line. Anything else, or a file over
+    HISTORY_LIMIT, gets a note and a history for this session only."""
+    from prompt_toolkit.history import InMemoryHistory
+
+    from ..core.safe_text import printable
 
     path = history_path()
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        with open(path, "a", encoding="utf-8"):
-            pass
+        if not os.path.exists(path):
+            os.close(_open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT))
+        history = _RegularFileHistory(path)
+        history.preload()
     except OSError as err:
-        repl.note(f"note: no history across sessions ({path}: {err.strerror or err})")
+        repl.note(f"note: no history across sessions ({printable(path)}: "
+                  f"{err.strerror or err})")
         return InMemoryHistory()
-    return FileHistory(path)
+    except CircuitError as err:
+        repl.note(f"note: no history across sessions ({printable(err.message)})")
+        return InMemoryHistory()
+    return history
+
+
+def _open_regular(path: str, flags: int) -> int:
+    """A descriptor on `path` if it is a regular file: opened without blocking (a FIFO
+    cannot hang us), then checked on the descriptor itself."""
+    import stat
+
+    fd = os.open(path, flags | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
+                 | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise OSError(0, "not a regular file")
+    return fd
+
+
+class _RegularFileHistory(FileHistory):
+    """prompt_toolkit's FileHistory (same format), reading and appending only while the
+    file is a regular file, and reading at most HISTORY_LIMIT bytes."""
+
+    _strings: list[str] | None = None
+
+    def preload(self) -> None:
+        """Read now, so that a file we refuse is a note at start-up, not an error in
+        prompt_toolkit's loader thread."""
+        from ..io.files import read_bytes
+
+        data = read_bytes(self.filename, "REPL history file", HISTORY_LIMIT)
+        strings: list[str] = []
+        lines: list[str] = []
+        for raw in data.decode("utf-8", "replace").splitlines(keepends=True):
+            if raw.startswith("+"):
+                lines.append(raw[1:])
+            elif lines:
+                strings.append("".join(lines)[:-1])
+                lines = []
+        if lines:
+            strings.append("".join(lines)[:-1])
+        self._strings = strings
+
+    def load_history_strings(self) -> Iterable[str]:
+        return reversed(self._strings or [])
+
+    def store_string(self, string: str) -> None:
+        import datetime
+
+        text = f"\n# {datetime.datetime.now()}\n" + "".join(
+            f"+{line}\n" for line in string.split("\n"))
+        try:
+            fd = _open_regular(os.fsdecode(self.filename), os.O_WRONLY | os.O_APPEND)
+        except OSError:
+            return  # swapped for something else since start-up: kept in memory only
+        try:
+            os.write(fd, text.encode("utf-8", "replace"))
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
 
 def run_terminal(repl: Repl) -> int:
@@ -59,5 +139,7 @@ def run_terminal(repl: Repl) -> int:
             repl.run(line)
         except Quit:
             return 0
+        except StepInterrupted as err:
+            repl.note(str(err))
         except KeyboardInterrupt:
             repl.note("interrupted; the circuit is as it was")

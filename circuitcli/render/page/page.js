@@ -8,8 +8,10 @@
   const OUT = DATA.output;
   const SVGNS = "http://www.w3.org/2000/svg";
   const $ = (sel) => document.querySelector(sel);
-  const start = Object.assign({}, DATA.values);
-  let values = Object.assign({}, DATA.values);
+  // maps without a prototype: an input named __proto__ is a name like any other
+  const dict = (from) => Object.assign(Object.create(null), from || {});
+  const start = dict(DATA.values);
+  let values = dict(DATA.values);
   let state = null;
   let history = [];
   let timer = null;
@@ -50,7 +52,7 @@
   function compute(inputs) {
     const n = NODES.length;
     const vals = new Array(n).fill(0);
-    NODES.forEach((node, i) => { if (node.gate === "const") vals[i] = node.value; });
+    NODES.forEach((node, i) => { if (node.gate === "const") vals[i] = Number(node.value); });
     for (const [name, i] of Object.entries(DATA.inputs)) vals[i] = inputs[name];
     for (let i = 0; i < n; i++) {
       const a = NODES[i].args;
@@ -125,18 +127,16 @@
     }
     const edgeLayer = el("g", { class: "edges" }, svg);
     const nodeLayer = el("g", { class: "nodes" }, svg);
-    const pairs = {};
     for (const e of L.edges) {
       const g = el("g", { class: "edge", "data-from": NODES[e.from].name,
         "data-to": NODES[e.to].name, "data-slot": e.slot }, edgeLayer);
       const path = el("path", { d: e.path, "marker-end": "url(#arrow-zero)" }, g);
-      const key = e.from + ">" + e.to;
-      const nth = pairs[key] = (pairs[key] || 0) + 1;
       let label = null;
       if (NODES[e.from].live) {
-        const len = path.getTotalLength();
-        const p = path.getPointAtLength(len * (nth % 2 ? 0.5 : 0.7));
-        label = el("text", { class: "edge-label", x: p.x, y: p.y - 4, "text-anchor": "middle" }, g);
+        // the label's point comes with the layout (render/layout.py): asking the browser
+        // for every path's length blocked the page for minutes on big circuits
+        const [x, y] = e.label;
+        label = el("text", { class: "edge-label", x, y: y - 4, "text-anchor": "middle" }, g);
       }
       edgeEls.push({ from: e.from, to: e.to, slot: e.slot, g, path, label });
     }
@@ -261,7 +261,7 @@
   let extraNote = "";
 
   // ---- inputs, step, history ----------------------------------------------------------
-  const inputRows = {};
+  const inputRows = dict();
   function buildInputs() {
     const body = $("#inputs tbody");
     for (const name of Object.keys(DATA.inputs)) {
@@ -321,7 +321,7 @@
       render();
       return;
     }
-    const next = {};
+    const next = dict();
     for (const [name, i] of Object.entries(DATA.inputs)) {
       next[name] = values[name] + lr * state.grads[i];
     }
@@ -352,7 +352,9 @@
       list.appendChild(li);
     });
     list.start = 0;
-    list.scrollTop = list.scrollHeight;
+    // after the next layout, not now: reading scrollHeight here forces the browser to lay
+    // out the whole page at once (8 s for a circuit of 10,000 gates)
+    requestAnimationFrame(() => { list.scrollTop = list.scrollHeight; });
     const finite = history.filter((v) => isFinite(v));
     box.classList.toggle("empty", finite.length < 2);
     if (finite.length < 2) return;
@@ -514,7 +516,7 @@
   recompute(true);
   $("[data-action=step]").addEventListener("click", step);
   $("[data-action=reset]").addEventListener("click", () => {
-    values = Object.assign({}, start);
+    values = dict(start);
     extraNote = "";
     recompute(true);
   });
