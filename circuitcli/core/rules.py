@@ -47,7 +47,8 @@ from . import backend
 if TYPE_CHECKING:
     from .gates import Gate
 
-__all__ = ["Parsed", "RuleError", "helper", "helper_closure", "notes", "over", "parsed", "real",
+__all__ = ["Parsed", "RuleError", "helper", "helper_closure", "notes", "over", "parsed",
+           "problem_argument", "real",
            "real_namespace", "real_trees", "register_source", "slopes", "substitute"]
 
 CONSTANTS = ("inf", "nan")
@@ -77,8 +78,11 @@ class Parsed:
         args = set(self.params)
         self.rule = _expression(gate.rule, args, f"{where}: rule")
         each = {"x"} if self.variadic else set()
-        self.pulls = tuple(_expression(p, args | each | {"g", "out"}, f"{where}: pull")
-                           for p in gate.pull)
+        written = tuple(_expression(p, args | each | {"g", "out"}, f"{where}: pull")
+                        for p in gate.pull)
+        # one rule for every target: a pull of exactly 0 passes back exactly 0 (never
+        # 0 * inf = nan, never -0.0), as a flat local derivative does
+        self.pulls = tuple(_zero_passes_zero(t) for t in written)
         if len(self.pulls) != (1 if self.variadic else gate.arity):
             raise RuleError(f"{where}: {len(self.pulls)} pull rules for arity {gate.arity}")
         self.kink = None
@@ -98,7 +102,7 @@ class Parsed:
         self.names = frozenset(
             n.id for tree in (self.rule, *self.pulls) for n in ast.walk(tree)
             if isinstance(n, ast.Name))
-        found = [_constant_slope(p) for p in self.pulls]
+        found = [_constant_slope(p) for p in written]
         self.slopes = tuple(found) if not self.variadic and None not in found else None
 
 
@@ -200,6 +204,16 @@ def _note(note: str, allowed: set[str], where: str) -> tuple:
             raise RuleError(f"{where}: unclosed {{ in {note!r}")
         pieces += [rest[:start], _expression(rest[start + 1:end], allowed, where)]
         rest = rest[end + 1:]
+
+
+def _zero_passes_zero(pull: ast.expr) -> ast.expr:
+    """The pull with the zero rule: `c * g` (c > 0) already gives 0 for g = 0; anything
+    else becomes `0.0 if g == 0 else ...` (which reads on as a chain of `if`s)."""
+    slope = _constant_slope(pull)
+    if slope is not None and slope > 0:
+        return pull
+    zero = ast.Compare(ast.Name("g", ast.Load()), [ast.Eq()], [ast.Constant(0)])
+    return ast.fix_missing_locations(ast.IfExp(zero, ast.Constant(0.0), pull))
 
 
 def _constant_slope(pull: ast.expr) -> float | None:
@@ -347,15 +361,23 @@ class _Faster(ast.NodeTransformer):
 
     def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
         self.generic_visit(node)
-        test = node.test
+        node.test = self._truth(node.test)
+        return node
+
+    def _truth(self, test: ast.expr) -> ast.expr:
+        """A test read for its truth only: `x != 0` is x, `x == 0` is `not x`, and so in
+        each part of an `and`/`or` (whose truth is that of its parts)."""
+        if isinstance(test, ast.BoolOp):
+            test.values = [self._truth(v) for v in test.values]
+            return test
         if (isinstance(test, ast.Compare) and len(test.ops) == 1
                 and isinstance(test.comparators[0], ast.Constant)
                 and test.comparators[0].value == 0 and type(test.comparators[0].value) is not bool):
             if isinstance(test.ops[0], ast.NotEq):
-                node.test = test.left
-            elif isinstance(test.ops[0], ast.Eq):
-                node.test = ast.UnaryOp(ast.Not(), test.left)
-        return node
+                return test.left
+            if isinstance(test.ops[0], ast.Eq):
+                return ast.UnaryOp(ast.Not(), test.left)
+        return test
 
 
 def _faster(tree: ast.AST) -> ast.AST:
@@ -547,3 +569,31 @@ def _note_function(gate: Gate, what: str, rules: list, head: str = "") -> Callab
         return None
 
     return note
+
+
+_ABOUT: dict[Gate, Callable] = {}
+
+
+def problem_argument(gate: Gate, *xs: float) -> int | None:
+    """Which argument the first domain problem that holds at xs is about (the divisor of
+    a division by zero), if its entry says; None otherwise."""
+    p = parsed(gate)
+    if not any(about for _, _, about in p.problems):
+        return None
+    found = _ABOUT.get(gate)
+    if found is None:
+        params = "*xs" if p.variadic else ", ".join(p.params)
+        conds = ", ".join(f"({ast.unparse(c)})" for c, _, _ in p.problems)
+        source = f"def {_function(gate.name)}_which({params}):\n    return [{conds}]\n"
+        local = dict(real_namespace(p.names))
+        _run(source, f"<notes {gate.name} which>", local)
+        found = _ABOUT[gate] = local[f"{_function(gate.name)}_which"]
+    try:
+        hits = found(*xs)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    for hit, (_, _, about) in zip(hits, p.problems):
+        if hit:
+            return None if about is None else p.params.index(about)
+    return None
+
