@@ -69,6 +69,8 @@ def test_every_column_is_true():
 def test_the_promise_is_the_reference_tests_bound_and_the_neuron_keeps_it():
     text = README.read_text(encoding="utf-8")
     assert f"at most {R.ULPS}·2^-52" in text and R.EPS == 2.0**-52
+    docs = (README.parent / "circuitcli" / "docs" / "check.md").read_text(encoding="utf-8")
+    assert f"at most {R.ULPS}·2^-52" in " ".join(docs.split())
     r = CliRunner().invoke(main, ["grad", "neuron.circuit", "--json"])
     ours = {n: v["grad"] for n, v in json.loads(r.stdout)["inputs"].items()}
     truth = exact()

@@ -82,3 +82,8 @@ def test_without_sympy_the_reference_is_complex_step_and_says_so():
     row = json.loads(r.stdout)["inputs"][0]
     assert row["reference_from"] == "complex-step"
     assert row["reference"] == pytest.approx(float(mp.sin(2) + 2 * mp.cos(2)), rel=1e-14)
+
+
+def test_a_constant_circuit_has_nothing_to_sweep():
+    r = CliRunner().invoke(main, ["check", "3", "--sweep-h"])
+    assert r.exit_code == 0 and "nothing to sweep" in r.stdout

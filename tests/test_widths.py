@@ -221,3 +221,13 @@ def test_digits_full_is_the_shortest_round_trip() -> None:
 def test_digits_at_most_n() -> None:
     text = run(["grad", "x*y", "x=1.1", "y=3", "--digits", "3"], 120)
     assert all(significant(t) <= 3 for t in NUMBER.findall(text))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("extra", [[], ["--hvp", "x=1"]])
+def test_hessian(width: int, extra: list[str]) -> None:
+    args = ["hessian", *NEURON, *extra]
+    doc = json.loads(run([*args, "--json"], 200))
+    text = run(args, width)
+    text = re.sub(r"along \d+ directions?|along [^\n]*=1", "", text)  # counts, the direction
+    assert_numbers(text, [*numbers_in(doc), 1, 2, 3])

@@ -96,12 +96,15 @@ def _check_command(func):
               help="Grade your backward pass: one `dNAME = expression` a line (`+=` "
                    "accumulates), each line checked in order; the first wrong one is "
                    "shown with a caret, the diagnosis and the expected value.")
+@click.option("--order", type=click.IntRange(1, 2), default=1, show_default=True,
+              help="2: check the Hessian (second derivatives) against sympy's and a "
+                   "numerical one, and name the gate whose second derivative is wrong.")
 @rows_options
 @result_options
 def command(args: tuple[str, ...], output: str | None, method: str, h: float | None,
             rtol: float | None, atol: float | None, nodes: bool, no_sympy: bool,
             no_formula: bool, sweep_h: bool, expect: list[tuple[str, float]], tol: float,
-            backward_file: str | None, digits: int,
+            backward_file: str | None, order: int, digits: int,
             max_rows: int, show_all: bool, as_json: bool) -> None:
     """Check the gradient: analytic against numerical and sympy's exact derivative.
 
@@ -121,6 +124,7 @@ def command(args: tuple[str, ...], output: str | None, method: str, h: float | N
       circuit check "exp(x)" x=1 --sweep-h
       circuit check "(x+y)*z" x=-2 y=5 z=-4 --expect x=-4 y=-4 z=3
       circuit check ex1_mul.circuit --backward ex1_mul.backward
+      circuit check neuron.circuit --order 2
 
     With --expect the table is your answers against the true gradients, with
     --backward your backward pass line by line (circuit help practice); exit 1
@@ -130,6 +134,9 @@ def command(args: tuple[str, ...], output: str | None, method: str, h: float | N
         raise click.UsageError("--expect and --backward are two ways to check your work; "
                                "give one")
     target = load_target(args, output, remember=False)
+    if order == 2:
+        _check_second(target, output, h, no_sympy, digits, max_rows, show_all, as_json)
+        return
     if backward_file is not None:
         _grade_backward(target, backward_file, tol, digits, as_json)
         return
@@ -196,6 +203,31 @@ def _check_answers(target, expect: list[tuple[str, float]], tol: float, digits: 
     for warning in ex.result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if not all(v.right for v in verdicts):
+        raise SystemExit(1)
+
+
+def _check_second(target, output: str | None, h: float | None, no_sympy: bool, digits: int,
+                  max_rows: int, show_all: bool, as_json: bool) -> None:
+    """`--order 2`: the Hessian against sympy's and a numerical one (circuit help
+    derivatives); exit 1 if an entry differs or a gate's rule is to blame."""
+    from ..methods.check2 import check_second
+
+    found = check_second(target.circuit, target.values, output, h, use_sympy=not no_sympy)
+    if as_json:
+        from ..render.check2 import check2_document
+        from ..render.json import dumps
+
+        click.echo(dumps(check2_document(found)))
+    else:
+        from ..render.check2 import check2_table
+
+        make_console().print(check2_table(found, target.title, digits,
+                                          None if show_all else max_rows))
+    for note in found.notes:
+        click.echo(f"note: {note}", err=True)
+    for warning in found.result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if not found.ok:
         raise SystemExit(1)
 
 

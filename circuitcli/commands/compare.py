@@ -21,11 +21,11 @@ from .output import make_console, print_notes
 def command(args: tuple[str, ...], output: str | None, lr: float, tweak: float | None,
             tries: int, h: float, seed: int | None, minimize: bool, freeze: tuple[str, ...],
             only: tuple[str, ...], digits: int, as_json: bool) -> None:
-    """Random search, a numerical-gradient step and an analytic-gradient step from the
-    same point: the output each reaches, how far each moved the inputs and the gain per
-    unit moved (the fair measure, since the steps differ in length), the forward and
-    backward passes each needs, and the time it takes. The current values stay as
-    they are.
+    """Random search, a numerical-gradient step, an analytic-gradient step and a
+    Newton step (the fourth, with curvature) from the same point: the output each
+    reaches, how far each moved the inputs and the gain per unit moved (the fair
+    measure, since the steps differ in length), the forward and backward passes each
+    needs, and the time it takes. The current values stay as they are.
 
     \b
     Examples:
@@ -38,6 +38,9 @@ def command(args: tuple[str, ...], output: str | None, lr: float, tweak: float |
     target = loading.load_target(args, output, remember=False)
     free = options.moving(target.circuit, freeze, only)
     result = compare(target.circuit, target.values, lr, tries, h, seed, minimize, free, tweak)
+    from ..methods.newton import newton_strategy  # the fourth: curvature (issue 20)
+
+    result.strategies.append(newton_strategy(target.circuit, target.values, minimize, free))
     if as_json:
         from ..render.json import dumps
 

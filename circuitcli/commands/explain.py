@@ -22,8 +22,15 @@ from .output import make_console
 @digits_option
 @rows_options
 @json_option
+@click.option("--forward", is_flag=True,
+              help="The forward-mode story instead: tangent in, local derivative, tangent "
+                   "out, gate by gate along --wrt or --direction.")
+@click.option("--wrt", metavar="NAME", help="With --forward: the input to push.")
+@click.option("--direction", metavar="NAME=V", multiple=True,
+              help="With --forward: push the inputs along this direction (repeat per input).")
 def command(args: tuple[str, ...], output: str | None, pull: float, digits: int, max_rows: int,
-            show_all: bool, as_json: bool) -> None:
+            show_all: bool, as_json: bool, forward: bool, wrt: str | None,
+            direction: tuple[str, ...]) -> None:
     """The chain rule, step by step: who pulls on each node, and how hard.
 
     First each gate's value from its arguments; then, from the output down, each
@@ -36,11 +43,15 @@ def command(args: tuple[str, ...], output: str | None, pull: float, digits: int,
       circuit explain "(x+y)*z" x=-2 y=5 z=-4
       circuit explain "a*a" a=3
       circuit explain neuron.circuit --json
+      circuit explain "(x+y)*z" x=-2 y=5 z=-4 --forward --wrt x
     """
     from ..core.evaluate import evaluate
     from ..methods.explain import explain
 
     target = load_target(args, output, remember=False)
+    if forward or wrt or direction:
+        _forward_story(target, forward, wrt, direction, digits, max_rows, show_all, as_json)
+        return
     ex = explain(evaluate(target.circuit, target.values, pull=pull))
     if as_json:
         from ..render.explain import explain_document
@@ -55,3 +66,29 @@ def command(args: tuple[str, ...], output: str | None, pull: float, digits: int,
 
     make_console().print(explain_story(ex, target.title, digits,
                                        None if show_all else max_rows), soft_wrap=True)
+
+
+def _forward_story(target, forward: bool, wrt: str | None, direction: tuple[str, ...],
+                   digits: int, max_rows: int, show_all: bool, as_json: bool) -> None:
+    """`explain --forward`: forward mode told node by node (circuit help derivatives)."""
+    from ..methods.derivatives import forward_story, parse_direction
+    from ..render.hessian import forward_story_document, forward_story_view
+
+    if not forward:
+        raise click.UsageError("--wrt and --direction go with --forward")
+    if wrt and direction:
+        raise click.UsageError("give --wrt NAME or --direction NAME=V ..., not both")
+    c = target.circuit
+    along = ({wrt: 1.0} if wrt else parse_direction(direction) if direction
+             else {next(iter(c.inputs)): 1.0} if c.inputs else {})
+    t, steps = forward_story(c, target.values, along)
+    if as_json:
+        from ..render.json import dumps
+
+        click.echo(dumps(forward_story_document(t, steps)))
+    else:
+        make_console().print(forward_story_view(t, steps, target.title, digits,
+                                                None if show_all else max_rows),
+                             soft_wrap=True)
+    for warning in t.result.warnings:
+        click.echo(f"warning: {warning}", err=True)

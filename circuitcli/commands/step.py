@@ -24,10 +24,17 @@ from .output import interrupted, make_console, print_notes
 @click.option("--all", "move_all", is_flag=True,
               help="Move the data features too: a circuit whose '# train:' line names its "
                    "features keeps them fixed otherwise, as training does.")
+@click.option("--newton", is_flag=True,
+              help="A Newton step instead: solve H δ = -gradient (H the Hessian), halved until "
+                   "the output improves; refused where the output curves the wrong way or H "
+                   "is singular (exit 1).")
+@click.option("--damping", type=click.FloatRange(0), default=0.0, show_default=True,
+              metavar="L", help="With --newton: H - L·I uphill (H + L·I with --minimize).")
 @options.result_options
 def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, minimize: bool,
             numerical: bool, h: float | None, freeze: tuple[str, ...], only: tuple[str, ...],
-            tol: float, dry_run: bool, move_all: bool, digits: int, as_json: bool) -> None:
+            tol: float, dry_run: bool, move_all: bool, newton: bool, damping: float,
+            digits: int, as_json: bool) -> None:
     """Nudge every input along its gradient: x = x + lr * df/dx, the output goes up.
 
     With no circuit given it steps the current circuit and remembers the new values,
@@ -43,7 +50,14 @@ def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, mi
       circuit step --steps 100 --freeze x
       circuit step "x*y" x=-2 y=3 --numerical --h 0.00001
       circuit step neuron.circuit --steps 1000 --json
+      circuit step "-(x-1)*(x-1) - y*y" x=3 y=2 --newton
     """
+    if newton:
+        _newton(args, output, steps, minimize, numerical, freeze, only, dry_run, damping,
+                digits, as_json, move_all)
+        return
+    if damping:
+        raise click.UsageError("--damping goes with --newton")
     from ..methods.strategies import step
     from ..render.step import progress, step_document, step_notes, step_view
 
@@ -85,3 +99,37 @@ def _features(circuit, freeze: tuple[str, ...]) -> list[str]:
     named = directive(circuit).features or []
     frozen = {n.strip() for chunk in freeze for n in chunk.split(",")}
     return [n for n in named if n in circuit.inputs and n not in frozen]
+
+
+def _newton(args: tuple[str, ...], output: str | None, steps: int, minimize: bool,
+            numerical: bool, freeze: tuple[str, ...], only: tuple[str, ...], dry_run: bool,
+            damping: float, digits: int, as_json: bool, move_all: bool = False) -> None:
+    """`step --newton`: the notebook's step with curvature (circuit help derivatives)."""
+    from ..methods.newton import newton
+    from ..render.newton import newton_document, newton_view
+
+    if numerical:
+        raise click.UsageError("--newton uses the exact Hessian: leave out --numerical")
+    with loading.session_lock():
+        target = loading.load_target(args, output, remember=not dry_run)
+        fixed = [] if move_all or only else _features(target.circuit, freeze)
+        free = options.moving(target.circuit, (*freeze, *fixed), only)
+        run = newton(target.circuit, target.values, steps, minimize, damping, free)
+        if not dry_run and run.taken:
+            target.remember(run.after)
+    if as_json:
+        from ..render.json import dumps
+
+        click.echo(dumps(newton_document(run)))
+    else:
+        make_console().print(newton_view(run, target.title, digits))
+    for kink in run.kinks:
+        click.echo(f"kink at {kink}", err=True)
+    if dry_run and target.session:
+        click.echo("note: --dry-run: the current values are unchanged", err=True)
+    if run.refused:
+        kept = (f"; the {run.taken} step{'s' * (run.taken != 1)} taken are kept"
+                if run.taken else "; the values are unchanged")
+        click.echo(f"refused: {run.refused}{kept}", err=True)
+        if not run.taken:
+            raise SystemExit(1)

@@ -217,6 +217,79 @@ def _trig(f, x: float) -> float:
     return f(x) if math.isfinite(x) else _nan
 
 
+# ---- the primitives over (value, tangent) pairs: the one place a derivative is known ---------
+# The backend below and the compiled rules (dual_rules.py) both call these.
+
+
+def d_exp(v: float, t: float) -> tuple[float, float]:
+    r = _exp(v)
+    return r, _times(r, t)
+
+
+def d_log(v: float, t: float) -> tuple[float, float]:
+    return _log(v), (_div(t, v) if t != 0 else 0.0)
+
+
+def d_sqrt(v: float, t: float) -> tuple[float, float]:
+    r = _sqrt(v)
+    return r, (_div(t, 2.0 * r) if t != 0 else 0.0)
+
+
+def d_tanh(v: float, t: float) -> tuple[float, float]:
+    return math.tanh(v), (_times(_sech2(v), t) if v == v else _nan)
+
+
+def d_sin(v: float, t: float) -> tuple[float, float]:
+    return _trig(math.sin, v), _times(_trig(math.cos, v), t)
+
+
+def d_cos(v: float, t: float) -> tuple[float, float]:
+    return _trig(math.cos, v), _times(-_trig(math.sin, v), t)
+
+
+def d_abs(v: float, t: float) -> tuple[float, float]:
+    # the slope at 0 is +1, the side `x >= 0` picks in the rules that build on abs
+    # (sigmoid's e^-|x|); the abs gate's own kink at 0 is flagged by the evaluator
+    return abs(v), (t if v >= 0 else -t if v < 0 else _nan)
+
+
+def d_floor(v: float, t: float) -> tuple[float, float]:
+    return (math.floor(v) if math.isfinite(v) else v), 0.0
+
+
+def d_power(xv: float, xt: float, yv: float, yt: float) -> tuple[float, float]:
+    """x ** y, moving by y x^(y-1) x' + x^y log(x) y' (each term only if its tangent is
+    not 0: an integer power of a negative base has no log term)."""
+    v = _fpow(xv, yv)
+    t = 0.0
+    if xt != 0:
+        if yv == 0:
+            dx = 0.0
+        elif xv != 0:
+            dx = yv * _div(v, xv)
+        else:
+            dx = 0.0 if yv > 1 else 1.0 if yv == 1 else _inf
+        t += dx * xt
+    if yt != 0:
+        if xv == 0 or xv == 1:
+            dy = 0.0
+        elif xv > 0:
+            dy = v * _log(xv)
+        else:
+            dy = _nan
+        t += dy * yt
+    return v, t
+
+
+def _unary(f):
+    def over_duals(x: Any) -> Dual:
+        x = lift(x)
+        return Dual(*f(x.v, x.t))
+
+    over_duals.__name__ = f.__name__[2:]
+    return staticmethod(over_duals)
+
+
 class DualBackend:
     """The primitives gate rules call (backend.py's set), over dual numbers.
 
@@ -227,77 +300,19 @@ class DualBackend:
     inf = _inf
     nan = _nan
 
-    # -- functions ---------------------------------------------------------------------------
-    @staticmethod
-    def exp(x: Any) -> Dual:
-        x = lift(x)
-        v = _exp(x.v)
-        return Dual(v, _times(v, x.t))
-
-    @staticmethod
-    def log(x: Any) -> Dual:
-        x = lift(x)
-        return Dual(_log(x.v), _div(x.t, x.v) if x.t != 0 else 0.0)
-
-    @staticmethod
-    def sqrt(x: Any) -> Dual:
-        x = lift(x)
-        v = _sqrt(x.v)
-        if x.t == 0:
-            return Dual(v, 0.0)
-        return Dual(v, _div(x.t, 2.0 * v))
-
-    @staticmethod
-    def tanh(x: Any) -> Dual:
-        x = lift(x)
-        return Dual(math.tanh(x.v), _times(_sech2(x.v), x.t) if x.v == x.v else _nan)
-
-    @staticmethod
-    def sin(x: Any) -> Dual:
-        x = lift(x)
-        return Dual(_trig(math.sin, x.v), _times(_trig(math.cos, x.v), x.t))
-
-    @staticmethod
-    def cos(x: Any) -> Dual:
-        x = lift(x)
-        return Dual(_trig(math.cos, x.v), _times(-_trig(math.sin, x.v), x.t))
-
-    @staticmethod
-    def abs(x: Any) -> Dual:
-        # the slope at 0 is +1, the side `x >= 0` picks in the rules that build on abs
-        # (sigmoid's e^-|x|); the abs gate's own kink at 0 is flagged by the evaluator
-        x = lift(x)
-        return Dual(abs(x.v), x.t if x.v >= 0 else -x.t if x.v < 0 else _nan)
-
-    @staticmethod
-    def floor(x: Any) -> Dual:
-        x = lift(x)
-        return Dual(math.floor(x.v) if math.isfinite(x.v) else x.v, 0.0)
+    exp = _unary(d_exp)
+    log = _unary(d_log)
+    sqrt = _unary(d_sqrt)
+    tanh = _unary(d_tanh)
+    sin = _unary(d_sin)
+    cos = _unary(d_cos)
+    abs = _unary(d_abs)
+    floor = _unary(d_floor)
 
     @staticmethod
     def power(x: Any, y: Any) -> Dual:
-        """x ** y, moving by y x^(y-1) x' + x^y log(x) y' (each term only if its tangent
-        is not 0: an integer power of a negative base has no log term)."""
         x, y = lift(x), lift(y)
-        v = _fpow(x.v, y.v)
-        t = 0.0
-        if x.t != 0:
-            if y.v == 0:
-                dx = 0.0
-            elif x.v != 0:
-                dx = y.v * _div(v, x.v)
-            else:
-                dx = 0.0 if y.v > 1 else 1.0 if y.v == 1 else _inf
-            t += dx * x.t
-        if y.t != 0:
-            if x.v == 0 or x.v == 1:
-                dy = 0.0
-            elif x.v > 0:
-                dy = v * _log(x.v)
-            else:
-                dy = _nan
-            t += dy * y.t
-        return Dual(v, t)
+        return Dual(*d_power(x.v, x.t, y.v, y.t))
 
     @staticmethod
     def maximum(*xs: Any) -> Any:

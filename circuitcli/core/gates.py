@@ -43,10 +43,15 @@ def sigmoid(x):
     # g * sigmoid'(x) from the input: out * (1 - out) cancels once out rounds to 1.
     # sigmoid' = e / (1 + e)**2 with e = exp(-|x|), taken as h * h (h = exp(-|x| / 2))
     # so that g * h * h stays in range wherever the product does (x = 800, g = 1e300)
+    # Near 0 that form's own slope cancels (e^-|x| rounds near 1), and the Hessians that
+    # run this rule over dual numbers need it: for |x| <= 1, sigmoid' = (1 - t*t) / 4 with
+    # t = tanh(x / 2) (t <= 0.47: no cancellation, and its slope comes from tanh's)
     "dsigmoid": '''
 def dsigmoid(x, g):
     h = exp(-0.5 * abs(x))
-    return g * h * h / ((1.0 + h * h) * (1.0 + h * h))
+    t = tanh(0.5 * x)
+    d = (1.0 + h * h) * (1.0 + h * h)
+    return 0.25 * g * (1.0 - t * t) if abs(x) <= 1.0 else g * h * h / d
 ''',
     # g * y * x**(y - 1) for pow: (g * y) * (out / x) where every step is a normal number
     # (the common case), else from x**(y - 1) itself (x = 1e-300, y = 2: out underflows),
@@ -71,10 +76,13 @@ def dpowfar(g, x, y):
     return s * (y * ((g * h) * h)) if far else s * (y * (g * p))
 ''',
     # g * tanh'(x) = g * 4e / (1 + e)**2 with e = exp(-2|x|) = h * h; 1 - out**2 cancels
+    # (for |x| <= 0.5, 1 - t*t with t = tanh(x), as for dsigmoid: its slope does not cancel)
     "dtanh": '''
 def dtanh(x, g):
     h = exp(-abs(x))
-    return g * h * (4.0 * h) / ((1.0 + h * h) * (1.0 + h * h))
+    t = tanh(x)
+    d = (1.0 + h * h) * (1.0 + h * h)
+    return g * (1.0 - t * t) if abs(x) <= 0.5 else g * h * (4.0 * h) / d
 ''',
 }
 HELPERS = {name: text.strip() for name, text in HELPERS.items()}

@@ -28,9 +28,23 @@ if TYPE_CHECKING:
     from ..core.circuit import Circuit
 
 __all__ = [
-    "Curvature", "Hessian", "Jacobian", "Tangents", "classify", "dual_values", "forward_mode",
-    "hessian", "hessian_of", "hvp", "jacobian", "mode_costs", "parse_direction",
-    "reverse_sweep", "snap",
+    "Curvature",
+    "Hessian",
+    "Jacobian",
+    "Tangents",
+    "adjoint_pass",
+    "classify",
+    "dual_values",
+    "forward_mode",
+    "hessian",
+    "hessian_of",
+    "hvp",
+    "jacobian",
+    "mode_costs",
+    "parse_direction",
+    "reverse_sweep",
+    "snap",
+    "tangent_pass",
 ]
 
 
@@ -73,6 +87,89 @@ def reverse_sweep(circuit: Circuit, vals: Sequence, out: int, pull: Any = 1.0,
     return grads
 
 
+def tangent_pass(circuit: Circuit, values: Mapping[str, float],
+                 direction: Mapping[str, float]) -> tuple[list[float], list[float]]:
+    """(values, tangents) of every node along `direction`: dual_values' numbers, from the
+    rules lowered to float code (core/dual_rules.py) where a gate has a lowering, over
+    Dual objects where it has none or where a float operation raised."""
+    from ..core.dual_rules import lowered
+
+    vals: list[float] = list(circuit.base)
+    tans: list[float] = [0.0] * len(vals)
+    for name, i in circuit.inputs.items():
+        vals[i] = float(values[name])
+        tans[i] = float(direction.get(name, 0.0))
+    gates, a0, a1 = circuit.gates, circuit.a0, circuit.a1
+    rules = {g: lowered(g) for g in set(gates)}
+    args = circuit.args
+    for i, gate in enumerate(gates):
+        j = a0[i]
+        if j < 0:
+            continue
+        k = a1[i]
+        found = rules[gate]
+        if found is not None:
+            try:
+                if k >= 0:
+                    vals[i], tans[i] = found[0](vals[j], tans[j], vals[k], tans[k])
+                else:
+                    vals[i], tans[i] = found[0](vals[j], tans[j])
+                continue
+            except (ArithmeticError, ValueError):
+                pass
+        d = lift(gate.forward(DUAL, *[Dual(vals[t], tans[t]) for t in args[i]]))
+        vals[i], tans[i] = d.v, d.t
+    return vals, tans
+
+
+def adjoint_pass(circuit: Circuit, vals: Sequence[float], tans: Sequence[float], out: int
+                 ) -> tuple[list[float], list[float]]:
+    """The backward rules over pairs from node `out` (pull 1): every node's gradient and
+    its tangent (with tangents from `tangent_pass` along v, the tangents at the inputs
+    are H v). A pull of exactly 0, tangent too, passes back exactly 0."""
+    from ..core.dual_rules import lowered
+
+    n = len(vals)
+    G = [0.0] * n
+    T = [0.0] * n
+    G[out] = 1.0
+    gates, a0, a1 = circuit.gates, circuit.a0, circuit.a1
+    rules = {g: lowered(g) for g in set(gates)}
+    args = circuit.args
+    for i in range(out, -1, -1):
+        j = a0[i]
+        gv = G[i]
+        gt = T[i]
+        if j < 0 or (gv == 0 and gt == 0):
+            continue
+        k = a1[i]
+        found = rules[gates[i]]
+        if found is not None:
+            try:
+                if k >= 0:
+                    pv, pt, qv, qt = found[1](gv, gt, vals[i], tans[i], vals[j], tans[j],
+                                              vals[k], tans[k])
+                    G[j] += pv
+                    T[j] += pt
+                    G[k] += qv
+                    T[k] += qt
+                else:
+                    pv, pt = found[1](gv, gt, vals[i], tans[i], vals[j], tans[j])
+                    G[j] += pv
+                    T[j] += pt
+                continue
+            except (ArithmeticError, ValueError):
+                pass
+        a = args[i]
+        pulls = gates[i].backward(DUAL, Dual(gv, gt), Dual(vals[i], tans[i]),
+                                  *[Dual(vals[t], tans[t]) for t in a])
+        for t, c in zip(a, pulls):
+            c = lift(c)
+            G[t] += c.v
+            T[t] += c.t
+    return G, T
+
+
 def _node(circuit: Circuit, name: str | None) -> int:
     if name is None:
         return circuit.output
@@ -100,7 +197,8 @@ class Tangents:
 def mode_costs(circuit: Circuit) -> str:
     n = len(circuit.inputs)
     each = "1 pass" if n == 1 else f"{n} passes"
-    return (f"reverse mode gives all {n} input gradients in 1 forward + 1 backward pass; "
+    every = "the input's gradient" if n == 1 else f"all {n} input gradients"
+    return (f"reverse mode gives {every} in 1 forward + 1 backward pass; "
             f"forward mode gives one direction per pass ({each} for the whole gradient)")
 
 
@@ -111,8 +209,7 @@ def forward_mode(circuit: Circuit, values: Mapping[str, float],
         if name not in circuit.inputs:
             circuit.values_for({name: 0.0})  # the loader's own error, did-you-mean and all
     result = evaluate(circuit, values, pull=pull)  # names a domain error, flags kinks
-    duals = dual_values(circuit, values, direction)
-    tangents = [d.t for d in duals]
+    _, tangents = tangent_pass(circuit, values, direction)
     full = {name: float(direction.get(name, 0.0)) for name in circuit.inputs}
     bad = [i for i, t in enumerate(tangents) if not math.isfinite(t)
            and circuit.live[i] and math.isfinite(result.values[i])]
@@ -160,8 +257,8 @@ def jacobian(circuit: Circuit, values: Mapping[str, float], outputs: Sequence[st
                f"input ({n}) needs fewer passes than one backward sweep per output ({m})")
         cols = []
         for name in inputs:
-            duals = dual_values(circuit, values, {name: 1.0})
-            cols.append([duals[i].t for i in nodes])
+            _, tans = tangent_pass(circuit, values, {name: 1.0})
+            cols.append([tans[i] for i in nodes])
         rows = [[cols[k][r] for k in range(n)] for r in range(m)]
     return Jacobian(list(outputs), inputs, rows, mode, why,
                     [result.values[i] for i in nodes], list(result.warnings))
@@ -175,24 +272,132 @@ def hvp(circuit: Circuit, values: Mapping[str, float], direction: Mapping[str, f
     """(gradient, H v) at the inputs, in the order of circuit.inputs: forward-over-reverse,
     without forming H."""
     out = circuit.output if out is None else out
-    duals = dual_values(circuit, values, direction)
-    grads = reverse_sweep(circuit, duals, out, Dual(1.0, 0.0), DUAL)
+    vals, tans = tangent_pass(circuit, values, direction)
+    G, T = adjoint_pass(circuit, vals, tans, out)
     ins = circuit.inputs.values()
-    return [grads[i].v for i in ins], [grads[i].t for i in ins]
+    return [G[i] for i in ins], [T[i] for i in ins]
+
+
+def _entry(T: Any, k: int) -> float:
+    return float(T[k]) if getattr(T, "ndim", 0) else float(T)
+
+
+def vector_tangents(circuit: Circuit, values: Mapping[str, float], directions: Any
+                    ) -> tuple[list[float], list[Any]]:
+    """(values, tangents) with n tangents per node at once (`directions`: an n-column numpy
+    array per input, rows in the order of circuit.inputs): the rules lowered in vector
+    mode, a node without a lowering (or whose float code raised) run over Dual objects
+    one direction at a time."""
+    import numpy as np
+
+    from ..core.dual_rules import lowered
+
+    n = directions.shape[1]
+    vals: list[float] = list(circuit.base)
+    tans: list[Any] = [0.0] * len(vals)
+    for row, (name, i) in enumerate(circuit.inputs.items()):
+        vals[i] = float(values[name])
+        tans[i] = np.array(directions[row], dtype=float)
+    gates, a0, a1 = circuit.gates, circuit.a0, circuit.a1
+    rules = {g: lowered(g, vector=True) for g in set(gates)}
+    args = circuit.args
+    for i, gate in enumerate(gates):
+        j = a0[i]
+        if j < 0:
+            continue
+        k = a1[i]
+        found = rules[gate]
+        if found is not None:
+            try:
+                if k >= 0:
+                    vals[i], tans[i] = found[0](vals[j], tans[j], vals[k], tans[k])
+                else:
+                    vals[i], tans[i] = found[0](vals[j], tans[j])
+                continue
+            except (ArithmeticError, ValueError):
+                pass
+        column = np.zeros(n)
+        for d in range(n):
+            r = lift(gate.forward(DUAL, *[Dual(vals[t], _entry(tans[t], d)) for t in args[i]]))
+            column[d] = r.t
+        vals[i], tans[i] = r.v, column
+    return vals, tans
+
+
+def vector_adjoint(circuit: Circuit, vals: Sequence[float], tans: Sequence[Any], out: int,
+                   n: int) -> tuple[list[float], list[Any]]:
+    """adjoint_pass with n tangents per node: the gradient, and at the inputs H times each
+    direction."""
+    import numpy as np
+
+    from ..core.dual_rules import lowered
+
+    size = len(vals)
+    G = [0.0] * size
+    T: list[Any] = [0.0] * size
+    G[out] = 1.0
+    T[out] = np.zeros(n)
+    gates, a0, a1 = circuit.gates, circuit.a0, circuit.a1
+    rules = {g: lowered(g, vector=True) for g in set(gates)}
+    args = circuit.args
+    for i in range(out, -1, -1):
+        j = a0[i]
+        gv = G[i]
+        gt = T[i]
+        if j < 0 or (gv == 0 and not np.any(gt)):
+            continue
+        k = a1[i]
+        found = rules[gates[i]]
+        if found is not None:
+            try:
+                if k >= 0:
+                    pv, pt, qv, qt = found[1](gv, gt, vals[i], tans[i], vals[j], tans[j],
+                                              vals[k], tans[k])
+                    G[j] += pv
+                    T[j] = T[j] + pt
+                    G[k] += qv
+                    T[k] = T[k] + qt
+                else:
+                    pv, pt = found[1](gv, gt, vals[i], tans[i], vals[j], tans[j])
+                    G[j] += pv
+                    T[j] = T[j] + pt
+                continue
+            except (ArithmeticError, ValueError):
+                pass
+        a = args[i]
+        columns = [np.zeros(n) for _ in a]
+        firsts = [0.0] * len(a)
+        for d in range(n):
+            pulls = gates[i].backward(DUAL, Dual(gv, _entry(gt, d)),
+                                      Dual(vals[i], _entry(tans[i], d)),
+                                      *[Dual(vals[t], _entry(tans[t], d)) for t in a])
+            for slot, c in enumerate(pulls):
+                c = lift(c)
+                firsts[slot] = c.v
+                columns[slot][d] = c.t
+        for slot, t in enumerate(a):
+            G[t] += firsts[slot]
+            T[t] = T[t] + columns[slot]
+    return G, T
 
 
 def hessian_of(circuit: Circuit, values: Mapping[str, float], out: int | None = None
                ) -> tuple[list[float], list[list[float]]]:
-    """(gradient, H) with H's column k the HVP along input k; H as computed, unsymmetrised
-    (the second-order check reads both halves)."""
-    names = list(circuit.inputs)
-    gradient: list[float] = []
-    cols = []
-    for name in names:
-        gradient, col = hvp(circuit, values, {name: 1.0}, out)
-        cols.append(col)
-    n = len(names)
-    return gradient, [[cols[k][r] for k in range(n)] for r in range(n)]
+    """(gradient, H): n Hessian-vector products, one per input direction, carried side by
+    side in one forward and one backward pass over dual numbers with n tangents (vector
+    mode); H as computed, unsymmetrised (the second-order check reads both halves). Row r,
+    column k is d/d input_k of d out / d input_r."""
+    import numpy as np
+
+    out = circuit.output if out is None else out
+    n = len(circuit.inputs)
+    if n == 0:
+        return [], []
+    with np.errstate(all="ignore"):  # inf and nan are results here, not accidents
+        vals, tans = vector_tangents(circuit, values, np.eye(n))
+        G, T = vector_adjoint(circuit, vals, tans, out, n)
+    ins = list(circuit.inputs.values())
+    return [G[i] for i in ins], [[_entry(T[i], k) for k in range(n)] for i in ins]
 
 
 @dataclass
@@ -331,3 +536,34 @@ def parse_direction(items: Sequence[str], option: str = "--direction") -> dict[s
             raise CircuitError(f"{option}: {name} is given twice")
         found[name] = number
     return found
+
+
+# ---- the forward-mode story (explain --forward) ------------------------------------------
+
+
+@dataclass
+class ForwardStep:
+    """One gate in forward mode: the tangents coming in, its local derivatives, and the
+    tangent going out (what the rules over duals computed: the sum of local × tangent in)."""
+
+    node: int
+    args: tuple[int, ...]
+    tangents_in: list[float]
+    local: list[float]
+    tangent: float
+
+
+def forward_story(circuit: Circuit, values: Mapping[str, float],
+                  direction: Mapping[str, float]) -> tuple[Tangents, list[ForwardStep]]:
+    """Forward mode, node by node in tape order, for every gate the inputs reach."""
+    t = forward_mode(circuit, values, direction)
+    vals = t.result.values
+    steps = []
+    for i, a in enumerate(circuit.args):
+        if not a or not circuit.live[i]:
+            continue
+        xs = [vals[j] for j in a]
+        local = list(circuit.gates[i].backward(REAL, 1.0, vals[i], *xs))
+        steps.append(ForwardStep(i, tuple(a), [t.tangents[j] for j in a], local,
+                                 t.tangents[i]))
+    return t, steps

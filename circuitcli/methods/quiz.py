@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..core.circuit import Circuit
 from ..core.evaluate import evaluate
 from ..core.parser import parse
 from ..core.syntax import CircuitError
-from .explain import Explanation, explain
+from .explain import Explanation, Use, explain
 from .practice import DEFAULT_TOL, Mistake, close, diagnose, scale_of, use_slips
 
-__all__ = ["LEVELS", "Answer", "Exercise", "exercise", "grade_answer"]
+__all__ = ["Answer", "Exercise", "exercise", "grade_answer"]
 
 # the notebook's circuits by level: (text, the inputs' value ranges drawn from)
 _NOTEBOOK: dict[int, list[str]] = {
@@ -42,7 +41,6 @@ _NOTEBOOK: dict[int, list[str]] = {
         "x1 = a + b\nx2 = c + d\nx3 = 1.0 / x2\nx = x1 * x3",
         "q = a * b\nx = q + a"],
 }
-LEVELS = "1 the multiply gate; 2 (x+y)*z; 3 the neuron; 4 the ninja patterns; 5+ random"
 
 # gates a random circuit is made of, spelled as the parser reads them
 _BINARY = ("+", "-", "*", "max")
@@ -243,7 +241,7 @@ def _value_mistakes(ex: Explanation, node: int, answer: float, tol: float) -> li
     return found
 
 
-def _local_mistakes(ex: Explanation, node: int, use, answer: float, truth: float, tol: float,
+def _local_mistakes(ex: Explanation, node: int, use: Use, answer: float, truth: float, tol: float,
                     scale: float) -> list[Mistake]:
     """The slips of part 1 for one gate's slope: its value, the other argument's slope, the
     gate's own slips, and the whole gradient where the local one was asked for."""
@@ -257,7 +255,7 @@ def _local_mistakes(ex: Explanation, node: int, use, answer: float, truth: float
                           f"{result.grads[node]:.6g} is the whole gradient of {name} (the "
                           f"chain through the output), not {user}'s local slope alone")]
     # the slips at a pull of 1: the local slope alone
-    unit = type(use)(use.by, use.slot, use.local, 1.0, use.local)
+    unit = Use(use.by, use.slot, use.local, 1.0, use.local)
     candidates += [Mistake(kind, value, words) for kind, value, words in
                    use_slips(ex, node, unit)]
     found = []
@@ -267,9 +265,3 @@ def _local_mistakes(ex: Explanation, node: int, use, answer: float, truth: float
                 and all(f.text != m.text for f in found)):
             found.append(m)
     return found
-
-
-def level_of(progress: Mapping) -> int:
-    """The level a learner is at: one past the highest passed, at least 1."""
-    passed = progress.get("passed", [])
-    return max(passed, default=0) + 1

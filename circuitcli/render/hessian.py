@@ -13,17 +13,18 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
+from .fit import Column, Fitted
 from .json import finite, grad_document
 from .table import fmt, pick_rows
 
 if TYPE_CHECKING:
     from ..methods.derivatives import Hessian, Jacobian, Tangents
 
-__all__ = ["forward_document", "forward_table", "hessian_csv", "hessian_document",
-           "hessian_view", "jacobian_document", "jacobian_table", "null_warnings"]
+__all__ = ["forward_document", "forward_story_document", "forward_story_view", "forward_table",
+           "hessian_csv", "hessian_document", "hessian_view", "jacobian_document",
+           "jacobian_table", "null_warnings"]
 
 
 def _sign_style(v: float | None) -> str:
@@ -53,11 +54,11 @@ def forward_table(t: Tangents, title: str, digits: int = 6, max_rows: int | None
     header.append(f"{c.output_name} = ", style="bold")
     header.append(fmt(result.output, digits), style="bold cyan")
     header.append(f"   forward mode along {_direction_text(t.direction)}", style="dim")
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for name, justify in (("node", "left"), ("gate", "left"), ("computes", "left"),
-                          ("value", "right"), ("tangent", "right"), ("gradient", "right")):
-        table.add_column(Text(name), justify=justify, no_wrap=name != "computes",
-                         overflow="fold" if name == "computes" else "ellipsis")
+    # the width policy of every table (render/fit.py): computes, then gate, give way first
+    columns = [Column("node", "left"), Column("gate", "left", drop=2),
+               Column("computes", "left", drop=1, wrap=True), Column("value"),
+               Column("tangent"), Column("gradient")]
+    cells: list[list[RenderableType]] = []
     for i in rows:
         is_input = c.is_input(i)
         name = Text(("▸ " if is_input else "  ") + labels[i],
@@ -66,12 +67,12 @@ def forward_table(t: Tangents, title: str, digits: int = 6, max_rows: int | None
         tangent = t.tangents[i] if live else 0.0
         grad = result.grads[i] if result.grads is not None and live else None
         flag = " (kink)" if i in result.kinks else ""
-        table.add_row(name, Text("input" if is_input else c.gates[i].name),
+        cells.append([name, Text("input" if is_input else c.gates[i].name),
                       Text("" if is_input else c.formula(i)),
                       Text(fmt(result.values[i], digits)),
                       Text(fmt(tangent, digits) + flag, style=_sign_style(tangent)),
-                      Text(fmt(grad, digits), style=_sign_style(grad)))
-    parts: list[RenderableType] = [header, table]
+                      Text(fmt(grad, digits), style=_sign_style(grad))])
+    parts: list[RenderableType] = [header, Fitted(columns, cells)]
     out = t.tangents[c.output]
     parts.append(Text(f"d {c.output_name} along the direction = {fmt(out, digits)} "
                       "(= gradient · direction)", style="bold"))
@@ -105,14 +106,10 @@ def jacobian_table(j: Jacobian, title: str, digits: int = 6) -> RenderableType:
     header = Text()
     header.append(title, style="bold")
     header.append(f"   Jacobian: {len(j.outputs)} outputs × {len(j.inputs)} inputs", style="dim")
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    table.add_column(Text("d ↓ / d →"), no_wrap=True)
-    table.add_column(Text("value"), justify="right", no_wrap=True)
-    for name in j.inputs:
-        table.add_column(Text(name), justify="right", no_wrap=True)
-    for name, value, row in zip(j.outputs, j.values, j.rows):
-        table.add_row(Text(name, style="bold"), Text(fmt(value, digits)),
-                      *[Text(fmt(v, digits), style=_sign_style(v)) for v in row])
+    columns = [Column("d ↓ / d →", "left"), Column("value"), *(Column(n) for n in j.inputs)]
+    table = Fitted(columns, ([Text(name, style="bold"), Text(fmt(value, digits)),
+                              *[Text(fmt(v, digits), style=_sign_style(v)) for v in row]]
+                             for name, value, row in zip(j.outputs, j.values, j.rows)))
     return Group(header, table, Text(j.why, style="dim"))
 
 
@@ -158,29 +155,22 @@ def hessian_view(h: Hessian, title: str, digits: int = 6, max_rows: int | None =
     if h.product is not None:
         header.append(f"   Hessian-vector product along {_direction_text(h.direction or {})}",
                       style="dim")
-        table = Table(show_edge=False, pad_edge=False, header_style="bold")
-        for name in ("input", "direction", "gradient", "(H v)"):
-            table.add_column(Text(name), justify="left" if name == "input" else "right",
-                             no_wrap=True)
-        for k in shown:
-            name = h.inputs[k]
-            table.add_row(Text(name, style="cyan"),
-                          Text(fmt((h.direction or {}).get(name, 0.0), digits)),
-                          Text(fmt(h.gradient[k], digits), style=_sign_style(h.gradient[k])),
-                          Text(fmt(h.product[k], digits), style=_sign_style(h.product[k])))
-        parts.append(table)
+        columns = [Column("input", "left"), Column("direction"), Column("gradient"),
+                   Column("(H v)")]
+        parts.append(Fitted(columns, (
+            [Text(h.inputs[k], style="cyan"),
+             Text(fmt((h.direction or {}).get(h.inputs[k], 0.0), digits)),
+             Text(fmt(h.gradient[k], digits), style=_sign_style(h.gradient[k])),
+             Text(fmt(h.product[k], digits), style=_sign_style(h.product[k]))]
+            for k in shown)))
     else:
         header.append(f"   Hessian: d² {h.output} / d row d column", style="dim")
-        table = Table(show_edge=False, pad_edge=False, header_style="bold")
-        table.add_column(Text(""), no_wrap=True)
-        for k in shown:
-            table.add_column(Text(h.inputs[k], style="cyan"), justify="right", no_wrap=True)
-        for r in shown:
-            row = h.matrix[r] if h.matrix is not None else []
-            table.add_row(Text(h.inputs[r], style="cyan"),
-                          *[Text(fmt(row[k], digits), style=_sign_style(row[k]))
-                            for k in shown])
-        parts.append(table)
+        columns = [Column("", "left", "cyan"), *(Column(h.inputs[k]) for k in shown)]
+        matrix = h.matrix if h.matrix is not None else [[] for _ in h.inputs]
+        parts.append(Fitted(columns, (
+            [Text(h.inputs[r]), *[Text(fmt(matrix[r][k], digits),
+                                       style=_sign_style(matrix[r][k])) for k in shown]]
+            for r in shown)))
         if h.eigenvalues is not None:
             parts.append(Text("eigenvalues: " + (", ".join(fmt(v, digits)
                                                            for v in h.eigenvalues) or "none")))
@@ -258,3 +248,62 @@ def hessian_csv(h: Hessian) -> str:
         for name, row in zip(h.inputs, h.matrix or []):
             w.writerow([name, *[repr(v) for v in row]])
     return buf.getvalue()
+
+
+# ---- explain --forward -----------------------------------------------------------------
+
+
+def forward_story_view(t: Tangents, steps: list, title: str, digits: int = 6,
+                       max_rows: int | None = 40) -> RenderableType:
+    """The forward-mode story: per gate, the tangents in, its local derivatives, and the
+    tangent out as the sum of local × tangent in."""
+    c = t.result.circuit
+    labels = c.labels()
+    header = Text()
+    header.append(title, style="bold")
+    header.append(f"   forward mode along {_direction_text(t.direction)}", style="dim")
+    lines: list[RenderableType] = [header]
+    start = Text("the inputs' tangents are the direction: ")
+    start.append(", ".join(f"d{name} = {fmt(t.direction[name], digits)}" for name in c.inputs))
+    lines.append(start)
+    lines.append(Text("forward: each gate's tangent is the sum of local derivative × tangent "
+                      "in, over its arguments", style="dim"))
+    shown = steps if max_rows is None else steps[:max_rows]
+    for s in shown:
+        name = labels[s.node]
+        lines.append(Text(f"{name} = {c.formula(s.node)} = "
+                          f"{fmt(t.result.values[s.node], digits)}", style="bold"))
+        terms = []
+        for j, tin, p in zip(s.args, s.tangents_in, s.local):
+            arg = labels[j]
+            lines.append(Text(f"  from {arg}: local d{name}/d{arg} = {fmt(p, digits)}, "
+                              f"tangent in {fmt(tin, digits)}"))
+            terms.append(f"{fmt(p, digits)} × {fmt(tin, digits)}")
+        out = Text(f"  tangent of {name}: {' + '.join(terms)} = ")
+        out.append(fmt(s.tangent, digits), style=_sign_style(s.tangent))
+        lines.append(out)
+    if len(shown) < len(steps):
+        lines.append(Text(f"{len(steps) - len(shown)} more gates left out; --all shows every "
+                          "one", style="dim"))
+    lines.append(Text(f"d {c.output_name} along the direction = "
+                      f"{fmt(t.tangents[c.output], digits)}", style="bold"))
+    lines.append(Text(t.costs, style="dim"))
+    return Group(*lines)
+
+
+def forward_story_document(t: Tangents, steps: list) -> dict[str, Any]:
+    c = t.result.circuit
+    labels = c.labels()
+    return {
+        "direction": {name: finite(v) for name, v in t.direction.items()},
+        "output": {"name": c.output_name, "value": finite(t.result.output),
+                   "tangent": finite(t.tangents[c.output])},
+        "nodes": [{"name": labels[s.node], "formula": c.formula(s.node),
+                   "value": finite(t.result.values[s.node]),
+                   "tangents_in": [{"name": labels[j], "tangent": finite(tin),
+                                    "local": finite(p)}
+                                   for j, tin, p in zip(s.args, s.tangents_in, s.local)],
+                   "tangent": finite(s.tangent)} for s in steps],
+        "costs": t.costs,
+        "warnings": list(t.result.warnings),
+    }

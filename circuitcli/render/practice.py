@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from ..core.syntax import CircuitError
@@ -19,10 +18,11 @@ from ..methods.grader import Graded
 from ..methods.practice import Verdict
 from ..methods.quiz import Answer, Exercise
 from .explain import forward_line, sum_line, use_line
+from .fit import Column, Fitted
 from .json import finite
 from .table import fmt
 
-__all__ = ["answer_diagnosis", "answer_document", "answer_lines", "diagnosis_text",
+__all__ = ["answer_diagnosis", "answer_document", "answer_hint", "answer_lines", "diagnosis_text",
            "exercise_lines", "expect_document", "expect_table", "graded_document",
            "graded_report", "hint_lines"]
 
@@ -64,15 +64,13 @@ def diagnosis_text(ex: Explanation, verdict: Verdict, digits: int = 6) -> str | 
 def expect_table(ex: Explanation, verdicts: list[Verdict], title: str,
                  digits: int = 6) -> RenderableType:
     """A row per answer (right or wrong), then each wrong one's diagnosis."""
-    table = Table(title=title, title_justify="left")
-    table.add_column("node")
-    table.add_column("your answer", justify="right")
-    table.add_column("gradient", justify="right")
-    table.add_column("verdict")
-    for v in verdicts:
-        mark = Text("right", style="green") if v.right else Text("wrong", style="bold red")
-        table.add_row(v.name, fmt(v.answer, digits), fmt(v.truth, digits), mark)
-    parts: list[RenderableType] = [table]
+    # the width policy of every table (render/fit.py): numbers are never cut
+    columns = [Column("node", "left"), Column("your answer"), Column("gradient"),
+               Column("verdict", "left")]
+    rows = [[Text(v.name), Text(fmt(v.answer, digits)), Text(fmt(v.truth, digits)),
+             Text("right", style="green") if v.right else Text("wrong", style="bold red")]
+            for v in verdicts]
+    parts: list[RenderableType] = [Text(title, style="italic"), Fitted(columns, rows)]
     for v in verdicts:
         if v.right:
             continue
@@ -129,18 +127,17 @@ def _caret(graded: Graded, start: int, end: int) -> list[str]:
 
 def graded_report(graded: Graded, digits: int = 6) -> RenderableType:
     """Each line that ran with its number and verdict; the first wrong one explained."""
-    table = Table(title=graded.source or "backward pass", title_justify="left")
-    table.add_column("line", justify="right")
-    table.add_column("statement")
-    table.add_column("gives", justify="right")
-    table.add_column("gradient", justify="right")
-    table.add_column("")
+    columns = [Column("line"), Column("statement", "left", wrap=True, least=12),
+               Column("gives"), Column("gradient"), Column("", "left")]
+    rows: list[list[RenderableType]] = []
     for r in graded.lines:
         mark = Text("✓", style="green") if r.right else Text("✗", style="bold red")
         truth = "partial" if r.truth is None and r.target.startswith("d") else fmt(r.truth,
                                                                                  digits)
-        table.add_row(str(r.number), r.text, fmt(r.value, digits), truth, mark)
-    parts: list[RenderableType] = [table]
+        rows.append([Text(str(r.number)), Text(r.text), Text(fmt(r.value, digits)),
+                     Text(truth), mark])
+    parts: list[RenderableType] = [Text(graded.source or "backward pass", style="italic"),
+                                   Fitted(columns, rows)]
     w = graded.wrong
     if w is not None:
         parts.append(Text(""))
@@ -211,7 +208,7 @@ def exercise_lines(ex: Exercise, number: int | None = None) -> list[str]:
     return lines
 
 
-def _answer_hint(ans: Answer, digits: int) -> list[str]:
+def answer_hint(ans: Answer, digits: int) -> list[str]:
     """explain's story for the node asked about: its forward line for a value, its uses
     for a slope or a gradient."""
     ex = ans.explanation
@@ -246,7 +243,7 @@ def answer_diagnosis(ans: Answer, digits: int = 6) -> str | None:
         return None
     shown = fmt(ans.answer, digits)
     if not ans.mistakes:
-        return f"No common mistake gives {shown}. " + "; ".join(_answer_hint(ans, digits))
+        return f"No common mistake gives {shown}. " + "; ".join(answer_hint(ans, digits))
     if len(ans.mistakes) == 1:
         return f"Likely {ans.mistakes[0].text}."
     return f"{len(ans.mistakes)} mistakes give {shown}: " + " ".join(
@@ -266,7 +263,7 @@ def answer_lines(ans: Answer, digits: int = 6) -> list[tuple[str, str]]:
     else:
         out.append((f"  no common mistake gives {fmt(ans.answer, digits)}", "yellow"))
     out.append(("  how it is made:", ""))
-    out += [(f"    {line}", "") for line in _answer_hint(ans, digits)]
+    out += [(f"    {line}", "") for line in answer_hint(ans, digits)]
     return out
 
 

@@ -236,6 +236,7 @@ def compare_view(result: Comparison, title: str, digits: int = 6) -> RenderableT
              f"{fmt(result.gradient_error, 3)}; times: the fastest of repeated runs",
              style="dim"),
     ]
+    notes += [Text(f"{s.name}: {s.note}", style="dim") for s in result.strategies[3:] if s.note]
     return Group(header, table, *notes)
 
 

@@ -145,6 +145,8 @@ def _err(e: float) -> str:
 def sweep_plot(sweep: StepSweep, title: str, digits: int = 6) -> RenderableType:
     """One plot and legend per input, then how to read them."""
     parts: list[RenderableType] = []
+    if not sweep.inputs:
+        return Text("nothing to sweep: the output depends on no input", style="bold")
     for row in sweep.inputs:
         head = Text()
         head.append(f"{title}   d {sweep.circuit.output_name} / d {row.name}", style="bold")

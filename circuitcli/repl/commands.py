@@ -50,6 +50,9 @@ COMMANDS: dict[str, Command] = {
     "check": Command("do_check", "", "compare the gradient with numerical and sympy's "
                      "exact derivatives, as circuit check does"),
     "explain": Command("do_explain", "", "the backward pass told step by step"),
+    "hessian": Command("do_hessian", "[NAME=V ...]", "how the output curves: the second "
+                       "derivatives, their eigenvalues and what they mean; with NAME=V only "
+                       "the Hessian-vector product along that direction"),
     "graph": Command("do_graph", "[FILE]", "draw the circuit as a tree; FILE: .html (the live "
                      "page) .dot .svg .png .mmd .txt", takes_file=True),
     "code": Command("do_code", "", "the circuit as backprop-ninja Python code"),
@@ -242,6 +245,18 @@ class Repl:
         built = self.ready()
         assert built.result is not None
         self.print(explain_story(explain(built.result), self.state.title(), DIGITS))
+
+    def do_hessian(self, args: list[str]) -> None:
+        from ..methods.derivatives import hessian, parse_direction
+        from ..render.hessian import hessian_view
+
+        direction = parse_direction(args, ":hessian") if args else None
+        built = self.ready()
+        assert built.circuit is not None and built.values is not None
+        h = hessian(built.circuit, built.values, None, direction)
+        self.print(hessian_view(h, self.state.title(), DIGITS, None))
+        for warning in h.warnings:
+            self.err.print(Text(f"warning: {warning}", style="yellow"))
 
     def do_graph(self, args: list[str]) -> None:
         from .drawing import draw

@@ -61,10 +61,11 @@ class Quiz:
         if ex is None or not text:
             return False
         if text in ("?", "hint", "explain"):
-            ans = grade_answer(ex, float("nan"), self.tol)
-            from ..render.practice import _answer_hint
+            from ..render.practice import answer_hint
 
-            for hint in _answer_hint(ans, 6):
+            ans = grade_answer(ex, float("nan"), self.tol)
+
+            for hint in answer_hint(ans, 6):
                 self.out.print(Text(f"  {hint}"), soft_wrap=True)
             return False
         if text == "skip":

@@ -204,7 +204,9 @@
       e.value.textContent = "value " + (seenValue(i) ? fmt(v) : PENDING);
       e.grad.textContent = !hasGrad ? "no gradient (constant)"
         : "grad " + (known ? fmt(gr) : PENDING);
-      e.grad.setAttribute("class", "grad " + (known ? sign(gr) : "zero"));
+      e.grad.setAttribute("class", "grad " + (known ? sign(gr) : "zero")
+        + (hasGrad && !known ? " pending" : ""));
+      e.value.classList.toggle("pending", !seenValue(i));
       e.g.classList.remove("plus", "minus", "kink", "bad", "pending");
       if (!seenValue(i) || (hasGrad && !known)) e.g.classList.add("pending");
       if (known && node.used && sign(gr) !== "zero") e.g.classList.add(sign(gr));
