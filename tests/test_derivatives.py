@@ -165,7 +165,8 @@ def test_the_hessian_is_symmetric_and_its_hvp_is_its_product(text, rnd):
         for k in range(n):
             if math.isfinite(H[r][k]) and math.isfinite(H[k][r]):
                 assert abs(H[r][k] - H[k][r]) <= 1e-12 * (abs(H[r][k]) + 1e-300) * len(c)
-    assert g == [result.input_grads[name] for name in c.inputs]
+    # the same numbers, nan as nan ((-1) ** x has no real slope in x)
+    assert list(map(repr, g)) == [repr(result.input_grads[name]) for name in c.inputs]
 
 
 # ---- against the 50-digit reference ----------------------------------------------------------

@@ -276,7 +276,7 @@ class Compiled:
                     if g.tile is None and sums is None and (p == 1.0 or p == -1.0):
                         # a constant local derivative of +-1 (add, sub, neg): no product
                         if fresh:
-                            G[a] = up if p == 1.0 else -up
+                            G[a] = up if p == 1.0 else 0.0 - up  # 0 passes 0, not -0
                         elif p == 1.0:
                             G[a] += up
                         else:
