@@ -82,6 +82,8 @@ def test_chain_reads_like_the_notebook():
         "df = 1.0", "dq = 0.0 if df == 0 else z * df if z != 0 else 0.0",
         "dz = 0.0 if df == 0 else q * df if q != 0 else 0.0",
         "dx = 1.0 * dq", "dy = 1.0 * dq",
+        # grad sums pulls from 0.0: a first pull of -0.0 reads 0.0 (cos at 0: -sin(0) * 1)
+        "dx += 0.0; dy += 0.0; dz += 0.0",
     ]
     assert "# inputs: x, y, z (assign them first, or use circuit code --values)" in r.output
 
@@ -160,10 +162,10 @@ def test_the_notebooks_two_mistakes_are_corrected():
 
 
 def test_square_and_max_rules():
-    assert code_lines(run("code", "ex6_square.circuit").output)[-2:] == [
+    assert code_lines(run("code", "ex6_square.circuit").output)[-3:] == [
         "da = 0.0 if dx == 0 else a * dx if a != 0 else 0.0",
-        "da += 0.0 if dx == 0 else a * dx if a != 0 else 0.0"]
-    assert code_lines(run("code", "ex8_max.circuit").output)[-2:] == [
+        "da += 0.0 if dx == 0 else a * dx if a != 0 else 0.0", "da += 0.0"]
+    assert code_lines(run("code", "ex8_max.circuit").output)[-3:-1] == [
         "da = 0.0 if dx == 0 else dx / ties(x, a, b) if a == x else nan if x != x else 0.0",
         "db = 0.0 if dx == 0 else dx / ties(x, a, b) if b == x else nan if x != x else 0.0"]
 
@@ -178,7 +180,8 @@ def test_every_line_is_commented_with_its_gate():
     assert notes[backward[0]] == "the pull on the output from above"
     assert [notes[line] for line in backward[1:]] == [
         "mul: x = x1 * x3", "mul: x = x1 * x3", "div: x3 = 1.0 / x2",
-        "add: x2 = c + d", "add: x2 = c + d", "add: x1 = a + b", "add: x1 = a + b"]
+        "add: x2 = c + d", "add: x2 = c + d", "add: x1 = a + b", "add: x1 = a + b",
+        "so that -0.0 reads 0.0, as in grad"]
 
 
 def test_forward_lines_come_first_then_backward_in_reverse():
@@ -193,7 +196,9 @@ def test_forward_lines_come_first_then_backward_in_reverse():
     for k, line in enumerate(backward[1:], 1):
         pull = line.split()[-1]
         assert all(later.split()[0] != pull for later in backward[k + 1:]), line
-    assert len(backward) == 1 + 1 + 2 * 4  # the pull, then a line per use: sigmoid, 4 binary
+    # the pull, then a line per use: sigmoid, 4 binary; then -0.0 made 0.0 as grad's sums do
+    assert len(backward) == 1 + 1 + 2 * 4 + 1
+    assert backward[-1] == "da += 0.0; db += 0.0; dc += 0.0; dx += 0.0; dy += 0.0"
 
 
 # ---- every sample runs to circuit grad's gradients --------------------------------------------

@@ -257,6 +257,22 @@ def d_floor(v: float, t: float) -> tuple[float, float]:
     return (math.floor(v) if math.isfinite(v) else v), 0.0
 
 
+_DPOW: list = []
+
+
+def pow_slope(g: float, xv: float, yv: float, v: float) -> float:
+    """g * y * x^(y-1) for x != 0, y != 0, in range wherever it is: the float rule's own
+    ordering (gates.py's dpow helper; y * (v / x) leaves the range for x below 1e-150)."""
+    if not _DPOW:
+        from .rules import real_namespace
+
+        _DPOW.append(real_namespace(["dpow"])["dpow"])
+    try:
+        return _DPOW[0](g, xv, yv, v)
+    except (ArithmeticError, ValueError):
+        return g * (yv * _div(v, xv))
+
+
 def d_power(xv: float, xt: float, yv: float, yt: float) -> tuple[float, float]:
     """x ** y, moving by y x^(y-1) x' + x^y log(x) y' (each term only if its tangent is
     not 0: an integer power of a negative base has no log term)."""
@@ -264,12 +280,11 @@ def d_power(xv: float, xt: float, yv: float, yt: float) -> tuple[float, float]:
     t = 0.0
     if xt != 0:
         if yv == 0:
-            dx = 0.0
+            t = 0.0
         elif xv != 0:
-            dx = yv * _div(v, xv)
+            t = pow_slope(xt, xv, yv, v)
         else:
-            dx = 0.0 if yv > 1 else 1.0 if yv == 1 else _inf
-        t += dx * xt
+            t = (0.0 if yv > 1 else 1.0 if yv == 1 else _inf) * xt
     if yt != 0:
         if xv == 0 or xv == 1:
             dy = 0.0

@@ -53,17 +53,21 @@ def dsigmoid(x, g):
     d = (1.0 + h * h) * (1.0 + h * h)
     return 0.25 * g * (1.0 - t * t) if abs(x) <= 1.0 else g * h * h / d
 ''',
-    # g * y * x**(y - 1) for pow: (g * y) * (out / x) where every step is a normal number
-    # (the common case), else from x**(y - 1) itself (x = 1e-300, y = 2: out underflows),
-    # or from its square root h taken twice, (g * h) * h, where x**(y - 1) leaves the range
-    # but the product does not (pow(y, -2) * abs(y) at y = 1e150)
+    # g * y * x**(y - 1) for pow: the smaller of g * y and out divided by x, times the other,
+    # where every step is a normal number (the common case; dividing the smaller keeps the
+    # quotient's own slope in range too, for the Hessians that run this over dual numbers:
+    # sin(z) ** z at z = 1e-300), else from x**(y - 1) itself (x = 1e-300, y = 2: out
+    # underflows), or from its square root h taken twice, (g * h) * h, where x**(y - 1)
+    # leaves the range but the product does not (pow(y, -2) * abs(y) at y = 1e150)
     "dpow": '''
 def dpow(g, x, y, out):
     tiny = 2.2250738585072014e-308
     gy = g * y
-    q = out / x
-    d = gy * q
-    ok = abs(out) >= tiny and abs(q) >= tiny and abs(gy) >= tiny and abs(d) >= tiny
+    a = gy if abs(gy) <= abs(out) else out
+    b = out if abs(gy) <= abs(out) else gy
+    q = a / x
+    d = q * b
+    ok = abs(a) >= tiny and abs(q) >= tiny and abs(d) >= tiny
     return d if ok and abs(d) <= 1.7976931348623157e308 else dpowfar(g, x, y)
 ''',
     "dpowfar": '''
