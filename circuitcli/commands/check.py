@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..methods.numeric import METHODS
+from .completion import backward_files
 from .loading import load_target
 from .options import (
     FINITE,
@@ -92,7 +93,7 @@ def _check_command(func):
 @click.option("--tol", type=FINITE, default=1e-3, show_default=True, callback=at_least_zero,
               help="With --expect: an answer is right within tol relative to the "
                    "gradient's size, |answer - gradient| <= tol·|gradient|.")
-@click.option("--backward", "backward_file", metavar="FILE",
+@click.option("--backward", "backward_file", metavar="FILE", shell_complete=backward_files,
               help="Grade your backward pass: one `dNAME = expression` a line (`+=` "
                    "accumulates), each line checked in order; the first wrong one is "
                    "shown with a caret, the diagnosis and the expected value.")

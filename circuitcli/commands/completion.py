@@ -21,7 +21,8 @@ bundled = lazy("circuitcli.io.bundled")  # on Tab only
 if TYPE_CHECKING:  # imported on Tab only: a command's start-up does not pay for it
     from click.shell_completion import CompletionItem
 
-__all__ = ["circuit_args", "csv_files", "node_names", "sample_names", "topics_and_commands"]
+__all__ = ["any_file", "backward_files", "circuit_args", "csv_files", "input_names", "json_files",
+           "node_names", "sample_names", "topics_and_commands"]
 
 
 def _item(value: str, **kwargs: Any) -> CompletionItem:
@@ -77,6 +78,24 @@ def csv_files(ctx: click.Context, param: click.Parameter, incomplete: str
     return _unique(_files(incomplete, (".csv",)) + _shipped(incomplete, "*.csv"))
 
 
+def backward_files(ctx: click.Context, param: click.Parameter, incomplete: str
+                   ) -> list[CompletionItem]:
+    """`check --backward`: backward passes here, and the ninja exercises' shipped ones."""
+    return _unique(_files(incomplete, (".backward",)) + _shipped(incomplete, "*.backward"))
+
+
+def json_files(ctx: click.Context, param: click.Parameter, incomplete: str
+               ) -> list[CompletionItem]:
+    """`predict --params`: the JSON files here (what `train -o` wrote)."""
+    return _files(incomplete, (".json",))
+
+
+def any_file(ctx: click.Context, param: click.Parameter, incomplete: str
+             ) -> list[CompletionItem]:
+    """`-o FILE`: a new file's name; the shell offers its own file names."""
+    return [_item(incomplete, type="file")]
+
+
 def _circuit_on_line(ctx: click.Context) -> Any:
     """The circuit the line names so far, parsed, or None (no circuit, or a bad one)."""
     args = ctx.params.get("args") or ()
@@ -116,6 +135,15 @@ def node_names(ctx: click.Context, param: click.Parameter, incomplete: str
     if circuit is None:
         return []
     return [_item(name) for name in circuit.named if name.startswith(incomplete)]
+
+
+def input_names(ctx: click.Context, param: click.Parameter, incomplete: str
+                ) -> list[CompletionItem]:
+    """`--wrt`: the inputs of the circuit already on the line."""
+    circuit = _circuit_on_line(ctx)
+    if circuit is None:
+        return []
+    return [_item(name) for name in circuit.inputs if name.startswith(incomplete)]
 
 
 def topics_and_commands(ctx: click.Context, param: click.Parameter, incomplete: str

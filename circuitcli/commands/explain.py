@@ -9,6 +9,7 @@ from ..core.lazy import lazy
 from ..methods.explain import explain
 from ..render.explain import explain_document, explain_story
 from ..render.json import dumps
+from .completion import input_names
 from .loading import load_target
 from .options import (
     CircuitCommand,
@@ -34,7 +35,8 @@ hessians = lazy("circuitcli.render.hessian")
 @click.option("--forward", is_flag=True,
               help="The forward-mode story instead: tangent in, local derivative, tangent "
                    "out, gate by gate along --wrt or --direction.")
-@click.option("--wrt", metavar="NAME", help="With --forward: the input to push.")
+@click.option("--wrt", metavar="NAME", shell_complete=input_names,
+              help="With --forward: the input to push.")
 @click.option("--direction", metavar="NAME=V", multiple=True,
               help="With --forward: push the inputs along this direction (repeat per input).")
 def command(args: tuple[str, ...], output: str | None, pull: float, digits: int, max_rows: int,

@@ -16,7 +16,7 @@ import click
 
 from ..core.grammar import parse_number
 from ..core.lazy import lazy
-from .completion import circuit_args, csv_files, node_names
+from .completion import any_file, circuit_args, csv_files, node_names
 
 if TYPE_CHECKING:
     from ..core.circuit import Circuit
@@ -314,6 +314,7 @@ def output_file_option(what: str, more: str = "") -> Callable[[Callable], Callab
 
     def decorate(func: Callable) -> Callable:
         return click.option("-o", "--output", "output_path", metavar="FILE",
+                            shell_complete=any_file,
                             help=f"Write {what} to FILE (atomically), and say so on "
                                  f"stderr.{' ' + more if more else ''}")(func)
 
