@@ -231,3 +231,18 @@ def test_hessian(width: int, extra: list[str]) -> None:
     text = run(args, width)
     text = re.sub(r"along \d+ directions?|along [^\n]*=1", "", text)  # counts, the direction
     assert_numbers(text, [*numbers_in(doc), 1, 2, 3])
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_check_sweep_h(width: int) -> None:
+    """Found in the new-user trial: the --sweep-h legend cut its numbers (`3.2e…` at 80
+    columns, `1…` at 40) and its plots ran past 40 and 80 columns. The axes' ticks are
+    decades, the slopes of the arms come from the JSON's fitted slopes."""
+    args = ["check", "exp(x)", "x=1", "--sweep-h"]
+    doc = json.loads(run([*args, "--json"], 200))
+    text = run(args, width)
+    assert max(len(line) for line in text.splitlines()) <= width
+    truths = [*numbers_in(doc), *(10.0**d for d in range(-20, 2)), 0, -1, 1, 2, 4]
+    assert_numbers(text, truths)
+    for method in doc["inputs"][0]["methods"].values():  # every best step is shown
+        assert f"{method['best_h']:.1e}" in text
