@@ -246,3 +246,15 @@ def test_check_sweep_h(width: int) -> None:
     assert_numbers(text, truths)
     for method in doc["inputs"][0]["methods"].values():  # every best step is shown
         assert f"{method['best_h']:.1e}" in text
+
+
+def test_compare_shows_no_nan_for_a_strategy_that_did_not_move() -> None:
+    """Found in the new-user trial: a refused Newton step moved 0, and its gain/moved read
+    `nan` in the table (the JSON keeps null)."""
+    args = ["compare", "neuron.circuit", "--seed", "1"]
+    doc = json.loads(run([*args, "--json"], 200))
+    newton = next(s for s in doc["strategies"] if s["name"] == "newton step")
+    assert newton["moved"] == 0 and newton["gain_per_unit_moved"] is None
+    text = run(args, 120)
+    row = next(line for line in text.splitlines() if line.startswith("newton step"))
+    assert "nan" not in row and row.split("│")[4].strip() == "—"
