@@ -258,3 +258,17 @@ def test_compare_shows_no_nan_for_a_strategy_that_did_not_move() -> None:
     text = run(args, 120)
     row = next(line for line in text.splitlines() if line.startswith("newton step"))
     assert "nan" not in row and row.split("│")[4].strip() == "—"
+
+
+@pytest.mark.parametrize("args", [["help"], ["grad", "--help"], ["--help"], ["help", "check"],
+                                  ["quiz", "--help"], ["help", "help"]])
+def test_help_fits_40_columns(args: list[str]) -> None:
+    """Found in the new-user trial: click lays help out 50 columns wide at least, so at 40
+    the terminal folded it mid-word ("every" / "gate's" split, "Did you me / an")."""
+    text = run(args, 40)
+    # an example command line or JSON shape, or a term with no space to break at, may be
+    # longer: those are shown as they are typed
+    long = [line for line in text.splitlines() if len(line) > 40 and not line.lstrip()
+            .startswith(("circuit ", "printf ", "{", '"', "--method [", "--format ["))]
+    assert not long, text
+    assert "Topics (circuit help TOPIC):" in run(["help"], 40)
