@@ -272,3 +272,27 @@ def test_help_fits_40_columns(args: list[str]) -> None:
             .startswith(("circuit ", "printf ", "{", '"', "--method [", "--format ["))]
     assert not long, text
     assert "Topics (circuit help TOPIC):" in run(["help"], 40)
+
+
+def run_on_terminal(args: list[str], width: int) -> str:
+    """As on a terminal (rich told so by FORCE_COLOR; NO_COLOR keeps it plain text)."""
+    result = CliRunner().invoke(main, args, env={
+        "COLUMNS": str(width), "CIRCUIT_SESSION": "off", "NO_COLOR": "1", "FORCE_COLOR": "1"})
+    assert result.exit_code in (0, 1), result.output
+    return result.stdout
+
+
+@pytest.mark.parametrize("width", [40, 80])
+@pytest.mark.parametrize("args", [["explain", *NEURON],
+                                  ["explain", *NEURON, "--forward", "--wrt", "x"],
+                                  ["check", "ex5_neuron.circuit", "--expect", "dq=0.8808"]])
+def test_prose_wraps_between_words_on_a_terminal(args: list[str], width: int) -> None:
+    """Found in the new-user trial: explain's story and check --expect's diagnosis were
+    printed unwrapped, so at 80 columns the terminal cut `df/dq = 0.1049|94` in two.
+    On a terminal they wrap between words: every line fits, every number is whole."""
+    text = run_on_terminal(args, width)
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= width, text
+    doc = json.loads(run([*args, "--json"], 200)) if args[0] == "explain" else None
+    if doc is not None and "--forward" not in args:
+        assert_numbers(text, numbers_in(doc))
+    assert "0.104994" in text and "0.1049\n" not in text

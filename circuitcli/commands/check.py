@@ -16,7 +16,7 @@ from .options import (
     result_options,
     rows_options,
 )
-from .output import make_console
+from .output import make_console, print_story
 
 _METHODS = tuple(METHODS)
 
@@ -200,7 +200,7 @@ def _check_answers(target, expect: list[tuple[str, float]], tol: float, digits: 
     else:
         from ..render.practice import expect_table
 
-        make_console().print(expect_table(ex, verdicts, target.title, digits), soft_wrap=True)
+        print_story(expect_table(ex, verdicts, target.title, digits))
     for warning in ex.result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if not all(v.right for v in verdicts):
@@ -246,7 +246,7 @@ def _grade_backward(target, path: str, tol: float, digits: int, as_json: bool) -
     else:
         from ..render.practice import graded_report
 
-        make_console().print(graded_report(graded, digits), soft_wrap=True)
+        print_story(graded_report(graded, digits))
     if not graded.ok:
         raise SystemExit(1)
 

@@ -19,7 +19,7 @@ from .options import (
     pull_option,
     rows_options,
 )
-from .output import make_console
+from .output import print_story
 
 # explain --forward only
 derivatives = lazy("circuitcli.methods.derivatives")
@@ -67,8 +67,7 @@ def command(args: tuple[str, ...], output: str | None, pull: float, digits: int,
             click.echo(f"warning: {warning}", err=True)
         click.echo(dumps(doc))
         return
-    make_console().print(explain_story(ex, target.title, digits,
-                                       None if show_all else max_rows), soft_wrap=True)
+    print_story(explain_story(ex, target.title, digits, None if show_all else max_rows))
 
 
 def _forward_story(target, forward: bool, wrt: str | None, direction: tuple[str, ...],
@@ -87,6 +86,6 @@ def _forward_story(target, forward: bool, wrt: str | None, direction: tuple[str,
     else:
         view = hessians.forward_story_view(t, steps, target.title, digits,
                                            None if show_all else max_rows)
-        make_console().print(view, soft_wrap=True)
+        print_story(view)
     for warning in t.result.warnings:
         click.echo(f"warning: {warning}", err=True)
