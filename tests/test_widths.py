@@ -296,3 +296,16 @@ def test_prose_wraps_between_words_on_a_terminal(args: list[str], width: int) ->
     if doc is not None and "--forward" not in args:
         assert_numbers(text, numbers_in(doc))
     assert "0.104994" in text and "0.1049\n" not in text
+
+
+def test_quiz_wraps_between_words_on_a_terminal(tmp_path) -> None:
+    """Found in the new-user trial: at 40 columns the quiz's `at a = -1, ..., c = -4` was
+    folded by the terminal into `c = -` and `4` (its lines were printed unwrapped)."""
+    result = CliRunner().invoke(main, ["quiz", "--level", "3", "--seed", "2", "--count", "1"],
+                                input="?\n0.5\n", env={
+                                    "COLUMNS": "40", "CIRCUIT_SESSION": "off", "NO_COLOR": "1",
+                                    "FORCE_COLOR": "1", "XDG_STATE_HOME": str(tmp_path)})
+    lines = [line.rstrip() for line in result.stdout.splitlines()]
+    assert max(map(len, lines)) <= 40, result.stdout
+    assert not any(line.endswith("-") for line in lines), result.stdout
+    assert any(line.lstrip().startswith("at a = ") for line in lines)
