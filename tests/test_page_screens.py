@@ -136,6 +136,23 @@ def test_the_graphs_words_open_readable(chromium, tmp_path, width):
     page.close()
 
 
+def test_your_turn_hides_the_signs_too(chromium, tmp_path):
+    """Found in the new-user trial: with the gradients hidden, the nodes stayed green or red
+    and the edges too, which gives away each gradient's sign."""
+    page = tab(chromium, write_page(tmp_path, "neuron.circuit", {}), 1300)
+    p = page.page
+    paint = """() => [...document.querySelectorAll('[data-node]:not(.output) rect')]
+        .map(r => getComputedStyle(r).fill + ' ' + getComputedStyle(r).stroke)
+        .concat([...document.querySelectorAll('.edge path')]
+        .map(e => 'edge ' + getComputedStyle(e).stroke))"""
+    assert len(set(p.evaluate(paint))) > 2  # red and green nodes and edges, before
+    p.check("[data-action=your-turn]")
+    painted = p.evaluate(paint)
+    assert len({c for c in painted if not c.startswith("edge")}) == 1, painted
+    assert len({c for c in painted if c.startswith("edge")}) == 1, painted
+    page.close()
+
+
 def test_network_with_no_values_starts_where_train_starts(chromium, tmp_path):
     """nn.circuit: the page's parameters are train's random starting values (seed 0), the
     page says so, and the output pulls on the weights (at 0 every gradient was 0)."""
