@@ -144,7 +144,9 @@ def test_your_turn_hides_the_signs_too(chromium, tmp_path):
     paint = """() => [...document.querySelectorAll('[data-node]:not(.output) rect')]
         .map(r => getComputedStyle(r).fill + ' ' + getComputedStyle(r).stroke)
         .concat([...document.querySelectorAll('.edge path')]
-        .map(e => 'edge ' + getComputedStyle(e).stroke))"""
+        .map(e => 'edge ' + getComputedStyle(e).stroke))
+        .concat([...document.querySelectorAll('marker .tip')]
+        .map(t => 'edge ' + getComputedStyle(t).fill))"""
     assert len(set(p.evaluate(paint))) > 2  # red and green nodes and edges, before
     p.check("[data-action=your-turn]")
     painted = p.evaluate(paint)
