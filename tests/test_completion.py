@@ -121,3 +121,16 @@ def test_output_file_lets_the_shell_offer_file_names():
            "COMP_WORDS": "circuit graph neuron.circuit -o ne", "COMP_CWORD": "4"}
     r = CliRunner().invoke(main, [], env=env, prog_name="circuit")
     assert r.stdout.splitlines() == ["file,ne"]
+
+
+def test_samples_lists_and_prints_the_backward_passes_and_the_lesson():
+    """Found in the new-user trial: the docs send a learner to `ex1_mul.backward` and
+    `notebook.repl`, but `circuit samples` neither listed nor printed them."""
+    r = CliRunner().invoke(main, ["samples", "--json"], env={"CIRCUIT_SESSION": "off"})
+    kinds = {s["name"]: s["kind"] for s in __import__("json").loads(r.stdout)}
+    assert kinds["ex1_mul.backward"] == "backward" and kinds["notebook.repl"] == "lesson"
+    assert kinds["neuron.circuit"] == "circuit" and kinds["svm.csv"] == "csv"
+    r = CliRunner().invoke(main, ["samples", "ex1_mul.backward"], env={"CIRCUIT_SESSION": "off"})
+    assert r.exit_code == 0 and "da = b * dx" in r.stdout
+    assert complete("circuit samples ex1_mul") == ["ex1_mul.circuit", "ex1_mul.backward"]
+    assert complete("circuit samples note") == ["notebook.repl"]

@@ -68,8 +68,10 @@ def _unique(items: list[CompletionItem]) -> list[CompletionItem]:
 
 def sample_names(ctx: click.Context, param: click.Parameter, incomplete: str
                  ) -> list[CompletionItem]:
-    """`circuit samples NAME`: the circuits and the CSV files that ship."""
-    return _shipped(incomplete, "*.circuit") + _shipped(incomplete, "*.csv")
+    """`circuit samples NAME`: the circuits, CSV files, backward passes and lessons that
+    ship."""
+    return [item for pattern in ("*.circuit", "*.csv", "*.backward", "*.repl")
+            for item in _shipped(incomplete, pattern)]
 
 
 def csv_files(ctx: click.Context, param: click.Parameter, incomplete: str
