@@ -56,15 +56,14 @@
         }
       });
     }
-    const table = PRACTICE.slips[gate] || {};
-    const rules = [...(table["*"] || []), ...(table[String(u.slot)] || [])];
-    const variadic = GATES[gate].arity === null;
-    const gs = args.map((j) => st.grads[j]);
-    for (const [kind, rule, words] of rules) {
-      const value = variadic
-        ? rule(g, out, xs[u.slot], 0, gs[u.slot], 0)
-        : rule(g, out, xs[0], xs.length > 1 ? xs[1] : 0, gs[0], gs.length > 1 ? gs[1] : 0);
+    for (const [kind, slot, rule, words, swapped] of PRACTICE.slips[gate] || []) {
+      if (slot !== "*" && slot !== String(u.slot)) continue;
       const other = args.length === 2 ? args[1 - u.slot] : node;
+      const reads = xs.slice();
+      if (swapped) reads[1 - u.slot] = st.grads[other]; // the other's gradient for its value
+      const variadic = GATES[gate].arity === null;
+      const value = variadic ? rule(g, out, reads[u.slot], 0)
+        : rule(g, out, reads[0], reads.length > 1 ? reads[1] : 0);
       found.push([kind, value, fill(words, {
         by: user, node: name, other: NODES[other].name, gother: n(st.grads[other]),
         vother: n(st.vals[other]), local: n(u.local), out: n(out), one_minus: n(1 - out),
