@@ -220,3 +220,16 @@ def test_page_and_cli_agree_on_random_circuits(browser, tmp_path):  # noqa: F811
         compared += _agree(tab, text, values)
     tab.close()
     assert compared > 10
+
+
+def test_page_and_cli_agree_after_the_learner_edits_the_inputs(browser, tmp_path):  # noqa: F811
+    # the page computes its diagnosis again at the values on screen: held to Python's there
+    text = "x1 = a * b + c\nx2 = x1 * d\nx = x2 * x2 + max(a, d)"
+    page = Page(browser, write_page(tmp_path, text, {"a": 1.0, "b": 2.0, "c": -3.0, "d": 0.5}))
+    edited = {"a": -1.5, "b": 0.75, "c": 2.0, "d": -0.5}
+    page.page.check("[data-action=your-turn]")
+    for name, value in edited.items():
+        page.set_input(name, value)
+    assert _agree(page, text, edited) > 20
+    page.check()
+    page.close()
