@@ -97,7 +97,8 @@ def cos(x):
 def floor(x):
     """The largest whole number <= x, as a float; inf and nan stay (math.floor raises)."""
     return float(math.floor(x)) if x - x == 0 else x
-''', "Math.floor", "np.floor"),
+''', "Math.floor",
+          "lambda x: np.floor(np.real(x))"),  # complex step: floor moves by 0
     _prim("power", '''
 def power(x, y):
     """x ** y; overflow gives inf. A negative base to a fractional power is not real, and

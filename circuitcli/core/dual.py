@@ -257,20 +257,28 @@ def d_floor(v: float, t: float) -> tuple[float, float]:
     return (math.floor(v) if math.isfinite(v) else v), 0.0
 
 
-_DPOW: list = []
+_TINY = 2.2250738585072014e-308
+_HUGE = 1.7976931348623157e308
 
 
 def pow_slope(g: float, xv: float, yv: float, v: float) -> float:
-    """g * y * x^(y-1) for x != 0, y != 0, in range wherever it is: the float rule's own
-    ordering (gates.py's dpow helper; y * (v / x) leaves the range for x below 1e-150)."""
-    if not _DPOW:
-        from .rules import real_namespace
-
-        _DPOW.append(real_namespace(["dpow"])["dpow"])
-    try:
-        return _DPOW[0](g, xv, yv, v)
-    except (ArithmeticError, ValueError):
-        return g * (yv * _div(v, xv))
+    """g * y * x^(y-1) for x != 0, y != 0 (v = x^y), in range wherever it is, ordered as the
+    float rule (gates.py's dpow): the smaller of g*y and v over x, times the other; else
+    from |x|^(y-1), or its square root taken twice (y * (v / x) leaves the range for x
+    below 1e-150)."""
+    gy = g * yv
+    a, b = (gy, v) if abs(gy) <= abs(v) else (v, gy)
+    q = _div(a, xv)
+    d = q * b
+    if abs(a) >= _TINY and abs(q) >= _TINY and _TINY <= abs(d) <= _HUGE:
+        return d
+    k = yv - 1.0
+    p = _fpow(abs(xv), k)
+    s = -1.0 if xv < 0 and 0.5 * k != math.floor(0.5 * k) else 1.0
+    if _TINY <= p <= _HUGE:
+        return s * (yv * (g * p))
+    h = _fpow(abs(xv), 0.5 * k)
+    return s * (yv * ((g * h) * h))
 
 
 def d_power(xv: float, xt: float, yv: float, yt: float) -> tuple[float, float]:
