@@ -28,6 +28,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_page import browser  # noqa: F401 (the Chromium fixture)
 
 from circuitcli.render import libm as page_libm
 
@@ -286,3 +287,35 @@ def test_the_other_build_on_200000_inputs_each(name, tmp_path):
     want = other_build_python(name, cases)
     bad = mismatches(name, cases, want, js_side(name, cases, "plain", tmp_path))
     assert not bad, (len(bad), bad[:5])
+
+
+# ---- in Chromium (V8, the engine node runs, inside the page as it ships) -----------------------
+
+@pytest.mark.browser
+def test_in_chromium_the_page_gives_grads_bits(browser, tmp_path):  # noqa: F811
+    """A page written by `circuit graph`: its LIBM gives Python's bits on every function,
+    and its numbers are grad's bits, node by node."""
+    from test_page import Page, run, write_page
+
+    text = "exp(x) * log(y) + pow(y, x) - sin(x * 1e7) / cos(y) + tanh(x / y)"
+    values = {"x": 0.7071067811865476, "y": 2.302585092994046}
+    page = Page(browser, write_page(tmp_path, text, values))
+    try:
+        doc = json.loads(run("grad", text, *[f"{k}={v!r}" for k, v in values.items()],
+                             "--json").stdout)  # --json keeps full precision
+        shown = page.numbers()
+        assert set(shown) == {n["name"] for n in doc["nodes"]}
+        for n in doc["nodes"]:
+            assert shown[n["name"]] == (n["value"], n["grad"]), n["name"]  # the same doubles
+        for name in FUNCTIONS:
+            cases = [args for args in inputs(name, 2000, seed=5)
+                     if all(math.isfinite(a) for a in args)]
+            got = page.page.evaluate(
+                "([name, cases]) => cases.map((a) => { const v = LIBM[name](...a);"
+                " return Object.is(v, -0) ? '-0' : String(v); })",
+                ["power" if name == "pow" else name, [list(a) for a in cases]])
+            got = [float(g) for g in got]
+            bad = mismatches(name, cases, python_side(name, cases), got)
+            assert not bad, (name, len(bad), bad[:5])
+    finally:
+        page.close()
