@@ -59,13 +59,15 @@ def _python(name: str):
 
 
 @cache
-def fused_builds() -> dict[str, bool]:
+def fused_builds() -> dict[str, bool | None]:
     """For each function, whether this machine's math module gives the fused build's bits
-    (False: the plain build's; neither: True)."""
-    found = {}
+    (True), the plain build's (False), or neither (None: not glibc; the page then follows
+    the fused build)."""
+    found: dict[str, bool | None] = {}
     for name, probes in PROBES.items():
         got = [_python(name)(*args) for args, _, _ in probes]
-        found[name] = not all(g == plain for g, (_, _, plain) in zip(got, probes))
+        found[name] = (True if got == [fused for _, fused, _ in probes]
+                       else False if got == [plain for _, _, plain in probes] else None)
     return found
 
 

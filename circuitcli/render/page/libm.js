@@ -607,10 +607,10 @@ const libm = (() => {
   }
 
   // the page's functions, each from the build Python's math module was seen to use
-  // (fused[name] true: the FMA build; render/libm.py asks when the page is written)
+  // (fused[name]: true, the FMA build; false, the plain one; null, neither: the FMA build)
   function pick(fused) {
     const F = make(true), P = make(false);
-    const by = (name) => (fused[name] ? F : P);
+    const by = (name) => (fused[name] === false ? P : F);
     return { exp: by("exp").exp, log: by("log").log, power: by("pow").power,
       sin: by("sin").sin, cos: by("cos").cos, tanh: by("tanh").tanh };
   }
