@@ -178,3 +178,35 @@ def test_benchmark_figures_live_in_the_docs(tmp_path) -> None:
     text = page.read_text()
     assert "ratio 1.05" in text and "old" not in text and "keep" in text
     assert text.startswith("intro\n") and "`python tests/bench/a.py`" in text
+
+
+def test_a_benchmark_section_says_what_else_the_machine_was_doing(tmp_path, monkeypatch) -> None:
+    """Figures from a shared machine say so in their section (BENCH_MACHINE_NOTE)."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("figures", root / "tests/bench/figures.py")
+    figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures)
+    page = tmp_path / "benchmarks.md"
+    page.write_text("<!-- begin a.py -->\nold\n<!-- end a.py -->\n")
+    monkeypatch.setenv("BENCH_MACHINE_NOTE", "shared with other builds")
+    figures.write_section("a.py", "python tests/bench/a.py", "ratio 1.05\n", page)
+    assert "cores, Python" in page.read_text() and "; shared with other builds)" in page.read_text()
+
+
+def test_a_mistyped_shipped_csv_or_backward_file_gets_did_you_mean(tmp_path, monkeypatch) -> None:
+    """Found in the new-user trial: `nueron.circuit` gets "did you mean", but `--data
+    svn.csv` and `--backward ex1_mull.backward` said only "no such file"."""
+    monkeypatch.chdir(tmp_path)
+    r = invoke("train", "svm.circuit", "--data", "svn.csv")
+    assert r.exit_code == 2 and "svn.csv: no such CSV file; did you mean svm.csv?" in r.output
+    r = invoke("check", "ex1_mul.circuit", "--backward", "ex1_mull.backward")
+    assert r.exit_code == 2
+    assert "ex1_mull.backward: no such file; did you mean ex1_mul.backward?" in r.output
+    (tmp_path / "mine.backward").write_text("da = b * dx\n")
+    r = invoke("check", "ex1_mul.circuit", "--backward", "mien.backward")
+    assert "did you mean mine.backward?" in r.output
+    r = invoke("train", "svm.circuit", "--data", "nothing_like_it.csv")
+    assert r.exit_code == 2 and "did you mean" not in r.output
