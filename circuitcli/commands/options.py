@@ -26,7 +26,7 @@ __all__ = [
     "data_option", "digits_option", "json_option", "label_option", "lr_option",
     "minimize_option", "moving", "moving_options", "names", "output_file_option", "positive",
     "probe_option", "pull_option", "result_options", "rows_options", "seed_option",
-    "session_options", "tries_option", "tweak_option",
+    "session_options", "tol_option", "tries_option", "tweak_option",
 ]
 
 shell_completion = lazy("click.shell_completion")  # only when a shell asks
@@ -271,10 +271,21 @@ def tries_option(help: str) -> Callable[[Callable], Callable]:
                         help=help)
 
 
+# Python's random.Random(-1) is random.Random(1): a negative seed would silently repeat
+# another seed's run, so seeds are whole numbers from 0 (to what the quiz's texts carry)
+SEED = click.IntRange(0, 2**63 - 1)
+
+
 def seed_option(default: int | None, help: str) -> Callable[[Callable], Callable]:
-    """`--seed N`: the seed of the random numbers, any whole number (parameter `seed`)."""
-    return click.option("--seed", type=int, default=default, show_default=default is not None,
-                        help=help)
+    """`--seed N`: the seed of the random numbers, a whole number >= 0 (parameter `seed`)."""
+    return click.option("--seed", type=SEED, default=default, show_default=default is not None,
+                        metavar="N", help=help)
+
+
+def tol_option(default: float, help: str) -> Callable[[Callable], Callable]:
+    """`--tol T`: a tolerance, a finite number >= 0 (parameter `tol`)."""
+    return click.option("--tol", type=FINITE, default=default, show_default=True,
+                        callback=at_least_zero, metavar="T", help=help)
 
 
 def minimize_option(help: str) -> Callable[[Callable], Callable]:
