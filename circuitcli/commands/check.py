@@ -14,6 +14,7 @@ from ..methods import check as checks
 from ..methods.numeric import METHODS
 from ..render.check import check_document, check_table
 from ..render.json import dumps
+from .completion import backward_files
 from .loading import load_target
 from .options import (
     FINITE,
@@ -25,7 +26,7 @@ from .options import (
     rows_options,
     tol_option,
 )
-from .output import make_console
+from .output import make_console, print_story
 
 # what only one option's path uses: --sweep-h, --expect, --order 2, --backward
 bundled = lazy("circuitcli.io.bundled")  # --backward NAME.backward, a shipped sample
@@ -109,7 +110,7 @@ def _check_command(func):
                    "one. Takes every NAME=VALUE after it.")
 @tol_option(1e-3, "With --expect: an answer is right within tol relative to the gradient's "
                  "size, |answer - gradient| <= tol·|gradient|.")
-@click.option("--backward", "backward_file", metavar="FILE",
+@click.option("--backward", "backward_file", metavar="FILE", shell_complete=backward_files,
               help="Grade your backward pass: one `dNAME = expression` a line (`+=` "
                    "accumulates), each line checked in order; the first wrong one is "
                    "shown with a caret, the diagnosis and the expected value.")
@@ -196,8 +197,7 @@ def _check_answers(target, expect: list[tuple[str, float]], tol: float, digits: 
     if as_json:
         click.echo(dumps(practice_views.expect_document(ex, verdicts, tol)))
     else:
-        make_console().print(practice_views.expect_table(ex, verdicts, target.title, digits),
-                             soft_wrap=True)
+        print_story(practice_views.expect_table(ex, verdicts, target.title, digits))
     for warning in ex.result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if not all(v.right for v in verdicts):
@@ -229,7 +229,7 @@ def _grade_backward(target, path: str, tol: float, digits: int, as_json: bool) -
     if as_json:
         click.echo(dumps(practice_views.graded_document(graded)))
     else:
-        make_console().print(practice_views.graded_report(graded, digits), soft_wrap=True)
+        print_story(practice_views.graded_report(graded, digits))
     if not graded.ok:
         raise SystemExit(1)
 

@@ -7,7 +7,13 @@ import click
 from ..core.evaluate import evaluate
 from ..core.lazy import lazy
 from .loading import load_target
-from .options import circuit_command, pull_option, result_options, rows_options
+from .options import (
+    circuit_command,
+    forward_options,
+    pull_option,
+    result_options,
+    rows_options,
+)
 from .output import make_console, print_notes
 
 # the table or the JSON, whichever is asked for (the table needs no json module, the JSON
@@ -23,12 +29,7 @@ tables = lazy("circuitcli.render.table")
 @rows_options
 @result_options
 @click.option("--no-nodes", is_flag=True, help="With --json: leave out the per-node list.")
-@click.option("--forward", is_flag=True,
-              help="Forward mode too: every node's tangent along --wrt or --direction.")
-@click.option("--wrt", metavar="NAME", help="With --forward: the input to push (tangent = d node "
-                                            "/ d NAME).")
-@click.option("--direction", metavar="NAME=V", multiple=True,
-              help="With --forward: push the inputs along this direction (repeat per input).")
+@forward_options("Forward mode too: every node's tangent along --wrt or --direction.")
 def command(args: tuple[str, ...], output: str | None, pull: float, digits: int, max_rows: int,
             show_all: bool, as_json: bool, no_nodes: bool, forward: bool, wrt: str | None,
             direction: tuple[str, ...]) -> None:
