@@ -9,7 +9,10 @@ import click
 
 from ..core.grammar import parse_number
 from ..core.lazy import lazy
+from ..core.safe_text import printable
+from ..core.syntax import CircuitError
 from ..io.files import read_text
+from ..io.sources import close_circuit_file
 from ..methods import check as checks
 from ..methods.numeric import METHODS
 from ..render.check import check_document, check_table
@@ -243,10 +246,6 @@ def _read_backward(path: str) -> tuple[str, str]:
         if shipped.is_file():
             return read_text(str(shipped), "backward file"), path
     if not os.path.exists(path):  # a mistyped name: did you mean a sample's?
-        from ..core.safe_text import printable
-        from ..core.syntax import CircuitError
-        from ..io.sources import close_circuit_file
-
         close = close_circuit_file(path, ".backward")
         if close:
             raise CircuitError(f"{printable(path)}: no such file; did you mean "
