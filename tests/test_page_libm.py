@@ -210,6 +210,17 @@ def test_probes_name_each_builds_result():
         assert all(f != p for _, f, p in rows), name
 
 
+def test_the_page_calls_libm_for_each_function():
+    """The gate table's JavaScript takes these six from LIBM, never from V8's Math."""
+    from circuitcli.render.js import gates_js
+
+    source = gates_js()
+    for prim in ("exp", "log", "sin", "cos", "tanh", "power"):
+        assert f"const {prim} = LIBM.{prim};" in source, prim
+    assert "const LIBM = libm.pick(" in source
+    assert not re.search(r"Math\.(exp|log|pow|sin|cos|tanh|expm1)\b", source)
+
+
 @pytest.mark.skipif(not glibc_with_fma(), reason="needs glibc on x86_64 with FMA")
 def test_the_probe_tells_the_builds_apart():
     code = ("from circuitcli.render.libm import fused_builds; import json; "
