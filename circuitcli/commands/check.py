@@ -267,4 +267,13 @@ def _read_backward(path: str) -> tuple[str, str]:
         shipped = sample_dir() / path
         if shipped.is_file():
             return read_text(str(shipped), "backward file"), path
+    if not os.path.exists(path):  # a mistyped name: did you mean a sample's?
+        from ..core.safe_text import printable
+        from ..core.syntax import CircuitError
+        from ..io.sources import close_circuit_file
+
+        close = close_circuit_file(path, ".backward")
+        if close:
+            raise CircuitError(f"{printable(path)}: no such file; did you mean "
+                               f"{printable(close)}?")
     return read_text(path, "backward file"), path
