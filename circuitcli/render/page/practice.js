@@ -229,22 +229,27 @@
     if ((nd.live || i === OUT) && nd.used && (nd.args.length || isInput(i))) answerable.push(i);
   });
   const marks = {}; // node -> {answer, right}
-  const nodeEl = (i) => document.querySelector(`#graph [data-node="${CSS.escape(NODES[i].name)}"]`);
-  const tries = {};
-  for (const i of answerable) {
-    const g = nodeEl(i);
-    if (!g) continue;
-    g.setAttribute("data-answerable", "");
-    const grad = g.querySelector(".grad");
-    const t = document.createElementNS("http://www.w3.org/2000/svg", "text");
-    t.setAttribute("class", "try");
-    t.setAttribute("x", grad ? grad.getAttribute("x") : "8");
-    t.setAttribute("y", grad ? grad.getAttribute("y") : "62");
-    g.appendChild(t);
-    tries[i] = t;
+  // each node's element, found once (a lookup by attribute per node would be quadratic)
+  const byName = new Map();
+  document.querySelectorAll("#graph [data-node]").forEach((g) => byName.set(g.getAttribute("data-node"), g));
+  const nodeEl = (i) => byName.get(NODES[i].name) || null;
+  const tries = {}; // node -> its "dNAME = ?" line, made when the switch is first turned on
+  function makeTries() {
+    for (const i of answerable) {
+      const g = nodeEl(i);
+      if (!g || tries[i]) continue;
+      g.setAttribute("data-answerable", "");
+      const grad = g.querySelector(".grad");
+      const t = document.createElementNS("http://www.w3.org/2000/svg", "text");
+      t.setAttribute("class", "try");
+      t.setAttribute("x", grad ? grad.getAttribute("x") : "8");
+      t.setAttribute("y", grad ? grad.getAttribute("y") : "62");
+      g.appendChild(t);
+      tries[i] = t;
+    }
   }
   const room = (i) => {
-    const r = nodeEl(i).querySelector("rect");
+    const r = nodeEl(i).querySelector("rect"); // (only for nodes painted: few)
     return Math.max(6, Math.floor((Number(r.getAttribute("width")) - 16) / 7.3));
   };
   const clip = (text, n) => (text.length <= n ? text : text.slice(0, n - 1) + "…");
@@ -351,21 +356,23 @@
   }
 
   function forget() { // new values: what was answered no longer applies
-    for (const k of Object.keys(marks)) delete marks[k];
+    const answered = Object.keys(marks).map(Number);
+    for (const k of answered) delete marks[k];
+    for (const i of answered) if (tries[i]) paint(i);
     document.querySelectorAll("#graph .node.revealed").forEach((e) => e.classList.remove("revealed"));
-    for (const i of answerable) if (tries[i]) paint(i);
     closeEditor(false);
   }
 
   toggle.addEventListener("change", () => {
     const on = toggle.checked;
+    if (on) makeTries();
     document.body.classList.toggle("your-turn", on);
     sectionHint.hidden = !on;
     forget();
     for (const i of answerable) {
       const g = nodeEl(i);
       if (!g) continue;
-      if (on) { g.setAttribute("tabindex", "0"); g.setAttribute("role", "button"); }
+      if (on) { g.setAttribute("tabindex", "0"); g.setAttribute("role", "button"); paint(i); }
       else { g.removeAttribute("tabindex"); g.removeAttribute("role"); g.removeAttribute("aria-label"); }
     }
   });
