@@ -79,8 +79,11 @@ def test_chain_reads_like_the_notebook():
     assert code_lines(r.output) == [
         "q = x + y", "f = q * z",
         # the notebook's dq = z * df, where a factor of exactly 0 passes back 0 (even an inf)
-        "df = 1.0", "dq = z * df if z != 0 else 0.0", "dz = q * df if q != 0 else 0.0",
+        "df = 1.0", "dq = 0.0 if df == 0 else z * df if z != 0 else 0.0",
+        "dz = 0.0 if df == 0 else q * df if q != 0 else 0.0",
         "dx = 1.0 * dq", "dy = 1.0 * dq",
+        # grad sums pulls from 0.0: a first pull of -0.0 reads 0.0 (cos at 0: -sin(0) * 1)
+        "dx += 0.0; dy += 0.0; dz += 0.0",
     ]
     assert "# inputs: x, y, z (assign them first, or use circuit code --values)" in r.output
 
@@ -100,10 +103,12 @@ def test_neuron_reads_like_the_notebook_and_gives_its_numbers():
     assert "def sigmoid(x):" in lines and "def dsigmoid(x, g):" in lines
     assert "s = sigmoid(axpbypc)" in lines
     backward = lines[lines.index("ds = 1.0"):]
-    assert backward[:4] == ["ds = 1.0", "daxpbypc = dsigmoid(axpbypc, ds)",
+    assert backward[:4] == ["ds = 1.0", "daxpbypc = 0.0 if ds == 0 else dsigmoid(axpbypc, ds)",
                             "daxpby = 1.0 * daxpbypc", "dc = 1.0 * daxpbypc"]
-    assert {"da = x * dax if x != 0 else 0.0", "dx = a * dax if a != 0 else 0.0",
-            "db = y * dby if y != 0 else 0.0", "dy = b * dby if b != 0 else 0.0"} <= set(backward)
+    assert {"da = 0.0 if dax == 0 else x * dax if x != 0 else 0.0",
+            "dx = 0.0 if dax == 0 else a * dax if a != 0 else 0.0",
+            "db = 0.0 if dby == 0 else y * dby if y != 0 else 0.0",
+            "dy = 0.0 if dby == 0 else b * dby if b != 0 else 0.0"} <= set(backward)
     _, printed = execute(r.output)
     # the notebook's numbers (written in samples/neuron.circuit)
     expected = {"s": 0.8807970779778823, "da": -0.10499358540350662, "db": 0.31498075621051985,
@@ -118,11 +123,13 @@ def test_ex8_square_chain_as_an_expression():
     assert section(r.output, "inputs") == ["a = 3.0", "b = -2.0", "c = 5.0", "d = 0.5"]
     assert section(r.output, "forward pass") == [
         "mul1 = a * b", "add1 = mul1 + c", "mul2 = add1 * d", "out = power(mul2, 2)"]
-    # the notebook's dx2 = 2 * x2 * dx, as y * x ** (y - 1) = y * out / x
-    assert "dmul2 = dout * 2 * (out / mul2) if mul2 != 0 else 0.0" in lines
-    assert {"dadd1 = d * dmul2 if d != 0 else 0.0", "dd = add1 * dmul2 if add1 != 0 else 0.0",
-            "dmul1 = 1.0 * dadd1", "dc = 1.0 * dadd1", "da = b * dmul1 if b != 0 else 0.0",
-            "db = a * dmul1 if a != 0 else 0.0"} <= set(lines)
+    # the notebook's dx2 = 2 * x2 * dx, as y * x ** (y - 1), kept in range by a helper
+    assert "dmul2 = 0.0 if dout == 0 else dpow(dout, mul2, 2, out) if mul2 != 0 else 0.0" in lines
+    assert {"dadd1 = 0.0 if dmul2 == 0 else d * dmul2 if d != 0 else 0.0",
+            "dd = 0.0 if dmul2 == 0 else add1 * dmul2 if add1 != 0 else 0.0",
+            "dmul1 = 1.0 * dadd1", "dc = 1.0 * dadd1",
+            "da = 0.0 if dmul1 == 0 else b * dmul1 if b != 0 else 0.0",
+            "db = 0.0 if dmul1 == 0 else a * dmul1 if a != 0 else 0.0"} <= set(lines)
     _, printed = execute(r.output)
     # by hand: x1 = -1, x2 = -0.5, x = 0.25; dx2 = -1, dd = 1, dx1 = -0.5, da = 1, db = -1.5
     assert printed == {"out": 0.25, "da": 1.0, "db": -1.5, "dc": -0.5, "dd": 1.0}
@@ -130,32 +137,37 @@ def test_ex8_square_chain_as_an_expression():
 
 def test_ex8_square_chain_file_accumulates_with_plus_equals():
     lines = code_lines(run("code", "ex8_square_chain.circuit").output)
-    at = lines.index("dx2 = x2 * dx if x2 != 0 else 0.0")
-    assert lines[at + 1] == "dx2 += x2 * dx if x2 != 0 else 0.0"  # x = x2 * x2: used twice
-    assert lines[at + 2:at + 4] == ["dx1 = d * dx2 if d != 0 else 0.0",
-                                    "dd = x1 * dx2 if x1 != 0 else 0.0"]
+    at = lines.index("dx2 = 0.0 if dx == 0 else x2 * dx if x2 != 0 else 0.0")
+    assert lines[at + 1] == (
+        "dx2 += 0.0 if dx == 0 else x2 * dx if x2 != 0 else 0.0")  # x = x2 * x2: used twice
+    assert lines[at + 2:at + 4] == ["dx1 = 0.0 if dx2 == 0 else d * dx2 if d != 0 else 0.0",
+                                    "dd = 0.0 if dx2 == 0 else x1 * dx2 if x1 != 0 else 0.0"]
 
 
 def test_the_notebooks_two_mistakes_are_corrected():
     # Ex-4: the notebook writes da = db * dx; the multiply gate's rule is da = b * (pull)
     ex4 = code_lines(run("code", "ex4_mul_add.circuit").output)
-    assert {"da = b * dmul1 if b != 0 else 0.0", "db = a * dmul1 if a != 0 else 0.0",
+    assert {"da = 0.0 if dmul1 == 0 else b * dmul1 if b != 0 else 0.0",
+            "db = 0.0 if dmul1 == 0 else a * dmul1 if a != 0 else 0.0",
             "dc = 1.0 * dx"} <= set(ex4)
     # division: the notebook writes da = -(1.0)/(a*a) and forgets the pull from above; the
     # rule takes -x / a**2 as -(pull / a) * x, which stays in range where a * a would not
     recip = code_lines(run("code", "ex8_reciprocal.circuit").output)
-    assert "da = -(dx / a) * x" in recip and "x = 1.0 / a" in recip
+    assert "da = 0.0 if dx == 0 else -(dx / a) * x" in recip and "x = 1.0 / a" in recip
     div2 = code_lines(run("code", "ex8_division.circuit").output)
-    assert {"dx1 = x3 * dx if x3 != 0 else 0.0", "dx3 = x1 * dx if x1 != 0 else 0.0",
-            "dx2 = -(dx3 / x2) * x3", "da = 1.0 * dx1", "dd = 1.0 * dx2"} <= set(div2)
+    assert {"dx1 = 0.0 if dx == 0 else x3 * dx if x3 != 0 else 0.0",
+            "dx3 = 0.0 if dx == 0 else x1 * dx if x1 != 0 else 0.0",
+            "dx2 = 0.0 if dx3 == 0 else -(dx3 / x2) * x3", "da = 1.0 * dx1",
+            "dd = 1.0 * dx2"} <= set(div2)
 
 
 def test_square_and_max_rules():
-    assert code_lines(run("code", "ex6_square.circuit").output)[-2:] == [
-        "da = a * dx if a != 0 else 0.0", "da += a * dx if a != 0 else 0.0"]
-    assert code_lines(run("code", "ex8_max.circuit").output)[-2:] == [
-        "da = dx / ties(x, a, b) if a == x else nan if x != x else 0.0",
-        "db = dx / ties(x, a, b) if b == x else nan if x != x else 0.0"]
+    assert code_lines(run("code", "ex6_square.circuit").output)[-3:] == [
+        "da = 0.0 if dx == 0 else a * dx if a != 0 else 0.0",
+        "da += 0.0 if dx == 0 else a * dx if a != 0 else 0.0", "da += 0.0"]
+    assert code_lines(run("code", "ex8_max.circuit").output)[-3:-1] == [
+        "da = 0.0 if dx == 0 else dx / ties(x, a, b) if a == x else nan if x != x else 0.0",
+        "db = 0.0 if dx == 0 else dx / ties(x, a, b) if b == x else nan if x != x else 0.0"]
 
 
 def test_every_line_is_commented_with_its_gate():
@@ -168,7 +180,8 @@ def test_every_line_is_commented_with_its_gate():
     assert notes[backward[0]] == "the pull on the output from above"
     assert [notes[line] for line in backward[1:]] == [
         "mul: x = x1 * x3", "mul: x = x1 * x3", "div: x3 = 1.0 / x2",
-        "add: x2 = c + d", "add: x2 = c + d", "add: x1 = a + b", "add: x1 = a + b"]
+        "add: x2 = c + d", "add: x2 = c + d", "add: x1 = a + b", "add: x1 = a + b",
+        "so that -0.0 reads 0.0, as in grad"]
 
 
 def test_forward_lines_come_first_then_backward_in_reverse():
@@ -183,7 +196,9 @@ def test_forward_lines_come_first_then_backward_in_reverse():
     for k, line in enumerate(backward[1:], 1):
         pull = line.split()[-1]
         assert all(later.split()[0] != pull for later in backward[k + 1:]), line
-    assert len(backward) == 1 + 1 + 2 * 4  # the pull, then a line per use: sigmoid, 4 binary
+    # the pull, then a line per use: sigmoid, 4 binary; then -0.0 made 0.0 as grad's sums do
+    assert len(backward) == 1 + 1 + 2 * 4 + 1
+    assert backward[-1] == "da += 0.0; db += 0.0; dc += 0.0; dx += 0.0; dy += 0.0"
 
 
 # ---- every sample runs to circuit grad's gradients --------------------------------------------

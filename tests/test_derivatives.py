@@ -168,7 +168,8 @@ def test_the_hessian_is_symmetric_and_its_hvp_is_its_product(text, rnd):
         for k in range(n):
             if math.isfinite(H[r][k]) and math.isfinite(H[k][r]):
                 assert abs(H[r][k] - H[k][r]) <= 1e-12 * scale * len(c)
-    assert g == [result.input_grads[name] for name in c.inputs]
+    # the same numbers, nan as nan ((-1) ** x has no real slope in x)
+    assert list(map(repr, g)) == [repr(result.input_grads[name]) for name in c.inputs]
 
 
 # ---- against the 50-digit reference ----------------------------------------------------------
@@ -199,23 +200,12 @@ def test_random_circuits_of_every_gate_have_no_wrong_hessian_entry():
     assert len(found.get("ok", [])) > 60  # the test judges, it does not only skip
 
 
-def _tiny_base_pow(case) -> bool:
-    """A KNOWN, REPORTED failure (issue 20's closing note): pow's pull `g * y * (out / x)`
-    over duals at a base x below ~1e-150 moves out/x by (x'/x) * (out/x), past the double
-    range, where the whole entry is in range (sin(z) ** z at z = 1e-300: H = 1e300, ours
-    -inf). Ordering the rule for second order is the rule table's next change."""
-    c = circuitcli.parse(case[0])
-    vals = c.grad(**case[1]).values
-    return any(g.name == "pow" and 0 < abs(vals[c.args[i][0]]) < 1e-150
-               for i, g in enumerate(c.gates))
-
-
 @pytest.mark.slow
 def test_many_random_circuits_of_every_gate_have_no_wrong_hessian_entry():
     found = _second_verdicts(2026, 1500)
     assert not found.get("wrong"), found.get("wrong")[:5]
-    unexplained = [case for case in found.get("nan-where-finite", []) if not _tiny_base_pow(case)]
-    assert not unexplained, unexplained[:5]
+    # pow at bases below 1e-150 included (sin(z) ** z at z = 1e-300: H = 1e300)
+    assert not found.get("nan-where-finite"), found.get("nan-where-finite")[:5]
 
 
 def test_the_reference_catches_a_wrong_hessian():

@@ -189,6 +189,11 @@ def learner_style(code: str, values: dict[str, float]) -> str:
             continue
         # the program's Python names: maximum(a, b) is max(a, b) in the expression language
         text = re.sub(r"\b(maximum|minimum)\(", lambda m: m[1][:3] + "(", text)
+        # a zero pull passes back 0: `0.0 if dx == 0 else RULE` (the samples' pulls are not 0)
+        # `dx += 0.0; dy += 0.0` at the end (-0.0 reads 0.0, as in grad): a learner writes none
+        if re.fullmatch(r"\w+ \+= 0\.0(; \w+ \+= 0\.0)*", text):
+            continue
+        text = re.sub(r"^(\w+ \+?= )0\.0 if \w+ == 0 else ", r"\1", text)
         # the zero rule: `y * g if y != 0 else 0.0` (the samples have no zero factors)
         text = re.sub(r" if (\w+) != 0 else 0\.0$", "", text)
         # max: `dx / ties(x, a, b) if a == x else nan if x != x else 0.0`

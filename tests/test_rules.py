@@ -208,3 +208,124 @@ def test_the_numpy_primitives_come_from_the_same_table_as_the_float_ones():
     two = np.array([2.0, 2.0])
     assert math.isnan(B.maximum(two, np.array([1.0, math.nan]))[1])
     assert list(B.ties(two, two, np.array([1.0, 2.0]), two)) == [2.0, 3.0]
+
+
+# ---- issue 22's rule-level fixes: truths from mpmath at 50 digits or a formula ---------------
+
+
+def _grad(text: str, **point: float) -> dict[str, float]:
+    return circuitcli.parse(text).grad(**point).input_grads
+
+
+def _ulps(ours: float, truth) -> float:
+    truth = mp.mpf(truth)
+    return float(abs(mp.mpf(ours) - truth) / (abs(truth) * 2.0**-52))
+
+
+@pytest.mark.parametrize("text, x, truth", [
+    ("x**2", 1e-300, lambda x: 2 * x),           # out underflows to 0
+    ("x**2", 1e300, lambda x: 2 * x),            # out overflows to inf
+    ("pow(x, 2)", 1e-160, lambda x: 2 * x),      # out is subnormal
+    ("x**3", -1e-120, lambda x: 3 * x**2),       # a negative base: the sign of x**(y-1)
+    ("pow(x, -2) * abs(x)", 1e150, lambda x: -1 / x**2),  # once the wrong sign
+    ("x**2.5", 1e-200, lambda x: mp.mpf(2.5) * x**1.5),
+])
+def test_pow_keeps_every_step_in_range_where_the_derivative_is(text, x, truth):
+    mp.mp.dps = 50
+    assert _ulps(_grad(text, x=x)["x"], truth(mp.mpf(x))) <= 4
+
+
+def test_a_pull_of_zero_passes_back_zero_in_every_target(tmp_path):
+    # relu(-exp(x)) + x at 800: exp overflows, relu is flat there: d/dx = 1 (by hand)
+    c = circuitcli.parse("relu(-exp(x)) + x")
+    assert c.grad(x=800.0).input_grads["x"] == 1.0
+    assert _grad("0*x**(-0.5)", x=1e-300)["x"] == 0.0  # 0 * anything: flat, truth 0
+    # code: the printed program gives the same 1.0
+    printed: dict = {}
+    exec(compile(ninja_code(c, {"x": 800.0}), "<ninja>", "exec"),  # safe: our own program
+         {"print": lambda name, v: printed.__setitem__(name.rstrip(" ="), v)})
+    assert printed["dx"] == 1.0
+    # the numpy rules: the exp gate pulled by exactly 0 passes back exactly 0, not nan
+    import numpy as np
+
+    exp = GATES["exp"]
+    with np.errstate(all="ignore"):  # numpy computes both branches: 0 * inf is its nan
+        pulled = exp.backward(numpy_backend(), np.array([0.0, 1.0]), np.array([math.inf] * 2),
+                              np.array([800.0] * 2))[0]
+    assert list(pulled) == [0.0, math.inf]
+    # the page's JavaScript: the same rule
+    if shutil.which("node"):
+        path = tmp_path / "zero.js"
+        path.write_text(gates_js() + "console.log(JSON.stringify([GATES.exp.backward(0, "
+                        "Infinity, 800)[0], GATES.neg.backward(0, -0, 1)[0],"
+                        " 1 / GATES.neg.backward(0, -0, 1)[0]]));\n")
+        res = json.loads(subprocess.run(["node", str(path)], capture_output=True, text=True,
+                                        check=True).stdout)
+        assert res == [0, 0, None]  # 1 / +0 is Infinity (JSON null): +0, never -0
+
+
+def test_code_prints_the_zero_grad_prints_not_minus_zero():
+    r = _run("code", "relu(-x)", "x=1", "--values")
+    printed: dict = {}
+    exec(compile(r.stdout, "<ninja>", "exec"),  # safe: our own generated program
+         {"print": lambda name, v: printed.__setitem__(name.rstrip(" ="), v)})
+    assert math.copysign(1.0, printed["dx"]) == 1.0  # +0.0, as grad gives
+    assert math.copysign(1.0, _grad("relu(-x)", x=1.0)["x"]) == 1.0
+
+
+def test_overflow_is_a_warning_where_it_first_appears_whatever_follows():
+    for text in ("exp(x) * 1", "cos(exp(x))", "sin(exp(x)) * 2", "pow(-2, exp(x))"):
+        r = _run("grad", text, "x=800", "--no-session")
+        assert r.exit_code == 0, (text, r.output)
+        assert "warning: value of exp1 = exp(x) is inf" in r.stderr, text
+
+
+def test_division_by_zero_names_the_divisors_node():
+    r = _run("grad", "(a+b)/(c-c)", "a=1", "b=1", "c=1", "--no-session")
+    assert r.exit_code == 2
+    assert "at node sub1 = c - c" in r.output and "add1 = a + b" not in r.output.split(
+        "at node")[1]
+
+
+@pytest.mark.parametrize("text, x, f", [
+    # the issue's zero-pull examples; the truth is mpmath's derivative of the same function
+    ("relu(-exp(x)) + x", 800.0, lambda x: max(mp.mpf(0), -mp.exp(x)) + x),  # 1
+    ("0*x**(-0.5)", 1e-300, lambda x: 0 * x**-0.5),                        # 0
+])
+def test_the_zero_pull_examples_against_mpmath(text, x, f):
+    mp.mp.dps = 50
+    truth = mp.diff(f, mp.mpf(x), h=mp.mpf(x) * mp.mpf(10) ** -20)
+    ours = _grad(text, x=x)["x"]
+    assert ours == float(truth) and math.copysign(1.0, ours) == 1.0
+
+
+def test_pow_of_a_tiny_base_has_its_second_derivative_in_range():
+    # sin(z) ** z at z = 1e-300: f = e^(z log sin z), f'' = f * (u'^2 + u'') with
+    # u' = log sin z + z cot z and u'' = 2 cot z - z csc^2 z (by hand), at 50 digits
+    from circuitcli.methods.derivatives import hessian_of
+
+    mp.mp.dps = 50
+    z = mp.mpf(1e-300)
+    u1 = mp.log(mp.sin(z)) + z * mp.cot(z)
+    u2 = 2 * mp.cot(z) - z * mp.csc(z) ** 2
+    truth = mp.sin(z) ** z * (u1**2 + u2)
+    c = circuitcli.parse("sin(z) ** z")
+    _, H = hessian_of(c, c.values_for({"z": 1e-300}))
+    assert _ulps(H[0][0], truth) <= 1e3  # ~1e300 where the pull's own slope overflowed
+    # x ** 2 at 1e-300 (its value underflows): f'' = 2 exactly
+    c = circuitcli.parse("x ** 2")
+    assert hessian_of(c, c.values_for({"x": 1e-300})) == ([2e-300], [[2.0]])
+
+
+def test_the_dual_lowering_is_the_rule_compilers():
+    # one parse of the texts for every target: the dual lowering runs the checked trees
+    # (the zero-pull rule included) and lists its source for tracebacks
+    import linecache
+
+    _, back = rules.dual(GATES["exp"])
+    # a pull of exactly 0 (its tangent too) passes back 0 under an infinite slope
+    assert back(0.0, 0.0, math.inf, math.inf, 800.0, 1.0) == (0.0, 0.0)
+    # a pull of 0 moving at speed 1 still moves by the slope (e^1)
+    assert back(0.0, 1.0, math.e, math.e, 1.0, 1.0) == (0.0, math.e)
+    assert any("g_v == 0.0" in line for line in linecache.getlines("<rules exp over duals>"))
+    assert rules.dual(GATES["max"]) is None  # variadic: run over Dual objects

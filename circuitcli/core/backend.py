@@ -83,15 +83,28 @@ def exp(x):
     _prim("log", "math.log", "LIBM.log", "np.log"),
     _prim("sqrt", "math.sqrt", "Math.sqrt", "np.sqrt"),
     _prim("tanh", "math.tanh", "LIBM.tanh", "np.tanh"),
-    _prim("sin", "math.sin", "LIBM.sin", "np.sin"),
-    _prim("cos", "math.cos", "LIBM.cos", "np.cos"),
+    _prim("sin", '''
+def sin(x):
+    """sin x; nan at +-inf, as IEEE gives (math.sin raises there)."""
+    return math.sin(x) if x - x == 0 else math.nan
+''', "LIBM.sin", "np.sin"),
+    _prim("cos", '''
+def cos(x):
+    """cos x; nan at +-inf, as IEEE gives (math.cos raises there)."""
+    return math.cos(x) if x - x == 0 else math.nan
+''', "LIBM.cos", "np.cos"),
     _prim("abs", "abs", "Math.abs", "np.abs"),
-    _prim("floor", "math.floor", "Math.floor", "np.floor"),
+    _prim("floor", '''
+def floor(x):
+    """The largest whole number <= x, as a float; inf and nan stay (math.floor raises)."""
+    return float(math.floor(x)) if x - x == 0 else x
+''', "Math.floor",
+          "lambda x: np.floor(np.real(x))"),  # complex step: floor moves by 0
     _prim("power", '''
 def power(x, y):
     """x ** y; overflow gives inf. A negative base to a fractional power is not real, and
     0 to a negative power divides by zero: both raise."""
-    if x < 0 and y != int(y):
+    if x < 0 and y - y == 0 and y != math.floor(y):
         raise ValueError("a negative base to a fractional power")
     try:
         return x ** y

@@ -257,6 +257,30 @@ def d_floor(v: float, t: float) -> tuple[float, float]:
     return (math.floor(v) if math.isfinite(v) else v), 0.0
 
 
+_TINY = 2.2250738585072014e-308
+_HUGE = 1.7976931348623157e308
+
+
+def pow_slope(g: float, xv: float, yv: float, v: float) -> float:
+    """g * y * x^(y-1) for x != 0, y != 0 (v = x^y), in range wherever it is, ordered as the
+    float rule (gates.py's dpow): the smaller of g*y and v over x, times the other; else
+    from |x|^(y-1), or its square root taken twice (y * (v / x) leaves the range for x
+    below 1e-150)."""
+    gy = g * yv
+    a, b = (gy, v) if abs(gy) <= abs(v) else (v, gy)
+    q = _div(a, xv)
+    d = q * b
+    if abs(a) >= _TINY and abs(q) >= _TINY and _TINY <= abs(d) <= _HUGE:
+        return d
+    k = yv - 1.0
+    p = _fpow(abs(xv), k)
+    s = -1.0 if xv < 0 and 0.5 * k != math.floor(0.5 * k) else 1.0
+    if _TINY <= p <= _HUGE:
+        return s * (yv * (g * p))
+    h = _fpow(abs(xv), 0.5 * k)
+    return s * (yv * ((g * h) * h))
+
+
 def d_power(xv: float, xt: float, yv: float, yt: float) -> tuple[float, float]:
     """x ** y, moving by y x^(y-1) x' + x^y log(x) y' (each term only if its tangent is
     not 0: an integer power of a negative base has no log term)."""
@@ -264,12 +288,11 @@ def d_power(xv: float, xt: float, yv: float, yt: float) -> tuple[float, float]:
     t = 0.0
     if xt != 0:
         if yv == 0:
-            dx = 0.0
+            t = 0.0
         elif xv != 0:
-            dx = yv * _div(v, xv)
+            t = pow_slope(xt, xv, yv, v)
         else:
-            dx = 0.0 if yv > 1 else 1.0 if yv == 1 else _inf
-        t += dx * xt
+            t = (0.0 if yv > 1 else 1.0 if yv == 1 else _inf) * xt
     if yt != 0:
         if xv == 0 or xv == 1:
             dy = 0.0

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .dual import _div, _exp, _fpow, _log, _nan, _sech2, _sqrt, _trig
+from .dual import _div, _exp, _fpow, _log, _nan, _sech2, _sqrt, _trig, pow_slope
 
 __all__ = ["d_abs", "d_cos", "d_exp", "d_floor", "d_log", "d_power", "d_sin", "d_sqrt",
            "d_tanh", "vq", "vt"]
@@ -73,7 +73,7 @@ def d_power(xv: float, xT: Any, yv: float, yT: Any) -> tuple[float, Any]:
     if yv == 0:
         dx = 0.0
     elif xv != 0:
-        dx = yv * _div(v, xv)
+        dx = pow_slope(1.0, xv, yv, v)
     else:
         dx = 0.0 if yv > 1 else 1.0 if yv == 1 else math.inf
     if xv == 0 or xv == 1:

@@ -404,7 +404,11 @@ def _domain_error(circuit: Circuit, vals: list[float], i: int, exc: Exception) -
         problem = f"cannot be computed at {', '.join(f'{x:.6g}' for x in xs)} ({exc})"
     args = circuit.args[i]
     labels = circuit.labels_around([i, *args])
-    where = [f"{labels[j]} = {circuit.formula(j, labels)}" for j in args if circuit.args[j]]
+    from .rules import problem_argument
+
+    k = problem_argument(gate, *xs) if gate.problems else None
+    named = args if k is None else [args[k]]  # the argument the problem is about, if known
+    where = [f"{labels[j]} = {circuit.formula(j, labels)}" for j in named if circuit.args[j]]
     # "argument is -3" + " at node q = x - y" + "; log needs a positive number"
     what, _, why = problem.partition("; ")
     tail = f" at node {where[0]}" if where else ""

@@ -53,6 +53,32 @@ def dsigmoid(x, g):
     d = (1.0 + h * h) * (1.0 + h * h)
     return 0.25 * g * (1.0 - t * t) if abs(x) <= 1.0 else g * h * h / d
 ''',
+    # g * y * x**(y - 1) for pow: the smaller of g * y and out divided by x, times the other,
+    # where every step is a normal number (the common case; dividing the smaller keeps the
+    # quotient's own slope in range too, for the Hessians that run this over dual numbers:
+    # sin(z) ** z at z = 1e-300), else from x**(y - 1) itself (x = 1e-300, y = 2: out
+    # underflows), or from its square root h taken twice, (g * h) * h, where x**(y - 1)
+    # leaves the range but the product does not (pow(y, -2) * abs(y) at y = 1e150)
+    "dpow": '''
+def dpow(g, x, y, out):
+    tiny = 2.2250738585072014e-308
+    gy = g * y
+    a = gy if abs(gy) <= abs(out) else out
+    b = out if abs(gy) <= abs(out) else gy
+    q = a / x
+    d = q * b
+    ok = abs(a) >= tiny and abs(q) >= tiny and abs(d) >= tiny
+    return d if ok and abs(d) <= 1.7976931348623157e308 else dpowfar(g, x, y)
+''',
+    "dpowfar": '''
+def dpowfar(g, x, y):
+    k = y - 1.0
+    p = power(abs(x), k)
+    h = power(abs(x), 0.5 * k)
+    s = -1.0 if x < 0 and 0.5 * k != floor(0.5 * k) else 1.0
+    far = p < 2.2250738585072014e-308 or p > 1.7976931348623157e308
+    return s * (y * ((g * h) * h)) if far else s * (y * (g * p))
+''',
     # g * tanh'(x) = g * 4e / (1 + e)**2 with e = exp(-2|x|) = h * h; 1 - out**2 cancels
     # (for |x| <= 0.5, 1 - t*t with t = tanh(x), as for dsigmoid: its slope does not cancel)
     "dtanh": '''
@@ -190,17 +216,16 @@ _TABLE = [
          # d/dy = -x / y**2, taken as -(g / y) * out: -x / (y * y) underflows at y = e**400
          pull=("g / y", "-(g / y) * out if x != 0 else 0.0"),
          display="{0} / {1}", sympy=lambda sp, x, y: x / y, stem="div",
-         problems=(("y == 0", "division by zero: the divisor is 0 (numerator {x})"),)),
+         problems=(("y == 0", "division by zero: the divisor is 0 (numerator {x})", "y"),)),
     Gate(name="neg", arity=1, op="neg", rule="-x",
          pull=("-1.0 * g",),
          display="-{0}", sympy=lambda sp, x: -x, stem="neg"),
     Gate(name="pow", arity=2, op="**", function=True, rule="power(x, y)",
          # d/dx = y * x**(y-1) = y * out / x (flat at y = 0; at x = 0: 0, 1 or inf by y);
          # d/dy = out * log(x) (flat at x = 0 and x = 1, undefined for x < 0)
-         pull=("0.0 if y == 0 else g * y * (out / x) if x != 0 else 0.0 if y > 1 or g == 0"
+         pull=("0.0 if y == 0 else dpow(g, x, y, out) if x != 0 else 0.0 if y > 1"
                " else g if y == 1 else g * inf",
-               "0.0 if x == 0 or x == 1 else g * log(x) * out if x > 0 else 0.0 if g == 0"
-               " else nan"),
+               "0.0 if x == 0 or x == 1 else g * log(x) * out if x > 0 else nan"),
          display="{0} ** {1}", sympy=lambda sp, x, y: x**y, stem="pow",
          kink_rule=("x == 0 and y == 0",
                     "pow at 0 ** 0: d/dy is undefined (0 ** y jumps from inf to 0); uses 0"),
@@ -227,7 +252,7 @@ _TABLE = [
          problems=(("x <= 0", "argument is {x}; log needs a positive number"),)),
     Gate(name="sqrt", arity=1, function=True, rule="sqrt(x)",
          # at 0 the slope is infinite: inf times the pull (a zero pull passes back 0)
-         pull=("g / (2.0 * out) if out != 0 else 0.0 if g == 0 else g * inf",),
+         pull=("g / (2.0 * out) if out != 0 else g * inf",),
          display="sqrt({0})", sympy=lambda sp, x: sp.sqrt(x), stem="sqrt",
          problems=(("x < 0", "argument is {x}; sqrt needs a number >= 0"),)),
     Gate(name="abs", arity=1, function=True, rule="abs(x)",

@@ -11,7 +11,9 @@ those trees:
 
 - floats: `real(gate)`, Python functions compiled on first use (what `grad` runs);
 - any backend `B`: `over(gate)`, the same over `B.exp`, `B.where`, ... (numpy batches,
-  complex step, dual numbers), through `Gate.forward(B, *xs)` / `Gate.backward(B, ...)`;
+  complex step, Dual objects), through `Gate.forward(B, *xs)` / `Gate.backward(B, ...)`;
+- dual numbers as plain float code over (value, tangent) pairs, one tangent or a numpy
+  array of them: `dual(gate, vector)` (the Hessians of methods/derivatives.py);
 - the compiled sweeps of big tapes: `real_trees(gate)` and `substitute` (core/sweep.py);
 - Python text for `circuit code`: `parsed(gate)`, `substitute` (render/code.py);
 - JavaScript for the page: `parsed(gate)`, `helper(name)` (render/js.py);
@@ -47,7 +49,8 @@ from . import backend
 if TYPE_CHECKING:
     from .gates import Gate
 
-__all__ = ["Parsed", "RuleError", "helper", "helper_closure", "notes", "over", "parsed", "real",
+__all__ = ["Parsed", "RuleError", "dual", "helper", "helper_closure", "notes", "over", "parsed",
+           "problem_argument", "real",
            "real_namespace", "real_trees", "register_source", "slopes", "substitute"]
 
 CONSTANTS = ("inf", "nan")
@@ -77,8 +80,11 @@ class Parsed:
         args = set(self.params)
         self.rule = _expression(gate.rule, args, f"{where}: rule")
         each = {"x"} if self.variadic else set()
-        self.pulls = tuple(_expression(p, args | each | {"g", "out"}, f"{where}: pull")
-                           for p in gate.pull)
+        written = tuple(_expression(p, args | each | {"g", "out"}, f"{where}: pull")
+                        for p in gate.pull)
+        # one rule for every target: a pull of exactly 0 passes back exactly 0 (never
+        # 0 * inf = nan, never -0.0), as a flat local derivative does
+        self.pulls = tuple(_zero_passes_zero(t) for t in written)
         if len(self.pulls) != (1 if self.variadic else gate.arity):
             raise RuleError(f"{where}: {len(self.pulls)} pull rules for arity {gate.arity}")
         self.kink = None
@@ -98,7 +104,7 @@ class Parsed:
         self.names = frozenset(
             n.id for tree in (self.rule, *self.pulls) for n in ast.walk(tree)
             if isinstance(n, ast.Name))
-        found = [_constant_slope(p) for p in self.pulls]
+        found = [_constant_slope(p) for p in written]
         self.slopes = tuple(found) if not self.variadic and None not in found else None
 
 
@@ -202,6 +208,16 @@ def _note(note: str, allowed: set[str], where: str) -> tuple:
         rest = rest[end + 1:]
 
 
+def _zero_passes_zero(pull: ast.expr) -> ast.expr:
+    """The pull with the zero rule: `c * g` (c > 0) already gives 0 for g = 0; anything
+    else becomes `0.0 if g == 0 else ...` (which reads on as a chain of `if`s)."""
+    slope = _constant_slope(pull)
+    if slope is not None and slope > 0:
+        return pull
+    zero = ast.Compare(ast.Name("g", ast.Load()), [ast.Eq()], [ast.Constant(0)])
+    return ast.fix_missing_locations(ast.IfExp(zero, ast.Constant(0.0), pull))
+
+
 def _constant_slope(pull: ast.expr) -> float | None:
     """The slope of a pull that is a number times g (`1.0 * g`, `-1.0 * g`), else None."""
     if not (isinstance(pull, ast.BinOp) and isinstance(pull.op, ast.Mult)
@@ -222,9 +238,10 @@ def _constant_slope(pull: ast.expr) -> float | None:
 class _Entry:
     """Everything compiled from one gate's texts, each part made on first use."""
 
-    __slots__ = ("notes", "over", "parsed", "real")
+    __slots__ = ("dual", "notes", "over", "parsed", "real")
 
     def __init__(self) -> None:
+        self.dual: dict[bool, tuple[Callable, Callable] | None] = {}
         self.parsed: Parsed | None = None
         self.real: tuple[Callable, Callable] | None = None
         self.over: tuple[Callable, Callable] | None = None
@@ -347,15 +364,23 @@ class _Faster(ast.NodeTransformer):
 
     def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
         self.generic_visit(node)
-        test = node.test
+        node.test = self._truth(node.test)
+        return node
+
+    def _truth(self, test: ast.expr) -> ast.expr:
+        """A test read for its truth only: `x != 0` is x, `x == 0` is `not x`, and so in
+        each part of an `and`/`or` (whose truth is that of its parts)."""
+        if isinstance(test, ast.BoolOp):
+            test.values = [self._truth(v) for v in test.values]
+            return test
         if (isinstance(test, ast.Compare) and len(test.ops) == 1
                 and isinstance(test.comparators[0], ast.Constant)
                 and test.comparators[0].value == 0 and type(test.comparators[0].value) is not bool):
             if isinstance(test.ops[0], ast.NotEq):
-                node.test = test.left
-            elif isinstance(test.ops[0], ast.Eq):
-                node.test = ast.UnaryOp(ast.Not(), test.left)
-        return node
+                return test.left
+            if isinstance(test.ops[0], ast.Eq):
+                return ast.UnaryOp(ast.Not(), test.left)
+        return test
 
 
 def _faster(tree: ast.AST) -> ast.AST:
@@ -497,6 +522,304 @@ def over(gate: Gate) -> tuple[Callable, Callable]:
     return e.over
 
 
+# ---- lowering: dual numbers, as plain float code -------------------------------------------
+# core/dual.py runs a rule over Dual objects: every + and * makes an object, and `a if c
+# else b` evaluates both branches; over a 100,000-gate tape that is most of a Hessian-vector
+# product's time. This lowering writes the same trees as Python over pairs of floats (value,
+# tangent) with the Dual class's arithmetic (the same zero rule, the same order of
+# operations, the same primitives: dual.d_exp, ...) and the same conditions: a comparison by
+# size reads values and its branch is taken lazily; an equality has a value answer and a
+# tangent answer (dual.Cond), and then both branches are computed. Where a float operation
+# raises (x / 0 in a branch not taken), the caller runs that one gate over Dual objects.
+
+_DUAL_PRIMS = ("exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "floor")
+_DZERO = "0.0"
+
+
+class _Unsupported(Exception):
+    """A rule uses something this lowering does not know (the object path runs it)."""
+
+
+class _DualEmitter:
+    """Emits straight-line float code for one rule: each expression becomes (value name,
+    tangent name or "0.0" where the tangent is known to be 0)."""
+
+    def __init__(self, vector: bool = False) -> None:
+        self.lines: list[str] = []
+        self.depth = 1
+        self.count = 0
+        # vector mode: each tangent is a numpy array (one entry per direction), values stay
+        # floats; the zero rule and the tangent answer of a condition are taken per entry
+        self.vector = vector
+
+    def fresh(self) -> tuple[str, str]:
+        self.count += 1
+        return f"_v{self.count}", f"_t{self.count}"
+
+    def put(self, line: str) -> None:
+        self.lines.append("    " * self.depth + line)
+
+    def expr(self, node: ast.AST, env: dict[str, tuple[str, str]]) -> tuple[str, str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+                and not isinstance(node.value, bool):
+            return repr(float(node.value)), _DZERO
+        if isinstance(node, ast.Name):
+            if node.id in env:
+                return env[node.id]
+            if node.id in ("inf", "nan"):
+                return f"_{node.id}", _DZERO
+            raise _Unsupported(node.id)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            v, t = self.expr(node.operand, env)
+            if isinstance(node.op, ast.UAdd):
+                return v, t
+            rv, rt = self.fresh()
+            self.put(f"{rv} = -{v}")
+            if t == _DZERO:
+                return rv, _DZERO
+            self.put(f"{rt} = -{t}")
+            return rv, rt
+        if isinstance(node, ast.BinOp):
+            return self.binop(node, env)
+        if isinstance(node, ast.Call):
+            return self.call(node, env)
+        if isinstance(node, ast.IfExp):
+            return self.ifexp(node, env)
+        raise _Unsupported(ast.dump(node)[:40])
+
+    def binop(self, node: ast.BinOp, env) -> tuple[str, str]:
+        av, at = self.expr(node.left, env)
+        bv, bt = self.expr(node.right, env)
+        rv, rt = self.fresh()
+        op = node.op
+        if isinstance(op, (ast.Add, ast.Sub)):
+            sign = "+" if isinstance(op, ast.Add) else "-"
+            self.put(f"{rv} = {av} {sign} {bv}")
+            if at == _DZERO and bt == _DZERO:
+                return rv, _DZERO
+            if bt == _DZERO:
+                return rv, at
+            if at == _DZERO:
+                if sign == "+":
+                    return rv, bt
+                self.put(f"{rt} = -{bt}")
+                return rv, rt
+            self.put(f"{rt} = {at} {sign} {bt}")
+            return rv, rt
+        if isinstance(op, ast.Mult):
+            self.put(f"{rv} = {av} * {bv}")
+            if at == _DZERO and bt == _DZERO:
+                return rv, _DZERO
+            if self.vector:
+                terms = ([f"_vt({av}, {bt})"] if bt != _DZERO else []) + (
+                    [f"_vt({bv}, {at})"] if at != _DZERO else [])
+                self.put(f"{rt} = {' + '.join(terms)}")
+                return rv, rt
+            if at == _DZERO:  # float * Dual: o * self.t
+                self.put(f"{rt} = {av} * {bt} if {bt} != 0 else 0.0")
+            elif bt == _DZERO:
+                self.put(f"{rt} = {bv} * {at} if {at} != 0 else 0.0")
+            else:
+                self.put(f"{rt} = ({av} * {bt} if {bt} != 0 else 0.0) + "
+                         f"({at} * {bv} if {at} != 0 else 0.0)")
+            return rv, rt
+        if isinstance(op, ast.Div):
+            self.put(f"{rv} = {av} / {bv}")
+            if at == _DZERO and bt == _DZERO:
+                return rv, _DZERO
+            if self.vector:  # at / b - (bt / b) * r, the scalar path's order
+                if bt == _DZERO:
+                    self.put(f"{rt} = _vq({at}, {bv}, 1.0)")
+                elif at == _DZERO:
+                    self.put(f"{rt} = -_vq({bt}, {bv}, {rv})")
+                else:
+                    self.put(f"{rt} = _vq({at}, {bv}, 1.0) - _vq({bt}, {bv}, {rv})")
+                return rv, rt
+            if bt == _DZERO:  # Dual / float
+                self.put(f"{rt} = {at} / {bv} if {at} != 0 else 0.0")
+            elif at == _DZERO:  # float / Dual
+                self.put(f"{rt} = -(({bt} / {bv}) * {rv}) if {bt} != 0 else 0.0")
+            else:
+                self.put(f"{rt} = {at} / {bv} if {at} != 0 else 0.0")
+                self.put(f"if {bt} != 0:")
+                self.put(f"    {rt} -= ({bt} / {bv}) * {rv}")
+            return rv, rt
+        raise _Unsupported(type(op).__name__)
+
+    def call(self, node: ast.Call, env) -> tuple[str, str]:
+        if not isinstance(node.func, ast.Name) or node.keywords or any(
+                isinstance(a, ast.Starred) for a in node.args):
+            raise _Unsupported("call")
+        name = node.func.id
+        args = [self.expr(a, env) for a in node.args]
+        rv, rt = self.fresh()
+        flat = ", ".join(f"{v}, {t}" for v, t in args)
+        pre = "_v" if self.vector else "_"
+        if name in _DUAL_PRIMS and len(args) == 1:
+            self.put(f"{rv}, {rt} = {pre}d_{name}({flat})")
+        elif name == "power" and len(args) == 2:
+            self.put(f"{rv}, {rt} = {pre}d_power({flat})")
+        elif name in _helpers():
+            self.put(f"{rv}, {rt} = {pre}dh_{name}({flat})")
+        else:
+            raise _Unsupported(name)
+        return rv, rt
+
+    def cond(self, node: ast.AST, env) -> tuple[str, str]:
+        """(value answer, tangent answer) of a condition, as expressions."""
+        if isinstance(node, ast.BoolOp):
+            parts = [self.cond(v, env) for v in node.values]
+            word = " and " if isinstance(node.op, ast.And) else " or "
+            cv = "(" + word.join(p[0] for p in parts) + ")"
+            if self.vector and any(p[0] != p[1] for p in parts):
+                fn = "_np.logical_and" if isinstance(node.op, ast.And) else "_np.logical_or"
+                ct = parts[0][1]
+                for p in parts[1:]:
+                    ct = f"{fn}({ct}, {p[1]})"
+                return cv, ct
+            ct = "(" + word.join(p[1] for p in parts) + ")"
+            return cv, ct
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            av, at = self.expr(node.left, env)
+            bv, bt = self.expr(node.comparators[0], env)
+            op = node.ops[0]
+            sym = {ast.Gt: ">", ast.GtE: ">=", ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==",
+                   ast.NotEq: "!="}.get(type(op))
+            if sym is None:
+                raise _Unsupported("comparison")
+            cv = f"({av} {sym} {bv})"
+            if self.vector and sym in ("==", "!="):
+                same = f"_np.logical_and({av} == {bv}, _np.equal({at}, {bt}))"
+                return cv, same if sym == "==" else f"_np.logical_not({same})"
+            if sym == "==":
+                return cv, f"({av} == {bv} and {at} == {bt})"
+            if sym == "!=":
+                return cv, f"({av} != {bv} or {at} != {bt})"
+            return cv, cv
+        raise _Unsupported("condition")
+
+    def ifexp(self, node: ast.IfExp, env) -> tuple[str, str]:
+        cv, ct = self.cond(node.test, env)
+        rv, rt = self.fresh()
+        if cv == ct:  # the same answer at the value and along the direction: one branch
+            self.put(f"if {cv}:")
+            self.depth += 1
+            bv, bt = self.expr(node.body, env)
+            self.put(f"{rv} = {bv}")
+            self.put(f"{rt} = {bt}")
+            self.depth -= 1
+            self.put("else:")
+            self.depth += 1
+            ov, ot = self.expr(node.orelse, env)
+            self.put(f"{rv} = {ov}")
+            self.put(f"{rt} = {ot}")
+            self.depth -= 1
+            return rv, rt
+        bv, bt = self.expr(node.body, env)
+        ov, ot = self.expr(node.orelse, env)
+        self.put(f"{rv} = {bv} if {cv} else {ov}")
+        if self.vector:
+            self.put(f"{rt} = _np.where({ct}, {bt}, {ot})")
+        else:
+            self.put(f"{rt} = {bt} if {ct} else {ot}")
+        return rv, rt
+
+
+def _dual_function(name: str, params: list[str], body: Callable[[_DualEmitter, dict], list[str]],
+              vector: bool = False) -> str:
+    e = _DualEmitter(vector)
+    env = {p: (f"{p}_v", f"{p}_t") for p in params}
+    results = body(e, env)
+    head = f"def {name}({', '.join(f'{p}_v, {p}_t' for p in params)}):"
+    return "\n".join([head, *e.lines, f"    return {', '.join(results)}"])
+
+def _dual_helper_source(name: str, vector: bool) -> str:
+    """A helper (sigmoid, dpow, ...) as a function over pairs."""
+    fn = helper(name).tree
+    params = [a.arg for a in fn.args.args]
+
+    def body(e: _DualEmitter, env: dict) -> list[str]:
+        for stmt in fn.body[:-1]:  # assignments to a name (checked), then the return
+            env[stmt.targets[0].id] = e.expr(stmt.value, env)  # type: ignore[attr-defined]
+        return list(e.expr(fn.body[-1].value, env))  # type: ignore[attr-defined]
+
+    return _dual_function(f"{'_v' if vector else '_'}dh_{name}", params, body, vector)
+
+
+_DUAL_NS: dict[bool, dict[str, Any]] = {}
+
+
+def _dual_namespace(names: Iterable[str], vector: bool) -> dict[str, Any] | None:
+    """The pair primitives (core/dual.py, core/dual_vector.py: the one place a derivative
+    is known) and the helpers among `names` with all they call; None if one of those
+    helpers has no lowering (the rules that call it run over Dual objects)."""
+    from . import dual
+
+    ns = _DUAL_NS.get(vector)
+    if ns is None:
+        ns = {"_inf": dual._inf, "_nan": dual._nan}
+        if vector:
+            import numpy as np
+
+            from . import dual_vector
+
+            ns.update(_np=np, _vt=dual_vector.vt, _vq=dual_vector.vq)
+            for name in (*_DUAL_PRIMS, "power"):
+                ns[f"_vd_{name}"] = getattr(dual_vector, f"d_{name}")
+        else:
+            for name in (*_DUAL_PRIMS, "power"):
+                ns[f"_d_{name}"] = getattr(dual, f"d_{name}")
+        _DUAL_NS[vector] = ns
+    pre = "_vdh_" if vector else "_dh_"
+    for name in helper_closure(names):
+        if ns.get(pre + name, 0) is None:
+            return None
+        if pre + name not in ns:
+            try:
+                source = _dual_helper_source(name, vector)
+            except _Unsupported:
+                ns[pre + name] = None
+                return None
+            _run(source + "\n", f"<helper {name} over {'dual vectors' if vector else 'duals'}>",
+                 ns)
+    return ns
+
+
+def dual(gate: Gate, vector: bool = False) -> tuple[Callable, Callable] | None:
+    """(forward, backward) over (value, tangent) pairs for a one- or two-argument gate, else
+    None (max, min: variadic; they run over Dual objects). forward(x_v, x_t[, y_v, y_t]) ->
+    (v, t); backward(g_v, g_t, out_v, out_t, x_v, x_t[, y_v, y_t]) -> (p0_v, p0_t[, p1_v,
+    p1_t]). With `vector`, every tangent is a numpy array (one entry per direction)."""
+    e = _entry(gate)
+    if vector in e.dual:
+        return e.dual[vector]
+    found = None
+    p = parsed(gate)
+    ns = None if p.variadic else _dual_namespace(p.names, vector)
+    if ns is not None:
+        params = list(p.params)
+        try:
+            fwd = _dual_function("forward", params, lambda em, env: list(em.expr(p.rule, env)),
+                                 vector)
+
+            def back(em: _DualEmitter, env: dict) -> list[str]:
+                out: list[str] = []
+                for tree in p.pulls:
+                    out += em.expr(tree, env)
+                return out
+
+            bwd = _dual_function("backward", ["g", "out", *params], back, vector)
+        except _Unsupported:
+            pass
+        else:
+            local = dict(ns)
+            what = "dual vectors" if vector else "duals"
+            _run(fwd + "\n\n\n" + bwd + "\n", f"<rules {gate.name} over {what}>", local)
+            found = local["forward"], local["backward"]
+    e.dual[vector] = found
+    return found
+
+
 # ---- lowering: notes -------------------------------------------------------------------------
 
 
@@ -547,3 +870,31 @@ def _note_function(gate: Gate, what: str, rules: list, head: str = "") -> Callab
         return None
 
     return note
+
+
+_ABOUT: dict[Gate, Callable] = {}
+
+
+def problem_argument(gate: Gate, *xs: float) -> int | None:
+    """Which argument the first domain problem that holds at xs is about (the divisor of
+    a division by zero), if its entry says; None otherwise."""
+    p = parsed(gate)
+    if not any(about for _, _, about in p.problems):
+        return None
+    found = _ABOUT.get(gate)
+    if found is None:
+        params = "*xs" if p.variadic else ", ".join(p.params)
+        conds = ", ".join(f"({ast.unparse(c)})" for c, _, _ in p.problems)
+        source = f"def {_function(gate.name)}_which({params}):\n    return [{conds}]\n"
+        local = dict(real_namespace(p.names))
+        _run(source, f"<notes {gate.name} which>", local)
+        found = _ABOUT[gate] = local[f"{_function(gate.name)}_which"]
+    try:
+        hits = found(*xs)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    for hit, (_, _, about) in zip(hits, p.problems):
+        if hit:
+            return None if about is None else p.params.index(about)
+    return None
+

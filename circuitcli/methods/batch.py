@@ -276,7 +276,7 @@ class Compiled:
                     if g.tile is None and sums is None and (p == 1.0 or p == -1.0):
                         # a constant local derivative of +-1 (add, sub, neg): no product
                         if fresh:
-                            G[a] = up if p == 1.0 else -up
+                            G[a] = up if p == 1.0 else 0.0 - up  # 0 passes 0, not -0
                         elif p == 1.0:
                             G[a] += up
                         else:
@@ -286,14 +286,21 @@ class Compiled:
                     if g.tile is not None:
                         # k x block x rows: a tiled argument's pulls summed over its k copies
                         q = q.sum(axis=0) if g.tiled[k] else q.reshape(-1, shape[2])
+                    # a first pull is added to 0.0, as grad's sums are: -0.0 (cos at 0)
+                    # reads 0.0, in the same pass as the copy where the rows are a view
                     if sums is not None:
                         order, uniq, starts = sums
                         if fresh:
-                            G[uniq] = reduceat(q[order], starts, axis=0)
+                            total = reduceat(q[order], starts, axis=0)
+                            total += 0.0
+                            G[uniq] = total
                         else:
                             G[uniq] += reduceat(q[order], starts, axis=0)
                     elif fresh:
-                        G[a] = q
+                        if isinstance(a, slice):
+                            np.add(q, 0.0, out=G[a])
+                        else:
+                            G[a] = q + 0.0
                     else:
                         G[a] += q
         return G

@@ -73,6 +73,7 @@ def ninja_code(circuit: Circuit, values: Mapping[str, float] | None = None, pull
         if not used[i]:
             body.append((f"{grad[i]} = 0.0", f"the output does not depend on {names[i]}"))
             done[i] = 1
+    signed: set[int] = set()  # nodes whose first pull may be -0.0
     for i in range(out, -1, -1):
         a = args[i]
         if not a or not done[i] or not live[i]:
@@ -81,8 +82,15 @@ def ninja_code(circuit: Circuit, values: Mapping[str, float] | None = None, pull
         for k, j in enumerate(a):
             if live[j]:
                 d = rules.backward(i, names, grad[i], k)
+                if not done[j] and (i in signed or not _plain(d, grad[i])):
+                    signed.add(j)
                 body.append((f"{grad[j]} {'+=' if done[j] else '='} {d}", why))
                 done[j] = 1
+    # grad adds every pull to a 0.0, so a first pull of -0.0 (cos at 0) sums to 0.0 there;
+    # here it was assigned, so the inputs it can reach are summed with 0.0 once, at the end
+    fix = [grad[i] for i in inputs if i in signed]
+    if fix:
+        body.append(("; ".join(f"{d} += 0.0" for d in fix), "so that -0.0 reads 0.0, as in grad"))
 
     if values is not None:
         body.append(("", ""))
@@ -176,6 +184,13 @@ class _Rules:
     def backward(self, i: int, names: dict[int, str], pull: str, k: int) -> str:
         """What node i passes back to its k-th argument, given its pull (its gate's rule)."""
         return self._fill(self._use(self._shape(i)[1][k]), i, names, pull)
+
+
+def _plain(pull: str, g: str) -> bool:
+    """A pull that is `g` times a positive number (add's `1.0 * dout`): never -0.0, as no
+    gradient is once summed."""
+    m = re.fullmatch(r"(\d+(?:\.\d*)?(?:e[-+]?\d+)?) \* " + re.escape(g), pull)
+    return pull == g or (m is not None and float(m[1]) > 0)
 
 
 def python_names(c: Circuit, reserved: frozenset[str] | set[str] = frozenset()) -> dict[int, str]:
