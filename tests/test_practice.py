@@ -274,4 +274,44 @@ def _planted(text, values, rng):
 
 def test_every_kind_has_words():
     assert set(KINDS) == {"sign", "fan-out", "chain", "value-for-local", "sigmoid-s",
-                          "sigmoid-1-s", "ex4", "division", "routing", "wrong-node"}
+                          "sigmoid-1-s", "ex4", "division", "routing", "wrong-node", "wrong-gate"}
+
+
+# ---- the interface contract on the learner's options --------------------------------------
+
+LEARNER_CALLS = [
+    # (arguments, exit code with a right answer, exit code with a wrong one)
+    (("check", "chain.circuit", "--expect", "dx=-4", "dy=-4", "dz=3"),
+     ("check", "chain.circuit", "--expect", "dx=4")),
+    (("check", "ex1_mul.circuit", "--backward", "ex1_mul.backward"),
+     ("check", "ex1_mul.circuit", "--backward", "wrong.backward")),
+    (("quiz", "--seed", "7", "--level", "2", "--answer", "-1"),
+     ("quiz", "--seed", "7", "--level", "2", "--answer", "1")),
+]
+
+
+@pytest.mark.parametrize("right, wrong", LEARNER_CALLS)
+def test_the_learners_options_keep_the_contract(right, wrong, run, session_file, tmp_path,
+                                                monkeypatch):
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(SAMPLES / "ex1_mul.backward", tmp_path / "ex1_mul.backward")
+    (tmp_path / "wrong.backward").write_text("da = a * dx\ndb = a * dx\n")  # da is b * dx
+    assert run("grad", "x*y", "x=1", "y=2").exit_code == 0
+    before = session_file.read_bytes()
+    for args, code in ((right, 0), (wrong, 1)):
+        r = run(*args, "--json")
+        assert r.exit_code == code, r.output
+        json.loads(r.stdout)  # JSON alone on stdout, whatever the verdict
+        plain = run(*args)
+        assert plain.exit_code == code and "Traceback" not in plain.output
+        assert "\x1b[" not in plain.stdout  # no colour off a terminal
+    assert session_file.read_bytes() == before  # look-only: the session is untouched
+    # a mistyped option gets "did you mean", exit 2, one line
+    option = "--expect" if "--expect" in right else "--backward" if "--backward" in right \
+        else "--answer"
+    typo = run(*[a if a != option else option[:-1] for a in right])
+    assert typo.exit_code == 2, typo.output
+    assert "did you mean" in typo.stderr.lower() and f"'{option}'" in typo.stderr, typo.stderr
+    assert len(typo.stderr.strip().splitlines()) == 1

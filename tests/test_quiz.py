@@ -274,3 +274,140 @@ def test_every_level_has_exercises():
             ex = exercise(level, seed)
             assert ex.kind in ("value", "local", "gradient")
             assert set(ex.values) == set(parse(ex.text).inputs)
+
+
+# ---- value and local questions get their own full set of mistakes ------------------------
+# each wrong number below is worked out by hand from the slip it names, not by the tool
+
+HAND_MADE = [
+    # (circuit, values, kind, node, of, the learner's number, the kind that explains it)
+    ("x = max(a, b)", {"a": 3.0, "b": -2.0}, "value", "x", None, -2.0, "routing"),  # min taken
+    ("r = relu(a)\nx = r * b", {"a": -2.0, "b": 3.0}, "value", "r", None, -2.0, "routing"),
+    ("q = a / b", {"a": 6.0, "b": 2.0}, "value", "q", None, 2 / 6, "division"),  # b / a
+    ("q = a / b", {"a": 6.0, "b": 2.0}, "value", "q", None, 12.0, "division"),  # a * b
+    ("s = sigmoid(a)", {"a": 1.0}, "value", "s", None, 1 / (1 + 2.718281828459045),
+     "sigmoid-1-s"),  # 1/(1 + e), which is also 1 - s
+    ("s = sigmoid(a)", {"a": 1.0}, "value", "s", None, 1 / (1 + 2.718281828459045), "sign"),
+    ("q = x + y\nf = q * z", {"x": -2.0, "y": 5.0, "z": -4.0}, "value", "q", None, 7.0,
+     "sign"),  # 2 + 5: x's sign dropped on the way in
+    ("q = x + y\nf = q * z", {"x": -2.0, "y": 5.0, "z": -4.0}, "value", "f", None, -1.0,
+     "wrong-gate"),  # 3 + (-4): a sum for the product
+    ("q = x + y\nf = q * z", {"x": -2.0, "y": 5.0, "z": -4.0}, "value", "f", None, 5.0,
+     "wrong-node"),  # y's value
+    ("q = x + y\nf = q * z", {"x": -2.0, "y": 5.0, "z": -4.0}, "local", "x", "q", -4.0,
+     "chain"),  # dx = 1 * dq = -4, where dq/dx = 1 was asked
+    ("x = a * a", {"a": 3.0}, "local", "a", "x", 3.0, "fan-out"),  # a, not a + a
+    ("q = a * b\nr = q * c\nx = r + a", {"a": 2.0, "b": 3.0, "c": 4.0}, "local", "a", "q",
+     12.0, "chain"),  # b * dq = 3 * 4
+    ("q = a * b\nr = q * c\nx = r + a", {"a": 2.0, "b": 3.0, "c": 4.0}, "local", "a", "q",
+     1.0, "wrong-node"),  # dx/da, the other gate's slope
+    ("s = sigmoid(a)", {"a": 1.0}, "local", "a", "s", 1 / (1 + 1 / 2.718281828459045),
+     "sigmoid-s"),  # s itself
+    ("s = sigmoid(a)", {"a": 1.0}, "local", "a", "s", 1 / (1 + 1 / 2.718281828459045),
+     "value-for-local"),
+    ("x = max(a, b)", {"a": 3.0, "b": -2.0}, "local", "b", "x", 1.0, "routing"),
+    ("x = a / b", {"a": 6.0, "b": 2.0}, "local", "b", "x", -0.5, "division"),  # -1/b
+    ("x = a / b", {"a": 6.0, "b": 2.0}, "local", "a", "x", 2.0, "division"),  # b, not 1/b
+    ("f = x * y", {"x": -2.0, "y": 3.0}, "local", "x", "f", -6.0, "value-for-local"),  # f
+    ("f = x * y", {"x": -2.0, "y": 3.0}, "local", "x", "f", -3.0, "sign"),
+]
+
+
+@pytest.mark.parametrize("text, values, kind, node, of, answer, mistake", HAND_MADE)
+def test_value_and_local_mistakes_from_hand_made_slips(text, values, kind, node, of, answer,
+                                                       mistake):
+    from circuitcli.methods.quiz import Exercise, grade_answer
+
+    graded = grade_answer(Exercise(4, 0, text, values, kind, node, of), answer)
+    assert not graded.right
+    assert mistake in [m.kind for m in graded.mistakes], graded.mistakes
+
+
+@pytest.mark.parametrize("level", [1, 2, 3, 4, 5, 7])
+def test_value_and_local_right_answers_are_never_called_wrong(level):
+    from circuitcli.methods.quiz import exercise, grade_answer
+
+    for seed in range(40):
+        ex = exercise(level, seed)
+        graded = grade_answer(ex, 0.0)
+        right = grade_answer(ex, graded.truth)
+        assert right.right and not right.mistakes
+
+
+def _planted_value_and_local(text: str, values: dict[str, float]):
+    """Each mistake planted by a formula written here (not the tool's), on every named
+    node: (kind of question, node, of, the planted number, the kind that must be named)."""
+    from circuitcli.core.evaluate import evaluate
+    from circuitcli.core.parser import parse
+    from circuitcli.methods.explain import explain
+
+    c = parse(text)
+    ex = explain(evaluate(c, values))
+    vals, grads = ex.result.values, ex.result.grads
+    used = c.used()
+    for i in range(len(c)):
+        if c.names[i] is None or not used[i]:
+            continue
+        gate, args = c.gates[i], c.args[i]
+        xs = [vals[j] for j in args]
+        if args:
+            yield "value", i, None, -vals[i], "sign"
+            others = [j for j in range(len(c)) if j != i and c.names[j] is not None and used[j]]
+            if others:
+                yield "value", i, None, vals[others[0]], "wrong-node"
+            planted = {"max": ("routing", min), "min": ("routing", max)}
+            if gate.name in planted:
+                yield "value", i, None, planted[gate.name][1](xs), "routing"
+            if gate.name == "relu":
+                yield "value", i, None, xs[0], "routing"
+            if gate.name == "sigmoid":
+                yield "value", i, None, 1 - vals[i], "sigmoid-1-s"
+            if gate.name == "mul":
+                yield "value", i, None, xs[0] + xs[1], "wrong-gate"
+            if gate.name == "add":
+                yield "value", i, None, xs[0] * xs[1], "wrong-gate"
+            if gate.name == "div":
+                yield "value", i, None, xs[1] / xs[0], "division"
+        for u in ex.uses[i]:
+            by = u.by
+            if c.names[by] is None:
+                continue
+            slots = [k for k, j in enumerate(c.args[by]) if j == i]
+            local = sum(ex.uses[i][n].local for n in range(len(ex.uses[i]))
+                        if ex.uses[i][n].by == by)
+            yield "local", i, by, -local, "sign"
+            yield "local", i, by, grads[i], "chain"
+            yield "local", i, by, local * u.pull, "chain"
+            if len(slots) > 1:
+                yield "local", i, by, local - u.local, "fan-out"
+            if c.gates[by].name not in ("add", "sub"):
+                yield "local", i, by, (local - u.local) + vals[by], "value-for-local"
+            for w in ex.uses[i]:
+                if w.by != by:
+                    yield "local", i, by, sum(v.local for v in ex.uses[i] if v.by == w.by), \
+                        "wrong-node"
+
+
+@pytest.mark.parametrize("level", [2, 3, 4, 6, 8, 10])
+def test_planted_value_and_local_mistakes_are_named(level):
+    import math
+
+    from circuitcli.methods.quiz import Exercise, exercise, grade_answer
+
+    planted = 0
+    for seed in range(12):
+        base = exercise(level, seed)
+        c = base.circuit()
+        labels = c.labels()
+        for kind, node, by, answer, mistake in _planted_value_and_local(base.text, base.values):
+            of = labels[by] if by is not None else None
+            ex = Exercise(level, seed, base.text, base.values, kind, labels[node], of)
+            graded = grade_answer(ex, answer)
+            if not math.isfinite(answer) or abs(answer - graded.truth) <= 1e-3 * max(
+                    abs(graded.truth), 1e-9):
+                continue  # the slip gives the right number here: no mistake to name
+            assert not graded.right
+            assert mistake in [m.kind for m in graded.mistakes], (base.text, base.values, kind,
+                                                                  labels[node], of, answer)
+            planted += 1
+    assert planted > 20

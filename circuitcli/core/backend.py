@@ -10,7 +10,8 @@ each target side by side:
   past 709, x ** y overflowing); these definitions give inf instead, so one huge
   value becomes a warning on a node rather than a crash. A domain error (log of
   a negative, 0 to a negative power) still raises: that is how `grad` names the node.
-- `js`: JavaScript source, for the live page (render/js.py).
+- `js`: JavaScript source, for the live page (render/js.py). `LIBM.exp` and the others
+  are render/page/libm.js's: the C library's algorithms, so the page's bits are Python's.
 - `numpy`: the same on arrays (batches, complex step), an expression over `np` (or a
   `def`), built on first use: `numpy_backend()`.
 
@@ -78,12 +79,12 @@ def exp(x):
         return math.exp(x)
     except OverflowError:
         return math.inf
-''', "Math.exp", "np.exp"),
-    _prim("log", "math.log", "Math.log", "np.log"),
+''', "LIBM.exp", "np.exp"),
+    _prim("log", "math.log", "LIBM.log", "np.log"),
     _prim("sqrt", "math.sqrt", "Math.sqrt", "np.sqrt"),
-    _prim("tanh", "math.tanh", "Math.tanh", "np.tanh"),
-    _prim("sin", "math.sin", "Math.sin", "np.sin"),
-    _prim("cos", "math.cos", "Math.cos", "np.cos"),
+    _prim("tanh", "math.tanh", "LIBM.tanh", "np.tanh"),
+    _prim("sin", "math.sin", "LIBM.sin", "np.sin"),
+    _prim("cos", "math.cos", "LIBM.cos", "np.cos"),
     _prim("abs", "abs", "Math.abs", "np.abs"),
     _prim("floor", "math.floor", "Math.floor", "np.floor"),
     _prim("power", '''
@@ -96,7 +97,7 @@ def power(x, y):
         return x ** y
     except OverflowError:
         return math.inf if x > 0 or y % 2 == 0 else -math.inf
-''', "(x, y) => x ** y", "np.power"),
+''', "LIBM.power", "np.power"),
     _prim("maximum", '''
 def maximum(*xs):
     """The largest argument; nan if any is nan (Python's max depends on the order then)."""

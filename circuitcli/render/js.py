@@ -6,7 +6,8 @@
                           kink(out, ...xs), problem(...xs)}}
 
 for every gate: the rule compiler's JavaScript lowering, from the trees core/rules.py
-parsed the table's texts into (gates.py) and the primitives' JS (backend.py). `backward`
+parsed the table's texts into (gates.py) and the primitives' JS (backend.py), whose
+exp, log, pow, sin, cos and tanh are page/libm.js's (render/libm.py picks the build). `backward`
 gives what each argument gets from the pull g, with the same ordering and zero rules as
 Python; `partials` is backward at g = 1;
 `kink` and `problem` give a one-line note or null.
@@ -20,6 +21,7 @@ import json
 from ..core import rules as compiler
 from ..core.backend import PRIMITIVES
 from ..core.gates import GATES, HELPERS, Gate
+from .libm import libm_js
 
 __all__ = ["gates_js", "to_js"]
 
@@ -125,7 +127,7 @@ _NUM = r"""function num(x) {
 def gates_js() -> str:
     """JavaScript that defines GATES (and the primitives and helpers its rules call)."""
     lines = ["// the gate table of circuitcli, generated from its rule texts (render/js.py)",
-             _NUM]
+             _NUM, libm_js()]  # LIBM: the C library's exp, log, ... (render/libm.py)
     for p in PRIMITIVES.values():
         lines.append(f"const {p.name} = {p.js};")
     for name in HELPERS:

@@ -4,7 +4,9 @@ Run: python tests/bench/bench_truth.py [--n 5000] [--seed 1] [--stress-only] [--
 
 --stress-only draws every circuit at a stress point. --targets also runs every circuit
 through the program `circuit code` prints and the live page's own passes (node), and counts
-the nodes where grad, code and page differ in any bit (nan equal to nan), by kind.
+the nodes where grad, code and page differ in any bit (nan equal to nan), by kind, and which
+target differs from grad (the page's exp, log, ... are render/page/libm.js's, following the
+C library build Python uses).
 
 Half the circuits are at ordinary points, half at stress points (saturation, exp near
 709, tiny and huge numbers, zeros and ties). Each answer of `grad` is classified by
@@ -116,6 +118,15 @@ def main() -> None:
               f"circuits with a node that differs in some bit ({len(mismatches)} numbers)")
         for kind, count in kinds.most_common():
             print(f"  {kind:<58}{count:>6}")
+        from circuitcli.render.libm import fused_builds
+
+        page = sum(T.bits(m.page) != T.bits(m.grad) for m in mismatches)
+        code = sum(T.bits(m.code) != T.bits(m.grad) for m in mismatches)
+        last = sum(T.kind(m).startswith("last bits") for m in mismatches)
+        builds = {name: {True: "fma", False: "plain", None: "?"}[f]
+                  for name, f in fused_builds().items()}
+        print(f"  numbers where the page differs from grad: {page}; code from grad: {code};"
+              f" in last bits only: {last} (the page's libm follows {builds})")
         shown = collections.Counter()
         for m in mismatches:
             k = T.kind(m)
