@@ -207,3 +207,98 @@ def test_sympy_has_the_exact_local_derivative_where_its_general_formula_is_0_ove
     pow_node = next(i for i in range(len(c.gates)) if c.gates[i].name == "pow")
     assert exact.local[pow_node][0] == 0.0  # d(y**5)/dy = 5·y**4 = 0 at 0, by hand
     assert exact.grads[c.inputs["y"]] == 0.0
+
+
+# ---- a step that spans many periods is no evidence (Richardson, --no-sympy) ------------------
+
+
+@pytest.mark.parametrize("text, point, f", [
+    ("sigmoid(-(cos(x)))", {"x": 1e10}, lambda x: 1 / (1 + mp.exp(mp.cos(x)))),
+    ("(0.5) ** (exp(sin(x)))", {"x": 1e10}, lambda x: mp.mpf(0.5) ** mp.exp(mp.sin(x))),
+    ("(sqrt(cos(y))) + (1000)", {"y": 1e10}, lambda y: mp.sqrt(mp.cos(y)) + 1000)])
+@pytest.mark.parametrize("method", ["richardson", "central", "forward", "complex"])
+def test_estimates_that_agree_on_nonsense_are_no_false_alarm(text, point, f, method):
+    # h = 7e6 at x = 1e10 spans a million periods: D(h) and D(h/2) once agreed on 1e-4
+    truth = d(f, next(iter(point.values())))
+    result = check(circuitcli.parse(text), point, method=method, use_sympy=False,
+                   formulas=False)
+    (row,) = result.rows
+    assert close_to(row.analytic, truth, ulps=1e7)  # sin at 1e10 keeps ~9 digits
+    assert result.ok, row.note
+    if row.reliable:
+        assert abs(row.numerical - float(truth)) <= 10 * row.error
+
+
+# ---- a planted wrong rule is blamed even where it barely moves the gradient ------------------
+
+
+@pytest.mark.parametrize("use_sympy", [True, False])
+@pytest.mark.parametrize("gate, text, point", [
+    # the wrong part is 1e-300 (or 4e-18) beside a term of 1: the gradient's last bit
+    ("cos", "cos(y) - y", {"y": -1e-300}),
+    ("sigmoid", "sigmoid(y)", {"y": 40.0}),
+    ("sigmoid", "sigmoid(z) + sqrt(z)", {"z": 709.0}),
+    ("exp", "-(z) - exp(z)", {"z": -40.0}),
+    ("tanh", "tanh(x)", {"x": 30.0}),
+    ("mul", "x + sigmoid(x * x)", {"x": 20.0}),
+    ("relu", "relu(x)", {"x": 1e-200}),  # a float step of 6e-6 reaches the kink
+    ("log", "log(x)", {"x": 1e-200}),
+    ("sqrt", "sqrt(x)", {"x": 1e-300}),
+    ("abs", "abs(x)", {"x": -1e-300}),
+    ("pow", "(cos(z)) ** (1e-300)", {"z": 0.25}),
+    ("min", "min(x, abs(y))", {"x": 0.0, "y": 1e-300}),
+])
+def test_a_planted_rule_is_blamed_where_floats_barely_see_it(monkeypatch, gate, text, point,
+                                                              use_sympy):
+    from planting import plant, scaled
+
+    plant(monkeypatch, scaled(gate, 1.5))
+    c = circuitcli.parse(text)
+    result = check(c, point, use_sympy=use_sympy, formulas=False)
+    assert not result.ok
+    assert {c.gates[i].name for i in result.culprits} == {gate}
+
+
+@pytest.mark.parametrize("use_sympy", [True, False])
+@pytest.mark.parametrize("text, point", [
+    ("cos(y) - y", {"y": -1e-300}), ("sigmoid(y)", {"y": 40.0}), ("relu(x)", {"x": 1e-200}),
+    ("min(x, abs(y))", {"x": 0.0, "y": 1e-300}), ("(cos(z)) ** (1e-300)", {"z": 0.25}),
+    ("sin(cos(y))", {"y": -1e-300}), ("(min(-(y), min(z, 0))) - (y)", {"y": 1e-300, "z": 20.0})])
+def test_the_true_rules_there_pass(text, point, use_sympy):
+    result = check(circuitcli.parse(text), point, use_sympy=use_sympy, formulas=False)
+    assert result.ok and not result.culprits, [r.note for r in result.rows]
+
+
+@pytest.mark.parametrize("gate, xs, k, slope", [
+    # each gate's derivative in closed form, by hand, at 50 digits
+    ("sigmoid", [40.0], 0, lambda x: mp.exp(-x) / (1 + mp.exp(-x)) ** 2),
+    ("sigmoid", [700.0], 0, lambda x: mp.exp(-x) / (1 + mp.exp(-x)) ** 2),
+    ("tanh", [20.0], 0, lambda x: 1 / mp.cosh(x) ** 2),
+    ("cos", [1e-300], 0, lambda x: -mp.sin(x)),
+    ("sqrt", [1e-300], 0, lambda x: 1 / (2 * mp.sqrt(x))),
+    ("sin", [1e10], 0, mp.cos),
+    ("relu", [1e-200], 0, lambda x: mp.mpf(1)),
+    ("pow", [0.5, 1e-300], 0, lambda x: mp.mpf(1e-300) * x ** (mp.mpf(1e-300) - 1)),
+])
+def test_the_many_digit_slope_of_one_gate(gate, xs, k, slope):
+    from circuitcli.methods.numeric import precise_partial
+
+    truth = slope(mp.mpf(xs[k]))
+    assert close_to(precise_partial(table.GATES[gate], xs, k), truth, ulps=2)
+
+
+@pytest.mark.parametrize("gate, xs, k", [
+    ("abs", [0.0], 0), ("max", [1.0, 1.0], 0), ("log", [-1.0], 0), ("sqrt", [0.0], 0)])
+def test_the_many_digit_slope_is_no_evidence_at_a_kink_or_outside_the_domain(gate, xs, k):
+    from circuitcli.methods.numeric import precise_partial
+
+    assert precise_partial(table.GATES[gate], xs, k) is None
+
+
+def test_the_many_digit_slope_keeps_to_the_points_piece():
+    from circuitcli.methods.numeric import precise_partial
+
+    # min(0, 1e-300): a step of 1e-20 would reach the tie; by hand the slope in x is 1
+    assert precise_partial(table.GATES["min"], [0.0, 1e-300], 0) == 1.0
+    assert precise_partial(table.GATES["min"], [-1e-300, 0.0], 1) == 0.0
+    assert precise_partial(table.GATES["cos"], [0.0], 0) == 0.0  # -sin(0), a smooth top

@@ -110,3 +110,38 @@ def test_every_gate_with_a_seam_picks_an_argument_or_zero():
             xs = [rnd.choice([-1, 1]) * 10 ** rnd.uniform(-300, 300) for _ in range(n)]
             out = gate.forward(evaluate_module.REAL, *xs)
             assert out == 0 or out in xs or -out in xs, gate.name
+
+
+def zero_gradient_warnings(text: str, **point: float) -> list[str]:
+    result = circuitcli.parse(text).grad(**point)
+    return [w for w in result.warnings if w.startswith("gradient") and "underflows to 0" in w]
+
+
+@pytest.mark.parametrize("text, point, wrt, truth", [
+    # d/dx of x * 1e-200 * 1e-200 is 1e-400, by hand; sigmoid'(-800) = e**-800 / (1 + ...)**2
+    ("x*1e-200*1e-200", {"x": 1e300}, "x", mp.mpf("1e-200") ** 2),
+    ("sigmoid(x)", {"x": -800.0}, "x", mp.exp(-800) / (1 + mp.exp(-800)) ** 2),
+    ("y * (x * 1e-300)", {"x": 1.0, "y": 1e-30}, "x", mp.mpf("1e-330")),
+])
+def test_a_gradient_that_underflows_to_zero_says_so(text, point, wrt, truth):
+    result = circuitcli.parse(text).grad(**point)
+    assert result.grad(wrt) == 0.0 and truth != 0  # the loss is real
+    (warning,) = zero_gradient_warnings(text, **point)
+    assert warning.startswith(f"gradient of {wrt} = input underflows to 0")
+
+
+@pytest.mark.parametrize("text, point", [
+    ("relu(x) * y", {"x": -1.0, "y": 2.0}),  # a flat piece: exactly 0
+    ("x * y", {"x": 0.0, "y": 3.0}),  # d/dy = x = 0 exactly
+    ("x - x + y", {"x": 1.0, "y": 2.0}),  # 1 - 1: exactly 0
+    ("exp(x)", {"x": -800.0}),  # the value underflowed (warned there); the gradient inherits
+    ("max(x, y) * 1e-200", {"x": 1.0, "y": 2.0}),  # max passes its pull or nothing
+])
+def test_an_exact_zero_gradient_is_not_an_underflow(text, point):
+    assert zero_gradient_warnings(text, **point) == []
+
+
+def test_a_zero_gradient_underflow_is_found_at_array_speed_on_big_tapes(monkeypatch):
+    monkeypatch.setattr(evaluate_module, "_NUMPY_FROM", 0)
+    assert len(zero_gradient_warnings("x*1e-200*1e-200", x=1e300)) == 1
+    assert zero_gradient_warnings("relu(x) * y", x=-1.0, y=2.0) == []

@@ -25,7 +25,7 @@ from .syntax import CircuitError
 sweep = lazy("circuitcli.core.sweep")
 np = lazy("numpy")
 
-__all__ = ["Evaluable", "Result", "backward", "evaluate", "forward"]
+__all__ = ["Evaluable", "Result", "backward", "evaluate", "forward", "mp_backend"]
 
 _MAX_WARNINGS = 8
 
@@ -213,6 +213,7 @@ def evaluate(circuit: Circuit, values: Mapping[str, float], pull: float = 1.0,
         result.grads = backward(circuit, vals, pull)
         _flag_nonfinite(result, result.grads, "gradient")
         _flag_underflow(result)
+        _flag_zero_underflow(result)
     return result
 
 
@@ -239,6 +240,55 @@ def _flag_underflow(result: Result) -> None:
     _warn(result, found, lambda i, labels: f"gradient of {labels[i]} = "
           f"{circuit.formula(i, labels)} underflows to {grads[i]!r}: below the double range,"
           " digits are lost")
+
+
+def _flag_zero_underflow(result: Result) -> None:
+    """Warn where a gradient underflows to exactly 0: a node whose pull is not 0 hands an
+    argument a product too small for a double (x * 1e-200 * 1e-200 at x = 1e300: d/dx is
+    1e-400), so the argument's gradient is 0 where the truth is not. A gate that passes its
+    pull on unchanged or not at all (add, relu, max, ...) cannot do that; for the others the
+    contribution is asked again with a pull of 2**1000 (pulls are linear in g): not 0 there
+    means the 0 was an underflow, not a flat slope."""
+    circuit = result.circuit
+    grads = result.grads
+    if 0.0 not in grads:
+        return
+    vals = result.values
+    gates, a0, a1, live, used = circuit.gates, circuit.a0, circuit.a1, circuit.live, circuit.used()
+    if len(grads) >= _NUMPY_FROM:  # a big tape: the few consumers found at array speed
+        view = np.frombuffer(grads, float)
+        first = np.frombuffer(a0, np.int32)
+        second = np.frombuffer(a1, np.int32)
+        zero = view == 0
+        hit = (first >= 0) & (view != 0) & np.isfinite(view) & (
+            zero[np.maximum(first, 0)] | ((second >= 0) & zero[np.maximum(second, 0)]))
+        consumers = np.flatnonzero(hit).tolist()
+        del view
+    else:
+        consumers = [i for i in range(circuit.output + 1) if a0[i] >= 0 and grads[i] != 0
+                     and grads[i] - grads[i] == 0
+                     and (grads[a0[i]] == 0 or (a1[i] >= 0 and grads[a1[i]] == 0))]
+    found: list[int] = []
+    for i in consumers:
+        gate = gates[i]
+        if not used[i] or a1[i] < -1 or _exact_at_zero(gate):
+            continue
+        xs = [vals[a0[i]]] if a1[i] == -1 else [vals[a0[i]], vals[a1[i]]]
+        probe = math.copysign(2.0 ** 1000, grads[i])
+        try:
+            again = gate.real_backward(probe, vals[i], *xs)
+        except (ArithmeticError, ValueError):
+            continue
+        for j, c in zip(circuit.args[i], again):
+            if grads[j] == 0 and live[j] and c != 0 and j not in found:
+                found.append(j)
+    if not found:
+        return
+    found.sort()
+    _warn(result, found, lambda i, labels: f"gradient of {labels[i]} = "
+          f"{circuit.formula(i, labels)} underflows to 0: "
+          "a contribution too small for a double, every digit is lost", "whose gradient "
+          "underflows to 0")
 
 
 # from this many nodes, a look at every node's number is done by numpy (imported then)
@@ -323,7 +373,7 @@ def _underflowed(gate, xs: list[float]) -> bool:
 
     with mpmath.workdps(30):
         try:
-            exact = gate.forward(_mp_backend(), *[mpmath.mpf(x) for x in xs])
+            exact = gate.forward(mp_backend(), *[mpmath.mpf(x) for x in xs])
             return bool(exact != 0)
         except Exception:  # a rule mpmath cannot run: a warning too many beats a crash
             return True
@@ -340,8 +390,9 @@ def _exact_at_zero(gate) -> bool:
 _MP = None
 
 
-def _mp_backend():
-    """The gate primitives over mpmath numbers, for the exact look `_underflowed` takes."""
+def mp_backend():
+    """The gate primitives over mpmath numbers (at mpmath's working precision): the exact
+    look `_underflowed` takes, and `check`'s high-precision slope of one gate."""
     global _MP
     if _MP is None:
         from types import SimpleNamespace

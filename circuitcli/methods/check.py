@@ -29,6 +29,7 @@ from .numeric import (
     derivatives,
     local_partials,
     magnitude,
+    precise_partial,
     tolerances,
 )
 
@@ -45,6 +46,9 @@ FLOAT_RTOL = 1e-9
 # below the normal range a float has absolute spacing 5e-324: allow that much per operation,
 # for up to a million operations (a gradient of 1e-318 cannot carry 9 digits)
 SUBNORMAL = math.ulp(0.0) * 1e6
+# at most this many gate slopes a check are worked out at many digits (about 1 ms each), where
+# a float difference cannot judge the rule and sympy has no number
+PRECISE_BUDGET = 256
 
 
 @dataclass
@@ -419,6 +423,7 @@ def _judge_rules(check: Check, gate_nodes: list[int], local, exact) -> set[int]:
     judged: set[int] = set()
     fixed = check.rtol is not None
     loosest = tolerances(check.method, check.h)
+    precise_budget = PRECISE_BUDGET
     for i in gate_nodes:
         if i in kinks:
             continue  # at the kink itself the rule is a choice of subgradient, not a derivative
@@ -432,34 +437,44 @@ def _judge_rules(check: Check, gate_nodes: list[int], local, exact) -> set[int]:
             # estimate has its own error, which a tight --rtol may not allow for)
             if sym is not None and sym[k] is not None:
                 what, ref = "sympy", sym[k]
-            elif near or not math.isfinite(est):
-                continue  # within h of a kink, or outside the domain: nothing to judge by
             else:
                 what, ref = "numerical", est
+                band = SAFETY * err + FLOAT_RTOL * abs(est) + SUBNORMAL
+                flat = est == 0 and err == 0  # no change at all on either side
+                if near or not math.isfinite(est) or not (band <= WIDE * abs(est) or flat):
+                    # within h of a kink, outside the domain, or too wide to tell a wrong
+                    # rule: the same difference at many digits, with a step on this piece
+                    if not math.isfinite(rule[k]) or precise_budget <= 0:
+                        continue
+                    precise_budget -= 1
+                    found = precise_partial(c.gates[i], [vals[a] for a in c.args[i]], k)
+                    if found is None:
+                        continue  # no evidence either way
+                    what, ref = "a 60-digit difference", found
             if not (math.isfinite(rule[k]) and math.isfinite(ref)):
                 continue  # an infinite slope (sqrt at 0) or an overflow: no number to compare
+            off = abs(rule[k] - ref)
             if fixed:
                 rtol, atol = check.rtol or 0.0, check.atol or 0.0
                 if what == "numerical":  # never stricter than the method can be
                     rtol, atol = max(rtol, loosest[0]), max(atol, loosest[1])
                 wrong = not close(rule[k], ref, rtol, atol)
-            elif what == "sympy":
-                off = abs(rule[k] - ref)
-                wrong = not off <= FLOAT_RTOL * abs(ref) + SUBNORMAL
-                sizes = exact.scale if exact is not None else None
-                if wrong and sizes is not None and sizes[i] is not None and sizes[j] is not None:
-                    # a rule off where it cannot matter (sigmoid's 1e-39 at saturation, under
-                    # a pull of 1, beside terms of size 1) does not make the gradient wrong
-                    wrong = off * sizes[i] > FLOAT_RTOL * sizes[j]
+            elif what == "numerical":
+                wrong = not off <= SAFETY * err + FLOAT_RTOL * abs(ref) + SUBNORMAL
             else:
-                band = SAFETY * err + FLOAT_RTOL * abs(ref) + SUBNORMAL
-                if not band <= WIDE * abs(ref):
-                    continue  # the estimate is too wide to tell
-                wrong = not abs(rule[k] - ref) <= band
+                # an exact (or 60-digit) slope: a rule is its float, a few ulps off at most
+                wrong = not off <= FLOAT_RTOL * abs(ref) + SUBNORMAL
             judged.add(i)
             if wrong:
                 check.culprits.append(i)
-                check.culprit_notes[i] = (f"d {labels[i]} / d {labels[j]}: the {c.gates[i].name}"
-                                          f" rule gives {rule[k]:.10g}, {what} {ref:.10g}")
+                note = (f"d {labels[i]} / d {labels[j]}: the {c.gates[i].name} rule gives "
+                        f"{rule[k]:.10g}, {what} {ref:.10g}")
+                sizes = exact.scale if exact is not None else None
+                if sizes is not None and sizes[i] is not None and sizes[j] is not None and (
+                        off * sizes[i] <= FLOAT_RTOL * sizes[j]):
+                    # sigmoid' off at saturation, under a pull of 1, beside terms of size 1
+                    note += (" (wrong, though too small here to change the gradient beyond "
+                             "its rounding)")
+                check.culprit_notes[i] = note
                 break
     return judged

@@ -19,11 +19,13 @@ from typing import Any
 
 from ..core.backend import REAL, numpy_backend, overlay
 from ..core.circuit import Circuit
+from ..core.evaluate import mp_backend
 
 __all__ = ["METHODS", "Method", "Numerical", "complex_backend", "derivatives", "local_partials",
-           "magnitude", "tolerances"]
+           "magnitude", "precise_partial", "tolerances"]
 
 EPS = 2.220446049250313e-16
+_TINY = 2.2250738585072014e-308  # the smallest normal double
 # elements per chunk of the batch (rows x simultaneously live nodes): about 32 MB of floats
 _BUDGET = 1 << 22
 
@@ -91,6 +93,8 @@ METHODS: dict[str, Method] = {
 _FACTOR = 16.0
 _RETRIES = 6
 _GOOD = 1e-3
+# an estimate whose error is above this many times the method's best is held to a second one
+_CONFIRM = 100.0
 
 
 def tolerances(method: str, h: float | None = None) -> tuple[float, float]:
@@ -330,8 +334,12 @@ def _estimate(method: Method, f0: Any, fs: Any, hs: Any, scale: Any):
         if method.name == "complex":
             d = np.imag(fs[:, 0]) / hs
             trunc = np.abs(np.imag(fs[:, 1]) / (100.0 * hs) - d)
+            # an imaginary part below the normal range has lost its digits (cos at 1e-300:
+            # -sin(x)·h = 1e-608 is 0), unless the value is 0 too (a flat piece)
+            lost = (np.abs(np.imag(fs[:, 0])) < _TINY) & (np.real(f0) != 0)
+            trunc = np.where(np.isfinite(trunc) & ~lost, trunc, np.inf)
             rnd = 4 * EPS * np.abs(d)
-            return d, np.where(np.isfinite(trunc), trunc, np.inf), rnd, how
+            return d, trunc, rnd, how
         fwd = (fs[:, 0] - f0) / hs
         bwd = (f0 - fs[:, 1]) / hs
         if method.name == "forward":
@@ -414,6 +422,9 @@ def derivatives(circuit: Circuit, vals: Sequence[float], targets: Sequence[int],
         hs = hs.copy()
         _retry(circuit, vals, targets, m, B, offsets, M, crossed, hs, value, trunc, rnd, how,
                near)
+        if m.name != "complex":
+            _confirm(circuit, vals, targets, m, B, offsets, M, crossed | near, hs, value, trunc,
+                     rnd)
     return [
         Numerical(float(value[t]), how[t], float(hs[t]),
                   None if left is None else float(left[t]),
@@ -486,6 +497,31 @@ def _retry(circuit, vals, targets, m, B, offsets, M, crossed, hs, value, trunc, 
                 value[t], trunc[t], rnd[t], how[t], hs[t] = v[k], tr[k], rd[k], hw[k], new_h[k]
                 near[t] = False
         todo = [t for t in todo if not good(t)]
+
+
+def _confirm(circuit, vals, targets, m, B, offsets, M, skip, hs, value, trunc, rnd) -> None:
+    """Hold each estimate less precise than the method's best to one at a step 1024 times
+    smaller, in place: the two must agree within their error estimates, else the row's
+    error is unknown (inf). A step that spans many periods of the curve (sin(x) at 1e10,
+    h ~ 1e6) can give estimates at h and 2h that agree on nonsense; a much smaller step
+    then disagrees. (A smooth curve at the default step is as precise as the method's
+    best, and needs no second look.)"""
+    import numpy as np
+
+    rows = [t for t in range(len(targets))
+            if not skip[t] and np.isfinite(value[t]) and trunc[t] != 0
+            and trunc[t] + rnd[t] > _CONFIRM * m.best * abs(value[t])]
+    if not rows:
+        return
+    small = hs[rows] / 1024
+    f0, fs, cross, _ = _run(circuit, vals, [targets[t] for t in rows],
+                            small[:, None] * offsets[None, :], B, bool(circuit.kinkable))
+    v, tr, rd, _ = _estimate(m, f0, fs, small, M)
+    for k, t in enumerate(rows):
+        if cross[k] or not np.isfinite(v[k]):
+            continue  # the smaller step is no estimate here: nothing to hold it to
+        if abs(v[k] - value[t]) > SAFETY_LOCAL * (trunc[t] + rnd[t] + tr[k] + rd[k]):
+            trunc[t] = np.inf
 
 
 def _relative(err: float, value: float) -> float:
@@ -580,3 +616,78 @@ def analytic_partials(circuit: Circuit, vals: Sequence[float], i: int) -> list[f
         return [float(p) for p in circuit.gates[i].partials(REAL, vals[i], *xs)]
     except (ArithmeticError, ValueError):
         return [math.nan] * len(xs)
+
+
+# a gate's slope at many digits: the step, relative to the argument, and how closely the
+# estimates at h and h/1000, and the one-sided ones, must agree to be evidence (floats need only
+# a few of these digits); digits beyond those the difference cancels, and at most how many
+_PRECISE_STEP = 1e-20
+_PRECISE_AGREE = 1e-12
+_PRECISE_KEEP = 40
+_PRECISE_MOST = 4000
+
+
+def precise_partial(gate, xs: Sequence[float], k: int) -> float | None:
+    """d gate / d x_k at xs: a difference of the gate's own forward rule run in mpmath at
+    as many digits as it needs, or None where that is no evidence.
+
+    Where a float difference cannot see a slope (sigmoid' = 4e-18 at 40 beside a value of
+    1, cos' at 1e-300, relu at 1e-200 with a step that reaches 0), this one can: the step is
+    relative to the arguments below 1 (so it stays on the point's piece of a kinked gate),
+    and the digits are those the difference cancels plus 40. It is evidence only when the
+    central estimates at two steps 1000 times apart and the two one-sided ones all agree to
+    1e-12 (a step that crosses a kink makes the sides differ), and every value is real.
+    """
+    import mpmath
+
+    B = mp_backend()
+    nonzero = [abs(x) for x in xs if x != 0 and math.isfinite(x)]
+    # at 0 the step is relative to the smallest other argument (min(0, 1e-300) is a kink away)
+    base = min(abs(xs[k]) if xs[k] != 0 else min([*nonzero, 1.0]), 1.0)
+    digits = 60
+
+    def at(args, x):
+        moved = list(args)
+        moved[k] = x
+        v = gate.forward(B, *moved)
+        if isinstance(v, (int, float)):
+            v = mpmath.mpf(v)  # a constant piece (relu's 0.0)
+        if not isinstance(v, mpmath.mpf) or not mpmath.isfinite(v):
+            raise ValueError("not a real number")
+        return v
+
+    try:
+        while True:
+            with mpmath.workdps(digits):
+                args = [mpmath.mpf(x) for x in xs]
+                x = args[k]
+                h = mpmath.mpf(_PRECISE_STEP) * mpmath.mpf(base)
+                fine = h / 1000
+                f0 = at(args, x)
+                up, down = at(args, x + h), at(args, x - h)
+                up2, down2 = at(args, x + fine), at(args, x - fine)
+                size = max(abs(f0), abs(up), abs(down))
+                diff = abs(up2 - down2)
+                if diff == 0:
+                    # flat at these digits: a slope below size * 10**-digits / step; enough
+                    # when that is below every double (else more digits)
+                    needed = int(mpmath.log10(size / fine)) + 340 if size else 0
+                else:
+                    needed = int(mpmath.log10(size / diff)) + 1 + _PRECISE_KEEP
+                if needed > digits and digits < _PRECISE_MOST:
+                    digits = min(_PRECISE_MOST, needed)
+                    continue
+                if diff == 0:
+                    # flat, or a smooth extremum (cos at 0): the one-sided slopes shrink with
+                    # the step; at a kink (abs at 0) they would not
+                    flat = up == down and abs(up2 - f0) * 100 <= abs(up - f0) / 1000
+                    return 0.0 if flat or size == 0 else None
+                coarse = (up - down) / (2 * h)
+                slope = (up2 - down2) / (2 * fine)
+                right, left = (up - f0) / h, (f0 - down) / h
+                tol = _PRECISE_AGREE * abs(slope)
+                if max(abs(coarse - slope), abs(right - slope), abs(left - slope)) > tol:
+                    return None
+                return float(slope)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
