@@ -157,7 +157,7 @@ def backward(circuit: Circuit, vals: Sequence, pull: float = 1.0, backend=REAL) 
                 for j, c in zip(a, gates[i].backward(backend, g, vals[i], *[vals[j] for j in a])):
                     grads[j] += c
         return grads
-    grads = array("d", bytes(8 * len(vals)))
+    grads = array("d", [0.0]) * len(vals)  # made in place: no zero bytes copied in
     grads[out] = pull
     gates, a0, a1, more = circuit.gates, circuit.a0, circuit.a1, circuit.more
     if len(circuit) >= SWEEP_FROM:
@@ -231,7 +231,9 @@ def _flag_underflow(result: Result) -> None:
     live, used = circuit.live, circuit.used()
     if len(grads) >= _NUMPY_FROM:  # a big tape: the few nodes found at array speed
         view = np.frombuffer(grads, float)
-        candidates = np.flatnonzero((view != 0) & (np.abs(view) < _TINY)).tolist()
+        tiny = _below_normal(view)
+        tiny &= view != 0
+        candidates = np.flatnonzero(tiny).tolist()
         del view
     else:
         candidates = [i for i, v in enumerate(grads) if 0 < abs(v) < _TINY]
@@ -291,7 +293,7 @@ def _tiny_candidates(circuit: Circuit, vals) -> list[int]:
     import numpy as np
 
     view = np.frombuffer(vals, float)
-    tiny = np.abs(view) < _TINY
+    tiny = _below_normal(view)
     picking = circuit.kinkable
     if any(g.kink is not None and not g.seam for g in circuit.kinds()):
         picking = [i for i in picking if circuit.gates[i].seam]  # pow's 0 ** 0 is a point
@@ -308,6 +310,16 @@ def _tiny_candidates(circuit: Circuit, vals) -> list[int]:
     keep &= ~(np.abs(view[np.maximum(first, 0)]) < _TINY)
     keep &= ~((second >= 0) & (np.abs(view[np.maximum(second, 0)]) < _TINY))
     return idx[keep].tolist()
+
+
+def _below_normal(view):
+    """Whether each number is 0 or subnormal, one block at a time: no temporary array of
+    8 bytes a node adds to a big run's peak memory."""
+    tiny = np.empty(len(view), bool)
+    for low in range(0, len(view), 1 << 16):
+        block = view[low:low + (1 << 16)]
+        np.less(np.abs(block), _TINY, out=tiny[low:low + len(block)])
+    return tiny
 
 
 def _underflowed(gate, xs: list[float]) -> bool:
