@@ -322,16 +322,22 @@ def _cut(chunk: str, known: dict, np) -> tuple[list[str], list[str]]:
     """A chunk's words (names and numbers) and its statements' shapes (the text between
     the words, each word a hole).
 
-    WORD's split is the reference. An ASCII chunk is cut faster by array operations: a
+    WORD's split is the reference. An ASCII chunk is cut faster by `str.translate`: a
     word is then a maximal run of word characters (letters, digits, `_`, `.`), which is
     WORD's word whenever each run is one name or one number; a run that is not (`1e-5`
     cut at its sign, `2x`, `1.2.3`) sends the chunk to WORD's split. Runs met before (in
     `known`) were checked then, so only a chunk's new runs are checked, in one match.
+    The shapes come from one more translate and a pass of `@@+` (no `@` is in a chunk),
+    or with numpy (`np`, imported for a big text anyway) from array operations.
     """
-    if np is not None and chunk.isascii():
+    if chunk.isascii():
         words = chunk.translate(_SPACED).split()
         fresh = set(words).difference(known)
-        if not fresh or _WORDS.fullmatch("\n".join(fresh) + "\n"):
+        if fresh and not _WORDS.fullmatch("\n".join(fresh) + "\n"):
+            pass  # a run that is not one word: WORD's split below
+        elif np is None:
+            return words, _RUNS.sub(_HOLE, chunk.translate(_HOLES_AT)).split("\n")
+        else:
             codes = np.frombuffer(chunk.encode("ascii"), np.uint8)
             inside = _IN_WORD[codes]  # on a word character
             first = inside.copy()  # on a word's first character
@@ -348,6 +354,8 @@ def _cut(chunk: str, known: dict, np) -> tuple[list[str], list[str]]:
 # the ASCII word characters, as maximal runs of which _cut reads an ASCII chunk's words
 _WORD_CHARACTERS = "".join(chr(k) for k in range(128) if chr(k).isalnum() or chr(k) in "_.")
 _SPACED = str.maketrans({k: " " for k in range(128) if chr(k) not in _WORD_CHARACTERS})
+_HOLES_AT = str.maketrans(dict.fromkeys(map(ord, _WORD_CHARACTERS), _HOLE))
+_RUNS = re.compile(f"{_HOLE}{_HOLE}+")
 # runs that are each one name or one number, one a line
 _WORDS = re.compile(rf"(?:(?:{NAME_TEXT}|{NUMBER_TEXT})\n)*")
 

@@ -74,7 +74,7 @@ class Run(NamedTuple):
     out: str
 
 
-def run(argv: list[str]) -> Run:
+def launch(argv: list[str]) -> Run:
     """One whole process: its wall time, CPU time, peak RSS and standard output."""
     done = subprocess.run([PY, "-c", LAUNCHER, *argv], capture_output=True, env=ENV)
     wall, cpu, rss_kb, status = done.stderr.decode().split()[-4:]
@@ -162,7 +162,8 @@ def against_micrograd(tmp: Path, runs: int) -> None:
     path = write(tmp, "mg.circuit", text)
     ops = write(tmp, "ops.json", json.dumps(split_lines(text)))
     script = write(tmp, "mg.py", MICROGRAD)
-    pairs = [(run(grad_argv(path)), run([PY, script, ops])) for _ in range(runs)]  # interleaved
+    # interleaved, so both see the same load
+    pairs = [(launch(grad_argv(path)), launch([PY, script, ops])) for _ in range(runs)]
     ours, theirs = medians([p[0] for p in pairs]), medians([p[1] for p in pairs])
     doc, mg = json.loads(ours.out), json.loads(theirs.out)
     worst = max(abs(doc["inputs"][n]["grad"] - g) / max(1.0, abs(g))
@@ -196,9 +197,9 @@ def against_the_floor(tmp: Path, runs: int) -> None:
     gates = phases(path)["gates"]
     pairs, empty = [], []
     for _ in range(runs):  # interleaved: the floor, ours, and an empty run for memory
-        floor = run([PY, script, path])
-        pairs.append((run(grad_argv(path)), floor))
-        empty.append(run(EMPTY))
+        floor = launch([PY, script, path])
+        pairs.append((launch(grad_argv(path)), floor))
+        empty.append(launch(EMPTY))
     ours, floor, base = (medians([p[0] for p in pairs]), medians([p[1] for p in pairs]),
                          medians(empty))
     ratio = ours.wall / floor.wall
@@ -224,18 +225,18 @@ def against_the_floor(tmp: Path, runs: int) -> None:
 
 
 def phases(path: str) -> dict:
-    return json.loads(run([PY, "-c", PHASES, path]).out)
+    return json.loads(launch([PY, "-c", PHASES, path]).out)
 
 
 def scaling(tmp: Path, sizes: list[int], runs: int) -> None:
-    base_mb = median(run(EMPTY).mb for _ in range(3))
+    base_mb = median(launch(EMPTY).mb for _ in range(3))
     print(f"3. scaling (whole processes, medians of {runs}; bytes per gate = peak RSS above an "
           f"empty run's {base_mb:.0f} MB; phases timed inside one process)")
     print(f"   {'statements':>10} {'gates':>10} {'time s':>8} {'peak MB':>8} {'B/gate':>7}"
           f"   {'parse':>6} {'forward':>7} {'backward':>8} {'output':>6}")
     for n in sizes:
         path = write(tmp, f"s{n}.circuit", random_circuit(n))
-        timed = medians([run(grad_argv(path)) for _ in range(runs if n <= 100_000 else 1)])
+        timed = medians([launch(grad_argv(path)) for _ in range(runs if n <= 100_000 else 1)])
         ph = phases(path)
         total = ph["parse"] + ph["forward"] + ph["backward"] + ph["output"]
         share = {k: 100 * ph[k] / total for k in ("parse", "forward", "backward", "output")}
@@ -250,7 +251,7 @@ def scaling(tmp: Path, sizes: list[int], runs: int) -> None:
 def startup(runs: int) -> None:
     base_cmd = [PY, "-c", "import click, rich.console, rich.table"]
     grad_cmd = [CIRCUIT, "grad", "(x+y)*z", "x=-2", "y=5", "z=-4"]
-    pairs = [(run(grad_cmd), run(base_cmd)) for _ in range(runs)]  # interleaved
+    pairs = [(launch(grad_cmd), launch(base_cmd)) for _ in range(runs)]  # interleaved
     ours, base = medians([p[0] for p in pairs]), medians([p[1] for p in pairs])
     ratio = ours.wall / base.wall
     print(f"4. start-up (whole processes, interleaved, medians of {runs}): import click + rich "
