@@ -478,7 +478,7 @@
     fitting = Boolean(fit);
     const room = Math.max(100, wrap.clientWidth - 2);
     const whole = Math.min(1, room / L.width);
-    const phone = readable && window.innerWidth <= 760;
+    const phone = readable && window.innerWidth <= 1023; // the panels stack (page.css)
     scale = fit ? (phone ? Math.max(0.6, whole) : whole) : Math.min(4, Math.max(0.1, to));
     svg.setAttribute("width", Math.round(L.width * scale));
     svg.setAttribute("height", Math.round(L.height * scale));
