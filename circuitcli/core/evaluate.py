@@ -15,6 +15,7 @@ import math
 from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 
 from .backend import REAL
 from .circuit import Circuit
@@ -261,9 +262,15 @@ def _flag_value_underflow(result: Result, vals: Sequence[float]) -> None:
         smallest = min(map(abs, filter(None, vals)), default=1.0)
         if smallest >= _TINY and not result.bad and 0.0 not in vals:
             return
-        candidates = [i for i, v in enumerate(vals) if abs(v) < _TINY and a0[i] >= 0]
+        candidates = [i for i in compress(range(len(vals)), map(_TINY.__gt__, map(abs, vals)))
+                      if a0[i] >= 0]
+    # a 0 of a gate that picks an argument or 0, or sums with slopes of 1 and -1, is exact
+    exact = {g for g in circuit.kinds() if _exact_at_zero(g)}
+    gates = circuit.gates
     found = []
     for i in candidates:
+        if gates[i] in exact and vals[i] == 0:
+            continue  # relu(-1), x - x: most of a big tape's zeros
         k = a1[i]
         xs = ([vals[a0[i]]] if k == -1 else [vals[a0[i]], vals[k]] if k >= 0
               else [vals[j] for j in more[i]])

@@ -219,7 +219,7 @@ def _give_back() -> None:
         import ctypes
 
         ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to hand back this way
+    except (OSError, AttributeError, TypeError):  # not glibc: nothing to hand back so
         pass
 
 
@@ -327,8 +327,9 @@ def _cut(chunk: str, known: dict, np) -> tuple[list[str], list[str]]:
     WORD's word whenever each run is one name or one number; a run that is not (`1e-5`
     cut at its sign, `2x`, `1.2.3`) sends the chunk to WORD's split. Runs met before (in
     `known`) were checked then, so only a chunk's new runs are checked, in one match.
-    The shapes come from one more translate and a pass of `@@+` (no `@` is in a chunk),
-    or with numpy (`np`, imported for a big text anyway) from array operations.
+    The shapes come from one more translate, a hole per word character, and passes that
+    halve the runs of holes (the chunk has no `@` of its own), or with numpy (`np`,
+    imported for a big text anyway) from array operations.
     """
     if chunk.isascii():
         words = chunk.translate(_SPACED).split()
@@ -336,7 +337,10 @@ def _cut(chunk: str, known: dict, np) -> tuple[list[str], list[str]]:
         if fresh and not _WORDS.fullmatch("\n".join(fresh) + "\n"):
             pass  # a run that is not one word: WORD's split below
         elif np is None:
-            return words, _RUNS.sub(_HOLE, chunk.translate(_HOLES_AT)).split("\n")
+            shapes = chunk.translate(_HOLES_AT)  # a hole per word character
+            while _HOLE + _HOLE in shapes:  # then one per word: runs halve each pass
+                shapes = shapes.replace(_HOLE + _HOLE, _HOLE)
+            return words, shapes.split("\n")
         else:
             codes = np.frombuffer(chunk.encode("ascii"), np.uint8)
             inside = _IN_WORD[codes]  # on a word character
@@ -355,7 +359,6 @@ def _cut(chunk: str, known: dict, np) -> tuple[list[str], list[str]]:
 _WORD_CHARACTERS = "".join(chr(k) for k in range(128) if chr(k).isalnum() or chr(k) in "_.")
 _SPACED = str.maketrans({k: " " for k in range(128) if chr(k) not in _WORD_CHARACTERS})
 _HOLES_AT = str.maketrans(dict.fromkeys(map(ord, _WORD_CHARACTERS), _HOLE))
-_RUNS = re.compile(f"{_HOLE}{_HOLE}+")
 # runs that are each one name or one number, one a line
 _WORDS = re.compile(rf"(?:(?:{NAME_TEXT}|{NUMBER_TEXT})\n)*")
 
