@@ -122,11 +122,46 @@ def test_step_tol_refuses_nan():
     assert "Invalid value for '--tol': 'nan' is not a finite number" in line
 
 
+SEEDED = [("search", "x*y", "x=1", "y=2"), ("compare", "x*y", "x=1", "y=2"),
+          ("train", "svm.circuit", "--data", SVM, "--iters", "2"),
+          ("graph", "x*y", "x=1", "--format", "html"), ("quiz", "--level", "1", "--json")]
+
+
 def test_seed_takes_the_same_values_in_search_compare_and_train():
-    for command in (("search", "x*y", "x=1", "y=2"), ("compare", "x*y", "x=1", "y=2"),
-                    ("train", "svm.circuit", "--data", SVM, "--iters", "2")):
+    for command in SEEDED:
         line = one_error_line(run(*command, "--seed", "1.5", "--no-session"))
         assert "Invalid value for '--seed': '1.5' is not a valid integer" in line
+
+
+def test_a_negative_seed_is_refused_by_every_seeded_command():
+    # random.Random(-1) is random.Random(1): `--seed -1` silently repeated `--seed 1`'s run
+    import random
+
+    assert random.Random(-1).random() == random.Random(1).random()  # why it is refused
+    lines = {without_help_hint(one_error_line(run(*command, "--seed", "-1", "--no-session")))
+             for command in SEEDED}
+    assert len(lines) == 1, lines
+    assert lines.pop().startswith("error: Invalid value for '--seed': -1 is not in the range 0<=")
+
+
+@pytest.mark.parametrize("value, words", [("-1", "must be a number >= 0, not -1"),
+                                          ("nan", "'nan' is not a finite number")])
+def test_tol_is_refused_alike_by_check_step_and_quiz(value, words):
+    # quiz took any number: with a negative tol no answer could ever be right
+    lines = set()
+    for command in (("check", "x*y", "x=1", "y=2", "--expect", "x=2"),
+                    ("step", "x*y", "x=1", "y=2"),
+                    ("quiz", "--seed", "1", "--level", "1", "--json", "--answer", "1")):
+        lines.add(without_help_hint(one_error_line(run(*command, "--tol", value,
+                                                       "--no-session"))))
+    assert lines == {f"error: Invalid value for '--tol': {words}"}
+
+
+def test_step_damping_refuses_nan():
+    # click's FloatRange(0) let nan through into the Newton step
+    line = one_error_line(run("step", "x*y", "x=1", "y=2", "--newton", "--damping", "nan",
+                              "--no-session"))
+    assert "Invalid value for '--damping': 'nan' is not a finite number" in line
 
 
 # -- predict and train split the inputs with one set of checks -------------------------------

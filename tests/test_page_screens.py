@@ -136,6 +136,24 @@ def test_the_graphs_words_open_readable(chromium, tmp_path, width):
     page.close()
 
 
+def test_the_walkthrough_pans_to_its_node_on_a_phone(chromium, tmp_path):
+    """Found in the new-user trial: at 420 px the graph is wider than its frame, and the
+    walkthrough's node (the output, at the right end) was off-screen while its step was
+    explained."""
+    page = tab(chromium, write_page(tmp_path, "neuron.circuit", {}), 420)
+    p = page.page
+    for _ in range(6):  # forward 1-5, then backward: the output, at the far right
+        p.click("[data-action=next]")
+    assert "the output" in p.text_content("#explain")
+    inside = p.evaluate("""() => {
+        const n = document.querySelector('[data-node].hot').getBoundingClientRect();
+        const f = document.querySelector('#graph-wrap').getBoundingClientRect();
+        return n.left >= f.left && n.right <= f.right && n.top >= f.top && n.bottom <= f.bottom;
+    }""")
+    assert inside
+    page.close()
+
+
 def test_your_turn_hides_the_signs_too(chromium, tmp_path):
     """Found in the new-user trial: with the gradients hidden, the nodes stayed green or red
     and the edges too, which gives away each gradient's sign."""

@@ -194,3 +194,19 @@ def test_a_benchmark_section_says_what_else_the_machine_was_doing(tmp_path, monk
     monkeypatch.setenv("BENCH_MACHINE_NOTE", "shared with other builds")
     figures.write_section("a.py", "python tests/bench/a.py", "ratio 1.05\n", page)
     assert "cores, Python" in page.read_text() and "; shared with other builds)" in page.read_text()
+
+
+def test_a_mistyped_shipped_csv_or_backward_file_gets_did_you_mean(tmp_path, monkeypatch) -> None:
+    """Found in the new-user trial: `nueron.circuit` gets "did you mean", but `--data
+    svn.csv` and `--backward ex1_mull.backward` said only "no such file"."""
+    monkeypatch.chdir(tmp_path)
+    r = invoke("train", "svm.circuit", "--data", "svn.csv")
+    assert r.exit_code == 2 and "svn.csv: no such CSV file; did you mean svm.csv?" in r.output
+    r = invoke("check", "ex1_mul.circuit", "--backward", "ex1_mull.backward")
+    assert r.exit_code == 2
+    assert "ex1_mull.backward: no such file; did you mean ex1_mul.backward?" in r.output
+    (tmp_path / "mine.backward").write_text("da = b * dx\n")
+    r = invoke("check", "ex1_mul.circuit", "--backward", "mien.backward")
+    assert "did you mean mine.backward?" in r.output
+    r = invoke("train", "svm.circuit", "--data", "nothing_like_it.csv")
+    assert r.exit_code == 2 and "did you mean" not in r.output

@@ -274,4 +274,4 @@ def _planted(text, values, rng):
 
 def test_every_kind_has_words():
     assert set(KINDS) == {"sign", "fan-out", "chain", "value-for-local", "sigmoid-s",
-                          "sigmoid-1-s", "ex4", "division", "routing", "wrong-node"}
+                          "sigmoid-1-s", "ex4", "division", "routing", "wrong-node", "wrong-gate"}

@@ -274,3 +274,61 @@ def test_every_level_has_exercises():
             ex = exercise(level, seed)
             assert ex.kind in ("value", "local", "gradient")
             assert set(ex.values) == set(parse(ex.text).inputs)
+
+
+# ---- value and local questions get their own full set of mistakes ------------------------
+# each wrong number below is worked out by hand from the slip it names, not by the tool
+
+HAND_MADE = [
+    # (circuit, values, kind, node, of, the learner's number, the kind that explains it)
+    ("x = max(a, b)", {"a": 3.0, "b": -2.0}, "value", "x", None, -2.0, "routing"),  # min taken
+    ("r = relu(a)\nx = r * b", {"a": -2.0, "b": 3.0}, "value", "r", None, -2.0, "routing"),
+    ("q = a / b", {"a": 6.0, "b": 2.0}, "value", "q", None, 2 / 6, "division"),  # b / a
+    ("q = a / b", {"a": 6.0, "b": 2.0}, "value", "q", None, 12.0, "division"),  # a * b
+    ("s = sigmoid(a)", {"a": 1.0}, "value", "s", None, 1 / (1 + 2.718281828459045),
+     "sigmoid-1-s"),  # 1/(1 + e), which is also 1 - s
+    ("s = sigmoid(a)", {"a": 1.0}, "value", "s", None, 1 / (1 + 2.718281828459045), "sign"),
+    ("q = x + y\nf = q * z", {"x": -2.0, "y": 5.0, "z": -4.0}, "value", "q", None, 7.0,
+     "sign"),  # 2 + 5: x's sign dropped on the way in
+    ("q = x + y\nf = q * z", {"x": -2.0, "y": 5.0, "z": -4.0}, "value", "f", None, -1.0,
+     "wrong-gate"),  # 3 + (-4): a sum for the product
+    ("q = x + y\nf = q * z", {"x": -2.0, "y": 5.0, "z": -4.0}, "value", "f", None, 5.0,
+     "wrong-node"),  # y's value
+    ("q = x + y\nf = q * z", {"x": -2.0, "y": 5.0, "z": -4.0}, "local", "x", "q", -4.0,
+     "chain"),  # dx = 1 * dq = -4, where dq/dx = 1 was asked
+    ("x = a * a", {"a": 3.0}, "local", "a", "x", 3.0, "fan-out"),  # a, not a + a
+    ("q = a * b\nr = q * c\nx = r + a", {"a": 2.0, "b": 3.0, "c": 4.0}, "local", "a", "q",
+     12.0, "chain"),  # b * dq = 3 * 4
+    ("q = a * b\nr = q * c\nx = r + a", {"a": 2.0, "b": 3.0, "c": 4.0}, "local", "a", "q",
+     1.0, "wrong-node"),  # dx/da, the other gate's slope
+    ("s = sigmoid(a)", {"a": 1.0}, "local", "a", "s", 1 / (1 + 1 / 2.718281828459045),
+     "sigmoid-s"),  # s itself
+    ("s = sigmoid(a)", {"a": 1.0}, "local", "a", "s", 1 / (1 + 1 / 2.718281828459045),
+     "value-for-local"),
+    ("x = max(a, b)", {"a": 3.0, "b": -2.0}, "local", "b", "x", 1.0, "routing"),
+    ("x = a / b", {"a": 6.0, "b": 2.0}, "local", "b", "x", -0.5, "division"),  # -1/b
+    ("x = a / b", {"a": 6.0, "b": 2.0}, "local", "a", "x", 2.0, "division"),  # b, not 1/b
+    ("f = x * y", {"x": -2.0, "y": 3.0}, "local", "x", "f", -6.0, "value-for-local"),  # f
+    ("f = x * y", {"x": -2.0, "y": 3.0}, "local", "x", "f", -3.0, "sign"),
+]
+
+
+@pytest.mark.parametrize("text, values, kind, node, of, answer, mistake", HAND_MADE)
+def test_value_and_local_mistakes_from_hand_made_slips(text, values, kind, node, of, answer,
+                                                       mistake):
+    from circuitcli.methods.quiz import Exercise, grade_answer
+
+    graded = grade_answer(Exercise(4, 0, text, values, kind, node, of), answer)
+    assert not graded.right
+    assert mistake in [m.kind for m in graded.mistakes], graded.mistakes
+
+
+@pytest.mark.parametrize("level", [1, 2, 3, 4, 5, 7])
+def test_value_and_local_right_answers_are_never_called_wrong(level):
+    from circuitcli.methods.quiz import exercise, grade_answer
+
+    for seed in range(40):
+        ex = exercise(level, seed)
+        graded = grade_answer(ex, 0.0)
+        right = grade_answer(ex, graded.truth)
+        assert right.right and not right.mistakes

@@ -309,3 +309,17 @@ def test_quiz_wraps_between_words_on_a_terminal(tmp_path) -> None:
     assert max(map(len, lines)) <= 40, result.stdout
     assert not any(line.endswith("-") for line in lines), result.stdout
     assert any(line.lstrip().startswith("at a = ") for line in lines)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("args", [["-(x-1)*(x-1) - y*y", "x=3.14159", "y=2.71828"]])
+def test_step_newton(args: list[str], width: int) -> None:
+    """Found in the new-user trial: at 40 columns `step --newton` cut its "after" column
+    to `aft…` (its table was not under the width policy)."""
+    cmd = ["step", *args, "--newton"]
+    doc = json.loads(run([*cmd, "--json"], 200))
+    text = run(cmd, width)
+    steps = differences([(v["before"], v["after"]) for v in doc["inputs"].values()])
+    text = re.sub(r"along \d+ directions?|\d+ forward and \d+ backward", "", text)
+    assert_numbers(text, [*numbers_in(doc), *steps, 1, 2])
+    assert max(len(line) for line in text.splitlines()) <= width or width < 60

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import click
 
+from ..core.grammar import parse_number
+from ..core.lazy import lazy
+from ..core.safe_text import printable
+from ..core.syntax import CircuitError
+from ..io.files import read_text
+from ..io.sources import close_circuit_file
+from ..methods import check as checks
 from ..methods.numeric import METHODS
+from ..render.check import check_document, check_table
+from ..render.json import dumps
 from .completion import backward_files
 from .loading import load_target
 from .options import (
@@ -15,8 +27,19 @@ from .options import (
     probe_option,
     result_options,
     rows_options,
+    tol_option,
 )
 from .output import make_console, print_story
+
+# what only one option's path uses: --sweep-h, --expect, --order 2, --backward
+bundled = lazy("circuitcli.io.bundled")  # --backward NAME.backward, a shipped sample
+grader = lazy("circuitcli.methods.grader")
+practice = lazy("circuitcli.methods.practice")
+practice_views = lazy("circuitcli.render.practice")
+second = lazy("circuitcli.methods.check2")
+second_views = lazy("circuitcli.render.check2")
+steps = lazy("circuitcli.methods.steps")
+steps_views = lazy("circuitcli.render.steps")
 
 _METHODS = tuple(METHODS)
 
@@ -50,8 +73,6 @@ class _CheckCommand(CircuitCommand):
 def _expected(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
               ) -> list[tuple[str, float]]:
     """`--expect x=-4,y=-4 --expect dq=3` -> [(x, -4.0), (y, -4.0), (dq, 3.0)]."""
-    from ..core.grammar import parse_number
-
     found = []
     for chunk in value:
         for item in chunk.split(","):
@@ -90,9 +111,8 @@ def _check_command(func):
               help="Check gradients you derived by hand (any node; dNAME as the notebook "
                    "names them): right or wrong, and which common mistake explains a wrong "
                    "one. Takes every NAME=VALUE after it.")
-@click.option("--tol", type=FINITE, default=1e-3, show_default=True, callback=at_least_zero,
-              help="With --expect: an answer is right within tol relative to the "
-                   "gradient's size, |answer - gradient| <= tol·|gradient|.")
+@tol_option(1e-3, "With --expect: an answer is right within tol relative to the gradient's "
+                 "size, |answer - gradient| <= tol·|gradient|.")
 @click.option("--backward", "backward_file", metavar="FILE", shell_complete=backward_files,
               help="Grade your backward pass: one `dNAME = expression` a line (`+=` "
                    "accumulates), each line checked in order; the first wrong one is "
@@ -144,21 +164,15 @@ def command(args: tuple[str, ...], output: str | None, method: str, h: float | N
     if expect:
         _check_answers(target, expect, tol, digits, as_json)
         return
-    from ..methods.check import check
-
     if sweep_h:
         _sweep_h(target, no_sympy, h, digits, as_json)
         return
-    result = check(target.circuit, target.values, method=method, h=h, rtol=rtol, atol=atol,
-                   nodes=nodes, use_sympy=not no_sympy, formulas=not no_formula)
+    result = checks.check(target.circuit, target.values, method=method, h=h, rtol=rtol,
+                          atol=atol, nodes=nodes, use_sympy=not no_sympy,
+                          formulas=not no_formula)
     if as_json:
-        from ..render.check import check_document
-        from ..render.json import dumps
-
         click.echo(dumps(check_document(result)))
     else:
-        from ..render.check import check_table
-
         make_console().print(check_table(result, target.title, digits,
                                          None if show_all else max_rows,
                                          show_formulas=not no_formula))
@@ -170,18 +184,11 @@ def command(args: tuple[str, ...], output: str | None, method: str, h: float | N
 
 def _sweep_h(target, no_sympy: bool, h: float | None, digits: int, as_json: bool) -> None:
     """`--sweep-h`: the error of every method against h, plotted (or as JSON)."""
-    from ..methods.steps import sweep_steps
-
-    sweep = sweep_steps(target.circuit, target.values, use_sympy=not no_sympy, h=h)
+    sweep = steps.sweep_steps(target.circuit, target.values, use_sympy=not no_sympy, h=h)
     if as_json:
-        from ..render.json import dumps
-        from ..render.steps import sweep_document
-
-        click.echo(dumps(sweep_document(sweep)))
+        click.echo(dumps(steps_views.sweep_document(sweep)))
     else:
-        from ..render.steps import sweep_plot
-
-        make_console().print(sweep_plot(sweep, target.title, digits))
+        make_console().print(steps_views.sweep_plot(sweep, target.title, digits))
     for warning in sweep.result.warnings:
         click.echo(f"warning: {warning}", err=True)
 
@@ -189,18 +196,11 @@ def _sweep_h(target, no_sympy: bool, h: float | None, digits: int, as_json: bool
 def _check_answers(target, expect: list[tuple[str, float]], tol: float, digits: int,
                    as_json: bool) -> None:
     """`--expect`: the learner's gradients against the truth, wrong ones diagnosed."""
-    from ..methods.practice import check_answers
-
-    ex, verdicts = check_answers(target.circuit, target.values, expect, tol)
+    ex, verdicts = practice.check_answers(target.circuit, target.values, expect, tol)
     if as_json:
-        from ..render.json import dumps
-        from ..render.practice import expect_document
-
-        click.echo(dumps(expect_document(ex, verdicts, tol)))
+        click.echo(dumps(practice_views.expect_document(ex, verdicts, tol)))
     else:
-        from ..render.practice import expect_table
-
-        print_story(expect_table(ex, verdicts, target.title, digits))
+        print_story(practice_views.expect_table(ex, verdicts, target.title, digits))
     for warning in ex.result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if not all(v.right for v in verdicts):
@@ -211,19 +211,12 @@ def _check_second(target, output: str | None, h: float | None, no_sympy: bool, d
                   max_rows: int, show_all: bool, as_json: bool) -> None:
     """`--order 2`: the Hessian against sympy's and a numerical one (circuit help
     derivatives); exit 1 if an entry differs or a gate's rule is to blame."""
-    from ..methods.check2 import check_second
-
-    found = check_second(target.circuit, target.values, output, h, use_sympy=not no_sympy)
+    found = second.check_second(target.circuit, target.values, output, h, use_sympy=not no_sympy)
     if as_json:
-        from ..render.check2 import check2_document
-        from ..render.json import dumps
-
-        click.echo(dumps(check2_document(found)))
+        click.echo(dumps(second_views.check2_document(found)))
     else:
-        from ..render.check2 import check2_table
-
-        make_console().print(check2_table(found, target.title, digits,
-                                          None if show_all else max_rows))
+        make_console().print(second_views.check2_table(found, target.title, digits,
+                                                       None if show_all else max_rows))
     for note in found.notes:
         click.echo(f"note: {note}", err=True)
     for warning in found.result.warnings:
@@ -234,37 +227,27 @@ def _check_second(target, output: str | None, h: float | None, no_sympy: bool, d
 
 def _grade_backward(target, path: str, tol: float, digits: int, as_json: bool) -> None:
     """`--backward FILE`: the learner's backward pass, line by line."""
-    from ..methods.grader import grade
-
     text, source = _read_backward(path)
-    graded = grade(target.circuit, target.values, text, source, tol)
+    graded = grader.grade(target.circuit, target.values, text, source, tol)
     if as_json:
-        from ..render.json import dumps
-        from ..render.practice import graded_document
-
-        click.echo(dumps(graded_document(graded)))
+        click.echo(dumps(practice_views.graded_document(graded)))
     else:
-        from ..render.practice import graded_report
-
-        print_story(graded_report(graded, digits))
+        print_story(practice_views.graded_report(graded, digits))
     if not graded.ok:
         raise SystemExit(1)
 
 
 def _read_backward(path: str) -> tuple[str, str]:
     """A backward file's text: a path, or a shipped sample's name (ex1_mul.backward)."""
-    import os
-
-    from ..io.files import read_text
-
     if path == "-":
-        import sys
-
         return sys.stdin.read(), "<stdin>"
     if not os.path.exists(path) and os.sep not in path and path.endswith(".backward"):
-        from ..io.bundled import sample_dir
-
-        shipped = sample_dir() / path
+        shipped = bundled.sample_dir() / path
         if shipped.is_file():
             return read_text(str(shipped), "backward file"), path
+    if not os.path.exists(path):  # a mistyped name: did you mean a sample's?
+        close = close_circuit_file(path, ".backward")
+        if close:
+            raise CircuitError(f"{printable(path)}: no such file; did you mean "
+                               f"{printable(close)}?")
     return read_text(path, "backward file"), path

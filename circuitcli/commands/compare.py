@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import click
 
+from ..methods import strategies
+from ..methods.newton import newton_strategy
+from ..render.json import dumps
+from ..render.step import compare_document, compare_notes, compare_view
 from . import loading, options
 from .output import interrupted, make_console, print_notes
 
@@ -32,22 +36,16 @@ def command(args: tuple[str, ...], output: str | None, lr: float, tweak: float |
       circuit compare "(x+y)*z" x=-2 y=5 z=-4 --seed 1
       circuit compare neuron.circuit --tries 1000
     """
-    from ..methods.strategies import Interrupted, compare
-    from ..render.step import compare_document, compare_notes, compare_view
-
     target = loading.load_target(args, output, remember=False)
     free = options.moving(target.circuit, freeze, only)
     try:
-        result = compare(target.circuit, target.values, lr, tries, h, seed, minimize, free,
-                         tweak)
-    except Interrupted as err:
+        result = strategies.compare(target.circuit, target.values, lr, tries, h, seed,
+                                    minimize, free, tweak)
+    except strategies.Interrupted as err:
         interrupted(err.reached)
-    from ..methods.newton import newton_strategy  # the fourth: curvature (issue 20)
-
+    # the fourth strategy, with curvature (issue 20)
     result.strategies.append(newton_strategy(target.circuit, target.values, minimize, free))
     if as_json:
-        from ..render.json import dumps
-
         click.echo(dumps(compare_document(result)))
     else:
         make_console().print(compare_view(result, target.title, digits))

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..core.lazy import lazy
-from ..io.sources import split_args
+from ..core.parser import parse
+from ..io.sources import read_source, split_args
 
 bundled = lazy("circuitcli.io.bundled")  # on Tab only
+shell_completion = lazy("click.shell_completion")  # on Tab only
 
 if TYPE_CHECKING:  # imported on Tab only: a command's start-up does not pay for it
     from click.shell_completion import CompletionItem
@@ -26,9 +28,7 @@ __all__ = ["any_file", "backward_files", "circuit_args", "csv_files", "input_nam
 
 
 def _item(value: str, **kwargs: Any) -> CompletionItem:
-    from click.shell_completion import CompletionItem
-
-    return CompletionItem(value, **kwargs)
+    return shell_completion.CompletionItem(value, **kwargs)
 
 
 def _files(incomplete: str, suffixes: tuple[str, ...]) -> list[CompletionItem]:
@@ -55,9 +55,7 @@ def _shipped(incomplete: str, pattern: str) -> list[CompletionItem]:
     """The samples' names matching `pattern` (they run by name from any folder)."""
     if os.sep in incomplete:
         return []
-    from ..io.bundled import sample_dir
-
-    return [_item(p.name, help="sample") for p in sorted(sample_dir().glob(pattern))
+    return [_item(p.name, help="sample") for p in sorted(bundled.sample_dir().glob(pattern))
             if p.name.startswith(incomplete)]
 
 
@@ -105,9 +103,6 @@ def _circuit_on_line(ctx: click.Context) -> Any:
         arg, values = split_args(tuple(args))
         if arg is None:
             return None
-        from ..core.parser import parse
-        from ..io.sources import read_source
-
         text, source, _ = read_source(arg, values)
         return parse(text, source)
     except Exception:  # a half-typed line: nothing to offer, never an error

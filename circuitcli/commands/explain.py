@@ -9,12 +9,12 @@ from ..core.lazy import lazy
 from ..methods.explain import explain
 from ..render.explain import explain_document, explain_story
 from ..render.json import dumps
-from .completion import input_names
 from .loading import load_target
 from .options import (
     CircuitCommand,
     circuit_arguments,
     digits_option,
+    forward_options,
     json_option,
     pull_option,
     rows_options,
@@ -32,13 +32,8 @@ hessians = lazy("circuitcli.render.hessian")
 @digits_option
 @rows_options
 @json_option
-@click.option("--forward", is_flag=True,
-              help="The forward-mode story instead: tangent in, local derivative, tangent "
-                   "out, gate by gate along --wrt or --direction.")
-@click.option("--wrt", metavar="NAME", shell_complete=input_names,
-              help="With --forward: the input to push.")
-@click.option("--direction", metavar="NAME=V", multiple=True,
-              help="With --forward: push the inputs along this direction (repeat per input).")
+@forward_options("The forward-mode story instead: tangent in, local derivative, tangent out, "
+                 "gate by gate along --wrt or --direction.")
 def command(args: tuple[str, ...], output: str | None, pull: float, digits: int, max_rows: int,
             show_all: bool, as_json: bool, forward: bool, wrt: str | None,
             direction: tuple[str, ...]) -> None:

@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import click
 
-from .completion import input_names
+from ..core.evaluate import evaluate
+from ..core.lazy import lazy
 from .loading import load_target
-from .options import circuit_command, pull_option, result_options, rows_options
+from .options import (
+    circuit_command,
+    forward_options,
+    pull_option,
+    result_options,
+    rows_options,
+)
 from .output import make_console, print_notes
+
+# the table or the JSON, whichever is asked for (the table needs no json module, the JSON
+# no rich.bar); forward mode and the Jacobian only with --forward or --of a,b
+derivatives = lazy("circuitcli.methods.derivatives")
+jacobians = lazy("circuitcli.render.hessian")
+documents = lazy("circuitcli.render.json")
+tables = lazy("circuitcli.render.table")
 
 
 @circuit_command("grad")
@@ -15,12 +29,7 @@ from .output import make_console, print_notes
 @rows_options
 @result_options
 @click.option("--no-nodes", is_flag=True, help="With --json: leave out the per-node list.")
-@click.option("--forward", is_flag=True,
-              help="Forward mode too: every node's tangent along --wrt or --direction.")
-@click.option("--wrt", metavar="NAME", shell_complete=input_names,
-              help="With --forward: the input to push (tangent = d node / d NAME).")
-@click.option("--direction", metavar="NAME=V", multiple=True,
-              help="With --forward: push the inputs along this direction (repeat per input).")
+@forward_options("Forward mode too: every node's tangent along --wrt or --direction.")
 def command(args: tuple[str, ...], output: str | None, pull: float, digits: int, max_rows: int,
             show_all: bool, as_json: bool, no_nodes: bool, forward: bool, wrt: str | None,
             direction: tuple[str, ...]) -> None:
@@ -37,35 +46,25 @@ def command(args: tuple[str, ...], output: str | None, pull: float, digits: int,
       circuit grad "(x+y)*z" x=-2 y=5 z=-4 --forward --wrt x
       circuit grad "q = x+y; f = q*z" x=-2 y=5 z=-4 --of q,f
     """
-    from ..core.evaluate import evaluate
-
     if (forward or wrt or direction) or (output and "," in output):
         return _derivatives(args, output, pull, digits, max_rows, show_all, as_json, no_nodes,
                             forward, wrt, direction)
     target = load_target(args, output)
     result = evaluate(target.circuit, target.values, pull=pull)
     if as_json:
-        from ..render.json import dumps, grad_document
-
-        click.echo(dumps(grad_document(result, nodes=not no_nodes)))
+        click.echo(documents.dumps(documents.grad_document(result, nodes=not no_nodes)))
         for warning in result.warnings:  # inf and nan are null in JSON: say where they came from
             click.echo(f"warning: {warning}", err=True)
         return
-    from ..render.table import grad_notes, grad_table
-
-    make_console().print(grad_table(result, target.title, digits,
-                                    None if show_all else max_rows))
-    print_notes(grad_notes(result))
+    make_console().print(tables.grad_table(result, target.title, digits,
+                                           None if show_all else max_rows))
+    print_notes(tables.grad_notes(result))
 
 
 def _derivatives(args: tuple[str, ...], output: str | None, pull: float, digits: int,
                  max_rows: int, show_all: bool, as_json: bool, no_nodes: bool, forward: bool,
                  wrt: str | None, direction: tuple[str, ...]) -> None:
     """grad --forward (tangents along a direction) and grad --of a,b (the Jacobian)."""
-    from ..methods import derivatives as d
-    from ..render import hessian as r
-    from ..render.json import dumps
-
     if (wrt or direction) and not forward:
         raise click.UsageError("--wrt and --direction go with --forward")
     if wrt and direction:
@@ -76,18 +75,18 @@ def _derivatives(args: tuple[str, ...], output: str | None, pull: float, digits:
             raise click.BadParameter(f"{output!r}: give node names separated by commas",
                                      param_hint="--of")
         target = load_target(args, None)
-        jac = d.jacobian(target.circuit, target.values, names,
-                         "forward" if forward else None)
+        jac = derivatives.jacobian(target.circuit, target.values, names,
+                                   "forward" if forward else None)
         if as_json:
             c = target.circuit
-            doc = r.jacobian_document(jac, {"file": c.source} if c.source
-                                      else {"expression": c.text})
-            doc["warnings"] += r.null_warnings(doc)
-            click.echo(dumps(doc))
+            doc = jacobians.jacobian_document(jac, {"file": c.source} if c.source
+                                              else {"expression": c.text})
+            doc["warnings"] += jacobians.null_warnings(doc)
+            click.echo(documents.dumps(doc))
             for warning in doc["warnings"]:
                 click.echo(f"warning: {warning}", err=True)
             return
-        make_console().print(r.jacobian_table(jac, target.title, digits))
+        make_console().print(jacobians.jacobian_table(jac, target.title, digits))
         for warning in jac.warnings:
             click.echo(f"warning: {warning}", err=True)
         return
@@ -96,22 +95,21 @@ def _derivatives(args: tuple[str, ...], output: str | None, pull: float, digits:
     if wrt:
         along = {wrt: 1.0}
     elif direction:
-        along = d.parse_direction(direction)
+        along = derivatives.parse_direction(direction)
     else:
         first = next(iter(c.inputs), None)
         along = {first: 1.0} if first is not None else {}
         if first is not None:
             click.echo(f"note: forward mode along {first} (--wrt NAME or --direction NAME=V "
                        "to choose)", err=True)
-    t = d.forward_mode(c, target.values, along, pull)
+    t = derivatives.forward_mode(c, target.values, along, pull)
     if as_json:
-        click.echo(dumps(r.forward_document(t, nodes=not no_nodes)))
+        click.echo(documents.dumps(jacobians.forward_document(t, nodes=not no_nodes)))
         for warning in t.result.warnings:
             click.echo(f"warning: {warning}", err=True)
         click.echo(f"note: {t.costs}", err=True)
         return
-    from ..render.table import grad_notes
-
-    make_console().print(r.forward_table(t, target.title, digits, None if show_all else max_rows))
-    print_notes(grad_notes(t.result))
+    make_console().print(jacobians.forward_table(t, target.title, digits,
+                                                 None if show_all else max_rows))
+    print_notes(tables.grad_notes(t.result))
     click.echo(f"note: {t.costs}", err=True)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import click
 
+from ..methods.derivatives import hessian, parse_direction
+from ..render.hessian import hessian_csv, hessian_document, hessian_view
+from ..render.json import dumps
+from ..render.table import grad_notes
 from .loading import load_target
 from .options import circuit_command, output_file_option, result_options, rows_options
 from .output import make_console, print_notes, write_output
@@ -32,18 +36,12 @@ def command(args: tuple[str, ...], output: str | None, hvp: tuple[str, ...], max
       circuit hessian "(x+y)*z" x=-2 y=5 z=-4 --json
       circuit hessian neuron.circuit --hvp x=1 --hvp y=-1
     """
-    from ..methods.derivatives import hessian, parse_direction
-
     direction = parse_direction(hvp, "--hvp") if hvp else None
     target = load_target(args, output, remember=False)
     h = hessian(target.circuit, target.values, output, direction)
-    from ..render.hessian import hessian_csv, hessian_document
-
     if output_path is not None and output_path != "-":
         write_output(output_path, hessian_csv(h), (target.circuit.source,))
     if as_json:
-        from ..render.json import dumps
-
         doc = hessian_document(h)
         click.echo(dumps(doc))
         for warning in doc["warnings"]:
@@ -52,9 +50,6 @@ def command(args: tuple[str, ...], output: str | None, hvp: tuple[str, ...], max
     if output_path == "-":
         click.echo(hessian_csv(h), nl=False)
         return
-    from ..render.hessian import hessian_view
-    from ..render.table import grad_notes
-
     make_console().print(hessian_view(h, target.title, digits, None if show_all else max_rows))
     h.result.warnings[:] = h.warnings
     print_notes(grad_notes(h.result))

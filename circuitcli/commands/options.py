@@ -16,7 +16,7 @@ import click
 
 from ..core.grammar import parse_number
 from ..core.lazy import lazy
-from .completion import any_file, circuit_args, csv_files, node_names
+from .completion import any_file, circuit_args, csv_files, input_names, node_names
 
 if TYPE_CHECKING:
     from ..core.circuit import Circuit
@@ -24,10 +24,10 @@ if TYPE_CHECKING:
 __all__ = [
     "FINITE", "CircuitCommand", "HelpContext", "at_least_zero", "circuit_arguments",
     "circuit_command",
-    "data_option", "digits_option", "json_option", "label_option", "lr_option",
+    "data_option", "digits_option", "forward_options", "json_option", "label_option", "lr_option",
     "minimize_option", "moving", "moving_options", "names", "output_file_option", "positive",
     "probe_option", "pull_option", "result_options", "rows_options", "seed_option",
-    "session_options", "tries_option", "tweak_option",
+    "session_options", "tol_option", "tries_option", "tweak_option",
 ]
 
 shell_completion = lazy("click.shell_completion")  # only when a shell asks
@@ -285,6 +285,23 @@ def lr_option(default: float | None, help: str) -> Callable[[Callable], Callable
                         callback=positive, metavar="RATE", help=help)
 
 
+def forward_options(help: str) -> Callable[[Callable], Callable]:
+    """`--forward` (`help`: what the command shows in forward mode), `--wrt NAME` and
+    `--direction NAME=V` (parameters `forward`, `wrt`, `direction`), as grad and explain
+    take them."""
+
+    def decorate(func: Callable) -> Callable:
+        func = click.option("--direction", metavar="NAME=V", multiple=True,
+                            help="With --forward: push the inputs along this direction "
+                                 "(repeat per input).")(func)
+        func = click.option("--wrt", metavar="NAME", shell_complete=input_names,
+                            help="With --forward: the input to push (tangent = d node / "
+                                 "d NAME).")(func)
+        return click.option("--forward", is_flag=True, help=help)(func)
+
+    return decorate
+
+
 def probe_option(default: float | None, help: str) -> Callable[[Callable], Callable]:
     """`--h H`, a numerical derivative's step: a finite number above 0 (parameter `h`)."""
     return click.option("--h", "h", type=FINITE, default=default,
@@ -304,10 +321,21 @@ def tries_option(help: str) -> Callable[[Callable], Callable]:
                         help=help)
 
 
+# Python's random.Random(-1) is random.Random(1): a negative seed would silently repeat
+# another seed's run, so seeds are whole numbers from 0 (to what the quiz's texts carry)
+SEED = click.IntRange(0, 2**63 - 1)
+
+
 def seed_option(default: int | None, help: str) -> Callable[[Callable], Callable]:
-    """`--seed N`: the seed of the random numbers, any whole number (parameter `seed`)."""
-    return click.option("--seed", type=int, default=default, show_default=default is not None,
-                        help=help)
+    """`--seed N`: the seed of the random numbers, a whole number >= 0 (parameter `seed`)."""
+    return click.option("--seed", type=SEED, default=default, show_default=default is not None,
+                        metavar="N", help=help)
+
+
+def tol_option(default: float, help: str) -> Callable[[Callable], Callable]:
+    """`--tol T`: a tolerance, a finite number >= 0 (parameter `tol`)."""
+    return click.option("--tol", type=FINITE, default=default, show_default=True,
+                        callback=at_least_zero, metavar="T", help=help)
 
 
 def minimize_option(help: str) -> Callable[[Callable], Callable]:

@@ -3,11 +3,22 @@ diagnosed; a stateless --json form for scripts and course autograders."""
 
 from __future__ import annotations
 
+import random
 import sys
 
 import click
+from rich.console import Console
+from rich.text import Text
 
-from .common import FINITE, json_option, make_console, session_options
+from ..core.lazy import lazy
+from ..io.progress import Progress
+from ..methods.quiz import exercise, grade_answer
+from ..render.json import dumps
+from ..render.practice import answer_document, answer_lines, exercise_lines
+from .options import FINITE, json_option, seed_option, session_options, tol_option
+from .output import make_console
+
+quizzes = lazy("circuitcli.repl.quiz")  # the interactive loop, not the --json form
 
 _LEVEL_HELP = "1 the multiply gate, 2 (x+y)*z, 3 the neuron, 4 the ninja patterns, 5+ random"
 
@@ -16,14 +27,12 @@ _LEVEL_HELP = "1 the multiply gate, 2 (x+y)*z, 3 the neuron, 4 the ninja pattern
 @click.option("--level", type=click.IntRange(1, 40), metavar="N",
               help=f"The level ({_LEVEL_HELP}; each adds a gate and more fan-out). "
                    "Default: one past the highest level passed.")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), metavar="S",
-              help="Exercises from this seed (the same on every machine); default: random.")
+@seed_option(None, "Exercises from this seed (the same on every machine); default: random.")
 @click.option("--answer", type=FINITE, metavar="V",
               help="With --json: grade this answer to the exercise of --seed and --level.")
 @click.option("--count", type=click.IntRange(1), metavar="N",
               help="Stop after N exercises.")
-@click.option("--tol", type=FINITE, default=1e-3, show_default=True,
-              help="An answer is right within tol relative to the truth's size.")
+@tol_option(1e-3, "An answer is right within tol relative to the truth's size.")
 @click.option("--reset-progress", is_flag=True,
               help="Forget the levels passed and the streak.")
 @json_option
@@ -50,8 +59,6 @@ def command(level: int | None, seed: int | None, answer: float | None, count: in
       circuit quiz --level 4 --seed 1
       printf '3\\n-4\\n' | circuit quiz --level 2 --seed 1
     """
-    from ..io.progress import Progress
-
     if reset_progress:
         had = Progress().reset()
         click.echo("quiz progress forgotten" if had else "no quiz progress to forget",
@@ -61,23 +68,17 @@ def command(level: int | None, seed: int | None, answer: float | None, count: in
     if as_json or answer is not None:
         _stateless(level or 1, seed, answer, tol, as_json)
         return
-    from ..repl.quiz import Quiz, run_piped_quiz, run_terminal_quiz
-
     progress = Progress.load()
     if progress.note:
         click.echo(progress.note, err=True)
     if seed is None:
-        import random
-
         seed = random.SystemRandom().randrange(10**6)
     terminal = sys.stdin.isatty() and sys.stdout.isatty()
     out = make_console()
-    from rich.console import Console
-
     err = Console(stderr=True, highlight=False, color_system=None if not terminal else "auto")
-    quiz = Quiz(out, err, level, seed, progress, tol, fixed_level=level is not None)
-    code = run_terminal_quiz(quiz, count) if terminal else run_piped_quiz(quiz, sys.stdin,
-                                                                          count)
+    quiz = quizzes.Quiz(out, err, level, seed, progress, tol, fixed_level=level is not None)
+    code = (quizzes.run_terminal_quiz(quiz, count) if terminal
+            else quizzes.run_piped_quiz(quiz, sys.stdin, count))
     if code:
         raise SystemExit(code)
 
@@ -88,30 +89,17 @@ def _stateless(level: int, seed: int | None, answer: float | None, tol: float,
     if seed is None:
         raise click.UsageError("--json and --answer need --seed S: the seed (with --level) "
                                "names the exercise")
-    from ..methods.quiz import exercise, grade_answer
-
     ex = exercise(level, seed)
     if answer is None:
         if as_json:
-            from ..render.json import dumps
-
             click.echo(dumps(ex.document()))
         else:
-            from ..render.practice import exercise_lines
-
             click.echo("\n".join(exercise_lines(ex)))
         return
     graded = grade_answer(ex, answer, tol)
     if as_json:
-        from ..render.json import dumps
-        from ..render.practice import answer_document
-
         click.echo(dumps(answer_document(graded)))
     else:
-        from rich.text import Text
-
-        from ..render.practice import answer_lines
-
         console = make_console()
         for words, style in answer_lines(graded):
             console.print(Text(words, style=style), soft_wrap=not console.is_terminal)

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import click
 
+from ..core.lazy import lazy
+from ..methods.strategies import step
+from ..render.json import dumps
+from ..render.step import progress, step_document, step_notes, step_view
 from . import loading, options
 from .output import interrupted, make_console, print_notes
+
+models = lazy("circuitcli.methods.model")  # a '# train:' line's features
+newtons = lazy("circuitcli.methods.newton")  # --newton
+newton_views = lazy("circuitcli.render.newton")
 
 
 @options.circuit_command("step")
@@ -17,9 +25,7 @@ from .output import interrupted, make_console, print_notes
               help="Use the numerical gradient (strategy 2): (f(x+h) - f(x)) / h per input.")
 @options.probe_option(None, "With --numerical: the probe h (default 1e-05, the notebook's).")
 @options.moving_options
-@click.option("--tol", type=options.FINITE, default=0.0, show_default=True,
-              callback=options.at_least_zero,
-              help="Stop once every gradient is at most this in size.")
+@options.tol_option(0.0, "Stop once every gradient is at most this in size.")
 @click.option("--dry-run", is_flag=True, help="Show the step, but keep the current values.")
 @click.option("--all", "move_all", is_flag=True,
               help="Move the data features too: a circuit whose '# train:' line names its "
@@ -28,7 +34,8 @@ from .output import interrupted, make_console, print_notes
               help="A Newton step instead: solve H δ = -gradient (H the Hessian), halved until "
                    "the output improves; refused where the output curves the wrong way or H "
                    "is singular (exit 1).")
-@click.option("--damping", type=click.FloatRange(0), default=0.0, show_default=True,
+@click.option("--damping", type=options.FINITE, default=0.0, show_default=True,
+              callback=options.at_least_zero,
               metavar="L", help="With --newton: H - L·I uphill (H + L·I with --minimize).")
 @options.result_options
 def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, minimize: bool,
@@ -58,9 +65,6 @@ def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, mi
         return
     if damping:
         raise click.UsageError("--damping goes with --newton")
-    from ..methods.strategies import step
-    from ..render.step import progress, step_document, step_notes, step_view
-
     if h is not None and not numerical:
         raise click.UsageError("--h is the numerical gradient's probe: give it with --numerical")
     console = make_console()
@@ -79,8 +83,6 @@ def command(args: tuple[str, ...], output: str | None, lr: float, steps: int, mi
         note = "; ".join(filter(None, [note, f"{', '.join(fixed)}: data features (the "
                                               "'# train:' line), kept fixed; --all moves them"]))
     if as_json:
-        from ..render.json import dumps
-
         click.echo(dumps(step_document(run)))
     else:
         console.print(step_view(run, target.title, digits))
@@ -94,9 +96,7 @@ def _features(circuit, freeze: tuple[str, ...]) -> list[str]:
     """The inputs a '# train: --features' line names, not already frozen."""
     if "train:" not in circuit.text:
         return []
-    from ..methods.model import directive
-
-    named = directive(circuit).features or []
+    named = models.directive(circuit).features or []
     frozen = {n.strip() for chunk in freeze for n in chunk.split(",")}
     return [n for n in named if n in circuit.inputs and n not in frozen]
 
@@ -105,24 +105,19 @@ def _newton(args: tuple[str, ...], output: str | None, steps: int, minimize: boo
             numerical: bool, freeze: tuple[str, ...], only: tuple[str, ...], dry_run: bool,
             damping: float, digits: int, as_json: bool, move_all: bool = False) -> None:
     """`step --newton`: the notebook's step with curvature (circuit help derivatives)."""
-    from ..methods.newton import newton
-    from ..render.newton import newton_document, newton_view
-
     if numerical:
         raise click.UsageError("--newton uses the exact Hessian: leave out --numerical")
     with loading.session_lock():
         target = loading.load_target(args, output, remember=not dry_run)
         fixed = [] if move_all or only else _features(target.circuit, freeze)
         free = options.moving(target.circuit, (*freeze, *fixed), only)
-        run = newton(target.circuit, target.values, steps, minimize, damping, free)
+        run = newtons.newton(target.circuit, target.values, steps, minimize, damping, free)
         if not dry_run and run.taken:
             target.remember(run.after)
     if as_json:
-        from ..render.json import dumps
-
-        click.echo(dumps(newton_document(run)))
+        click.echo(dumps(newton_views.newton_document(run)))
     else:
-        make_console().print(newton_view(run, target.title, digits))
+        make_console().print(newton_views.newton_view(run, target.title, digits))
     for kink in run.kinks:
         click.echo(f"kink at {kink}", err=True)
     if dry_run and target.session:

@@ -18,12 +18,14 @@ from typing import Any
 
 from ..core.grammar import parse_number
 from ..core.lazy import lazy
+from ..core.safe_text import printable
 from ..core.syntax import CircuitError
 from ..methods.dataset import Data, DataError
 from .bundled import sample_dir
 from .files import read_text
 
 np = lazy("numpy")
+sources = lazy("circuitcli.io.sources")  # "did you mean", for a missing file only
 
 __all__ = ["PARAMS_FORMAT", "PARAMS_VERSION", "Data", "DataError", "load_params", "params_text",
            "read_csv", "resolve_data_path"]
@@ -34,7 +36,13 @@ def resolve_data_path(name: str) -> str:
     if os.path.exists(name) or os.sep in name:
         return name
     shipped = sample_dir() / name
-    return str(shipped) if shipped.is_file() else name
+    if shipped.is_file():
+        return str(shipped)
+    close = sources.close_circuit_file(name, ".csv")  # mistyped: did you mean a sample's?
+    if close:
+        raise CircuitError(f"{printable(name)}: no such CSV file; did you mean "
+                           f"{printable(close)}?")
+    return name
 
 
 def read_csv(path: str, shown: str | None = None, numeric: Sequence[str] | None = None,

@@ -106,14 +106,15 @@ def read_source(arg: str, given: Mapping[str, float] | None = None, reference: b
     return arg, "", None
 
 
-def close_circuit_file(arg: str) -> str | None:
-    """A circuit file in the same folder, or a sample, whose name is close to `arg`'s."""
+def close_circuit_file(arg: str, suffix: str = ".circuit") -> str | None:
+    """A circuit file (or a file ending in `suffix`: .csv, .backward) in the same folder,
+    or a sample, whose name is close to `arg`'s."""
     folder, name = os.path.split(arg)
     try:
-        here = [e for e in os.listdir(folder or ".") if e.endswith(".circuit")]
+        here = [e for e in os.listdir(folder or ".") if e.endswith(suffix)]
     except OSError:
         here = []
-    shipped = [] if folder else [p.name for p in bundled.sample_dir().glob("*.circuit")]
+    shipped = [] if folder else [p.name for p in bundled.sample_dir().glob(f"*{suffix}")]
     stems = {os.path.splitext(n)[0]: n for n in [*shipped, *here]}  # the suffix would match
     close = difflib.get_close_matches(os.path.splitext(name)[0], list(stems), n=1, cutoff=0.6)
     return os.path.join(folder, stems[close[0]]) if close else None

@@ -10,26 +10,31 @@ max and relu routing the pull the wrong way), and the gradient of another node. 
 alternative that gives the learner's number is named, so a number two mistakes share
 is explained both ways.
 
-The per-gate slips are rule texts in the gate table's language (over the pull `g`, the
-gate's value `out`, its arguments `x`, `y`, and `gx`, `gy`, the arguments' true
-gradients), so the live page runs the very same texts in JavaScript (render/practice.py).
+The per-gate slips are pull rules in the gate table's language (over the pull `g`, the
+gate's value `out`, its arguments `x`, `y`): each is the gate's entry with one wrong pull,
+compiled by the one rule compiler (core/rules.py) for Python, and lowered by it to
+JavaScript for the live page (render/practice_js.py). Nothing here parses or runs text.
 """
 
 from __future__ import annotations
 
-import ast
+import dataclasses
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
+from ..core import rules
+from ..core.backend import REAL
 from ..core.circuit import Circuit
 from ..core.evaluate import Result, evaluate
+from ..core.gates import GATES, Gate
 from ..core.syntax import CircuitError, suggest
 from .explain import Explanation, Use, explain
 
-__all__ = ["DEFAULT_TOL", "KINDS", "SLIPS", "WORDS", "Mistake", "Verdict", "check_answers", "close",
-           "diagnose", "resolve", "scale_of", "use_slips"]
+__all__ = ["DEFAULT_TOL", "KINDS", "SLIPS", "VALUE_SLIPS", "WORDS", "Mistake", "Slip", "Verdict",
+           "check_answers", "close", "diagnose", "local_alternatives", "local_of", "matching",
+           "resolve", "scale_of", "slip_gate", "use_slips", "value_alternatives", "value_slip_gate"]
 
 # an answer is right when |answer - truth| <= tol * max(|truth|, scale): three significant
 # digits by default, what a learner types from a hand calculation (-0.105 for -0.10499...)
@@ -47,41 +52,102 @@ KINDS: dict[str, str] = {
     "division": "a division slip",
     "routing": "the pull routed to the wrong argument",
     "wrong-node": "the derivative with respect to the wrong node",
+    "wrong-gate": "another gate's rule (a sum for a product)",
 }
 
-# gate -> argument slot ("*": every slot) -> (kind, what that use passes back, words)
-SLIPS: dict[str, dict[str, tuple[tuple[str, str, str], ...]]] = {
-    "mul": {
-        "0": (("ex4", "gy * g", "d{by}/d{node} taken as the gradient of {other} ({gother}) "
-               "instead of {other}'s value ({vother}), as the notebook's Ex-4 writes "
-               "da = db * dx"),),
-        "1": (("ex4", "gx * g", "d{by}/d{node} taken as the gradient of {other} ({gother}) "
-               "instead of {other}'s value ({vother}), as the notebook's Ex-4 writes "
-               "db = da * dx"),),
-    },
-    "sigmoid": {
-        "0": (("sigmoid-s", "out * g", "sigmoid's slope is s(1 - s) = {local}, not s = {out}"),
-              ("sigmoid-1-s", "(1.0 - out) * g",
-               "sigmoid's slope is s(1 - s) = {local}, not 1 - s = {one_minus}")),
-    },
-    "div": {
-        "1": (("division", "-(1.0 / y) * out",
-               "the notebook's division slip: -x/y² = {local} alone, as in "
-               "da = -(1.0)/(a*a); it needs the pull from above, × {pull}"),
-              ("division", "-(g / y)",
-               "d(x/y)/dy is -x/y², not -1/y: the divisor is squared")),
-        "0": (("division", "g * y", "d(x/y)/dx is 1/y = {local}, not y: divide by the divisor"),),
-    },
-    "max": {"*": (("routing", "0.0 if x == out else g",
-                   "max passes the pull to the argument that won ({out}), "
-                   "and 0 to the others"),)},
-    "min": {"*": (("routing", "0.0 if x == out else g",
-                   "min passes the pull to the argument that won ({out}), "
-                   "and 0 to the others"),)},
-    "relu": {"0": (("routing", "0.0 if x > 0 else g",
-                    "relu passes the pull through when its input is above 0 "
-                    "(here {x}), and 0 otherwise"),)},
+@dataclass(frozen=True, slots=True)
+class Slip:
+    """One slip in a gate's own rule: what a use passes back when the learner makes it.
+
+    `pull` is written in the gate table's pull language (the pull `g`, the gate's value
+    `out`, its arguments `x`, `y`; for max and min `x` is the use's own argument) and is
+    compiled by the rule compiler (core/rules.py) like any pull rule, for Python and for
+    the page. `swapped`: the other argument's gradient stands where its value belongs.
+    """
+
+    kind: str
+    slot: str  # the argument it is about: "0", "1", or "*" for every argument
+    pull: str
+    words: str
+    swapped: bool = False
+
+
+_EX4 = ("d{by}/d{node} taken as the gradient of {other} ({gother}) instead of {other}'s "
+        "value ({vother}), as the notebook's Ex-4 writes {ex4}")
+SLIPS: dict[str, tuple[Slip, ...]] = {
+    "mul": (Slip("ex4", "0", "y * g", _EX4.replace("{ex4}", "da = db * dx"), swapped=True),
+            Slip("ex4", "1", "x * g", _EX4.replace("{ex4}", "db = da * dx"), swapped=True)),
+    "sigmoid": (Slip("sigmoid-s", "0", "out * g",
+                     "sigmoid's slope is s(1 - s) = {local}, not s = {out}"),
+                Slip("sigmoid-1-s", "0", "(1.0 - out) * g",
+                     "sigmoid's slope is s(1 - s) = {local}, not 1 - s = {one_minus}")),
+    "div": (Slip("division", "1", "-(1.0 / y) * out",
+                 "the notebook's division slip: -x/y² = {local} alone, as in "
+                 "da = -(1.0)/(a*a); it needs the pull from above, × {pull}"),
+            Slip("division", "1", "-(g / y)",
+                 "d(x/y)/dy is -x/y², not -1/y: the divisor is squared"),
+            Slip("division", "0", "g * y",
+                 "d(x/y)/dx is 1/y = {local}, not y: divide by the divisor")),
+    "max": (Slip("routing", "*", "0.0 if x == out else g",
+                 "max passes the pull to the argument that won ({out}), and 0 to the others"),),
+    "min": (Slip("routing", "*", "0.0 if x == out else g",
+                 "min passes the pull to the argument that won ({out}), and 0 to the others"),),
+    "relu": (Slip("routing", "0", "0.0 if x > 0 else g",
+                  "relu passes the pull through when its input is above 0 (here {x}), "
+                  "and 0 otherwise"),),
 }
+
+# slips in a gate's value, for a question about a node's value: the forward rule a learner
+# uses by mistake, in the gate table's language (compiled by core/rules.py as any rule)
+VALUE_SLIPS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "max": (("routing", "minimum(*xs)", "max takes the largest argument ({truth}), not the "
+             "smallest ({value})"),),
+    "min": (("routing", "maximum(*xs)", "min takes the smallest argument ({truth}), not the "
+             "largest ({value})"),),
+    "relu": (("routing", "x", "relu passes its input through only when it is above 0; "
+              "here it is {x}, so relu gives {truth}"),),
+    "sigmoid": (("sign", "sigmoid(-x)", "sigmoid(x) is 1/(1 + e^-x) = {truth}; {value} is "
+                 "1/(1 + e^x), the sign in the exponent flipped"),
+                ("sigmoid-1-s", "1.0 - sigmoid(x)", "sigmoid(x) is {truth}; {value} is "
+                 "1 - s, the other side of the curve")),
+    "div": (("division", "y / x", "x / y divides the first argument by the second: {truth}, "
+             "not {value} (upside down)"),
+            ("division", "x * y", "x / y divides by {y}; multiplying by it gives {value}")),
+    "sub": (("sign", "y - x", "x - y takes the second argument from the first: {truth}, "
+             "not {value}"),),
+    "mul": (("wrong-gate", "x + y", "a product multiplies its arguments: {truth}, not "
+             "their sum {value}"),),
+    "add": (("wrong-gate", "x * y", "a sum adds its arguments: {truth}, not their "
+             "product {value}"),),
+}
+
+
+@cache
+def slip_gate(gate: str, index: int) -> Gate:
+    """The gate `gate` with slip `index` of SLIPS[gate] as its pull rule (at the slip's slot;
+    the other slots pass 0): compiled by the rule compiler, as the true rules are."""
+    base = GATES[gate]
+    slip = SLIPS[gate][index]
+    if base.arity is None or slip.slot == "*":
+        pulls = (slip.pull,) * (1 if base.arity is None else base.arity)
+    else:
+        pulls = tuple(slip.pull if str(k) == slip.slot else "0.0" for k in range(base.arity))
+    return dataclasses.replace(base, name=f"{gate}_slip_{index}", pull=pulls)
+
+
+@cache
+def value_slip_gate(gate: str, index: int) -> Gate:
+    """The gate `gate` with the forward rule of VALUE_SLIPS[gate][index]."""
+    return dataclasses.replace(GATES[gate], name=f"{gate}_value_slip_{index}",
+                               rule=VALUE_SLIPS[gate][index][1])
+
+
+def _slip_value(gate: Gate, slot: int, g: float, out: float, xs: list[float]) -> float:
+    """What the slip gate passes back to argument `slot` (nan where its rule fails)."""
+    try:
+        return float(rules.real(gate)[1](g, out, *xs)[slot])
+    except (ArithmeticError, ValueError):
+        return math.nan
 
 
 # the words of each message, filled in by name (str.format here, the same templates in the
@@ -197,12 +263,19 @@ def diagnose(ex: Explanation, node: int, answer: float, tol: float = DEFAULT_TOL
                       close(answer, truth, tol, scale))
     if verdict.right:
         return verdict
-    for mistake in alternatives(ex, node):
-        if (close(answer, mistake.value, tol, scale)
-                and not close(mistake.value, truth, tol, scale)
-                and all(m.text != mistake.text for m in verdict.mistakes)):
-            verdict.mistakes.append(mistake)
+    verdict.mistakes = matching(alternatives(ex, node), answer, truth, tol, scale)
     return verdict
+
+
+def matching(candidates: Sequence[Mistake], answer: float, truth: float, tol: float,
+             scale: float) -> list[Mistake]:
+    """The candidates that give the learner's number (and not the truth), each text once."""
+    found: list[Mistake] = []
+    for m in candidates:
+        if (close(answer, m.value, tol, scale) and not close(m.value, truth, tol, scale)
+                and all(f.text != m.text for f in found)):
+            found.append(m)
+    return found
 
 
 def _n(x: float) -> str:
@@ -290,62 +363,131 @@ def use_slips(ex: Explanation, node: int, u: Use) -> list[tuple[str, float, str]
             name=name, value=_n(vals[node]), user=user, local=_n(u.local))))
     # the local derivative with respect to another argument of the same gate
     if len(args) > 1:
-        partials = gate.partials(_real(), out, *xs)
+        partials = gate.partials(REAL, out, *xs)
         for slot, j in enumerate(args):
             if slot != u.slot and j != node:
                 found.append(("wrong-node", partials[slot] * g, WORDS["other-argument"].format(
                     user=user, other=labels[j], partial=_n(partials[slot]), name=name,
                     local=_n(u.local))))
     # the gate's own slips, from the table
-    table = SLIPS.get(gate.name, {})
-    for kind, rule, words in (*table.get("*", ()), *table.get(str(u.slot), ())):
-        env = _env(g, out, xs, u.slot, [grads[j] for j in args], gate.arity is None)
-        value = _rule(rule)(**env)
+    for index, slip in enumerate(SLIPS.get(gate.name, ())):
+        if slip.slot not in ("*", str(u.slot)):
+            continue
         other = args[1 - u.slot] if len(args) == 2 else node
+        reads = list(xs)
+        if slip.swapped:  # the other argument's gradient in place of its value
+            reads[1 - u.slot] = grads[other]
+        value = _slip_value(slip_gate(gate.name, index), u.slot, g, out, reads)
         fill = {"by": user, "node": name, "other": labels[other], "gother": _n(grads[other]),
                 "vother": _n(vals[other]), "local": _n(u.local), "out": _n(out),
                 "one_minus": _n(1.0 - out), "pull": _n(g), "x": _n(xs[u.slot])}
-        found.append((kind, value, words.format(**fill)))
+        found.append((slip.kind, value, slip.words.format(**fill)))
     return found
 
 
-def _env(g: float, out: float, xs: list[float], slot: int, gs: list[float],
-         variadic: bool) -> dict[str, float]:
-    """The names a slip rule reads: x is the use's own argument for a variadic gate."""
-    if variadic:
-        return {"g": g, "out": out, "x": xs[slot], "y": 0.0, "gx": gs[slot], "gy": 0.0}
-    y = xs[1] if len(xs) > 1 else 0.0
-    gy = gs[1] if len(gs) > 1 else 0.0
-    return {"g": g, "out": out, "x": xs[0], "y": y, "gx": gs[0], "gy": gy}
+# ---- the quiz's other questions: a node's value, one gate's local derivative ----------------
 
 
-def _real():
-    from ..core.backend import REAL
+def value_alternatives(ex: Explanation, node: int) -> list[Mistake]:
+    """Every mistake's number for node's *value*, computed on this circuit: the sign
+    flipped, an argument's sign flipped on the way in, the gate's own value slips
+    (VALUE_SLIPS: max taken as min, relu letting a negative through, x / y upside down, ...)
+    and another node's value."""
+    result = ex.result
+    c = result.circuit
+    labels = c.labels()
+    vals = result.values
+    name, truth = labels[node], vals[node]
+    found = [Mistake("sign", -truth, f"the sign is flipped: {name} is {_n(truth)}, "
+                                     f"not {_n(-truth)}")]
+    gate, args = c.gates[node], c.args[node]
+    xs = [vals[j] for j in args]
+    for slot, j in enumerate(args):
+        if xs[slot] == 0 or args.index(j) != slot:
+            continue
+        reads = [-x if k == j else x for k, x in zip(args, xs)]
+        value = _value_of(gate, reads)
+        found.append(Mistake("sign", value, f"{labels[j]} is {_n(vals[j])}; with its sign "
+                             f"flipped, {name} = {c.formula(node)} gives {_n(value)}, "
+                             f"not {_n(truth)}"))
+    for index, (kind, _, words) in enumerate(VALUE_SLIPS.get(gate.name, ())):
+        value = _value_of(value_slip_gate(gate.name, index), xs)
+        fill = {"truth": _n(truth), "value": _n(value), "x": _n(xs[0]) if xs else "",
+                "y": _n(xs[1]) if len(xs) > 1 else ""}
+        found.append(Mistake(kind, value, f"{name} = {c.formula(node)}: "
+                             + words.format(**fill)))
+    others: dict[float, list[str]] = {}
+    used = c.used()
+    for j in range(len(c)):
+        if j != node and (c.args[j] or c.is_input(j)) and used[j]:
+            others.setdefault(vals[j], []).append(labels[j])
+    for value, names in others.items():
+        found.append(Mistake("wrong-node", value, f"{_n(value)} is the value of "
+                             f"{', '.join(names[:6])}, not of {name}"))
+    return found
 
-    return REAL
+
+def _value_of(gate: Gate, xs: list[float]) -> float:
+    try:
+        return float(rules.real(gate)[0](*xs))
+    except (ArithmeticError, ValueError):
+        return math.nan
 
 
-_RULE_NAMES = ("g", "out", "x", "y", "gx", "gy")
+def local_of(result: Result, node: int, by: int) -> float:
+    """d by / d node, one gate's own slope: summed over the slots where `by` reads node
+    (a * a: 2a)."""
+    c = result.circuit
+    args = c.args[by]
+    partials = c.gates[by].partials(REAL, result.values[by], *[result.values[j] for j in args])
+    total = 0.0
+    for j, p in zip(args, partials):
+        if j == node:
+            total += p
+    return total
 
 
-@cache
-def _rule(text: str) -> Callable[..., float]:
-    """A slip rule as a function. The texts are this module's own (SLIPS); each is checked
-    to use only arithmetic, comparisons and the names above before it is compiled."""
-    tree = ast.parse(text, mode="eval")
-    allowed = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.IfExp, ast.Compare, ast.Name,
-               ast.Constant, ast.Load, ast.operator, ast.unaryop, ast.cmpop)
-    for node in ast.walk(tree):
-        if not isinstance(node, allowed) or (isinstance(node, ast.Name)
-                                             and node.id not in _RULE_NAMES):
-            raise ValueError(f"slip rule {text!r}: only arithmetic over {_RULE_NAMES}")
-    code = compile(f"lambda {', '.join(_RULE_NAMES)}: {text}", "<slip>", "eval")
-    fn = eval(code, {"__builtins__": {}})  # safe: SLIPS' own text, checked above
-
-    def run(**env: float) -> float:
-        try:
-            return float(fn(**env))
-        except ArithmeticError:
-            return math.nan
-
-    return run
+def local_alternatives(ex: Explanation, node: int, by: int) -> list[Mistake]:
+    """Every mistake's number for the local derivative d by / d node, computed on this
+    circuit: the sign; the chain brought in where only the gate's own slope is asked (the
+    whole gradient of node, or this use's local × pull); one of the slots of a gate that
+    reads node twice left out; each slot done wrong as in `use_slips` (a value for the
+    slope, the other argument's slope, the gate's own slips), at a pull of 1; and the
+    slope of another gate that reads node."""
+    result = ex.result
+    c = result.circuit
+    labels = c.labels()
+    name, user = labels[node], labels[by]
+    truth = local_of(result, node, by)
+    uses = [u for u in ex.uses[node] if u.by == by]
+    found = [Mistake("sign", -truth, f"the sign is flipped: d{user}/d{name} is {_n(truth)}, "
+                                     f"not {_n(-truth)}")]
+    grad = result.grads[node]
+    found.append(Mistake("chain", grad, f"{_n(grad)} is the whole gradient of {name} (the "
+                         f"chain through the output), not {user}'s local slope alone"))
+    if uses:
+        pull = uses[0].pull
+        product = 0.0
+        for u in uses:
+            product += u.contribution
+        found.append(Mistake("chain", product, f"{_n(product)} is d{user}/d{name} × the pull "
+                             f"d{user} = {_n(pull)}: the local slope is {_n(truth)} alone, "
+                             "before the chain multiplies it by the pull"))
+    if len(uses) > 1:
+        parts = ", ".join(_n(u.local) for u in uses)
+        for u in uses:
+            found.append(Mistake("fan-out", truth - u.local, f"{user} = {c.formula(by)} reads "
+                                 f"{name} {len(uses)} times; its slope adds each one's "
+                                 f"({parts}), in all {_n(truth)}; this leaves one out"))
+    for u in uses:
+        unit = Use(u.by, u.slot, u.local, 1.0, u.local)
+        rest = truth - u.local
+        for kind, value, words in use_slips(ex, node, unit):
+            found.append(Mistake(kind, rest + value, words))
+    for u in ex.uses[node]:
+        if u.by != by:
+            other = local_of(result, node, u.by)
+            found.append(Mistake("wrong-node", other, f"{_n(other)} is d{labels[u.by]}/"
+                                 f"d{name}, the slope of another gate that reads {name}, "
+                                 f"not d{user}/d{name}"))
+    return found

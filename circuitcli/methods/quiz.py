@@ -21,8 +21,18 @@ from ..core.circuit import Circuit
 from ..core.evaluate import evaluate
 from ..core.parser import parse
 from ..core.syntax import CircuitError
-from .explain import Explanation, Use, explain
-from .practice import DEFAULT_TOL, Mistake, close, diagnose, scale_of, use_slips
+from .explain import Explanation, explain
+from .practice import (
+    DEFAULT_TOL,
+    Mistake,
+    close,
+    diagnose,
+    local_alternatives,
+    local_of,
+    matching,
+    scale_of,
+    value_alternatives,
+)
 
 __all__ = ["Answer", "Exercise", "exercise", "grade_answer"]
 
@@ -178,90 +188,26 @@ def _ask(rng: random.Random, level: int, seed: int, text: str, c: Circuit,
 
 
 def grade_answer(ex: Exercise, answer: float, tol: float = DEFAULT_TOL) -> Answer:
-    """The answer against the truth; a wrong one with every mistake that gives it."""
+    """The answer against the truth; a wrong one with every mistake that gives it, from the
+    mistakes of its own kind of question (methods/practice.py computes each on the
+    circuit)."""
     c = ex.circuit()
     explanation = explain(evaluate(c, ex.values))
     result = explanation.result
     node = c.named[ex.node]
-    scale = scale_of(result)
     if ex.kind == "gradient":
         verdict = diagnose(explanation, node, answer, tol, ex.node)
         return Answer(ex, answer, verdict.right, verdict.truth, verdict.mistakes, explanation,
                       node)
     if ex.kind == "value":
         truth = result.values[node]
-        right = close(answer, truth, max(tol, 0.0), max(abs(truth), 1.0) * 1e-12)
-        mistakes = [] if right else _value_mistakes(explanation, node, answer, tol)
-        return Answer(ex, answer, right, truth, mistakes, explanation, node)
-    by = c.named[ex.of]
-    use = next(u for u in explanation.uses[node] if u.by == by) \
-        if any(u.by == by for u in explanation.uses[node]) else None
-    truth = _local(result, node, by)
+        scale = max(abs(truth), 1.0) * 1e-12
+        candidates = value_alternatives(explanation, node)
+    else:
+        by = c.named[ex.of]
+        truth = local_of(result, node, by)
+        scale = scale_of(result)
+        candidates = local_alternatives(explanation, node, by)
     right = close(answer, truth, tol, scale)
-    mistakes = [] if right or use is None else _local_mistakes(explanation, node, use,
-                                                               answer, truth, tol, scale)
+    mistakes = [] if right else matching(candidates, answer, truth, tol, scale)
     return Answer(ex, answer, right, truth, mistakes, explanation, node)
-
-
-def _local(result, node: int, by: int) -> float:
-    """d by / d node, summed over the slots where by uses node (a * a: 2a)."""
-    c = result.circuit
-    args = c.args[by]
-    partials = c.gates[by].partials(_real(), result.values[by],
-                                    *[result.values[j] for j in args])
-    total = 0.0
-    for j, p in zip(args, partials):
-        if j == node:
-            total += p
-    return total
-
-
-def _real():
-    from ..core.backend import REAL
-
-    return REAL
-
-
-def _value_mistakes(ex: Explanation, node: int, answer: float, tol: float) -> list[Mistake]:
-    result = ex.result
-    c = result.circuit
-    labels = c.labels()
-    truth = result.values[node]
-    scale = max(abs(truth), 1.0) * 1e-12
-    found = []
-    if close(answer, -truth, tol, scale):
-        found.append(Mistake("sign", -truth, f"the sign is flipped: {labels[node]} is "
-                             f"{truth:.6g}, not {-truth:.6g}"))
-    for j in range(len(c)):
-        if j != node and (c.args[j] or c.is_input(j)) and close(answer, result.values[j], tol,
-                                                                  scale):
-            found.append(Mistake("wrong-node", result.values[j],
-                                 f"{result.values[j]:.6g} is the value of {labels[j]}, "
-                                 f"not of {labels[node]}"))
-    return found
-
-
-def _local_mistakes(ex: Explanation, node: int, use: Use, answer: float, truth: float, tol: float,
-                    scale: float) -> list[Mistake]:
-    """The slips of part 1 for one gate's slope: its value, the other argument's slope, the
-    gate's own slips, and the whole gradient where the local one was asked for."""
-    result = ex.result
-    c = result.circuit
-    labels = c.labels()
-    name, user = labels[node], labels[use.by]
-    candidates = [Mistake("sign", -truth, f"the sign is flipped: d{user}/d{name} is "
-                          f"{truth:.6g}, not {-truth:.6g}"),
-                  Mistake("chain", result.grads[node],
-                          f"{result.grads[node]:.6g} is the whole gradient of {name} (the "
-                          f"chain through the output), not {user}'s local slope alone")]
-    # the slips at a pull of 1: the local slope alone
-    unit = Use(use.by, use.slot, use.local, 1.0, use.local)
-    candidates += [Mistake(kind, value, words) for kind, value, words in
-                   use_slips(ex, node, unit)]
-    found = []
-    for m in candidates:
-        if (math.isfinite(m.value) and close(answer, m.value, tol, scale)
-                and not close(m.value, truth, tol, scale)
-                and all(f.text != m.text for f in found)):
-            found.append(m)
-    return found

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
+from .fit import Column, Fitted
 from .json import finite
 from .table import fmt
 
@@ -25,17 +25,17 @@ def newton_view(run: NewtonRun, title: str, digits: int = 6) -> RenderableType:
                   f"({'down' if run.minimize else 'up'}hill"
                   + (f", damping {fmt(run.damping, digits)}" if run.damping else "") + ")",
                   style="dim")
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for name in ("input", "before", "gradient", "step", "after"):
-        table.add_column(Text(name), justify="left" if name == "input" else "right",
-                         no_wrap=True)
+    rows = []
     for name in c.inputs:
         moved = sum(s.get(name, 0.0) for s in run.steps)
-        table.add_row(Text(name, style="cyan"), Text(fmt(run.before[name], digits)),
-                      Text(fmt(run.grads.get(name), digits) if name in run.grads else "—"),
-                      Text(fmt(moved, digits) if name in run.moving else "frozen",
-                           style="" if name in run.moving else "dim"),
-                      Text(fmt(run.after[name], digits), style="bold"))
+        rows.append([Text(name, style="cyan"), Text(fmt(run.before[name], digits)),
+                     Text(fmt(run.grads.get(name), digits) if name in run.grads else "—"),
+                     Text(fmt(moved, digits) if name in run.moving else "frozen",
+                          style="" if name in run.moving else "dim"),
+                     Text(fmt(run.after[name], digits), style="bold")])
+    # the width policy (render/fit.py): too narrow for the numbers, one line per input
+    table = Fitted([Column("input", "left"), Column("before"), Column("gradient"),
+                    Column("step"), Column("after")], rows)
     parts: list[RenderableType] = [header, table]
     out = c.output_name
     line = Text(f"{out}: {fmt(run.history[0], digits)}")

@@ -1,37 +1,43 @@
 """The diagnosis tables as JavaScript, for the live page's "your turn" (page/practice.js).
 
-The page diagnoses a typed gradient with the same mistakes as `check --expect`: the slips
-of each gate are the very rule texts of methods/practice.py's SLIPS, lowered to JavaScript
-by render/js.py's translator, and the messages are the same templates (WORDS), filled in
-by name. Only the walk over the uses is written twice, in Python and in practice.js, and
+The page diagnoses a typed gradient with the same mistakes as `check --expect`: each gate
+slip of methods/practice.py (SLIPS) is the gate's entry with one wrong pull rule, parsed
+and checked by the rule compiler (core/rules.py) and lowered to JavaScript by render/js.py
+from the compiler's trees, and the messages are the same templates (WORDS), filled in by
+name. The walk over a node's uses (which alternatives to compute) is written in Python and
+in practice.js, because the page computes it again at every value the learner types in;
 the browser tests compare the two answer by answer.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 
-from ..methods.practice import DEFAULT_TOL, KINDS, SLIPS, WORDS
+from ..core import rules
+from ..methods.practice import DEFAULT_TOL, KINDS, SLIPS, WORDS, slip_gate
 from .js import to_js
 
 __all__ = ["practice_js"]
 
 
-def _slip(rule: str) -> str:
-    return f"(g, out, x, y, gx, gy) => {to_js(ast.parse(rule, mode='eval'))}"
+def _slip(gate: str, index: int) -> str:
+    """The slip's pull as `(g, out, x, y) => ...` (for max and min, x is the use's own
+    argument), from the compiler's checked tree."""
+    slip = SLIPS[gate][index]
+    pulls = rules.parsed(slip_gate(gate, index)).pulls
+    tree = pulls[0 if len(pulls) == 1 or slip.slot == "*" else int(slip.slot)]
+    return f"(g, out, x, y) => {to_js(tree)}"
 
 
 def practice_js() -> str:
-    """`const PRACTICE = {tol, kinds, words, slips}`: slips[gate][slot] = [[kind, f, words]]."""
+    """`const PRACTICE = {tol, kinds, words, slips}`: slips[gate] = [[kind, slot, f, words,
+    swapped]], in SLIPS' order."""
     gates = []
-    for gate, slots in SLIPS.items():
-        entries = []
-        for slot, rules in slots.items():
-            items = ", ".join(f"[{json.dumps(kind)}, {_slip(rule)}, {json.dumps(words)}]"
-                              for kind, rule, words in rules)
-            entries.append(f"{json.dumps(slot)}: [{items}]")
-        gates.append(f"  {json.dumps(gate)}: {{{', '.join(entries)}}}")
+    for gate, slips in SLIPS.items():
+        items = [f"[{json.dumps(slip.kind)}, {json.dumps(slip.slot)}, {_slip(gate, index)}, "
+                 f"{json.dumps(slip.words)}, {'true' if slip.swapped else 'false'}]"
+                 for index, slip in enumerate(slips)]
+        gates.append(f"  {json.dumps(gate)}: [{', '.join(items)}]")
     return ("// the learner's mistakes, generated from methods/practice.py "
             "(render/practice_js.py)\n"
             "const PRACTICE = {\n"

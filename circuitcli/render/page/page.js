@@ -442,6 +442,20 @@
     if (nodeEls[st.node]) nodeEls[st.node].g.classList.add("hot");
     for (const e of st.edges) e.g.classList.add("hot");
     $("#explain").textContent = `${st.pass} ${k + 1}/${steps.length}: ${st.text}`;
+    if (nodeEls[st.node]) follow(nodeEls[st.node].g);
+  }
+
+  // a graph wider than its frame (a phone) is panned so that the walkthrough's node shows
+  function follow(el) {
+    const frame = $("#graph-wrap");
+    const r = el.getBoundingClientRect();
+    const f = frame.getBoundingClientRect();
+    if (r.left < f.left || r.right > f.right) {
+      frame.scrollLeft += (r.left + r.right) / 2 - (f.left + f.right) / 2;
+    }
+    if (r.top < f.top || r.bottom > f.bottom) {
+      frame.scrollTop += (r.top + r.bottom) / 2 - (f.top + f.bottom) / 2;
+    }
   }
 
   function next() {

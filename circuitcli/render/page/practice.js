@@ -56,15 +56,14 @@
         }
       });
     }
-    const table = PRACTICE.slips[gate] || {};
-    const rules = [...(table["*"] || []), ...(table[String(u.slot)] || [])];
-    const variadic = GATES[gate].arity === null;
-    const gs = args.map((j) => st.grads[j]);
-    for (const [kind, rule, words] of rules) {
-      const value = variadic
-        ? rule(g, out, xs[u.slot], 0, gs[u.slot], 0)
-        : rule(g, out, xs[0], xs.length > 1 ? xs[1] : 0, gs[0], gs.length > 1 ? gs[1] : 0);
+    for (const [kind, slot, rule, words, swapped] of PRACTICE.slips[gate] || []) {
+      if (slot !== "*" && slot !== String(u.slot)) continue;
       const other = args.length === 2 ? args[1 - u.slot] : node;
+      const reads = xs.slice();
+      if (swapped) reads[1 - u.slot] = st.grads[other]; // the other's gradient for its value
+      const variadic = GATES[gate].arity === null;
+      const value = variadic ? rule(g, out, reads[u.slot], 0)
+        : rule(g, out, reads[0], reads.length > 1 ? reads[1] : 0);
       found.push([kind, value, fill(words, {
         by: user, node: name, other: NODES[other].name, gother: n(st.grads[other]),
         vother: n(st.vals[other]), local: n(u.local), out: n(out), one_minus: n(1 - out),
@@ -152,56 +151,179 @@
     return lines;
   }
 
-  // ---- the panel ------------------------------------------------------------------------
+  // ---- at the node: the learner types the gradient into the drawing -----------------------
+  // The switch hides every gradient (numbers, colours, arrows, edge labels). Each node that
+  // has a gradient reads "dNAME = ?"; a click, a tap, or Enter on it (nodes are in the tab
+  // order) opens a small editor anchored under the node: type, Enter checks, Escape closes.
+  // The verdict and the diagnosis are shown there, and the node keeps the mark (✓ / ✗).
   const style = document.createElement("style");
   style.textContent = `
-    body.your-turn [data-node] .grad, body.your-turn .edge-label, body.your-turn [data-node] .big,
+    body.your-turn .node .grad, body.your-turn .edge-label, body.your-turn .node .big,
     body.your-turn #inputs td:nth-child(3) { visibility: hidden; }
-    body.your-turn [data-node].revealed .grad { visibility: visible; }
-    body.your-turn #graph .plus, body.your-turn #graph .minus { stroke: #888; }
-    body.your-turn [data-node] { cursor: pointer; }
-    #your-turn .verdict { white-space: pre-wrap; }
-    #your-turn .verdict.right { color: #1a7f37; } #your-turn .verdict.wrong { color: #b42318; }`;
+    body.your-turn .node.revealed .grad, body.your-turn .node.revealed .big { visibility: visible; }
+    .node .try { display: none; }
+    body.your-turn .node .try { display: inline; fill: #1d4ed8; font-weight: 700; }
+    body.your-turn .node.revealed .try { display: none; }
+    body.your-turn .node:not(.revealed) rect { fill: #fff; stroke: var(--line); }
+    body.your-turn .node.output:not(.revealed) rect { stroke: #b45309; }
+    body.your-turn .node.tried-wrong:not(.revealed) rect { stroke: var(--neg); stroke-dasharray: 4 3; }
+    body.your-turn .node.answered-right rect { stroke: var(--pos); stroke-width: 3; }
+    body.your-turn .node.tried-wrong .try { fill: var(--neg); }
+    body.your-turn .edge path { stroke: #6b7280; marker-end: url(#arrow-zero); }
+    body.your-turn [data-answerable] { cursor: pointer; }
+    body.your-turn [data-answerable]:focus { outline: none; }
+    body.your-turn [data-answerable]:focus rect, body.your-turn [data-answerable].editing rect {
+      stroke: #2563eb; stroke-width: 3; }
+    #graph-wrap { position: relative; }
+    #your-turn { display: flex; flex-wrap: wrap; align-items: baseline; gap: 2px 10px; }
+    #your-turn .hint { margin: 0; }
+    #practice-editor { position: absolute; z-index: 5; width: min(26rem, calc(100% - 8px));
+      background: #fff; border: 2px solid #2563eb; border-radius: 6px; padding: 6px 8px;
+      box-shadow: 0 4px 14px rgba(0,0,0,.18); cursor: auto; font-size: 14px; }
+    #practice-editor[hidden] { display: none; }
+    #practice-editor .row { display: flex; flex-wrap: wrap; align-items: center; gap: 4px; }
+    #practice-editor label { font-family: ui-monospace, monospace; font-weight: 700; }
+    #practice-editor input { font: 16px ui-monospace, monospace; width: 8em; min-width: 0; flex: 1 1 6em; }
+    #practice-editor button { margin: 0; min-height: 2em; }
+    #practice-editor .verdict { white-space: pre-wrap; overflow-wrap: anywhere; margin: 6px 0 0;
+      font-size: 13px; max-height: 40vh; overflow: auto; }
+    #practice-editor .verdict:empty { display: none; }
+    #practice-editor .verdict.right { color: #1a7f37; } #practice-editor .verdict.wrong { color: #b42318; }`;
   document.head.appendChild(style);
+
   const section = document.createElement("section");
   section.id = "your-turn";
-  section.innerHTML = `<h2>Your turn</h2>
+  section.className = "watch";
+  section.innerHTML = `<span class="title">Your turn</span>
     <label><input type="checkbox" data-action="your-turn"> hide the gradients and derive them yourself</label>
-    <div class="practice" hidden>
-      <p class="hint">Pick a node (or click it in the drawing), type its gradient, check.</p>
-      <label>gradient of <select data-practice-node></select></label>
-      <input data-practice-answer type="text" inputmode="decimal" size="10" aria-label="your gradient">
+    <p class="hint" hidden>Click a node (or Tab to it and press Enter) and type its gradient, d output / d node.</p>`;
+  const column = $(".column");
+  column.insertBefore(section, $(".zoom"));
+  const toggle = section.querySelector("[data-action=your-turn]");
+  const sectionHint = section.querySelector(".hint");
+
+  const wrap = $("#graph-wrap");
+  const editor = document.createElement("div");
+  editor.id = "practice-editor";
+  editor.setAttribute("role", "dialog");
+  editor.hidden = true;
+  editor.innerHTML = `<div class="row">
+      <label for="practice-answer"></label>
+      <input id="practice-answer" data-practice-answer type="text" inputmode="decimal"
+        autocomplete="off" spellcheck="false">
       <button data-action="check-answer" type="button">Check</button>
       <button data-action="reveal" type="button">Reveal</button>
-      <p class="verdict" id="practice-verdict" aria-live="polite"></p>
-    </div>`;
-  const aside = $("aside");
-  aside.insertBefore(section, aside.children[1] || null);
-  const toggle = section.querySelector("[data-action=your-turn]");
-  const panel = section.querySelector(".practice");
-  const select = section.querySelector("[data-practice-node]");
-  const field = section.querySelector("[data-practice-answer]");
-  const verdict = section.querySelector("#practice-verdict");
-  NODES.forEach((nd, i) => {
-    if ((nd.live || i === OUT) && nd.used && (nd.args.length || isInput(i))) {
-      const opt = document.createElement("option");
-      opt.value = String(i);
-      opt.textContent = `${nd.name}${isInput(i) ? "" : " = " + nd.formula}`;
-      select.appendChild(opt);
-    }
-  });
+      <button data-action="close-answer" type="button" aria-label="close">×</button>
+    </div>
+    <p class="verdict" id="practice-verdict" aria-live="polite"></p>`;
+  wrap.appendChild(editor);
+  // the drawing pans with a mouse drag: not from inside the editor (text is selected there)
+  editor.addEventListener("pointerdown", (e) => e.stopPropagation());
+  const field = editor.querySelector("[data-practice-answer]");
+  const label = editor.querySelector("label");
+  const verdict = editor.querySelector("#practice-verdict");
 
-  function nodeEl(i) { return document.querySelector(`[data-node="${CSS.escape(NODES[i].name)}"]`); }
+  // the nodes a learner can answer for: those with a gradient, as `check --expect` lists them
+  const answerable = [];
+  NODES.forEach((nd, i) => {
+    if ((nd.live || i === OUT) && nd.used && (nd.args.length || isInput(i))) answerable.push(i);
+  });
+  const marks = {}; // node -> {answer, right}
+  const nodeEl = (i) => document.querySelector(`#graph [data-node="${CSS.escape(NODES[i].name)}"]`);
+  const tries = {};
+  for (const i of answerable) {
+    const g = nodeEl(i);
+    if (!g) continue;
+    g.setAttribute("data-answerable", "");
+    const grad = g.querySelector(".grad");
+    const t = document.createElementNS("http://www.w3.org/2000/svg", "text");
+    t.setAttribute("class", "try");
+    t.setAttribute("x", grad ? grad.getAttribute("x") : "8");
+    t.setAttribute("y", grad ? grad.getAttribute("y") : "62");
+    g.appendChild(t);
+    tries[i] = t;
+  }
+  const room = (i) => {
+    const r = nodeEl(i).querySelector("rect");
+    return Math.max(6, Math.floor((Number(r.getAttribute("width")) - 16) / 7.3));
+  };
+  const clip = (text, n) => (text.length <= n ? text : text.slice(0, n - 1) + "…");
+  function nodeText(i) {
+    const name = NODES[i].name;
+    const m = marks[i];
+    const said = m ? `${page.words.fmt(m.answer)} ${m.right ? "✓" : "✗"}` : "?";
+    return clip(`d${name} = ${said}`, room(i));
+  }
+  function paint(i) {
+    const g = nodeEl(i);
+    if (!g) return;
+    tries[i].textContent = nodeText(i);
+    const m = marks[i];
+    g.classList.toggle("tried-wrong", Boolean(m && !m.right));
+    g.classList.toggle("answered-right", Boolean(m && m.right));
+    g.setAttribute("aria-label", `d${NODES[i].name}: ${m ? (m.right ? "right, " : "wrong, ")
+      + page.words.fmt(m.answer) : "type your gradient"}`);
+  }
+
+  let current = -1;
   function show(text, cls, result) {
     verdict.textContent = text;
     verdict.className = "verdict " + cls;
     verdict.setAttribute("data-right", result ? String(result.right) : "");
     verdict.setAttribute("data-kinds", result ? result.kinds.join(" ") : "");
+    makeRoom();
+  }
+  function place(i) {
+    const g = nodeEl(i);
+    const box = g.getBoundingClientRect();
+    const frame = wrap.getBoundingClientRect();
+    const left = box.left - frame.left + wrap.scrollLeft;
+    const top = box.bottom - frame.top + wrap.scrollTop + 4;
+    const width = editor.offsetWidth;
+    const most = wrap.scrollLeft + wrap.clientWidth - width - 4;
+    editor.style.left = Math.max(wrap.scrollLeft + 4, Math.min(left, most)) + "px";
+    editor.style.top = top + "px";
+    makeRoom();
+  }
+  // the drawing's frame grows under the editor, so the verdict is never cut off by it
+  function makeRoom() {
+    wrap.style.paddingBottom = "";
+    if (editor.hidden) return;
+    const below = editor.offsetTop + editor.offsetHeight + 6 - wrap.scrollHeight;
+    if (below > 0) wrap.style.paddingBottom = below + "px";
+    editor.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }
+  function open(i) {
+    if (!toggle.checked || !answerable.includes(i)) return;
+    if (current >= 0 && nodeEl(current)) nodeEl(current).classList.remove("editing");
+    current = i;
+    nodeEl(i).classList.add("editing");
+    label.textContent = `d${NODES[i].name} =`;
+    editor.setAttribute("aria-label", `the gradient of ${NODES[i].name}`);
+    editor.setAttribute("data-for", NODES[i].name);
+    field.value = marks[i] ? String(marks[i].answer) : "";
+    show("", "", null);
+    editor.hidden = false;
+    place(i);
+    field.focus({ preventScroll: true });
+    makeRoom();
+  }
+  function closeEditor(back) {
+    if (current < 0) return;
+    const g = nodeEl(current);
+    editor.hidden = true;
+    wrap.style.paddingBottom = "";
+    if (g) {
+      g.classList.remove("editing");
+      if (back) g.focus({ preventScroll: true });
+    }
+    current = -1;
   }
   function reveal(i) { const e = nodeEl(i); if (e) e.classList.add("revealed"); }
 
   function check() {
-    const i = Number(select.value);
+    const i = current;
+    if (i < 0) return;
     const t = field.value.trim();
     if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) {
       show(`"${field.value}" is not a number: type the gradient you derived`, "wrong", null);
@@ -211,6 +333,8 @@
     const r = diagnose(i, answer);
     const name = NODES[i].name;
     const w = page.words;
+    marks[i] = { answer, right: r.right };
+    paint(i);
     if (r.right) {
       show(`right: the gradient of ${name} is ${w.fmt(r.truth)}`, "right", r);
       reveal(i);
@@ -226,29 +350,64 @@
     show(lines.join("\n"), "wrong", r);
   }
 
+  function forget() { // new values: what was answered no longer applies
+    for (const k of Object.keys(marks)) delete marks[k];
+    document.querySelectorAll("#graph .node.revealed").forEach((e) => e.classList.remove("revealed"));
+    for (const i of answerable) if (tries[i]) paint(i);
+    closeEditor(false);
+  }
+
   toggle.addEventListener("change", () => {
-    document.body.classList.toggle("your-turn", toggle.checked);
-    panel.hidden = !toggle.checked;
-    document.querySelectorAll("[data-node].revealed").forEach((e) => e.classList.remove("revealed"));
-    show("", "", null);
+    const on = toggle.checked;
+    document.body.classList.toggle("your-turn", on);
+    sectionHint.hidden = !on;
+    forget();
+    for (const i of answerable) {
+      const g = nodeEl(i);
+      if (!g) continue;
+      if (on) { g.setAttribute("tabindex", "0"); g.setAttribute("role", "button"); }
+      else { g.removeAttribute("tabindex"); g.removeAttribute("role"); g.removeAttribute("aria-label"); }
+    }
   });
-  section.querySelector("[data-action=check-answer]").addEventListener("click", check);
-  field.addEventListener("keydown", (e) => { if (e.key === "Enter") check(); });
-  section.querySelector("[data-action=reveal]").addEventListener("click", () => {
-    const i = Number(select.value);
+  editor.querySelector("[data-action=check-answer]").addEventListener("click", check);
+  editor.querySelector("[data-action=close-answer]").addEventListener("click", () => closeEditor(true));
+  field.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") { e.preventDefault(); check(); }
+  });
+  editor.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { e.preventDefault(); closeEditor(true); }
+  });
+  editor.querySelector("[data-action=reveal]").addEventListener("click", () => {
+    const i = current;
+    if (i < 0) return;
     reveal(i);
     show(`the gradient of ${NODES[i].name} is ${page.words.fmt(page.state().grads[i])}`, "", null);
   });
+  const indexOf = (g) => NODES.findIndex((nd) => nd.name === g.getAttribute("data-node"));
   $("#graph").addEventListener("click", (e) => {
     if (!toggle.checked) return;
-    const g = e.target.closest("[data-node]");
-    if (!g) return;
-    const i = NODES.findIndex((nd) => nd.name === g.getAttribute("data-node"));
-    if ([...select.options].some((o) => o.value === String(i))) {
-      select.value = String(i);
-      field.focus();
-    }
+    const g = e.target.closest("[data-answerable]");
+    if (g) open(indexOf(g));
   });
+  $("#graph").addEventListener("keydown", (e) => {
+    if (!toggle.checked || (e.key !== "Enter" && e.key !== " ")) return;
+    const g = e.target.closest("[data-answerable]");
+    if (!g) return;
+    e.preventDefault();
+    open(indexOf(g));
+  });
+  // the values change (an input typed, a step, reset): the answers were for the old ones
+  document.addEventListener("input", (e) => { if (e.target.matches("[data-input]")) forget(); });
+  for (const sel of ["[data-action=step]", "[data-action=reset]"]) {
+    const b = $(sel);
+    if (b) b.addEventListener("click", forget);
+  }
+  // zoom and resize move the node: the editor follows it
+  window.addEventListener("resize", () => { if (current >= 0) place(current); });
+  for (const sel of ["[data-action=zoom-in]", "[data-action=zoom-out]", "[data-action=zoom-fit]"]) {
+    const b = $(sel);
+    if (b) b.addEventListener("click", () => { if (current >= 0) place(current); });
+  }
 
-  window.circuitPractice = { diagnose, hintLines };
+  window.circuitPractice = { diagnose, hintLines, open };
 })();
