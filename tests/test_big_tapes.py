@@ -122,6 +122,44 @@ def test_a_valid_file_of_one_statement_a_line_takes_the_shape_path(text, whole):
     assert columns(fast) == columns(exact), text
 
 
+# the words a cut may meet, good and bad: names, numbers, exponents (signed ones are cut at
+# the sign by the word-character runs), runs that are no word (2x, 1.2.3, 1_0), operators
+WORDS = ["x", "y2", "_", "e", "ab_c", "relu", "2", "0.5", ".5", "2.", "1e3", "1E+3", "3e-2",
+         "1e", "2x", "1.2.3", "1_0", "x.y", ".", "..", "é", "σ", "+", "-", "*", "(", ")", ",",
+         "=", " ", "\t", "\n", "\r", "$", "**"]
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(WORDS), max_size=20).map("".join),
+       st.lists(st.sampled_from(["x", "y2", "0.5", "1e3", "relu"]), max_size=3))
+def test_the_array_cut_of_a_chunk_is_the_word_pattern_cut(text, known):
+    """Cutting a chunk into words and shapes by runs of word characters gives exactly what
+    WORD's split gives (or leaves the chunk to it), whatever the text."""
+    import numpy as np
+
+    from circuitcli.core.grammar import WORD
+
+    parts = WORD.split(text)
+    expected = (parts[1::2], "@".join(parts[0::2]).split("\n"))
+    assert shapes_module._cut(text, dict.fromkeys(known, 0), np) == expected
+    assert shapes_module._cut(text, {}, None) == expected
+
+
+def test_the_array_cut_takes_an_ascii_chunk_of_good_words_itself(monkeypatch):
+    """The runs are the words when each is a name or a number: WORD's split is not called."""
+    import numpy as np
+
+    class Refused:
+        def split(self, text):
+            raise AssertionError("WORD's split was called")
+
+    monkeypatch.setattr(shapes_module, "WORD", Refused())
+    text = "n1 = 0.5*x - 0.5*y2 + 1e3\nn2 = relu(n1)*x + .5\n"
+    assert shapes_module._cut(text, {}, np) == (
+        ["n1", "0.5", "x", "0.5", "y2", "1e3", "n2", "relu", "n1", "x", ".5"],
+        ["@ = @*@ - @*@ + @", "@ = @(@)*@ + @", ""])
+
+
 @pytest.mark.parametrize("text", [
     "x = 1\ny = x; z = y", "q = (x +\n y)", "x = 1 \\\n + 2", "a@b", "5 = x", "relu = 2",
     "q = q + 1", "q = 1\nq = 2", "y = x\nx = 2", "x + 1\ny = 2", "q = relu + 1", "\u00a0x",

@@ -13,7 +13,7 @@ import re
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from itertools import compress
+from itertools import compress, islice
 
 from .gates import GATES, Gate, format_number
 from .grammar import CONSTANTS
@@ -83,7 +83,7 @@ class Circuit:
         # every user name, including aliases (`q = x` names node x as q too)
         self.named: dict[str, int] = {}
         # nodes whose gate has kinks, to look at after a forward pass
-        self.kinkable: list[int] = []
+        self.kinkable = array("i")
         # constant nodes by their text, so each distinct literal is one leaf
         self.consts: dict[str, int] = {}
         self.output = -1
@@ -184,20 +184,30 @@ class Circuit:
         kinds = {stem: [g for g in set(self.gates) if g.stem == stem and g is not _CONST]
                  for stem in stems}
         # the numbers k >= 1 whose name stem+k a user took (no leading zeros: mul01 and mul0
-        # are never a counter's): the counter steps over them; one regular-expression pass
+        # are never a counter's): the counter steps over them; regular-expression passes
         # over the names, not a loop in Python
-        every = "\n".join(self.named)
-        taken = {stem: sorted(int(k) for k in re.findall(
-            rf"^{re.escape(stem)}([1-9][0-9]*)$", every, re.MULTILINE)) for stem in stems}
+        taken: dict[str, list[int]] = {stem: [] for stem in stems}
+        names_left = iter(self.named)
+        while True:  # a segment of names at a time: no copy of them all on a big tape
+            block = "\n".join(islice(names_left, _SEGMENT))
+            if not block:
+                break
+            for stem in stems:
+                taken[stem] += map(int, re.findall(rf"^{re.escape(stem)}([1-9][0-9]*)$", block,
+                                                   re.MULTILINE))
+        for numbers in taken.values():
+            numbers.sort()
         # the unnamed gates of each stem, counted segment by segment at C speed
         counts = dict.fromkeys(stems, 0)
         gates, names = self.gates, self.names
         before = 0
         for i in sorted(wanted):
-            some, their = gates[before:i + 1], names[before:i + 1]
-            labelled = list(compress(some, their))  # the segment's gates that have a name
-            for stem in stems:
-                counts[stem] += sum(some.count(g) - labelled.count(g) for g in kinds[stem])
+            for low in range(before, i + 1, _SEGMENT):  # copies of a segment at most
+                high = min(low + _SEGMENT, i + 1)
+                some, their = gates[low:high], names[low:high]
+                labelled = list(compress(some, their))  # the segment's gates with a name
+                for stem in stems:
+                    counts[stem] += sum(some.count(g) - labelled.count(g) for g in kinds[stem])
             if before <= out <= i and names[out] is None and gates[out].stem in stems:
                 counts[gates[out].stem] -= 1  # the output is `out`, not counted
             before = i + 1
@@ -330,6 +340,11 @@ class Circuit:
                 self.text, self.starts[first], self.ends[first], self.source,
             )
         return values
+
+
+# labels_of counts over copies of this many nodes at a time (a copy of a million-node
+# column would add to the peak memory of a run that warns about a node near its end)
+_SEGMENT = 1 << 16
 
 
 def _free(count: int, taken: list[int]) -> int:

@@ -15,6 +15,7 @@ import math
 from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 
 from .backend import REAL
 from .circuit import Circuit
@@ -157,7 +158,7 @@ def backward(circuit: Circuit, vals: Sequence, pull: float = 1.0, backend=REAL) 
                 for j, c in zip(a, gates[i].backward(backend, g, vals[i], *[vals[j] for j in a])):
                     grads[j] += c
         return grads
-    grads = array("d", bytes(8 * len(vals)))
+    grads = array("d", [0.0]) * len(vals)  # made in place: no zero bytes copied in
     grads[out] = pull
     gates, a0, a1, more = circuit.gates, circuit.a0, circuit.a1, circuit.more
     if len(circuit) >= SWEEP_FROM:
@@ -232,7 +233,9 @@ def _flag_underflow(result: Result) -> None:
     live, used = circuit.live, circuit.used()
     if len(grads) >= _NUMPY_FROM:  # a big tape: the few nodes found at array speed
         view = np.frombuffer(grads, float)
-        candidates = np.flatnonzero((view != 0) & (np.abs(view) < _TINY)).tolist()
+        tiny = _below_normal(view)
+        tiny &= view != 0
+        candidates = np.flatnonzero(tiny).tolist()
         del view
     else:
         candidates = [i for i, v in enumerate(grads) if 0 < abs(v) < _TINY]
@@ -309,9 +312,15 @@ def _flag_value_underflow(result: Result, vals: Sequence[float]) -> None:
         smallest = min(map(abs, filter(None, vals)), default=1.0)
         if smallest >= _TINY and not result.bad and 0.0 not in vals:
             return
-        candidates = [i for i, v in enumerate(vals) if abs(v) < _TINY and a0[i] >= 0]
+        candidates = [i for i in compress(range(len(vals)), map(_TINY.__gt__, map(abs, vals)))
+                      if a0[i] >= 0]
+    # a 0 of a gate that picks an argument or 0, or sums with slopes of 1 and -1, is exact
+    exact = {g for g in circuit.kinds() if _exact_at_zero(g)}
+    gates = circuit.gates
     found = []
     for i in candidates:
+        if gates[i] in exact and vals[i] == 0:
+            continue  # relu(-1), x - x: most of a big tape's zeros
         k = a1[i]
         xs = ([vals[a0[i]]] if k == -1 else [vals[a0[i]], vals[k]] if k >= 0
               else [vals[j] for j in more[i]])
@@ -341,7 +350,7 @@ def _tiny_candidates(circuit: Circuit, vals) -> list[int]:
     import numpy as np
 
     view = np.frombuffer(vals, float)
-    tiny = np.abs(view) < _TINY
+    tiny = _below_normal(view)
     picking = circuit.kinkable
     if any(g.kink is not None and not g.seam for g in circuit.kinds()):
         picking = [i for i in picking if circuit.gates[i].seam]  # pow's 0 ** 0 is a point
@@ -358,6 +367,16 @@ def _tiny_candidates(circuit: Circuit, vals) -> list[int]:
     keep &= ~(np.abs(view[np.maximum(first, 0)]) < _TINY)
     keep &= ~((second >= 0) & (np.abs(view[np.maximum(second, 0)]) < _TINY))
     return idx[keep].tolist()
+
+
+def _below_normal(view):
+    """Whether each number is 0 or subnormal, one block at a time: no temporary array of
+    8 bytes a node adds to a big run's peak memory."""
+    tiny = np.empty(len(view), bool)
+    for low in range(0, len(view), 1 << 16):
+        block = view[low:low + (1 << 16)]
+        np.less(np.abs(block), _TINY, out=tiny[low:low + len(block)])
+    return tiny
 
 
 def _underflowed(gate, xs: list[float]) -> bool:

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 from .gates import GATES
 from .grammar import (
     CONSTANTS,
+    NAME_TEXT,
+    NUMBER_TEXT,
     SPACE,
     WORD,
     function,
@@ -203,7 +205,22 @@ def build_by_shape(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> bo
         _build(c, text, exact)
     except _Bail:
         return False
+    finally:
+        if len(text) >= VECTOR_FROM:
+            _give_back()
     return True
+
+
+def _give_back() -> None:
+    """Hand the heap the cutting freed back to the system. glibc keeps freed heap for
+    reuse, but the evaluation's big arrays are mapped afresh, on top of it: on a
+    million-gate file that kept heap is about a tenth of the run's peak memory."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):  # not glibc: nothing to hand back so
+        pass
 
 
 def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
@@ -219,7 +236,6 @@ def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
     find = named.get
     liveness = live.__getitem__
     plans: dict[str, _Plan | _Calls] = {}
-    split = WORD.split
     bare = -1  # the first bare expression statement's index: only the last may be one
     statements = 0
     node = -1
@@ -235,10 +251,7 @@ def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
             chunk = _COMMENT.sub("", chunk)
         if _HOLE in chunk or ";" in chunk or "\\" in chunk:
             raise _Bail
-        parts = split(chunk)
-        words = parts[1::2]
-        shapes = _HOLE.join(parts[0::2]).split("\n")
-        del parts
+        words, shapes = _cut(chunk, named, vector)
         todo = _plans_of(shapes, words, plans, exact)
         del shapes
         if len(plans) > _SHAPES and 4 * len(plans) > statements + len(todo):
@@ -289,7 +302,7 @@ def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
                     a1.extend(plan.arg1(nodes))
                 live += lives
                 if plan.kinks:
-                    kinkable += map(n.__add__, plan.kinks)
+                    kinkable.extend(map(n.__add__, plan.kinks))
                 node = n + plan.count - 1
             else:
                 node = nodes[0]  # `q = x`: another name for node x
@@ -303,6 +316,66 @@ def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:
     for word in c.consts:
         del named[word]
     _finish(c, node)
+
+
+def _cut(chunk: str, known: dict, np) -> tuple[list[str], list[str]]:
+    """A chunk's words (names and numbers) and its statements' shapes (the text between
+    the words, each word a hole).
+
+    WORD's split is the reference. An ASCII chunk is cut faster by `str.translate`: a
+    word is then a maximal run of word characters (letters, digits, `_`, `.`), which is
+    WORD's word whenever each run is one name or one number; a run that is not (`1e-5`
+    cut at its sign, `2x`, `1.2.3`) sends the chunk to WORD's split. Runs met before (in
+    `known`) were checked then, so only a chunk's new runs are checked, in one match.
+    The shapes come from one more translate, a hole per word character, and passes that
+    halve the runs of holes (the chunk has no `@` of its own), or with numpy (`np`,
+    imported for a big text anyway) from array operations.
+    """
+    if chunk.isascii():
+        words = chunk.translate(_SPACED).split()
+        fresh = set(words).difference(known)
+        if fresh and not _WORDS.fullmatch("\n".join(fresh) + "\n"):
+            pass  # a run that is not one word: WORD's split below
+        elif np is None:
+            shapes = chunk.translate(_HOLES_AT)  # a hole per word character
+            while _HOLE + _HOLE in shapes:  # then one per word: runs halve each pass
+                shapes = shapes.replace(_HOLE + _HOLE, _HOLE)
+            return words, shapes.split("\n")
+        else:
+            codes = np.frombuffer(chunk.encode("ascii"), np.uint8)
+            inside = _IN_WORD[codes]  # on a word character
+            first = inside.copy()  # on a word's first character
+            first[1:] &= ~inside[:-1]
+            keep = ~inside
+            keep |= first  # every character outside words, and one per word
+            codes = codes[keep]
+            codes[first[keep]] = ord(_HOLE)
+            return words, codes.tobytes().decode("ascii").split("\n")
+    parts = WORD.split(chunk)
+    return parts[1::2], _HOLE.join(parts[0::2]).split("\n")
+
+
+# the ASCII word characters, as maximal runs of which _cut reads an ASCII chunk's words
+_WORD_CHARACTERS = "".join(chr(k) for k in range(128) if chr(k).isalnum() or chr(k) in "_.")
+_SPACED = str.maketrans({k: " " for k in range(128) if chr(k) not in _WORD_CHARACTERS})
+_HOLES_AT = str.maketrans(dict.fromkeys(map(ord, _WORD_CHARACTERS), _HOLE))
+# runs that are each one name or one number, one a line
+_WORDS = re.compile(rf"(?:(?:{NAME_TEXT}|{NUMBER_TEXT})\n)*")
+
+
+class _ByteTable:
+    """_IN_WORD[codes]: whether each byte is a word character (made with numpy, on use)."""
+
+    table = None
+
+    def __getitem__(self, codes):
+        if self.table is None:
+            self.table = np.zeros(256, bool)
+            self.table[list(_WORD_CHARACTERS.encode("ascii"))] = True
+        return self.table[codes]
+
+
+_IN_WORD = _ByteTable()
 
 
 def _plans_of(shapes: list[str], words: list[str], plans: dict, exact: Callable[[str], Circuit]
@@ -408,7 +481,7 @@ def _all_at_once(c: Circuit, words: list[str], todo: list[_Plan], np) -> int | N
     c.a1.frombytes(args1.astype(np.intc).tobytes())
     c.live += b"\x01" * total
     if kinks:
-        c.kinkable += np.sort(np.concatenate(kinks)).tolist()
+        c.kinkable.frombytes(np.sort(np.concatenate(kinks)).astype(np.intc).tobytes())
     return int(tops[-1])
 
 
@@ -420,7 +493,7 @@ def _finish(c: Circuit, last: int) -> None:
     for name, node in c.named.items():
         if names[node] is None:
             names[node] = name
-    base = array("d", bytes(8 * n))
+    base = array("d", [0.0]) * n
     for word, node in c.consts.items():
         base[node] = float(word)
     c.names, c.base = names, base
