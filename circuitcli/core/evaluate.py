@@ -15,6 +15,7 @@ import math
 from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from .backend import REAL
 from .circuit import Circuit
@@ -24,6 +25,7 @@ from .syntax import CircuitError
 # big tapes only: the compiled loops, and numpy for a look at every node's number
 sweep = lazy("circuitcli.core.sweep")
 np = lazy("numpy")
+mpmath = lazy("mpmath")
 
 __all__ = ["Evaluable", "Result", "backward", "evaluate", "forward"]
 
@@ -288,8 +290,6 @@ def _tiny_candidates(circuit: Circuit, vals) -> list[int]:
     """Gate nodes whose value is 0 or subnormal while their first two arguments are not,
     leaving out the zeros of gates that pick an argument or 0 (relu of a negative: most of
     a big tape's zeros), all at array speed."""
-    import numpy as np
-
     view = np.frombuffer(vals, float)
     tiny = np.abs(view) < _TINY
     picking = circuit.kinkable
@@ -319,8 +319,6 @@ def _underflowed(gate, xs: list[float]) -> bool:
     (imported only here, where a 0 appears that none of these explains)."""
     if _exact_at_zero(gate):
         return False
-    import mpmath
-
     with mpmath.workdps(30):
         try:
             exact = gate.forward(_mp_backend(), *[mpmath.mpf(x) for x in xs])
@@ -344,10 +342,6 @@ def _mp_backend():
     """The gate primitives over mpmath numbers, for the exact look `_underflowed` takes."""
     global _MP
     if _MP is None:
-        from types import SimpleNamespace
-
-        import mpmath
-
         # every primitive REAL has (a new one runs as its float self), the smooth ones exact
         _MP = SimpleNamespace(**{k: v for k, v in vars(REAL).items() if callable(v)})
         vars(_MP).update(

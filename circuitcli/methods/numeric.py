@@ -19,6 +19,9 @@ from typing import Any
 
 from ..core.backend import REAL, numpy_backend, overlay
 from ..core.circuit import Circuit
+from ..core.lazy import lazy
+
+np = lazy("numpy")
 
 __all__ = ["METHODS", "Method", "Numerical", "complex_backend", "derivatives", "local_partials",
            "magnitude", "tolerances"]
@@ -64,8 +67,6 @@ class Method:
         Complex-step has no cancellation, so its step is relative to x: 1e-20·|x|
         (1e-20 at 0), but never deep in the subnormals, where h itself has few bits.
         """
-        import numpy as np
-
         a = np.abs(np.asarray(x, dtype=float))
         if self.name == "complex":
             with np.errstate(divide="ignore"):
@@ -168,8 +169,6 @@ def complex_backend():
     """
     global _COMPLEX
     if _COMPLEX is None:
-        import numpy as np
-
         base = numpy_backend()
 
         def cabs(x):
@@ -229,8 +228,6 @@ def _sweep(circuit: Circuit, vals: Sequence[float], targets: Sequence[int],
     Returns the output array and, if `watch`, a bool array of rows where a gate
     with a kink sits on a different piece than in row 0.
     """
-    import numpy as np
-
     k = deltas.shape[1]
     rows = 1 + k * len(targets)
     dtype = complex if np.iscomplexobj(deltas) else float
@@ -282,8 +279,6 @@ def _run(circuit: Circuit, vals: Sequence[float], targets: Sequence[int], deltas
     Returns f0s (the unnudged output of target t's chunk), fs (its k nudged outputs),
     crossed (a kink gate changed piece) and touched (a gate sitting at its kink moved).
     """
-    import numpy as np
-
     needed, last = _needed(circuit)
     order = sorted(range(len(targets)), key=lambda t: targets[t])
     k = deltas.shape[1]
@@ -308,8 +303,6 @@ def _run(circuit: Circuit, vals: Sequence[float], targets: Sequence[int], deltas
 
 
 def _steps(method: Method, at: Any, h: float | None) -> Any:
-    import numpy as np
-
     at = np.asarray(at, dtype=float)
     return np.full(at.shape, float(h)) if h is not None else method.step(at)
 
@@ -323,8 +316,6 @@ def _estimate(method: Method, f0: Any, fs: Any, hs: Any, scale: Any):
     Rounding is `method.rounding * eps * scale / h`, plus a few ulps of the value.
     Where the quotient is not finite, a one-sided one is used (with no error bound).
     """
-    import numpy as np
-
     with np.errstate(all="ignore"):
         how = [method.name] * len(hs)
         if method.name == "complex":
@@ -369,8 +360,6 @@ def derivatives(circuit: Circuit, vals: Sequence[float], targets: Sequence[int],
     steps (truncation, a nearby pole or domain edge) or larger ones (rounding), and
     keeps the step with the smallest estimate; a user's `h` is used as given.
     """
-    import numpy as np
-
     if not targets:
         return []
     m = METHODS[method]
@@ -431,8 +420,6 @@ def _retry(circuit, vals, targets, m, B, offsets, M, crossed, hs, value, trunc, 
     A row whose step reached a kink nearby (`near`) takes the first smaller step that
     stays on one piece, and is cleared from `near` when one is found.
     """
-    import numpy as np
-
     def good(t: int) -> bool:
         # no change at all between the steps: flat here (a larger step could reach a kink)
         flat = value[t] == 0 and trunc[t] == 0
@@ -508,8 +495,6 @@ def local_partials(circuit: Circuit, vals: Sequence[float], nodes: Sequence[int]
     This checks a gate's rule in isolation: perturb one argument, re-run only that
     gate's forward. Nodes of one gate kind are done together as arrays.
     """
-    import numpy as np
-
     m = METHODS[method]
     B = complex_backend() if m.name == "complex" else numpy_backend()
     real = numpy_backend()
@@ -561,8 +546,6 @@ def local_partials(circuit: Circuit, vals: Sequence[float], nodes: Sequence[int]
 
 def _gate_quotient(m: Method, gate, B, X, p: int, f0, hs):
     """One gate's slope in argument p at every row of X: (estimate, truncation, rounding)."""
-    import numpy as np
-
     fs = []
     for off in m.offsets:
         Y = X.astype(complex if isinstance(off, complex) else float)
