@@ -16,15 +16,18 @@ from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
+from types import SimpleNamespace
 
 from .backend import REAL
 from .circuit import Circuit
 from .lazy import lazy
+from .rules import problem_argument
 from .syntax import CircuitError
 
 # big tapes only: the compiled loops, and numpy for a look at every node's number
 sweep = lazy("circuitcli.core.sweep")
 np = lazy("numpy")
+mpmath = lazy("mpmath")
 
 __all__ = ["Evaluable", "Result", "backward", "evaluate", "forward", "mp_backend"]
 
@@ -347,8 +350,6 @@ def _tiny_candidates(circuit: Circuit, vals) -> list[int]:
     """Gate nodes whose value is 0 or subnormal while their first two arguments are not,
     leaving out the zeros of gates that pick an argument or 0 (relu of a negative: most of
     a big tape's zeros), all at array speed."""
-    import numpy as np
-
     view = np.frombuffer(vals, float)
     tiny = _below_normal(view)
     picking = circuit.kinkable
@@ -388,8 +389,6 @@ def _underflowed(gate, xs: list[float]) -> bool:
     (imported only here, where a 0 appears that none of these explains)."""
     if _exact_at_zero(gate):
         return False
-    import mpmath
-
     with mpmath.workdps(30):
         try:
             exact = gate.forward(mp_backend(), *[mpmath.mpf(x) for x in xs])
@@ -414,10 +413,6 @@ def mp_backend():
     look `_underflowed` takes, and `check`'s high-precision slope of one gate."""
     global _MP
     if _MP is None:
-        from types import SimpleNamespace
-
-        import mpmath
-
         # every primitive REAL has (a new one runs as its float self), the smooth ones exact
         _MP = SimpleNamespace(**{k: v for k, v in vars(REAL).items() if callable(v)})
         vars(_MP).update(
@@ -474,8 +469,6 @@ def _domain_error(circuit: Circuit, vals: list[float], i: int, exc: Exception) -
         problem = f"cannot be computed at {', '.join(f'{x:.6g}' for x in xs)} ({exc})"
     args = circuit.args[i]
     labels = circuit.labels_around([i, *args])
-    from .rules import problem_argument
-
     k = problem_argument(gate, *xs) if gate.problems else None
     named = args if k is None else [args[k]]  # the argument the problem is about, if known
     where = [f"{labels[j]} = {circuit.formula(j, labels)}" for j in named if circuit.args[j]]

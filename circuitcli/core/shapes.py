@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Callable
+from contextlib import suppress
 from itertools import accumulate, chain, repeat
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from .circuit import Circuit
 
 np = lazy("numpy")  # from VECTOR_FROM characters on
+ctypes = lazy("ctypes")  # to hand freed heap back after a big text
 
 __all__ = ["build_by_shape"]
 
@@ -215,12 +217,8 @@ def _give_back() -> None:
     """Hand the heap the cutting freed back to the system. glibc keeps freed heap for
     reuse, but the evaluation's big arrays are mapped afresh, on top of it: on a
     million-gate file that kept heap is about a tenth of the run's peak memory."""
-    try:
-        import ctypes
-
+    with suppress(OSError, AttributeError, TypeError):  # not glibc: nothing to hand back
         ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError, TypeError):  # not glibc: nothing to hand back so
-        pass
 
 
 def _build(c: Circuit, text: str, exact: Callable[[str], Circuit]) -> None:

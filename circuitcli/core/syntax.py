@@ -11,10 +11,12 @@ core/grammar.py's. Nothing here knows what a gate computes, and nothing here rec
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 
 from .grammar import BINARY, SCAN, UNARY
 from .lazy import lazy
+from .safe_text import printable
 
 difflib = lazy("difflib")
 
@@ -62,8 +64,6 @@ class CircuitError(Exception):
         """The message, then the offending line with a caret under the span; every part
         that came from the user (the message quotes it, the line is it) through the one
         sanitiser, so an escape sequence in them is shown, never obeyed."""
-        from .safe_text import printable
-
         where = self.located()
         message = printable(self.message)
         if where is None:
@@ -240,8 +240,6 @@ def _check_expression(text: str, toks: list[Token]) -> None:
 def _statement_class() -> type:
     """`Statement`, made on first use (the REPL's): a dataclass costs start-up time, and
     `circuit grad` never needs this one."""
-    from dataclasses import dataclass
-
     @dataclass(frozen=True, slots=True)
     class Statement:
         """One statement as a tool that edits a circuit's text sees it (the REPL).

@@ -8,10 +8,13 @@ file is replaced at the next answer.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 from ..core.syntax import CircuitError
+from .files import loads_json, read_bytes, write_atomic
+from .session import state_home
 
 __all__ = ["PASS_AFTER", "Progress", "progress_path"]
 
@@ -20,8 +23,6 @@ PASS_AFTER = 3
 
 
 def progress_path() -> Path:
-    from .session import state_home
-
     return state_home() / "circuitcli" / "quiz.json"
 
 
@@ -49,8 +50,6 @@ class Progress:
         p = cls(path)
         if not p.path.exists():
             return p
-        from .files import loads_json, read_bytes
-
         try:
             doc = loads_json(read_bytes(str(p.path), "quiz progress file", 1 << 20))
             passed = doc["passed"]
@@ -86,10 +85,6 @@ class Progress:
 
     def save(self) -> None:
         """Written atomically (io/files.py's one writer); the folder made if need be."""
-        import json
-
-        from .files import write_atomic
-
         os.makedirs(self.path.parent, mode=0o700, exist_ok=True)
         doc = {"passed": self.passed, "streak": self.streak, "best": self.best,
                "answered": self.answered, "right": self.right}

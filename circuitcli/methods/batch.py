@@ -22,7 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.backend import numpy_backend
 from ..core.circuit import Circuit
+from ..core.lazy import lazy
+
+np = lazy("numpy")
 
 __all__ = ["Compiled"]
 
@@ -46,8 +50,6 @@ class _Group:
 
 def _as_slice(rows) -> Any:
     """Evenly spaced ascending rows as a slice (read as a view), else the index array."""
-    import numpy as np
-
     if len(rows) == 1:
         return slice(int(rows[0]), int(rows[0]) + 1)
     step = int(rows[1] - rows[0])
@@ -58,8 +60,6 @@ def _as_slice(rows) -> Any:
 
 def _block(rows) -> int:
     """b when rows are their first b (distinct) rows repeated len/b > 1 times, else 0."""
-    import numpy as np
-
     again = np.flatnonzero(rows[1:] == rows[0])
     if not again.size:
         return 0
@@ -71,8 +71,6 @@ def _block(rows) -> int:
 
 def _sums(rows) -> Any:
     """None if the rows are distinct, else how to sum pulls that land on the same row."""
-    import numpy as np
-
     uniq, counts = np.unique(rows, return_counts=True)
     if counts.max() == 1:
         return None
@@ -91,8 +89,6 @@ class Compiled:
     """
 
     def __init__(self, circuit: Circuit, wrt: Sequence[str] | None = None) -> None:
-        import numpy as np
-
         self.circuit = circuit
         n = len(circuit)
         used = circuit.used()
@@ -157,8 +153,6 @@ class Compiled:
         nodes needs one. The first pull into a row sets it (no zero-fill of the whole
         buffer); rows read before anything set them are zeroed first.
         """
-        import numpy as np
-
         needs = bytearray(len(circuit))
         for i in wanted:
             needs[i] = 1
@@ -198,8 +192,6 @@ class Compiled:
 
     def rows(self, names: Sequence[str]):
         """The value-array rows of these inputs (an index array)."""
-        import numpy as np
-
         inputs = self.circuit.inputs
         return self.row[np.array([inputs[name] for name in names], dtype=np.intp)]
 
@@ -208,8 +200,6 @@ class Compiled:
 
         Made once per batch size and reused: fill the input rows, then `forward`.
         """
-        import numpy as np
-
         found = self._buffers.get(m)
         if found is None:
             V = np.zeros((self.size, m))
@@ -219,10 +209,6 @@ class Compiled:
 
     def forward(self, V) -> None:
         """Every group's values, level by level, written into V in place."""
-        import numpy as np
-
-        from ..core.backend import numpy_backend
-
         B = numpy_backend()
         saved = self._args[V.shape[1]] = []
         with np.errstate(all="ignore"):
@@ -242,10 +228,6 @@ class Compiled:
 
         Returns this object's gradient buffer for the batch size: the next call reuses it.
         """
-        import numpy as np
-
-        from ..core.backend import numpy_backend
-
         B = numpy_backend()
         G = self._buffers[V.shape[1]][1]
         if self._zero.size:

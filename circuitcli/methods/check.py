@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from ..core.circuit import Circuit
 from ..core.evaluate import Result, evaluate
+from . import symbolic
 from .numeric import (
     METHODS,
     Numerical,
@@ -160,8 +161,6 @@ def check(circuit: Circuit, values: Mapping[str, float], method: str = "central"
     exact = None
     formula_of: dict[int, str | None] = {}
     if use_sympy:
-        from . import symbolic
-
         exact = symbolic.at_point(circuit, values, computed=vals)
         if formulas:
             formula_of = symbolic.formulas(circuit, targets)

@@ -33,7 +33,14 @@ from typing import TYPE_CHECKING, Any
 from ..core.backend import overlay
 from ..core.dual import DUAL, Dual, lift
 from ..core.evaluate import Result, evaluate
-from .derivatives import _node, hessian_of
+from ..core.lazy import lazy
+from ..core.syntax import CircuitError
+from ..methods.numeric import complex_backend
+from .derivatives import _node, hessian_of, reverse_sweep
+
+mpmath = lazy("mpmath")
+np = lazy("numpy")
+sp = lazy("sympy")
 
 if TYPE_CHECKING:
     from ..core.circuit import Circuit
@@ -94,8 +101,6 @@ def _local_rules(gate, k: int):
     which is the only place these are used."""
     key = (id(gate), k)
     if key not in _LOCAL:
-        import sympy as sp
-
         xs = sp.symbols(f"x0:{k}", real=True)
         expr = gate.sympy(sp, *xs)
 
@@ -110,8 +115,6 @@ def _local_rules(gate, k: int):
 
 
 def _real(v: Any):
-    import mpmath
-
     try:
         if isinstance(v, mpmath.mpc):
             if v.imag != 0 and abs(v.imag) > abs(v.real) * mpmath.mpf(10) ** (-DIGITS + 5):
@@ -124,8 +127,6 @@ def _real(v: Any):
 
 
 def _exact_local(gate, xs: list) -> tuple[list, list] | None:
-    import mpmath
-
     first, second = _local_rules(gate, len(xs))
     largest = max((abs(x) for x in xs), default=0)
     with mpmath.workdps(DIGITS + 10 + int(min(largest, mpmath.mpf(3000)) * 0.87)):
@@ -142,8 +143,6 @@ def _exact_local(gate, xs: list) -> tuple[list, list] | None:
 def _exact_hessian(circuit: Circuit, vals, out: int, names: list[str]):
     """(H, sizes) at 50 digits from sympy's local derivatives at the computed values, or
     None where some gate's derivative is not a real number."""
-    import mpmath
-
     args = circuit.args
     used, live = circuit.used(), circuit.live
     with mpmath.workdps(DIGITS):
@@ -197,9 +196,6 @@ def _exact_hessian(circuit: Circuit, vals, out: int, names: list[str]):
 
 
 def _gradient_at(circuit: Circuit, values: Mapping[str, float], out: int) -> list[float] | None:
-    from ..core.syntax import CircuitError
-    from .derivatives import reverse_sweep
-
     try:
         r = evaluate(circuit, values, with_grads=False)
     except CircuitError:
@@ -251,11 +247,6 @@ def _complex_step(circuit: Circuit, values: Mapping[str, float], out: int,
     Each node's real part is set to the float pass's value (`floats`): Re f(x + ih) is f(x)
     to within h², and a complex power or exp rounds its real part differently (3 ** 30 off
     by 0.1, which cos turns into a different number)."""
-    import numpy as np
-
-    from ..methods.numeric import complex_backend
-    from .derivatives import reverse_sweep
-
     # branches by real parts (relu, abs, max pick a piece), but a guard for an exact value
     # (`y * g if y != 0`) asks of the whole number: 0 + ih is not the zero the guard means
     backend = overlay(complex_backend(), name="complex step",
@@ -336,8 +327,6 @@ def _blame(circuit: Circuit, result: Result, out: int) -> list[Culprit]:
             continue
         xs = [vals[j] for j in a]
         gate = circuit.gates[i]
-        import mpmath
-
         with mpmath.workdps(DIGITS):
             exact = _exact_local(gate, [mpmath.mpf(x) for x in xs])
         if exact is None:

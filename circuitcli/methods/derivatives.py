@@ -21,8 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.backend import REAL
 from ..core.dual import DUAL, Dual, lift
+from ..core.dual_rules import lowered
 from ..core.evaluate import Result, evaluate
-from ..core.syntax import CircuitError
+from ..core.grammar import parse_number
+from ..core.lazy import lazy
+from ..core.syntax import CircuitError, suggest
+
+np = lazy("numpy")
 
 if TYPE_CHECKING:
     from ..core.circuit import Circuit
@@ -92,8 +97,6 @@ def tangent_pass(circuit: Circuit, values: Mapping[str, float],
     """(values, tangents) of every node along `direction`: dual_values' numbers, from the
     rules lowered to float code (core/dual_rules.py) where a gate has a lowering, over
     Dual objects where it has none or where a float operation raised."""
-    from ..core.dual_rules import lowered
-
     vals: list[float] = list(circuit.base)
     tans: list[float] = [0.0] * len(vals)
     for name, i in circuit.inputs.items():
@@ -127,8 +130,6 @@ def adjoint_pass(circuit: Circuit, vals: Sequence[float], tans: Sequence[float],
     """The backward rules over pairs from node `out` (pull 1): every node's gradient and
     its tangent (with tangents from `tangent_pass` along v, the tangents at the inputs
     are H v). A pull of exactly 0, tangent too, passes back exactly 0."""
-    from ..core.dual_rules import lowered
-
     n = len(vals)
     G = [0.0] * n
     T = [0.0] * n
@@ -174,8 +175,6 @@ def _node(circuit: Circuit, name: str | None) -> int:
     if name is None:
         return circuit.output
     if name not in circuit.named:
-        from ..core.syntax import suggest
-
         raise CircuitError(f"the circuit has no node named {name}"
                            + (suggest(name, circuit.named) or ""))
     return circuit.named[name]
@@ -288,10 +287,6 @@ def vector_tangents(circuit: Circuit, values: Mapping[str, float], directions: A
     array per input, rows in the order of circuit.inputs): the rules lowered in vector
     mode, a node without a lowering (or whose float code raised) run over Dual objects
     one direction at a time."""
-    import numpy as np
-
-    from ..core.dual_rules import lowered
-
     n = directions.shape[1]
     vals: list[float] = list(circuit.base)
     tans: list[Any] = [0.0] * len(vals)
@@ -328,10 +323,6 @@ def vector_adjoint(circuit: Circuit, vals: Sequence[float], tans: Sequence[Any],
                    n: int) -> tuple[list[float], list[Any]]:
     """adjoint_pass with n tangents per node: the gradient, and at the inputs H times each
     direction."""
-    import numpy as np
-
-    from ..core.dual_rules import lowered
-
     size = len(vals)
     G = [0.0] * size
     T: list[Any] = [0.0] * size
@@ -387,8 +378,6 @@ def hessian_of(circuit: Circuit, values: Mapping[str, float], out: int | None = 
     side in one forward and one backward pass over dual numbers with n tangents (vector
     mode); H as computed, unsymmetrised (the second-order check reads both halves). Row r,
     column k is d/d input_k of d out / d input_r."""
-    import numpy as np
-
     out = circuit.output if out is None else out
     n = len(circuit.inputs)
     if n == 0:
@@ -492,8 +481,6 @@ def hessian(circuit: Circuit, values: Mapping[str, float], of: str | None = None
         h.matrix = [[_mean(raw[r][k], raw[k][r]) for k in range(n)] for r in range(n)]
         finite = all(math.isfinite(v) for row in h.matrix for v in row)
         if finite:
-            import numpy as np
-
             h.eigenvalues = snap([float(v) for v in
                                   np.linalg.eigvalsh(np.array(h.matrix, float))]) if n else []
         else:
@@ -520,8 +507,6 @@ def _mean(a: float, b: float) -> float:
 def parse_direction(items: Sequence[str], option: str = "--direction") -> dict[str, float]:
     """`("x=1", "y=-0.5")` -> {"x": 1.0, "y": -0.5}, for --direction and --hvp; finite
     numbers only, each name once (the names are checked against the circuit later)."""
-    from ..core.grammar import parse_number
-
     found: dict[str, float] = {}
     for item in items:
         name, eq, text = item.partition("=")

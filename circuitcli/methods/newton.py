@@ -17,9 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..core.evaluate import forward
+from ..core.evaluate import evaluate, forward
+from ..core.lazy import lazy
 from ..core.syntax import CircuitError
 from .derivatives import hessian_of
+from .strategies import Strategy
+
+np = lazy("numpy")
 
 if TYPE_CHECKING:
     from ..core.circuit import Circuit
@@ -57,8 +61,6 @@ def _one(circuit: Circuit, values: dict[str, float], names: list[str], minimize:
          damping: float) -> tuple[dict[str, float] | None, dict[str, float], list[float] | None,
                                   str | None, int]:
     """(δ or None, gradient, eigenvalues, refusal, forward passes used): one Newton step."""
-    import numpy as np
-
     grad, H = hessian_of(circuit, values)
     index = {name: k for k, name in enumerate(circuit.inputs)}
     sub = [index[n] for n in names]
@@ -101,8 +103,6 @@ def newton(circuit: Circuit, values: Mapping[str, float], steps: int = 1,
            ) -> NewtonRun:
     """`steps` Newton steps from `values` (each halved until the output improves); stops at
     the first refusal, keeping the values reached."""
-    from ..core.evaluate import evaluate
-
     names = list(circuit.inputs) if moving is None else list(moving)
     first = evaluate(circuit, values)  # names a domain error at the start (exit 2)
     labels = circuit.labels_of(list(first.kinks))
@@ -150,8 +150,6 @@ def newton_strategy(circuit: Circuit, values: Mapping[str, float], minimize: boo
     """compare's fourth row: one Newton step, its passes (n forward and n backward passes
     over dual numbers for the Hessian, plus the forward passes that choose the step's
     length) and its time."""
-    from .strategies import Strategy
-
     run = newton(circuit, values, 1, minimize, 0.0, list(moving))  # warm: numpy imported
     t0 = time.perf_counter()
     newton(circuit, values, 1, minimize, 0.0, list(moving))

@@ -20,6 +20,10 @@ from typing import Any
 from ..core.backend import REAL, numpy_backend, overlay
 from ..core.circuit import Circuit
 from ..core.evaluate import mp_backend
+from ..core.lazy import lazy
+
+np = lazy("numpy")
+mpmath = lazy("mpmath")
 
 __all__ = ["METHODS", "Method", "Numerical", "complex_backend", "derivatives", "local_partials",
            "magnitude", "precise_partial", "tolerances"]
@@ -66,8 +70,6 @@ class Method:
         Complex-step has no cancellation, so its step is relative to x: 1e-20·|x|
         (1e-20 at 0), but never deep in the subnormals, where h itself has few bits.
         """
-        import numpy as np
-
         a = np.abs(np.asarray(x, dtype=float))
         if self.name == "complex":
             with np.errstate(divide="ignore"):
@@ -172,8 +174,6 @@ def complex_backend():
     """
     global _COMPLEX
     if _COMPLEX is None:
-        import numpy as np
-
         base = numpy_backend()
 
         def cabs(x):
@@ -233,8 +233,6 @@ def _sweep(circuit: Circuit, vals: Sequence[float], targets: Sequence[int],
     Returns the output array and, if `watch`, a bool array of rows where a gate
     with a kink sits on a different piece than in row 0.
     """
-    import numpy as np
-
     k = deltas.shape[1]
     rows = 1 + k * len(targets)
     dtype = complex if np.iscomplexobj(deltas) else float
@@ -286,8 +284,6 @@ def _run(circuit: Circuit, vals: Sequence[float], targets: Sequence[int], deltas
     Returns f0s (the unnudged output of target t's chunk), fs (its k nudged outputs),
     crossed (a kink gate changed piece) and touched (a gate sitting at its kink moved).
     """
-    import numpy as np
-
     needed, last = _needed(circuit)
     order = sorted(range(len(targets)), key=lambda t: targets[t])
     k = deltas.shape[1]
@@ -312,8 +308,6 @@ def _run(circuit: Circuit, vals: Sequence[float], targets: Sequence[int], deltas
 
 
 def _steps(method: Method, at: Any, h: float | None) -> Any:
-    import numpy as np
-
     at = np.asarray(at, dtype=float)
     return np.full(at.shape, float(h)) if h is not None else method.step(at)
 
@@ -327,8 +321,6 @@ def _estimate(method: Method, f0: Any, fs: Any, hs: Any, scale: Any):
     Rounding is `method.rounding * eps * scale / h`, plus a few ulps of the value.
     Where the quotient is not finite, a one-sided one is used (with no error bound).
     """
-    import numpy as np
-
     with np.errstate(all="ignore"):
         how = [method.name] * len(hs)
         if method.name == "complex":
@@ -377,8 +369,6 @@ def derivatives(circuit: Circuit, vals: Sequence[float], targets: Sequence[int],
     steps (truncation, a nearby pole or domain edge) or larger ones (rounding), and
     keeps the step with the smallest estimate; a user's `h` is used as given.
     """
-    import numpy as np
-
     if not targets:
         return []
     m = METHODS[method]
@@ -442,8 +432,6 @@ def _retry(circuit, vals, targets, m, B, offsets, M, crossed, hs, value, trunc, 
     A row whose step reached a kink nearby (`near`) takes the first smaller step that
     stays on one piece, and is cleared from `near` when one is found.
     """
-    import numpy as np
-
     def good(t: int) -> bool:
         # no change at all between the steps: flat here (a larger step could reach a kink)
         flat = value[t] == 0 and trunc[t] == 0
@@ -506,8 +494,6 @@ def _confirm(circuit, vals, targets, m, B, offsets, M, skip, hs, value, trunc, r
     h ~ 1e6) can give estimates at h and 2h that agree on nonsense; a much smaller step
     then disagrees. (A smooth curve at the default step is as precise as the method's
     best, and needs no second look.)"""
-    import numpy as np
-
     rows = [t for t in range(len(targets))
             if not skip[t] and np.isfinite(value[t]) and trunc[t] != 0
             and trunc[t] + rnd[t] > _CONFIRM * m.best * abs(value[t])]
@@ -544,8 +530,6 @@ def local_partials(circuit: Circuit, vals: Sequence[float], nodes: Sequence[int]
     This checks a gate's rule in isolation: perturb one argument, re-run only that
     gate's forward. Nodes of one gate kind are done together as arrays.
     """
-    import numpy as np
-
     m = METHODS[method]
     B = complex_backend() if m.name == "complex" else numpy_backend()
     real = numpy_backend()
@@ -597,8 +581,6 @@ def local_partials(circuit: Circuit, vals: Sequence[float], nodes: Sequence[int]
 
 def _gate_quotient(m: Method, gate, B, X, p: int, f0, hs):
     """One gate's slope in argument p at every row of X: (estimate, truncation, rounding)."""
-    import numpy as np
-
     fs = []
     for off in m.offsets:
         Y = X.astype(complex if isinstance(off, complex) else float)
@@ -638,8 +620,6 @@ def precise_partial(gate, xs: Sequence[float], k: int) -> float | None:
     central estimates at two steps 1000 times apart and the two one-sided ones all agree to
     1e-12 (a step that crosses a kink makes the sides differ), and every value is real.
     """
-    import mpmath
-
     B = mp_backend()
     nonzero = [abs(x) for x in xs if x != 0 and math.isfinite(x)]
     # at 0 the step is relative to the smallest other argument (min(0, 1e-300) is a kink away)

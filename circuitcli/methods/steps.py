@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from ..core.circuit import Circuit
 from ..core.evaluate import Result, evaluate
+from . import symbolic
 from .numeric import METHODS, derivatives, magnitude
 
 __all__ = ["Curve", "InputSweep", "StepSweep", "sweep_steps"]
@@ -84,8 +85,6 @@ def sweep_steps(circuit: Circuit, values: Mapping[str, float], use_sympy: bool =
     refs: list[float | None] = [None] * len(targets)
     source = ["analytic"] * len(targets)
     if use_sympy:
-        from . import symbolic
-
         exact = symbolic.at_point(circuit, values, computed=vals)
         for k, t in enumerate(targets):
             if exact.grads[t] is not None and math.isfinite(exact.grads[t]):

@@ -17,6 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.circuit import Circuit
+from ..core.gates import format_number
+from ..core.lazy import lazy
+
+mpmath = lazy("mpmath")
+sp = lazy("sympy")
 
 __all__ = ["Exact", "at_point", "formulas"]
 
@@ -49,8 +54,6 @@ def _rules(gate, k: int):
     """The gate's forward and local derivatives as mpmath functions, from its sympy form."""
     key = (id(gate), k)
     if key not in _RULES:
-        import sympy as sp
-
         xs = sp.symbols(f"x0:{k}", real=True)
         expr = gate.sympy(sp, *xs)
         # lambdify prints sympy's own expression (built from the gate table) as mpmath code
@@ -62,8 +65,6 @@ def _rules(gate, k: int):
 
 def _real(v: Any):
     """An mpmath number as a real mpf, or None when it is complex, infinite or undefined."""
-    import mpmath
-
     if v is None:
         return None
     try:
@@ -87,10 +88,6 @@ def at_point(circuit: Circuit, values: dict[str, float],
     arguments actually have: the exact derivative of the computation that ran, so
     an ill-conditioned forward pass (sin(1e10 * x)) is not mistaken for a wrong rule.
     """
-    import mpmath
-
-    from ..core.gates import format_number
-
     n = len(circuit.gates)
     out = circuit.output
     args = circuit.args
@@ -155,8 +152,6 @@ _EXACT_BUDGET = 16
 def _exact_partial(gate, xs: list, k: int):
     """d gate / d x_k at xs, by sympy with the other arguments put in first as exact
     rationals (the binary values of their floats). None where it is not a real number."""
-    import sympy as sp
-
     syms = sp.symbols(f"x0:{len(xs)}", real=True)
     exact = [sp.Rational(*float(x).as_integer_ratio()) for x in xs]
     try:
@@ -175,8 +170,6 @@ def _digits_for(xs: list) -> int:
     tiny (tanh's 1 - tanh(x)**2 is 0 at 40 digits for x = 168, where it is 6e-146), and a
     formula made of exp loses about |x| * log10(e) digits per exp(x) it compares, so the
     precision grows with the arguments' size (capped: beyond it a double is 0 anyway)."""
-    import mpmath
-
     largest = max((abs(x) for x in xs), default=0)
     return DIGITS + 10 + int(min(largest, mpmath.mpf(3000)) * 0.87)
 
@@ -190,10 +183,6 @@ def _call(fn, xs):
 
 def _tree(circuit: Circuit, fresh: int | None = None):
     """Every node as a sympy expression over the input symbols (node `fresh` as its own symbol)."""
-    import sympy as sp
-
-    from ..core.gates import format_number
-
     labels = circuit.labels()
     exprs: list[Any] = []
     for i, (gate, a) in enumerate(zip(circuit.gates, circuit.args)):
@@ -223,8 +212,6 @@ def formulas(circuit: Circuit, targets: Sequence[int]) -> dict[int, str | None]:
     """
     if _gate_count(circuit) > FORMULA_GATES:
         return {t: None for t in targets}
-    import sympy as sp
-
     found: dict[int, str | None] = {}
     whole = _tree(circuit)
     for t in targets:
@@ -240,8 +227,6 @@ def formulas(circuit: Circuit, targets: Sequence[int]) -> dict[int, str | None]:
 
 def _readable(d) -> str | None:
     """A short form of d: sympy's factor_terms always, full simplify only where it is cheap."""
-    import sympy as sp
-
     best = sp.factor_terms(d)
     if sp.count_ops(d) <= _SIMPLIFY_OPS and not d.has(sp.Piecewise):
         simpler = sp.simplify(d)

@@ -31,8 +31,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.evaluate import forward
+from ..core.lazy import lazy
 from ..core.syntax import CircuitError
+from .batch import Compiled
 from .model import Model, loss_and_slope
+
+np = lazy("numpy")
 
 __all__ = ["Point", "Progress", "Run", "Schedule", "train"]
 
@@ -118,8 +123,6 @@ def train(model: Model, schedule: Schedule, progress: Progress | None = None) ->
     Ctrl-C (KeyboardInterrupt) stops the loop between steps: the Run then holds the
     parameters reached, measured over all rows, with `interrupted` set.
     """
-    import numpy as np
-
     data = model.data
     n = data.rows
     y = data.values[model.label]
@@ -197,10 +200,6 @@ class _Stepper:
     """One step's arithmetic over the compiled circuit: parameters as one vector `p`."""
 
     def __init__(self, model: Model) -> None:
-        import numpy as np
-
-        from .batch import Compiled
-
         self.model = model
         self.data_loss = math.nan  # the last run()'s mean loss over its rows
         self.compiled = Compiled(model.circuit, wrt=model.params)
@@ -213,8 +212,6 @@ class _Stepper:
 
     def scores(self, p, rows, step: int):
         """The output over the batch `rows` (None: all rows) at parameters p, and the values."""
-        import numpy as np
-
         m = self.X.shape[1] if rows is None else len(rows)
         V = self.compiled.values(m)
         V[self.param_rows] = p[:, None]
@@ -237,8 +234,6 @@ class _Stepper:
 
     def run(self, p, rows, y, step: int):
         """Forward and backward over a batch: (objective, rows right, dJ/dp vector, scores)."""
-        import numpy as np
-
         model = self.model
         s, V = self.scores(p, rows, step)
         m = y.shape[0]
@@ -262,8 +257,6 @@ class _Stepper:
 
     def point(self, p, y, step: int) -> Point:
         """Loss and accuracy over every row (a forward only)."""
-        import numpy as np
-
         model = self.model
         s, _ = self.scores(p, None, step)
         with np.errstate(all="ignore"):
@@ -278,8 +271,6 @@ class _Stepper:
 def _row_error(model: Model, params: Mapping[str, float], r: int, step: int,
                value: float) -> CircuitError:
     """Re-run the bad row with plain floats, so a domain error points at its node."""
-    from ..core.evaluate import forward
-
     data = model.data
     point = {**params, **{name: float(data.values[name][r]) for name in model.features}}
     where = f"{data.path}, row {r + 1} (line {data.lines[r]})"

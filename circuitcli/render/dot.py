@@ -9,7 +9,9 @@ name or title can break the syntax, and gradients keep `circuit grad`'s colours.
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
+import sys
 
 from ..core.circuit import Circuit
 from ..core.evaluate import Result
@@ -170,8 +172,6 @@ def run_graphviz(source: str, fmt_: str, dpi: int | None = None) -> bytes:
 def _warn(stderr: bytes) -> None:
     """dot's warnings, such as the one that it scaled a 3,000-gate chain down to a 32767 x 1
     picture, as notes on stderr: dropped, the user gets an unreadable file and no word."""
-    import sys
-
     for line in stderr.decode("utf-8", "replace").splitlines():
         if line.strip():
             sys.stderr.write(f"note: Graphviz: {printable(line.strip())}\n")
@@ -187,8 +187,6 @@ def _failure(returncode: int, stderr: bytes) -> str:
     if lines:
         return lines[-1]
     if returncode < 0:
-        import signal
-
         try:
             name = signal.Signals(-returncode).name
         except ValueError:

@@ -9,6 +9,9 @@ place of the matrix for a Hessian-vector product. inf and nan are null (and a wa
 
 from __future__ import annotations
 
+import csv
+import heapq
+import io
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -132,7 +135,6 @@ def _shown_inputs(h: Hessian, max_rows: int | None) -> list[int]:
     n = len(h.inputs)
     if max_rows is None or n <= max_rows:
         return list(range(n))
-    import heapq
 
     def size(k: int) -> float:
         g = h.gradient[k]
@@ -233,9 +235,6 @@ def null_warnings(doc: dict[str, Any]) -> list[str]:
 def hessian_csv(h: Hessian) -> str:
     """The matrix (or the product) as CSV with the input names as header and first column;
     full precision."""
-    import csv
-    import io
-
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     if h.product is not None:

@@ -13,6 +13,7 @@ node that depends on no input), `[data-action="step"]` and `<input data-lr>`.
 from __future__ import annotations
 
 import json
+from html import escape
 from importlib import resources
 from typing import Any
 
@@ -82,8 +83,6 @@ def _script_safe(text: str) -> str:
 
 def page_html(data: dict[str, Any]) -> str:
     """The whole page as one string."""
-    from html import escape
-
     # no "<" at all in the JSON (a name or title cannot open or close an element there)
     blob = json.dumps(data, allow_nan=False, ensure_ascii=False).replace("<", "\\u003c")
     return (

@@ -15,6 +15,7 @@ import subprocess
 from typing import Any
 
 from ..core.circuit import Circuit
+from .dot import layout_size
 
 __all__ = ["NODE_H", "NODE_W", "graphviz_layout", "layout", "own_layout"]
 
@@ -38,8 +39,6 @@ GRAPHVIZ_SECONDS = 10.0
 def layout(circuit: Circuit) -> dict[str, Any]:
     """Graphviz's layout if `dot` is installed, the circuit is small enough for it, and it
     works in time; else our own. Every edge carries the point its label sits at."""
-    from .dot import layout_size
-
     found = None
     if shutil.which("dot") is not None and layout_size(circuit) <= PAGE_GRAPHVIZ_LIMIT:
         with contextlib.suppress(OSError, ValueError, subprocess.SubprocessError):

@@ -14,10 +14,14 @@ from typing import Any
 from rich.console import Console, Group, RenderableType
 from rich.text import Text
 
+from ..core.grammar import parse_number
+from ..core.lazy import lazy
 from ..methods.strategies import Comparison, SearchRun, StepRun
 from .fit import Column, Fitted
 from .json import finite
 from .table import fmt, grad_style
+
+rich_progress = lazy("rich.progress")  # a bar only on a terminal
 
 __all__ = ["compare_document", "compare_notes", "compare_view", "progress", "search_document",
            "search_notes", "search_view", "show_document", "show_view", "sparkline",
@@ -323,8 +327,6 @@ _DECLARATION = re.compile(r"\s*([^\W\d]\w*)\s*=\s*([^#\s]+)\s*(#.*)?")
 
 def _declares_value(line: str, values: dict[str, float]) -> bool:
     """`a = 1` for an input a: the table shows the value used instead."""
-    from ..core.grammar import parse_number
-
     m = _DECLARATION.fullmatch(line)
     return bool(m and m.group(1) in values and parse_number(m.group(2)) is not None)
 
@@ -344,16 +346,10 @@ def progress(console: Console, total: int, what: str, show: bool
     if not show or not console.is_terminal or total < 2:
         yield None
         return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeRemainingColumn(), console=console, transient=True)
+    bars = rich_progress
+    bar = bars.Progress(bars.TextColumn("{task.description}"), bars.BarColumn(),
+                        bars.MofNCompleteColumn(), bars.TimeRemainingColumn(), console=console,
+                        transient=True)
     with bar:
         task = bar.add_task(what, total=total)
         yield lambda done: bar.update(task, completed=done)

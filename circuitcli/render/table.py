@@ -9,7 +9,10 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from ..core.evaluate import Result
+from ..core.lazy import lazy
 from .fit import Column, Fitted
+
+heapq = lazy("heapq")  # only for a table too long to show whole
 
 __all__ = ["fmt", "grad_notes", "grad_style", "grad_table", "pick_rows", "pull_bar"]
 
@@ -52,8 +55,6 @@ def pick_rows(result: Result, max_rows: int | None) -> tuple[list[int], int]:
     if max_rows is None or len(rows) <= max_rows:
         return rows, 0
     grads = result.grads or [0.0] * len(c)
-
-    import heapq  # only for a table too long to show whole
 
     def strongest(candidates: list[int], room: int) -> list[int]:
         return heapq.nlargest(max(0, room), candidates, key=lambda i: _magnitude(grads[i]))

@@ -13,10 +13,14 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from ..core.lazy import lazy
+from ..io.data import PARAMS_FORMAT, PARAMS_VERSION
 from ..methods.train import Point, Run
 from .fit import Column, Fitted
 from .json import finite
 from .table import fmt, grad_style
+
+rich_progress = lazy("rich.progress")  # a bar only on a terminal
 
 __all__ = ["boundary_plot", "loss_plot", "params_document", "progress_bar", "train_document",
            "train_report"]
@@ -24,8 +28,6 @@ __all__ = ["boundary_plot", "loss_plot", "params_document", "progress_bar", "tra
 
 def params_document(run: Run) -> dict[str, Any]:
     """What train -o writes and predict reads: the learned values and how they were learned."""
-    from ..io.data import PARAMS_FORMAT, PARAMS_VERSION
-
     m = run.model
     return {
         "format": PARAMS_FORMAT,
@@ -44,8 +46,6 @@ def params_document(run: Run) -> dict[str, Any]:
 
 def train_document(run: Run) -> dict[str, Any]:
     """The --json document: params, loss, accuracy, history, and how the run was set up."""
-    from ..io.data import PARAMS_FORMAT, PARAMS_VERSION
-
     m = run.model
     return {
         "format": PARAMS_FORMAT,  # so that predict --params reads this document too
@@ -73,11 +73,10 @@ def train_document(run: Run) -> dict[str, Any]:
 @contextmanager
 def progress_bar(console) -> Iterator[Callable[[int, int, float, float | None], None]]:
     """A transient rich progress bar; yields the callback train() reports to."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=console,
-                  transient=True) as progress:
+    bars = rich_progress
+    with bars.Progress(bars.TextColumn("training"), bars.BarColumn(), bars.MofNCompleteColumn(),
+                       bars.TextColumn("{task.fields[status]}"), bars.TimeElapsedColumn(),
+                       console=console, transient=True) as progress:
         task = progress.add_task("train", total=None, status="")
 
         def update(step: int, total: int, loss: float, accuracy: float | None) -> None:

@@ -16,12 +16,32 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.console import Console, RenderableType
+from rich.table import Table
 from rich.text import Text
 
 from ..core.grammar import parse_number
+from ..core.lazy import lazy
 from ..core.safe_text import printable
 from ..core.syntax import CircuitError, suggest
+from ..io.files import read_text, write_file
+from ..render.table import fmt, grad_table
 from .session import Built, History, State, apply_line, build, state_from_text
+
+# what one `:` command needs, loaded when it is first typed: the REPL starts with the
+# statements' path only
+bundled = lazy("circuitcli.io.bundled")  # :load NAME, a shipped sample
+checks = lazy("circuitcli.methods.check")
+check_views = lazy("circuitcli.render.check")
+codes = lazy("circuitcli.render.code")
+derivatives = lazy("circuitcli.methods.derivatives")
+drawing = lazy("circuitcli.repl.drawing")
+explains = lazy("circuitcli.methods.explain")
+explain_views = lazy("circuitcli.render.explain")
+hessian_views = lazy("circuitcli.render.hessian")
+quizzes = lazy("circuitcli.repl.quiz")
+sessions = lazy("circuitcli.io.session")
+step_views = lazy("circuitcli.render.step")
+strategies = lazy("circuitcli.methods.strategies")
 
 if TYPE_CHECKING:
     from ..io.session import Session
@@ -171,15 +191,11 @@ class Repl:
             self.print(Text(f"{state.title()}: no value yet for {names} (give one: "
                             f"{example})"))
             return
-        from ..render.table import grad_table
-
         assert built.result is not None
         self.print(grad_table(built.result, state.title(), DIGITS, None))
 
     def error(self, err: CircuitError, line: str, lineno: int | None) -> None:
         """The CLI's one-line error with its caret, pointing into the line when it is there."""
-        from ..core.safe_text import printable
-
         where = (f"{printable(self.source)}:{lineno}" if self.source and lineno is not None
                  else "")
         rendered = err.render().split("\n")  # the line and caret, already made printable
@@ -217,18 +233,15 @@ class Repl:
 
     # -- the commands -----------------------------------------------------------------------
     def do_step(self, args: list[str]) -> None:
-        from ..methods.strategies import step
-        from ..render.step import progress, step_view
-
         if len(args) > 2:
             raise CircuitError(":step takes at most two arguments: :step [LR] [N]")
         lr = _positive(args[0], "LR") if args else 0.01
         steps = _count(args[1]) if len(args) > 1 else 1
         built = self.ready()
         assert built.circuit is not None and built.values is not None
-        with progress(self.out, steps, "stepping", show=True) as tick:
-            run = step(built.circuit, built.values, lr, steps, progress=tick)
-        self.print(step_view(run, self.state.title(), DIGITS))
+        with step_views.progress(self.out, steps, "stepping", show=True) as tick:
+            run = strategies.step(built.circuit, built.values, lr, steps, progress=tick)
+        self.print(step_views.step_view(run, self.state.title(), DIGITS))
         what = f":step {' '.join(args)}".strip()
         self.history.commit(self.state.with_values(run.after), what)
         if run.interrupted:  # Ctrl-C: the steps taken are kept, and the script stops
@@ -236,39 +249,29 @@ class Repl:
                                   "values reached are kept (:undo takes them back)")
 
     def do_check(self, args: list[str]) -> None:
-        from ..methods.check import check
-        from ..render.check import check_table
-
         self._no_args("check", args)
         built = self.ready()
         assert built.circuit is not None and built.values is not None
-        result = check(built.circuit, built.values)
-        self.print(check_table(result, self.state.title(), DIGITS, None))
+        result = checks.check(built.circuit, built.values)
+        self.print(check_views.check_table(result, self.state.title(), DIGITS, None))
 
     def do_explain(self, args: list[str]) -> None:
         self._no_args("explain", args)
-        from ..methods.explain import explain
-        from ..render.explain import explain_story
-
         built = self.ready()
         assert built.result is not None
-        self.print(explain_story(explain(built.result), self.state.title(), DIGITS))
+        self.print(explain_views.explain_story(explains.explain(built.result),
+                                               self.state.title(), DIGITS))
 
     def do_hessian(self, args: list[str]) -> None:
-        from ..methods.derivatives import hessian, parse_direction
-        from ..render.hessian import hessian_view
-
-        direction = parse_direction(args, ":hessian") if args else None
+        direction = derivatives.parse_direction(args, ":hessian") if args else None
         built = self.ready()
         assert built.circuit is not None and built.values is not None
-        h = hessian(built.circuit, built.values, None, direction)
-        self.print(hessian_view(h, self.state.title(), DIGITS, None))
+        h = derivatives.hessian(built.circuit, built.values, None, direction)
+        self.print(hessian_views.hessian_view(h, self.state.title(), DIGITS, None))
         for warning in h.warnings:
             self.err.print(Text(f"warning: {warning}", style="yellow"))
 
     def do_graph(self, args: list[str]) -> None:
-        from .drawing import draw
-
         if len(args) > 1:
             raise CircuitError(":graph takes at most one argument, the file to write")
         state = self.state
@@ -278,20 +281,18 @@ class Repl:
         assert built.circuit is not None
         if args:
             self._not_the_session(os.path.expanduser(args[0]))
-        wrote = draw(self.out, built.circuit, built.result, state.title(), tuple(built.missing),
-                     args[0] if args else None)
+        wrote = drawing.draw(self.out, built.circuit, built.result, state.title(),
+                             tuple(built.missing), args[0] if args else None)
         if wrote is not None:
             self.note(wrote)
 
     def do_code(self, args: list[str]) -> None:
-        from ..render.code import ninja_code
-
         self._no_args("code", args)
         if not self.state.has_expression:
             raise CircuitError("there is no circuit yet: type an expression, such as (x+y)*z")
         built = build(self.state)
         assert built.circuit is not None
-        code = ninja_code(built.circuit, built.values, 1.0, self.state.title())
+        code = codes.ninja_code(built.circuit, built.values, 1.0, self.state.title())
         self.print(Text(code.rstrip("\n")))
 
     def do_show(self, args: list[str]) -> None:
@@ -328,8 +329,6 @@ class Repl:
         if not state.has_expression:
             raise CircuitError("there is no circuit to save yet: type an expression first")
         if args:
-            from ..io.files import write_file
-
             path = os.path.expanduser(args[0])
             if os.path.isdir(path):
                 raise CircuitError(f"{args[0]} is a directory: give a file name")
@@ -341,10 +340,8 @@ class Repl:
             return
         session = self._session()
         built = build(state)
-        from ..io.session import Saved
-
         values = {n: v for n, v in state.values if built.circuit and n in built.circuit.inputs}
-        session.update(Saved(state.text(), values, "", state.output_node))
+        session.update(sessions.Saved(state.text(), values, "", state.output_node))
         self.note("this is now the current circuit: circuit grad, step and show work on it")
 
     def do_load(self, args: list[str]) -> None:
@@ -371,8 +368,6 @@ class Repl:
         self.note("the circuit is empty now (:undo brings it back)")
 
     def do_help(self, args: list[str]) -> None:
-        from rich.table import Table
-
         table = Table(show_edge=False, show_header=False, pad_edge=False, box=None)
         table.add_column(no_wrap=True, style="bold")
         table.add_column()
@@ -389,11 +384,10 @@ class Repl:
 
     def do_quiz(self, args: list[str]) -> None:
         """One exercise of the quiz (repl/quiz.py); the next line typed answers it."""
-        from .quiz import start_quiz
-
         if len(args) > 1 or (args and not (args[0].isdigit() and 1 <= int(args[0]) <= 40)):
             raise CircuitError(":quiz takes at most one argument, a level from 1 to 40")
-        self.quiz = start_quiz(self.out, self.err, int(args[0]) if args else None, self.quiz)
+        self.quiz = quizzes.start_quiz(self.out, self.err, int(args[0]) if args else None,
+                                       self.quiz)
         self.quiz.pose()
 
     def do_quit(self, args: list[str]) -> None:
@@ -416,8 +410,6 @@ class Repl:
 
 
 def _num(value: float) -> str:
-    from ..render.table import fmt
-
     return fmt(value, DIGITS)
 
 
@@ -444,34 +436,26 @@ def _count(text: str) -> int:
 
 def _read(name: str) -> tuple[str, str]:
     """A circuit file's text: a path, else a shipped sample by name (neuron, neuron.circuit)."""
-    from ..io.files import read_text
-
     path = os.path.expanduser(name)
     if os.path.isfile(path):
         return read_text(path), name
-    from ..io.bundled import sample_dir
-
     stem = name if name.endswith(".circuit") else f"{name}.circuit"
-    shipped = sample_dir() / stem
+    shipped = bundled.sample_dir() / stem
     if os.sep not in name and shipped.is_file():
         return shipped.read_text(encoding="utf-8"), stem
     if os.path.isdir(path):
         raise CircuitError(f"{name} is a directory, not a circuit file")
-    known = [p.stem for p in sample_dir().glob("*.circuit")]
+    known = [p.stem for p in bundled.sample_dir().glob("*.circuit")]
     hint = suggest(name.removesuffix(".circuit"), known) or " (circuit samples lists them)"
     raise CircuitError(f"no such file or sample: {name}{hint}")
 
 
 def read_script(name: str) -> tuple[str, str]:
     """A lesson's lines (a .repl file): a path, else a shipped one by name (notebook.repl)."""
-    from ..io.files import read_text
-
     path = os.path.expanduser(name)
     if os.path.isfile(path):
         return read_text(path, "REPL script"), name
-    from ..io.bundled import sample_dir
-
-    shipped = sample_dir() / name
+    shipped = bundled.sample_dir() / name
     if os.sep not in name and shipped.is_file():
         return shipped.read_text(encoding="utf-8"), name
     raise CircuitError(f"no such file: {name} (notebook.repl is the shipped lesson)")

@@ -6,6 +6,7 @@ REPL's own table, so a new gate or command completes without a change here.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 
@@ -13,6 +14,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion, Path
 from prompt_toolkit.document import Document
 
 from ..core.gates import FUNCTIONS
+from ..io.bundled import samples
 from .commands import ALIASES, COMMANDS
 
 __all__ = ["ReplCompleter"]
@@ -23,8 +25,6 @@ DRAWABLE = (".html", ".htm", ".txt", ".dot", ".gv", ".svg", ".png", ".mmd", ".me
 
 
 def _suffix_filter(suffixes: tuple[str, ...]) -> Callable[[str], bool]:
-    import os
-
     return lambda path: os.path.isdir(path) or path.lower().endswith(suffixes)
 
 
@@ -32,8 +32,6 @@ def _samples(word: str) -> Iterator[Completion]:
     """The shipped samples by the name :load takes (neuron for neuron.circuit)."""
     if "/" in word:
         return
-    from ..io.bundled import samples
-
     for stem, (_, about) in samples().items():
         if stem.startswith(word):
             yield Completion(stem, -len(word), display_meta=about[:40] or "sample")

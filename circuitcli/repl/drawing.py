@@ -15,6 +15,13 @@ from rich.console import Console
 from ..core.circuit import Circuit
 from ..core.evaluate import Result
 from ..core.syntax import CircuitError
+from ..io.files import write_file
+from ..methods.model import start_values
+from ..render.dot import GRAPHVIZ_LIMIT, dot_source, layout_size, run_graphviz
+from ..render.html import page_data, page_html
+from ..render.layout import layout
+from ..render.mermaid import mermaid_source
+from ..render.tree import DEFAULT_DEPTH, CircuitTree
 
 __all__ = ["FORMATS", "draw"]
 
@@ -26,8 +33,6 @@ FORMATS = {".txt": "tree", ".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "
 def draw(console: Console, circuit: Circuit, result: Result | None, title: str,
          missing: tuple[str, ...], path: str | None) -> str | None:
     """Print the tree, or write FILE and return the note saying so."""
-    from ..render.tree import DEFAULT_DEPTH, CircuitTree
-
     tree = CircuitTree(circuit, result, title, 6, DEFAULT_DEPTH, missing)
     if path is None:
         console.print(tree, soft_wrap=True)
@@ -39,10 +44,6 @@ def draw(console: Console, circuit: Circuit, result: Result | None, title: str,
                            + " ".join(FORMATS))
     note = ""
     if form == "html":  # the live page, as circuit graph -o page.html writes it
-        from ..methods.model import start_values
-        from ..render.html import page_data, page_html
-        from ..render.layout import layout
-
         if result is not None:
             values = {name: result.values[i] for name, i in circuit.inputs.items()}
         else:
@@ -54,13 +55,9 @@ def draw(console: Console, circuit: Circuit, result: Result | None, title: str,
         Console(file=buffer, color_system=None, width=100).print(tree, soft_wrap=True)
         data = buffer.getvalue().encode("utf-8")
     elif form == "mermaid":
-        from ..render.mermaid import mermaid_source
-
         fenced = suffix == ".md"
         data = mermaid_source(circuit, result, title, 6, fenced).encode("utf-8")
     else:
-        from ..render.dot import GRAPHVIZ_LIMIT, dot_source, layout_size, run_graphviz
-
         size = layout_size(circuit) if form != "dot" else 0
         if size > GRAPHVIZ_LIMIT:  # the CLI's guard (graph --force has no REPL twin)
             raise CircuitError(
@@ -71,7 +68,5 @@ def draw(console: Console, circuit: Circuit, result: Result | None, title: str,
         data = source.encode("utf-8") if form == "dot" else run_graphviz(source, form)
     if os.path.isdir(path):
         raise CircuitError(f"{path} is a directory: give a file name")
-    from ..io.files import write_file
-
     write_file(os.path.expanduser(path), data)
     return f"wrote {path} ({len(data)} bytes)" + (f"; {note}" if note else "")

@@ -9,15 +9,22 @@ transcript. The REPL's `:quiz` uses the same object, one exercise at a time.
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Iterable
 
 from rich.console import Console
 from rich.text import Text
 
 from ..core.grammar import parse_number
+from ..core.lazy import lazy
 from ..core.syntax import CircuitError
 from ..io.progress import PASS_AFTER, Progress
+from ..io.session import state_home
 from ..methods.quiz import Exercise, exercise, grade_answer
+from ..render.practice import answer_hint, answer_lines, exercise_lines
+
+prompts = lazy("prompt_toolkit")  # only on a terminal
+histories = lazy("prompt_toolkit.history")
 
 __all__ = ["Quiz", "run_piped_quiz", "run_terminal_quiz", "start_quiz"]
 
@@ -43,8 +50,6 @@ class Quiz:
 
     def pose(self) -> Exercise:
         """The next exercise, printed."""
-        from ..render.practice import exercise_lines
-
         self.current = exercise(self.level, self.seed + self.number)
         self.number += 1
         self.out.print()
@@ -55,15 +60,11 @@ class Quiz:
 
     def reply(self, line: str) -> bool:
         """Handle one typed line; True when the exercise is over (answered or skipped)."""
-        from ..render.practice import answer_lines
-
         text = line.strip()
         ex = self.current
         if ex is None or not text:
             return False
         if text in ("?", "hint", "explain"):
-            from ..render.practice import answer_hint
-
             ans = grade_answer(ex, float("nan"), self.tol)
 
             for hint in answer_hint(ans, 6):
@@ -127,20 +128,15 @@ def run_piped_quiz(quiz: Quiz, lines: Iterable[str], count: int | None) -> int:
 
 def run_terminal_quiz(quiz: Quiz, count: int | None) -> int:
     """prompt_toolkit's line editing and history; Ctrl-D leaves, Ctrl-C leaves (130)."""
-    from prompt_toolkit import PromptSession
-    from prompt_toolkit.history import FileHistory, InMemoryHistory
-
-    from ..io.session import state_home
-
     path = str(state_home() / "circuitcli" / "quiz_history")
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         with open(path, "a", encoding="utf-8"):
             pass
-        history = FileHistory(path)
+        history = histories.FileHistory(path)
     except OSError:
-        history = InMemoryHistory()
-    session: PromptSession[str] = PromptSession(history=history)
+        history = histories.InMemoryHistory()
+    session: prompts.PromptSession[str] = prompts.PromptSession(history=history)
     quiz.out.print(Text(f"circuit quiz: {HELP}; Ctrl-D leaves", style="dim"))
     quiz.pose()
     while True:
@@ -167,8 +163,6 @@ def start_quiz(out: Console, err: Console, level: int | None, previous: Quiz | N
     """The REPL's :quiz: the run goes on from the previous exercise unless a level is given."""
     if previous is not None and level is None:
         return previous
-    import random
-
     progress = Progress.load()
     return Quiz(out, err, level, random.SystemRandom().randrange(10**6), progress, 1e-3,
                 fixed_level=level is not None)

@@ -7,15 +7,21 @@ long command) and the session goes on; Ctrl-D on an empty line leaves.
 
 from __future__ import annotations
 
+import datetime
 import os
+import stat
 from collections.abc import Iterable
 
-from prompt_toolkit.history import FileHistory
+from prompt_toolkit import PromptSession
+from prompt_toolkit.history import FileHistory, InMemoryHistory
 from rich.text import Text
 
+from ..core.safe_text import printable
 from ..core.syntax import CircuitError
+from ..io.files import read_bytes
 from ..io.session import state_home
 from .commands import Quit, Repl, StepInterrupted
+from .complete import ReplCompleter
 
 __all__ = ["PROMPT", "history_path", "run_terminal"]
 
@@ -34,10 +40,6 @@ def _history(repl: Repl):
     """History across sessions, from a regular file only: a FIFO there would block the
     start-up, a link to /dev/zero would be an endless line. Anything else, or a file over
     HISTORY_LIMIT, gets a note and a history for this session only."""
-    from prompt_toolkit.history import InMemoryHistory
-
-    from ..core.safe_text import printable
-
     path = history_path()
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
@@ -58,8 +60,6 @@ def _history(repl: Repl):
 def _open_regular(path: str, flags: int) -> int:
     """A descriptor on `path` if it is a regular file: opened without blocking (a FIFO
     cannot hang us), then checked on the descriptor itself."""
-    import stat
-
     fd = os.open(path, flags | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
                  | getattr(os, "O_CLOEXEC", 0), 0o600)
     try:
@@ -82,8 +82,6 @@ class _RegularFileHistory(FileHistory):
     def preload(self) -> None:
         """Read now, so that a file we refuse is a note at start-up, not an error in
         prompt_toolkit's loader thread."""
-        from ..io.files import read_bytes
-
         data = read_bytes(self.filename, "REPL history file", HISTORY_LIMIT)
         strings: list[str] = []
         lines: list[str] = []
@@ -101,8 +99,6 @@ class _RegularFileHistory(FileHistory):
         return reversed(self._strings or [])
 
     def store_string(self, string: str) -> None:
-        import datetime
-
         text = f"\n# {datetime.datetime.now()}\n" + "".join(
             f"+{line}\n" for line in string.split("\n"))
         try:
@@ -119,10 +115,6 @@ class _RegularFileHistory(FileHistory):
 
 def run_terminal(repl: Repl) -> int:
     """Prompt, run, print, until :quit or Ctrl-D; the exit code is 0."""
-    from prompt_toolkit import PromptSession
-
-    from .complete import ReplCompleter
-
     session: PromptSession[str] = PromptSession(
         history=_history(repl), completer=ReplCompleter(lambda: repl.state.names()),
         complete_while_typing=False)
