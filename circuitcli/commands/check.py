@@ -259,11 +259,13 @@ def _read_backward(path: str) -> tuple[str, str]:
     if path == "-":
         import sys
 
-        return sys.stdin.read(), "<stdin>"
-    if not os.path.exists(path) and os.sep not in path and path.endswith(".backward"):
-        from ..io.bundled import sample_dir
+        from ..io.files import read_stream
 
-        shipped = sample_dir() / path
-        if shipped.is_file():
-            return read_text(str(shipped), "backward file"), path
+        return read_stream(sys.stdin, "backward file"), "<stdin>"
+    if not os.path.exists(path) and os.sep not in path and path.endswith(".backward"):
+        from ..io.bundled import shipped
+
+        found = shipped(path)
+        if found is not None:
+            return read_text(str(found), "backward file"), path
     return read_text(path, "backward file"), path

@@ -20,8 +20,9 @@ from ..core.grammar import parse_number
 from ..core.lazy import lazy
 from ..core.syntax import CircuitError
 from ..methods.dataset import Data, DataError
-from .bundled import sample_dir
-from .files import read_text
+from ..methods.model import LOSSES
+from .bundled import shipped
+from .files import loads_json, read_text
 
 np = lazy("numpy")
 
@@ -33,8 +34,8 @@ def resolve_data_path(name: str) -> str:
     """A path as given, or a data file shipped with the samples (moons.csv from anywhere)."""
     if os.path.exists(name) or os.sep in name:
         return name
-    shipped = sample_dir() / name
-    return str(shipped) if shipped.is_file() else name
+    found = shipped(name)
+    return str(found) if found is not None else name
 
 
 def read_csv(path: str, shown: str | None = None, numeric: Sequence[str] | None = None,
@@ -141,6 +142,35 @@ def _read_text(path: str, shown: str, what: str) -> str:
         raise DataError(f"{shown}: cannot read it ({err.strerror})") from None
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# what each optional field of a parameter file may hold, as train -o writes it
+_FIELDS: dict[str, tuple[str, Any]] = {
+    "circuit": ("a string", lambda v: isinstance(v, str)),
+    "features": ("a list of names", lambda v: isinstance(v, list)
+                 and all(isinstance(x, str) for x in v)),
+    "label": ("a column name", lambda v: isinstance(v, str) and v != ""),
+    "loss_function": (" or ".join(LOSSES), lambda v: v in LOSSES),
+    "classify": ("true or false", lambda v: isinstance(v, bool)),
+    "loss": ("a number or null", lambda v: v is None or _is_number(v)),
+    "accuracy": ("a number from 0 to 1 or null",
+                 lambda v: v is None or (_is_number(v) and 0 <= v <= 1)),
+    "seed": ("a whole number or null", lambda v: v is None or type(v) is int),
+}
+
+
+def _check_fields(doc: Mapping[str, Any], path: str) -> None:
+    """A field predict reads (or train wrote) holding what it never holds is refused, not
+    guessed at: `"classify": "no"` would otherwise count as true."""
+    for name, (what, ok) in _FIELDS.items():
+        if name in doc and not ok(doc[name]):
+            shown = json.dumps(doc[name])
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            raise DataError(f"{path}: \"{name}\" is {shown}; it must be {what}")
+
+
 def params_text(doc: Mapping[str, Any]) -> str:
     """A parameter document as the JSON text of a parameter file (the command writes it
     with commands.output.write_output, through io.files)."""
@@ -159,13 +189,9 @@ def load_params(path: str) -> dict[str, Any]:
     """
     text = _read_text(path, path, "parameter file")
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise DataError(f"{path}, line {err.lineno}: not a JSON parameter file ({err.msg})"
-                        ) from None
-    except (ValueError, RecursionError) as err:
-        why = "nested too deeply" if isinstance(err, RecursionError) else str(err).split(";")[0]
-        raise DataError(f"{path}: not a JSON parameter file ({why})") from None
+        doc = loads_json(text)
+    except ValueError as err:
+        raise DataError(f"{path}: not a JSON parameter file ({err})") from None
     if not isinstance(doc, dict):
         raise DataError(f"{path}: not a parameter file (circuit train -o writes one)")
     form, version = doc.get("format"), doc.get("version")
@@ -173,10 +199,11 @@ def load_params(path: str) -> dict[str, Any]:
         shown = json.dumps(form)[:40] if form is not None else "missing"
         raise DataError(f"{path}: not a parameter file: its \"format\" is {shown}, not "
                         f"\"{PARAMS_FORMAT}\" (circuit train -o writes one)")
-    if version != PARAMS_VERSION or isinstance(version, bool):
+    if type(version) is not int or version != PARAMS_VERSION:  # 1.0 and true are not 1
         shown = json.dumps(version)[:40] if version is not None else "missing"
         raise DataError(f"{path}: parameter file version {shown}; this circuitcli reads "
                         f"version {PARAMS_VERSION}")
+    _check_fields(doc, path)
     params = doc.get("params")
     if not isinstance(params, dict):
         raise DataError(f"{path}: no \"params\" object (circuit train -o writes one)")

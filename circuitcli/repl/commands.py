@@ -86,8 +86,9 @@ class Repl:
 
     def __init__(self, out: Console, err: Console, history: History | None = None,
                  session: Callable[[], Session | None] | None = None,
-                 source: str = "") -> None:
+                 source: str = "", max_rows: int | None = 40) -> None:
         self.out = out
+        self.max_rows = max_rows  # the CLI's --max-rows rule: None shows every row (--all)
         self.err = err
         self.history = history or History()
         self.session = session or (lambda: None)
@@ -98,6 +99,11 @@ class Repl:
     @property
     def state(self) -> State:
         return self.history.state
+
+    def title(self) -> str:
+        """The tables' header: the output's expression on one short line, safe to print (a
+        100k-term sum is not printed again above its own table)."""
+        return short_title(self.state.title())
 
     # -- one line -------------------------------------------------------------------------
     def run(self, line: str, lineno: int | None = None) -> bool:
@@ -166,15 +172,15 @@ class Repl:
                 self.print(Text("the circuit is empty: type an expression, such as (x+y)*z"))
             return
         if built.missing:
-            names = ", ".join(built.missing)
+            names = _names(built.missing)
             example = "; ".join(f"{n} = 1" for n in built.missing[:3])
-            self.print(Text(f"{state.title()}: no value yet for {names} (give one: "
+            self.print(Text(f"{self.title()}: no value yet for {names} (give one: "
                             f"{example})"))
             return
         from ..render.table import grad_table
 
         assert built.result is not None
-        self.print(grad_table(built.result, state.title(), DIGITS, None))
+        self.print(grad_table(built.result, self.title(), DIGITS, self.max_rows))
 
     def error(self, err: CircuitError, line: str, lineno: int | None) -> None:
         """The CLI's one-line error with its caret, pointing into the line when it is there."""
@@ -206,7 +212,7 @@ class Repl:
             raise CircuitError("there is no circuit yet: type an expression, such as (x+y)*z")
         built = build(state)
         if built.missing:
-            names = ", ".join(built.missing)
+            names = _names(built.missing)
             raise CircuitError(f"no value yet for {names}: give one first "
                                f"({built.missing[0]} = 1.5)")
         return built
@@ -228,7 +234,7 @@ class Repl:
         assert built.circuit is not None and built.values is not None
         with progress(self.out, steps, "stepping", show=True) as tick:
             run = step(built.circuit, built.values, lr, steps, progress=tick)
-        self.print(step_view(run, self.state.title(), DIGITS))
+        self.print(step_view(run, self.title(), DIGITS))
         what = f":step {' '.join(args)}".strip()
         self.history.commit(self.state.with_values(run.after), what)
         if run.interrupted:  # Ctrl-C: the steps taken are kept, and the script stops
@@ -243,7 +249,7 @@ class Repl:
         built = self.ready()
         assert built.circuit is not None and built.values is not None
         result = check(built.circuit, built.values)
-        self.print(check_table(result, self.state.title(), DIGITS, None))
+        self.print(check_table(result, self.title(), DIGITS, self.max_rows))
 
     def do_explain(self, args: list[str]) -> None:
         self._no_args("explain", args)
@@ -252,7 +258,8 @@ class Repl:
 
         built = self.ready()
         assert built.result is not None
-        self.print(explain_story(explain(built.result), self.state.title(), DIGITS))
+        self.print(explain_story(explain(built.result), self.title(), DIGITS,
+                                  self.max_rows))
 
     def do_hessian(self, args: list[str]) -> None:
         from ..methods.derivatives import hessian, parse_direction
@@ -262,7 +269,7 @@ class Repl:
         built = self.ready()
         assert built.circuit is not None and built.values is not None
         h = hessian(built.circuit, built.values, None, direction)
-        self.print(hessian_view(h, self.state.title(), DIGITS, None))
+        self.print(hessian_view(h, self.title(), DIGITS, self.max_rows))
         for warning in h.warnings:
             self.err.print(Text(f"warning: {warning}", style="yellow"))
 
@@ -278,7 +285,7 @@ class Repl:
         assert built.circuit is not None
         if args:
             self._not_the_session(os.path.expanduser(args[0]))
-        wrote = draw(self.out, built.circuit, built.result, state.title(), tuple(built.missing),
+        wrote = draw(self.out, built.circuit, built.result, self.title(), tuple(built.missing),
                      args[0] if args else None)
         if wrote is not None:
             self.note(wrote)
@@ -415,6 +422,18 @@ class Repl:
         return session
 
 
+def short_title(text: str, width: int = 60) -> str:
+    """`text` on one line of at most `width` characters, made printable."""
+    flat = " ".join(text.split())
+    return printable(flat if len(flat) <= width else flat[: width - 1] + "…")
+
+
+def _names(names: list[str], most: int = 8) -> str:
+    """The first few names and how many more: a 100k-input circuit is not listed whole."""
+    more = len(names) - most
+    return ", ".join(names[:most]) + (f" and {more} more" if more > 0 else "")
+
+
 def _num(value: float) -> str:
     from ..render.table import fmt
 
@@ -447,14 +466,14 @@ def _read(name: str) -> tuple[str, str]:
     from ..io.files import read_text
 
     path = os.path.expanduser(name)
-    if os.path.isfile(path):
+    if os.path.exists(path) and not os.path.isdir(path):  # a FIFO or device: read_text says so
         return read_text(path), name
-    from ..io.bundled import sample_dir
+    from ..io.bundled import sample_dir, shipped
 
     stem = name if name.endswith(".circuit") else f"{name}.circuit"
-    shipped = sample_dir() / stem
-    if os.sep not in name and shipped.is_file():
-        return shipped.read_text(encoding="utf-8"), stem
+    found = shipped(stem)
+    if found is not None:
+        return read_text(str(found)), stem
     if os.path.isdir(path):
         raise CircuitError(f"{name} is a directory, not a circuit file")
     known = [p.stem for p in sample_dir().glob("*.circuit")]
@@ -467,11 +486,11 @@ def read_script(name: str) -> tuple[str, str]:
     from ..io.files import read_text
 
     path = os.path.expanduser(name)
-    if os.path.isfile(path):
+    if os.path.exists(path) and not os.path.isdir(path):  # a FIFO or device: read_text says so
         return read_text(path, "REPL script"), name
-    from ..io.bundled import sample_dir
+    from ..io.bundled import shipped
 
-    shipped = sample_dir() / name
-    if os.sep not in name and shipped.is_file():
-        return shipped.read_text(encoding="utf-8"), name
+    found = shipped(name)
+    if found is not None:
+        return read_text(str(found), "REPL script"), name
     raise CircuitError(f"no such file: {name} (notebook.repl is the shipped lesson)")
