@@ -10,8 +10,8 @@ Chromium (playwright, executable_path=/usr/bin/chromium). Reported, medians of -
 - write: the command's wall time;
 - ready: from navigation until the page answers (its script has drawn it and computed
   both passes: `window.circuitPage` exists and the output's value is shown);
-- edit: from typing a new value into the input the output pulls on hardest until the output's value and the
-  visible nodes are redrawn and the next frame is painted;
+- edit: from typing a new value into the input the output pulls on hardest until the
+  output's value and the visible nodes are redrawn and the next frame is painted;
 - edit->ready: the same, measured from navigation (the page used at once, an edit typed
   the moment it can be);
 - blocked: the longest task on the main thread during load and the first edit, and the
