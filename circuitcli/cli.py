@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .commands.options import session_options
+from .commands.options import HelpContext, session_options
 from .core.lazy import lazy
 from .core.safe_text import printable
 from .core.syntax import CircuitError
@@ -56,6 +56,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 class LazyGroup(click.Group):
     """Imports a subcommand's module only when that subcommand is asked for."""
 
+    context_class = HelpContext
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name for name, (module, _) in COMMANDS.items() if _exists(module)]
 
@@ -69,6 +71,8 @@ class LazyGroup(click.Group):
             if err.name != entry[0]:
                 raise  # the command exists but something it imports is missing
             return None
+        if module.command.context_class is click.Context:  # help as wide as the terminal
+            module.command.context_class = HelpContext
         return module.command
 
     def resolve_command(self, ctx: click.Context, args: list[str]
@@ -178,13 +182,13 @@ def main() -> None:
       circuit grad neuron.circuit --json
       circuit samples
 
-    \b
     The current circuit: a command given a circuit remembers it, with its
     input values; a command given none works on it (see circuit show).
+
+    \b
       circuit grad "(x+y)*z" x=-2 y=5 z=-4
       circuit step --lr 0.01
 
-    \b
     circuit help lists the commands and the guide's topics; circuit help TOPIC
     shows one. Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input,
     130 interrupted.

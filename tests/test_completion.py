@@ -89,3 +89,48 @@ def test_methods_topics_and_samples(shell):
     assert {"search", "set", "session"} <= set(got)
     assert complete("circuit samples sv", shell) == ["svm.circuit", "svm.csv"]
     assert "grad" in complete("circuit gr", shell)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_wrt_completes_the_inputs_of_the_circuit_on_the_line(shell):
+    """Found in the new-user trial: `grad --forward --wrt <TAB>` offered nothing."""
+    assert complete("circuit grad neuron.circuit --forward --wrt ", shell) == [
+        "a", "b", "c", "x", "y"]
+    assert complete("circuit explain 'q = x + y; q * z' --forward --wrt ", shell) == [
+        "x", "y", "z"]
+    assert complete("circuit grad --wrt ", shell) == []
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_backward_and_params_complete_their_files(shell, tmp_path, monkeypatch):
+    """Found in the trial: `check --backward <TAB>` and `predict --params <TAB>` offered
+    nothing, though each exercise ships a .backward file and train -o writes JSON."""
+    (tmp_path / "ex1_mine.backward").write_text("da = b * dx\n")
+    (tmp_path / "ex1_notes.txt").write_text("")
+    (tmp_path / "learned.json").write_text("{}")
+    monkeypatch.chdir(tmp_path)
+    assert sorted(complete("circuit check ex1_mul.circuit --backward ex1", shell)) == [
+        "ex1_mine.backward", "ex1_mul.backward"]
+    assert complete("circuit predict svm.circuit --params ", shell) == ["learned.json"]
+
+
+def test_output_file_lets_the_shell_offer_file_names():
+    """`-o <TAB>` answered nothing at all, so bash offered no file names either: the answer
+    is click's "file" item, which bash's script turns into its own file completion."""
+    env = {"_CIRCUIT_COMPLETE": "bash_complete", "CIRCUIT_SESSION": "off",
+           "COMP_WORDS": "circuit graph neuron.circuit -o ne", "COMP_CWORD": "4"}
+    r = CliRunner().invoke(main, [], env=env, prog_name="circuit")
+    assert r.stdout.splitlines() == ["file,ne"]
+
+
+def test_samples_lists_and_prints_the_backward_passes_and_the_lesson():
+    """Found in the new-user trial: the docs send a learner to `ex1_mul.backward` and
+    `notebook.repl`, but `circuit samples` neither listed nor printed them."""
+    r = CliRunner().invoke(main, ["samples", "--json"], env={"CIRCUIT_SESSION": "off"})
+    kinds = {s["name"]: s["kind"] for s in __import__("json").loads(r.stdout)}
+    assert kinds["ex1_mul.backward"] == "backward" and kinds["notebook.repl"] == "lesson"
+    assert kinds["neuron.circuit"] == "circuit" and kinds["svm.csv"] == "csv"
+    r = CliRunner().invoke(main, ["samples", "ex1_mul.backward"], env={"CIRCUIT_SESSION": "off"})
+    assert r.exit_code == 0 and "da = b * dx" in r.stdout
+    assert complete("circuit samples ex1_mul") == ["ex1_mul.circuit", "ex1_mul.backward"]
+    assert complete("circuit samples note") == ["notebook.repl"]

@@ -178,3 +178,19 @@ def test_benchmark_figures_live_in_the_docs(tmp_path) -> None:
     text = page.read_text()
     assert "ratio 1.05" in text and "old" not in text and "keep" in text
     assert text.startswith("intro\n") and "`python tests/bench/a.py`" in text
+
+
+def test_a_benchmark_section_says_what_else_the_machine_was_doing(tmp_path, monkeypatch) -> None:
+    """Figures from a shared machine say so in their section (BENCH_MACHINE_NOTE)."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("figures", root / "tests/bench/figures.py")
+    figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures)
+    page = tmp_path / "benchmarks.md"
+    page.write_text("<!-- begin a.py -->\nold\n<!-- end a.py -->\n")
+    monkeypatch.setenv("BENCH_MACHINE_NOTE", "shared with other builds")
+    figures.write_section("a.py", "python tests/bench/a.py", "ratio 1.05\n", page)
+    assert "cores, Python" in page.read_text() and "; shared with other builds)" in page.read_text()

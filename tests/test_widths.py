@@ -231,3 +231,81 @@ def test_hessian(width: int, extra: list[str]) -> None:
     text = run(args, width)
     text = re.sub(r"along \d+ directions?|along [^\n]*=1", "", text)  # counts, the direction
     assert_numbers(text, [*numbers_in(doc), 1, 2, 3])
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_check_sweep_h(width: int) -> None:
+    """Found in the new-user trial: the --sweep-h legend cut its numbers (`3.2e…` at 80
+    columns, `1…` at 40) and its plots ran past 40 and 80 columns. The axes' ticks are
+    decades, the slopes of the arms come from the JSON's fitted slopes."""
+    args = ["check", "exp(x)", "x=1", "--sweep-h"]
+    doc = json.loads(run([*args, "--json"], 200))
+    text = run(args, width)
+    assert max(len(line) for line in text.splitlines()) <= width
+    truths = [*numbers_in(doc), *(10.0**d for d in range(-20, 2)), 0, -1, 1, 2, 4]
+    assert_numbers(text, truths)
+    for method in doc["inputs"][0]["methods"].values():  # every best step is shown
+        assert f"{method['best_h']:.1e}" in text
+
+
+def test_compare_shows_no_nan_for_a_strategy_that_did_not_move() -> None:
+    """Found in the new-user trial: a refused Newton step moved 0, and its gain/moved read
+    `nan` in the table (the JSON keeps null)."""
+    args = ["compare", "neuron.circuit", "--seed", "1"]
+    doc = json.loads(run([*args, "--json"], 200))
+    newton = next(s for s in doc["strategies"] if s["name"] == "newton step")
+    assert newton["moved"] == 0 and newton["gain_per_unit_moved"] is None
+    text = run(args, 120)
+    row = next(line for line in text.splitlines() if line.startswith("newton step"))
+    assert "nan" not in row and row.split("│")[4].strip() == "—"
+
+
+@pytest.mark.parametrize("args", [["help"], ["grad", "--help"], ["--help"], ["help", "check"],
+                                  ["quiz", "--help"], ["help", "help"]])
+def test_help_fits_40_columns(args: list[str]) -> None:
+    """Found in the new-user trial: click lays help out 50 columns wide at least, so at 40
+    the terminal folded it mid-word ("every" / "gate's" split, "Did you me / an")."""
+    text = run(args, 40)
+    # an example command line or JSON shape, or a term with no space to break at, may be
+    # longer: those are shown as they are typed
+    long = [line for line in text.splitlines() if len(line) > 40 and not line.lstrip()
+            .startswith(("circuit ", "printf ", "{", '"', "--method [", "--format ["))]
+    assert not long, text
+    assert "Topics (circuit help TOPIC):" in run(["help"], 40)
+
+
+def run_on_terminal(args: list[str], width: int) -> str:
+    """As on a terminal (rich told so by FORCE_COLOR; NO_COLOR keeps it plain text)."""
+    result = CliRunner().invoke(main, args, env={
+        "COLUMNS": str(width), "CIRCUIT_SESSION": "off", "NO_COLOR": "1", "FORCE_COLOR": "1"})
+    assert result.exit_code in (0, 1), result.output
+    return result.stdout
+
+
+@pytest.mark.parametrize("width", [40, 80])
+@pytest.mark.parametrize("args", [["explain", *NEURON],
+                                  ["explain", *NEURON, "--forward", "--wrt", "x"],
+                                  ["check", "ex5_neuron.circuit", "--expect", "dq=0.8808"]])
+def test_prose_wraps_between_words_on_a_terminal(args: list[str], width: int) -> None:
+    """Found in the new-user trial: explain's story and check --expect's diagnosis were
+    printed unwrapped, so at 80 columns the terminal cut `df/dq = 0.1049|94` in two.
+    On a terminal they wrap between words: every line fits, every number is whole."""
+    text = run_on_terminal(args, width)
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= width, text
+    doc = json.loads(run([*args, "--json"], 200)) if args[0] == "explain" else None
+    if doc is not None and "--forward" not in args:
+        assert_numbers(text, numbers_in(doc))
+    assert "0.104994" in text and "0.1049\n" not in text
+
+
+def test_quiz_wraps_between_words_on_a_terminal(tmp_path) -> None:
+    """Found in the new-user trial: at 40 columns the quiz's `at a = -1, ..., c = -4` was
+    folded by the terminal into `c = -` and `4` (its lines were printed unwrapped)."""
+    result = CliRunner().invoke(main, ["quiz", "--level", "3", "--seed", "2", "--count", "1"],
+                                input="?\n0.5\n", env={
+                                    "COLUMNS": "40", "CIRCUIT_SESSION": "off", "NO_COLOR": "1",
+                                    "FORCE_COLOR": "1", "XDG_STATE_HOME": str(tmp_path)})
+    lines = [line.rstrip() for line in result.stdout.splitlines()]
+    assert max(map(len, lines)) <= 40, result.stdout
+    assert not any(line.endswith("-") for line in lines), result.stdout
+    assert any(line.lstrip().startswith("at a = ") for line in lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..methods.numeric import METHODS
+from .completion import backward_files
 from .loading import load_target
 from .options import (
     FINITE,
@@ -15,7 +16,7 @@ from .options import (
     result_options,
     rows_options,
 )
-from .output import make_console
+from .output import make_console, print_story
 
 _METHODS = tuple(METHODS)
 
@@ -92,7 +93,7 @@ def _check_command(func):
 @click.option("--tol", type=FINITE, default=1e-3, show_default=True, callback=at_least_zero,
               help="With --expect: an answer is right within tol relative to the "
                    "gradient's size, |answer - gradient| <= tol·|gradient|.")
-@click.option("--backward", "backward_file", metavar="FILE",
+@click.option("--backward", "backward_file", metavar="FILE", shell_complete=backward_files,
               help="Grade your backward pass: one `dNAME = expression` a line (`+=` "
                    "accumulates), each line checked in order; the first wrong one is "
                    "shown with a caret, the diagnosis and the expected value.")
@@ -199,7 +200,7 @@ def _check_answers(target, expect: list[tuple[str, float]], tol: float, digits: 
     else:
         from ..render.practice import expect_table
 
-        make_console().print(expect_table(ex, verdicts, target.title, digits), soft_wrap=True)
+        print_story(expect_table(ex, verdicts, target.title, digits))
     for warning in ex.result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if not all(v.right for v in verdicts):
@@ -245,7 +246,7 @@ def _grade_backward(target, path: str, tol: float, digits: int, as_json: bool) -
     else:
         from ..render.practice import graded_report
 
-        make_console().print(graded_report(graded, digits), soft_wrap=True)
+        print_story(graded_report(graded, digits))
     if not graded.ok:
         raise SystemExit(1)
 

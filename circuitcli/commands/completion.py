@@ -21,7 +21,8 @@ bundled = lazy("circuitcli.io.bundled")  # on Tab only
 if TYPE_CHECKING:  # imported on Tab only: a command's start-up does not pay for it
     from click.shell_completion import CompletionItem
 
-__all__ = ["circuit_args", "csv_files", "node_names", "sample_names", "topics_and_commands"]
+__all__ = ["any_file", "backward_files", "circuit_args", "csv_files", "input_names", "json_files",
+           "node_names", "sample_names", "topics_and_commands"]
 
 
 def _item(value: str, **kwargs: Any) -> CompletionItem:
@@ -67,14 +68,34 @@ def _unique(items: list[CompletionItem]) -> list[CompletionItem]:
 
 def sample_names(ctx: click.Context, param: click.Parameter, incomplete: str
                  ) -> list[CompletionItem]:
-    """`circuit samples NAME`: the circuits and the CSV files that ship."""
-    return _shipped(incomplete, "*.circuit") + _shipped(incomplete, "*.csv")
+    """`circuit samples NAME`: the circuits, CSV files, backward passes and lessons that
+    ship."""
+    return [item for pattern in ("*.circuit", "*.csv", "*.backward", "*.repl")
+            for item in _shipped(incomplete, pattern)]
 
 
 def csv_files(ctx: click.Context, param: click.Parameter, incomplete: str
               ) -> list[CompletionItem]:
     """`--data`: CSV files here, and the shipped ones."""
     return _unique(_files(incomplete, (".csv",)) + _shipped(incomplete, "*.csv"))
+
+
+def backward_files(ctx: click.Context, param: click.Parameter, incomplete: str
+                   ) -> list[CompletionItem]:
+    """`check --backward`: backward passes here, and the ninja exercises' shipped ones."""
+    return _unique(_files(incomplete, (".backward",)) + _shipped(incomplete, "*.backward"))
+
+
+def json_files(ctx: click.Context, param: click.Parameter, incomplete: str
+               ) -> list[CompletionItem]:
+    """`predict --params`: the JSON files here (what `train -o` wrote)."""
+    return _files(incomplete, (".json",))
+
+
+def any_file(ctx: click.Context, param: click.Parameter, incomplete: str
+             ) -> list[CompletionItem]:
+    """`-o FILE`: a new file's name; the shell offers its own file names."""
+    return [_item(incomplete, type="file")]
 
 
 def _circuit_on_line(ctx: click.Context) -> Any:
@@ -116,6 +137,15 @@ def node_names(ctx: click.Context, param: click.Parameter, incomplete: str
     if circuit is None:
         return []
     return [_item(name) for name in circuit.named if name.startswith(incomplete)]
+
+
+def input_names(ctx: click.Context, param: click.Parameter, incomplete: str
+                ) -> list[CompletionItem]:
+    """`--wrt`: the inputs of the circuit already on the line."""
+    circuit = _circuit_on_line(ctx)
+    if circuit is None:
+        return []
+    return [_item(name) for name in circuit.inputs if name.startswith(incomplete)]
 
 
 def topics_and_commands(ctx: click.Context, param: click.Parameter, incomplete: str

@@ -9,6 +9,7 @@ from ..core.lazy import lazy
 from ..methods.explain import explain
 from ..render.explain import explain_document, explain_story
 from ..render.json import dumps
+from .completion import input_names
 from .loading import load_target
 from .options import (
     CircuitCommand,
@@ -18,7 +19,7 @@ from .options import (
     pull_option,
     rows_options,
 )
-from .output import make_console
+from .output import print_story
 
 # explain --forward only
 derivatives = lazy("circuitcli.methods.derivatives")
@@ -34,7 +35,8 @@ hessians = lazy("circuitcli.render.hessian")
 @click.option("--forward", is_flag=True,
               help="The forward-mode story instead: tangent in, local derivative, tangent "
                    "out, gate by gate along --wrt or --direction.")
-@click.option("--wrt", metavar="NAME", help="With --forward: the input to push.")
+@click.option("--wrt", metavar="NAME", shell_complete=input_names,
+              help="With --forward: the input to push.")
 @click.option("--direction", metavar="NAME=V", multiple=True,
               help="With --forward: push the inputs along this direction (repeat per input).")
 def command(args: tuple[str, ...], output: str | None, pull: float, digits: int, max_rows: int,
@@ -65,8 +67,7 @@ def command(args: tuple[str, ...], output: str | None, pull: float, digits: int,
             click.echo(f"warning: {warning}", err=True)
         click.echo(dumps(doc))
         return
-    make_console().print(explain_story(ex, target.title, digits,
-                                       None if show_all else max_rows), soft_wrap=True)
+    print_story(explain_story(ex, target.title, digits, None if show_all else max_rows))
 
 
 def _forward_story(target, forward: bool, wrt: str | None, direction: tuple[str, ...],
@@ -85,6 +86,6 @@ def _forward_story(target, forward: bool, wrt: str | None, direction: tuple[str,
     else:
         view = hessians.forward_story_view(t, steps, target.title, digits,
                                            None if show_all else max_rows)
-        make_console().print(view, soft_wrap=True)
+        print_story(view)
     for warning in t.result.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .completion import input_names
 from .loading import load_target
 from .options import circuit_command, pull_option, result_options, rows_options
 from .output import make_console, print_notes
@@ -16,8 +17,8 @@ from .output import make_console, print_notes
 @click.option("--no-nodes", is_flag=True, help="With --json: leave out the per-node list.")
 @click.option("--forward", is_flag=True,
               help="Forward mode too: every node's tangent along --wrt or --direction.")
-@click.option("--wrt", metavar="NAME", help="With --forward: the input to push (tangent = d node "
-                                            "/ d NAME).")
+@click.option("--wrt", metavar="NAME", shell_complete=input_names,
+              help="With --forward: the input to push (tangent = d node / d NAME).")
 @click.option("--direction", metavar="NAME=V", multiple=True,
               help="With --forward: push the inputs along this direction (repeat per input).")
 def command(args: tuple[str, ...], output: str | None, pull: float, digits: int, max_rows: int,

@@ -52,18 +52,20 @@ def command(ctx: click.Context, name: str | None, guide: bool) -> None:
     found = topics()
     if name is None:
         click.echo(group.get_help(root))
-        click.echo("\nTopics (circuit help TOPIC):")
-        width = max(map(len, found), default=0)
-        for topic, path in found.items():
-            click.echo(f"  {topic.ljust(width)}  {_first_heading(path)}")
+        formatter = root.make_formatter()  # as wide as the terminal, like the commands'
+        with formatter.section("\nTopics (circuit help TOPIC)"):
+            formatter.write_dl([(topic, _first_heading(path)) for topic, path in found.items()])
+        click.echo(formatter.getvalue(), nl=False)
         return
     if name in names and not (guide and name in found):
         cmd = group.get_command(root, name)
         assert cmd is not None
-        with click.Context(cmd, info_name=name, parent=root) as sub:
+        with cmd.context_class(cmd, info_name=name, parent=root) as sub:
             click.echo(cmd.get_help(sub))
         if name in found:
-            click.echo(f"\nThe user guide's page: circuit help {name} --guide")
+            width = root.make_formatter().width
+            click.echo("\n" + click.wrap_text(
+                f"The user guide's page: circuit help {name} --guide", width))
         return
     if name in found:
         text = found[name].read_text(encoding="utf-8")

@@ -16,13 +16,14 @@ import click
 
 from ..core.grammar import parse_number
 from ..core.lazy import lazy
-from .completion import circuit_args, csv_files, node_names
+from .completion import any_file, circuit_args, csv_files, node_names
 
 if TYPE_CHECKING:
     from ..core.circuit import Circuit
 
 __all__ = [
-    "FINITE", "CircuitCommand", "at_least_zero", "circuit_arguments", "circuit_command",
+    "FINITE", "CircuitCommand", "HelpContext", "at_least_zero", "circuit_arguments",
+    "circuit_command",
     "data_option", "digits_option", "json_option", "label_option", "lr_option",
     "minimize_option", "moving", "moving_options", "names", "output_file_option", "positive",
     "probe_option", "pull_option", "result_options", "rows_options", "seed_option",
@@ -31,10 +32,40 @@ __all__ = [
 
 shell_completion = lazy("click.shell_completion")  # only when a shell asks
 strategies = lazy("circuitcli.methods.strategies")  # --freeze and --only
+shutil = lazy("shutil")  # the terminal's width, for help only
 
 # where --session and --no-session land, given before the command name or after it
 SESSION_PATH = "circuitcli.session_path"
 NO_SESSION = "circuitcli.no_session"
+
+
+class HelpFormatter(click.HelpFormatter):
+    """Where a two-column list would leave its text under 30 columns (a narrow terminal),
+    each term stands on its own line with its text wrapped below it."""
+
+    def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = list(rows)
+        first = min(max((len(term) for term, _ in rows), default=0), col_max) + col_spacing
+        if self.width - self.current_indent - first >= 30:
+            super().write_dl(rows, col_max, col_spacing)
+            return
+        for term, text in rows:
+            self.write(f"{'':>{self.current_indent}}{term}\n")
+            if text:
+                with self.indentation(), self.indentation():
+                    self.write_text(text)
+
+
+class HelpContext(click.Context):
+    """click lays help out 50 columns wide at least, which a 40-column terminal folds in
+    the middle of words; here help is as wide as the terminal (80 at most, 20 at least)."""
+
+    formatter_class = HelpFormatter
+
+    def make_formatter(self) -> click.HelpFormatter:
+        width = self.terminal_width or max(
+            min(shutil.get_terminal_size().columns, self.max_content_width or 80) - 2, 20)
+        return self.formatter_class(width=width, max_width=self.max_content_width)
 
 
 class CircuitCommand(click.Command):
@@ -44,6 +75,8 @@ class CircuitCommand(click.Command):
     command's own options is kept as a positional, wherever it stands. Bad input
     of any kind ends in one error message and exit code 2 (cli.LazyGroup maps errors).
     """
+
+    context_class = HelpContext
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         takes_value: dict[str, bool] = {}
@@ -314,6 +347,7 @@ def output_file_option(what: str, more: str = "") -> Callable[[Callable], Callab
 
     def decorate(func: Callable) -> Callable:
         return click.option("-o", "--output", "output_path", metavar="FILE",
+                            shell_complete=any_file,
                             help=f"Write {what} to FILE (atomically), and say so on "
                                  f"stderr.{' ' + more if more else ''}")(func)
 

@@ -48,6 +48,14 @@ def make_console(stderr: bool = False):
     return console
 
 
+def print_story(renderable) -> None:
+    """Lines of prose with numbers in them (explain, the learner's reports): on a terminal
+    wrapped between words, where the terminal's own folding would cut a number in two;
+    piped or in a file, each line whole."""
+    console = make_console()
+    console.print(renderable, soft_wrap=not console.is_terminal)
+
+
 def print_notes(notes) -> None:
     """Warnings and notes (rich Text lines) on stderr, so stdout holds only the result."""
     if notes:

@@ -10,6 +10,7 @@ from ..io.data import load_params, read_csv, resolve_data_path
 from ..methods.model import predict
 from ..render.json import dumps
 from ..render.predict import accuracy_line, predict_csv, predict_document
+from .completion import json_files
 from .loading import load_model
 from .options import (
     CircuitCommand,
@@ -24,7 +25,7 @@ from .output import write_output
 
 @click.command("predict", cls=CircuitCommand)
 @circuit_arguments
-@click.option("--params", "params_path", metavar="PARAMS.json",
+@click.option("--params", "params_path", metavar="PARAMS.json", shell_complete=json_files,
               help="Learned parameters: the file circuit train -o wrote (or its --json). "
                    "Default: the circuit's own values (the current circuit's after training).")
 @data_option("Rows to score: a header line and a column per feature.")

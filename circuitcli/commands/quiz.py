@@ -114,6 +114,6 @@ def _stateless(level: int, seed: int | None, answer: float | None, tol: float,
 
         console = make_console()
         for words, style in answer_lines(graded):
-            console.print(Text(words, style=style), soft_wrap=True)
+            console.print(Text(words, style=style), soft_wrap=not console.is_terminal)
     if not graded.right:
         raise SystemExit(1)

@@ -19,8 +19,8 @@ json_out = lazy("circuitcli.render.json")  # only with --json
 @click.option("--paths", is_flag=True, help="Print only the files' full paths, one a line.")
 @json_option
 def command(name: str | None, paths: bool, as_json: bool) -> None:
-    """List the sample circuits and CSV files, one line each; with NAME, print that
-    sample's text.
+    """List the sample circuits, CSV files, backward passes and REPL lessons, one line
+    each; with NAME, print that sample's text.
 
     Any sample runs by its file name from any directory.
 

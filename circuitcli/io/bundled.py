@@ -54,13 +54,23 @@ def samples() -> dict[str, tuple[Path, str]]:
 @dataclass
 class Sample:
     name: str
-    kind: str  # "circuit" or "csv"
+    kind: str  # "circuit", "csv", "backward" (a ninja exercise's answer) or "lesson" (.repl)
     description: str
     path: Path
 
 
+def _first_comment(path: Path) -> str:
+    """What a file is, from its first comment line: its first sentence, without the
+    "(check with: ...)" that repeats the command, nor a clause the next line finishes."""
+    with open(path, encoding="utf-8") as f:
+        line = f.readline().lstrip("# ").strip()
+    line = line.split(" (check with", 1)[0].split(". ", 1)[0].rstrip(":;,. ")
+    return line.removesuffix(" as")
+
+
 def catalogue() -> dict[str, Sample]:
-    """file name -> Sample, circuits first, then the CSV files train and predict read."""
+    """file name -> Sample: circuits first, then the CSV files train and predict read, the
+    backward passes `check --backward` grades, and the REPL's lessons."""
     found = {path.name: Sample(path.name, "circuit", about, path)
              for path, about in samples().values()}
     for path in sorted(sample_dir().glob("*.csv")):
@@ -69,6 +79,9 @@ def catalogue() -> dict[str, Sample]:
             rows = sum(1 for line in f if line.strip())
         found[path.name] = Sample(path.name, "csv", f"{rows} rows of {header} (for train)",
                                   path)
+    for kind, pattern in (("backward", "*.backward"), ("lesson", "*.repl")):
+        for path in sorted(sample_dir().glob(pattern)):
+            found[path.name] = Sample(path.name, kind, _first_comment(path), path)
     return found
 
 

@@ -10,6 +10,12 @@
 - Numerical: central differences of the analytic gradient, with check's step rule
   (cbrt(eps)·max(1,|x|)) and error estimate (D(2h) against D(h) for truncation, eps·|∇f|/h
   for rounding).
+- Complex step (where every gate on the way has an analytic piece, away from kinks):
+  the reverse sweep run over complex values with input k moved by i·h, h = 1e-20·max(1,|x|);
+  Im(gradient)/h is column k with no subtraction, so no rounding arm. It differentiates the
+  same implemented gradient as the numerical column, only far more precisely. Without sympy
+  either can refute an entry: the complex step to a few ulps of its column, the numerical
+  estimate to its error bound (it alone sees a branch that reads only values).
 - Blame: at every gate, our local first and second derivatives (the backward rule over
   duals, pulled by 1) against sympy's at the same values: a gate whose second-derivative
   behaviour is wrong is named, even where the whole Hessian happens to agree.
@@ -24,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..core.backend import overlay
 from ..core.dual import DUAL, Dual, lift
 from ..core.evaluate import Result, evaluate
 from .derivatives import _node, hessian_of
@@ -50,6 +57,7 @@ class Entry:
     error: float | None  # the numerical estimate's error bound
     ok: bool | None  # None: not judged (a kink)
     note: str = ""
+    complex_step: float | None = None  # None: the complex step does not apply here
 
 
 @dataclass
@@ -201,13 +209,14 @@ def _gradient_at(circuit: Circuit, values: Mapping[str, float], out: int) -> lis
 
 
 def _numerical(circuit: Circuit, values: Mapping[str, float], out: int, names: list[str],
-               h: float | None) -> list[list[tuple[float | None, float | None]]]:
+               h: float | None, shrink: float = 1.0
+               ) -> list[list[tuple[float | None, float | None]]]:
     """[row][col] -> (central difference of the gradient, its error estimate)."""
     n = len(names)
     cols = []
     for name in names:
         x = values[name]
-        step = h if h is not None else EPS ** (1 / 3) * max(1.0, abs(x))
+        step = (h if h is not None else EPS ** (1 / 3) * max(1.0, abs(x))) / shrink
         grads = {}
         for m in (1, -1, 2, -2):
             grads[m] = _gradient_at(circuit, {**values, name: x + m * step}, out)
@@ -225,6 +234,73 @@ def _numerical(circuit: Circuit, values: Mapping[str, float], out: int, names: l
                        else (None, None))
         cols.append(col)
     return [[cols[k][r] for k in range(n)] for r in range(n)]
+
+
+# ---- the complex step -----------------------------------------------------------------------
+
+COMPLEX_STEP = 1e-20
+# forward and reverse sweeps over numpy complex scalars: this many gate-sweeps at most
+MAX_COMPLEX = 200_000
+
+
+def _complex_step(circuit: Circuit, values: Mapping[str, float], out: int,
+                  names: list[str], floats: list[float]) -> list[list[float | None]] | None:
+    """[row][col] from Im(∇f(x + i·h·e_k)) / h, or None where the complex step does not apply
+    (a gate with no complex form, or a value that leaves the numbers).
+
+    Each node's real part is set to the float pass's value (`floats`): Re f(x + ih) is f(x)
+    to within h², and a complex power or exp rounds its real part differently (3 ** 30 off
+    by 0.1, which cos turns into a different number)."""
+    import numpy as np
+
+    from ..methods.numeric import complex_backend
+    from .derivatives import reverse_sweep
+
+    # branches by real parts (relu, abs, max pick a piece), but a guard for an exact value
+    # (`y * g if y != 0`) asks of the whole number: 0 + ih is not the zero the guard means
+    backend = overlay(complex_backend(), name="complex step",
+                      eq=lambda x, y: x == y, ne=lambda x, y: x != y)
+    gates, args = circuit.gates, circuit.args
+    # numpy scalars, not Python complex: the backend's primitives use numpy's methods
+    base: list = [np.complex128(v) for v in circuit.base]
+    for name, i in circuit.inputs.items():
+        base[i] = np.complex128(values[name])
+
+    def column(name: str, step: float) -> tuple[list[float], float]:
+        vals = list(base)
+        vals[circuit.inputs[name]] = np.complex128(complex(float(values[name]), step))
+        for i in range(out + 1):
+            a = args[i]
+            if a:
+                moved = gates[i].forward(backend, *[vals[j] for j in a])
+                vals[i] = np.complex128(complex(floats[i], np.imag(moved)))
+        g = reverse_sweep(circuit, vals, out, np.complex128(1.0), backend=backend)
+        widest = max((abs(v.imag) for v in vals if math.isfinite(v.imag)), default=0.0)
+        return [complex(g[circuit.inputs[r]]).imag / step for r in names], widest
+
+    cols: list[list[float | None]] = []
+    with np.errstate(all="ignore"):
+        for name in names:
+            step = COMPLEX_STEP * max(1.0, abs(float(values[name])))
+            try:
+                col, widest = column(name, step)
+                # sin(u + iδ) carries cos(u)·sinh(δ): δ itself must be tiny, or sinh(δ) ≠ δ
+                # shows (3 ** 30 moved by 1e-20 moves by 7e-5, a 1e-9 error)
+                if widest > 1e-10:
+                    col, _ = column(name, step * COMPLEX_STEP / widest)
+            except (ArithmeticError, TypeError, ValueError):
+                return None
+            cols.append([v if math.isfinite(v) else None for v in col])
+    return [[cols[k][r] for k in range(len(names))] for r in range(len(names))]
+
+
+def _agrees_with_step(a: float, cs: float, column: float) -> bool:
+    """The complex step is exact but for rounding, which scales with what its column
+    carries (the column's entries and the gradient it perturbs): a few ulps of that, far
+    inside the numerical estimate's error bound."""
+    if not math.isfinite(a):
+        return False
+    return abs(a - cs) <= ULPS * EPS * (abs(a) + abs(cs) + column) + 1e-300
 
 
 # ---- blame -----------------------------------------------------------------------------
@@ -320,6 +396,21 @@ def check_second(circuit: Circuit, values: Mapping[str, float], of: str | None =
         notes.append(f"sympy's Hessian is skipped above {MAX_EXACT} gates: the numerical "
                      "one decides")
     numeric = _numerical(circuit, dict(values), out, names, h)
+    stepped = None
+    if not result.kinks and gates * max(1, len(names)) <= MAX_COMPLEX:
+        stepped = _complex_step(circuit, values, out, names, list(result.values))
+    # a second, 64 times smaller step: where the two disagree beyond their error bounds the
+    # differences are not evidence (a kink, a pole or an oscillation inside the step)
+    finer = _numerical(circuit, dict(values), out, names, h, 64.0) if stepped else None
+    if stepped is None and exact is None and names:
+        notes.append("the complex step does not apply here (a gate without an analytic "
+                     "piece, or a value outside the numbers): the numerical estimate decides")
+    gradient = max((abs(v) for v in _gradient_at(circuit, values, out) or ()
+                    if math.isfinite(v)), default=0.0)
+    columns = [gradient / max(1.0, abs(float(values[name])))
+               + max((abs(stepped[r][k]) for r in range(len(names))
+                      if stepped is not None and stepped[r][k] is not None), default=0.0)
+               for k, name in enumerate(names)]
     kinked = [i for i in result.kinks if circuit.used()[i]]
     kink_note = ""
     if kinked:
@@ -332,18 +423,42 @@ def check_second(circuit: Circuit, values: Mapping[str, float], of: str | None =
             a = ours[r][k]
             num, err = numeric[r][k]
             ex = exact[0][r][k] if exact is not None else None
+            cs = stepped[r][k] if stepped is not None else None
             if kinked:
                 ok, note, ex = None, kink_note, None
             elif exact is not None:
                 size = exact[1][r][k]
                 ok = math.isfinite(a) and abs(a - ex) <= ULPS * EPS * size + 1e-300
                 note = "" if ok else "differs from sympy's exact value"
-            elif num is not None:
-                ok = math.isfinite(a) and abs(a - num) <= 2 * err + 1e-300
-                note = "" if ok else "differs from the numerical estimate beyond its error"
+            elif cs is not None or num is not None:
+                # either witness can refute: the complex step runs our own rules (a branch
+                # that reads only values misleads it as it misleads the duals), central
+                # differences see the branch but only to their error bound
+                by_step = cs is None or _agrees_with_step(a, cs, columns[k])
+                by_diff = num is None or (math.isfinite(a)
+                                          and abs(a - num) <= 2 * err + 1e-300)
+                unsure = finer_agrees = False
+                if not by_diff and cs is not None and finer is not None:
+                    fine, fine_err = finer[r][k]
+                    unsure = fine is None or not abs(fine - num) <= 2 * (err + fine_err)
+                    # the error estimate knows only the output's rounding; a smaller step
+                    # whose own estimate agrees shows the first one was that rounding
+                    finer_agrees = (fine is not None and math.isfinite(a)
+                                    and abs(a - fine) <= 2 * fine_err + 1e-300)
+                ok = by_step and (by_diff or unsure or finer_agrees)
+                note = "" if ok else "differs from " + " and ".join(
+                    w for w, agreed in (("the complex step", by_step),
+                                        ("the numerical estimate beyond its error", by_diff))
+                    if not agreed)
+                if ok and finer_agrees and not unsure:
+                    note = "the numerical estimate agrees at a 64 times smaller step"
+                elif ok and unsure:
+                    note = ("the numerical estimate is unreliable here (h and h/64 disagree: "
+                            "a kink, a pole or an oscillation within the step); the complex "
+                            "step decides")
             else:
                 ok, note = None, "no reference here (outside the domain nearby)"
-            entries.append(Entry(row_name, col_name, a, ex, num, err, ok, note))
+            entries.append(Entry(row_name, col_name, a, ex, num, err, ok, note, cs))
     if kinked:
         notes.append(kink_note)
     culprits = _blame(circuit, result, out) if use_sympy else []

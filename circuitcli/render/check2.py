@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
+from .fit import Column, Fitted
 from .json import finite
 from .table import fmt
 
@@ -27,20 +27,23 @@ def check2_table(c: Check2, title: str, digits: int = 6, max_rows: int | None = 
                  ) -> RenderableType:
     header = Text()
     header.append(title, style="bold")
-    header.append(f"   second-order check of {c.output}: analytic Hessian against "
-                  + ("sympy's exact one and " if c.exact_used else "") + "a numerical one",
-                  style="dim")
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for name in ("entry", "analytic", "sympy", "numerical", "± est.", "verdict"):
-        table.add_column(Text(name), justify="left" if name in ("entry", "verdict")
-                         else "right", no_wrap=True)
+    stepped = any(e.complex_step is not None for e in c.entries)
+    against = [*(["sympy"] if c.exact_used else []), *(["complex step"] if stepped else []),
+               "numerical"]
+    header.append(f"   second-order check of {c.output}: analytic Hessian vs "
+                  + ", ".join(against[:-1]) + (" and " if len(against) > 1 else "")
+                  + against[-1], style="dim")
+    # the width policy of every table (render/fit.py): the numbers stay, the estimate goes
+    columns = [Column("entry", "left"), Column("analytic"), Column("sympy"),
+               Column("complex step", brief="c-step"), Column("numerical"),
+               Column("± est.", style="dim", drop=1), Column("verdict", "left")]
     entries = c.entries
     # symmetric: the upper triangle reads the same; show it all for a small matrix
     shown = entries if max_rows is None else entries[:max_rows]
-    for e in shown:
-        table.add_row(Text(f"d²/d{e.row} d{e.col}"), Text(fmt(e.analytic, digits)),
-                      Text(fmt(e.exact, digits)), Text(fmt(e.numerical, digits)),
-                      Text(fmt(e.error, 2), style="dim"), _verdict(e.ok))
+    table = Fitted(columns, ([Text(f"d²/d{e.row} d{e.col}"), Text(fmt(e.analytic, digits)),
+                              Text(fmt(e.exact, digits)), Text(fmt(e.complex_step, digits)),
+                              Text(fmt(e.numerical, digits)), Text(fmt(e.error, 2)),
+                              _verdict(e.ok)] for e in shown))
     parts: list[RenderableType] = [header, table]
     if len(shown) < len(entries):
         parts.append(Text(f"{len(entries) - len(shown)} entries left out; --all shows "
@@ -72,7 +75,8 @@ def check2_document(c: Check2) -> dict[str, Any]:
         "inputs": list(c.inputs),
         "sympy": c.exact_used,
         "entries": [{"row": e.row, "col": e.col, "analytic": finite(e.analytic),
-                     "sympy": finite(e.exact), "numerical": finite(e.numerical),
+                     "sympy": finite(e.exact), "complex_step": finite(e.complex_step),
+                     "numerical": finite(e.numerical),
                      "error": finite(e.error), "ok": e.ok, "note": e.note}
                     for e in c.entries],
         "culprits": [{"name": x.name, "gate": x.gate, "detail": x.detail}

@@ -219,8 +219,10 @@ def compare_view(result: Comparison, title: str, digits: int = 6) -> RenderableT
                      fmt(s.output, digits),
                      Text(_signed(s.gain, digits), style=_change_style(s.gain, result.minimize)),
                      fmt(s.moved, digits),
+                     # no move (a refused Newton step): no ratio, not "nan"
                      Text(_signed(s.per_unit, digits),
-                          style=_change_style(s.per_unit, result.minimize)),
+                          style=_change_style(s.per_unit, result.minimize))
+                     if s.per_unit == s.per_unit else Text("—", style="dim"),
                      str(s.forward), str(s.backward), _duration(s.seconds)])
     table = Fitted(columns, rows)
     n = len(result.circuit.inputs)

@@ -5,7 +5,8 @@ the y range is the data's own (rounded out to decades); an error of exactly 0 (t
 estimate hit the reference) cannot sit on a log axis and is drawn on the row below it,
 marked "0"; errors above the top are drawn on the top row as "^". Each method has its own
 panel (curves that share a rounding arm would hide each other), all on the same axes, with
-its default step as a dotted line.
+its default step as a dotted line. A narrow screen gets one column a decade instead of two,
+and the legend follows the tables' width policy (render/fit.py): no number is cut.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import math
 from typing import Any
 
 from rich.columns import Columns
-from rich.console import Group, RenderableType
-from rich.table import Table
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.text import Text
 
 from ..methods.steps import HIGH, LOW, PER_DECADE, Curve, InputSweep, StepSweep
+from .fit import Column, Fitted
 from .json import finite
 from .table import fmt
 
@@ -27,14 +28,20 @@ __all__ = ["MARKS", "sweep_document", "sweep_plot"]
 # one letter and colour per method
 MARKS = {"central": ("c", "cyan"), "forward": ("f", "magenta"), "complex": ("i", "green"),
          "richardson": ("r", "yellow")}
-WIDTH = (HIGH - LOW) * 2 + 1  # two columns a decade
+WIDTH = (HIGH - LOW) * 2 + 1  # two columns a decade; one on a narrow screen
+NARROW = HIGH - LOW + 1
 # one row a decade up to this many decades, then one row per two
 HEIGHT = 24
 _LABEL = 8  # " 1e-12 ┤", "default "
 
 
-def _col(h: float) -> int:
-    return round((math.log10(h) - LOW) * (WIDTH - 1) / (HIGH - LOW))
+def _at(h: float, width: int = WIDTH) -> int:
+    return round((math.log10(h) - LOW) * (width - 1) / (HIGH - LOW))
+
+
+def _panel_width(width: int) -> int:
+    """The characters a panel takes: labels, the grid, and the "  h" after the axis."""
+    return _LABEL + width + 3
 
 
 def _tick(d: int) -> str:
@@ -55,24 +62,24 @@ def _range(row: InputSweep) -> tuple[int, int, int]:
 
 
 def _panel(curve: Curve, steps: list[float], span: tuple[int, int, int],
-           user_h: float | None) -> Text:
+           user_h: float | None, width: int = WIDTH) -> Text:
     """One method's errors on log-log axes, its default step as a dotted line."""
     bottom, top, per_row = span
     rows = (top - bottom) // per_row + 1
     mark, colour = MARKS[curve.method]
-    grid: list[list[tuple[str, str]]] = [[(" ", "")] * WIDTH for _ in range(rows + 1)]
+    grid: list[list[tuple[str, str]]] = [[(" ", "")] * width for _ in range(rows + 1)]
 
     def y_of(e: float) -> int:
         return (rows - 1) - round((math.log10(e) - bottom) / per_row)
 
-    default = _col(curve.default_h) if 0 < curve.default_h < math.inf else None
+    default = _at(curve.default_h, width) if 0 < curve.default_h < math.inf else None
     for r in range(rows + 1):
-        if default is not None and 0 <= default < WIDTH:
+        if default is not None and 0 <= default < width:
             grid[r][default] = ("┊", colour)
         if user_h is not None:
-            grid[r][min(max(_col(user_h), 0), WIDTH - 1)] = ("┆", "bold")
+            grid[r][min(max(_at(user_h, width), 0), width - 1)] = ("┆", "bold")
     for h, e in zip(steps, curve.errors):
-        x = _col(h)
+        x = _at(h, width)
         if e == 0:
             grid[rows][x] = ("0", colour)  # equal to the reference: the row under the axis
         elif e == math.inf or e != e:
@@ -95,14 +102,14 @@ def _panel(curve: Curve, steps: list[float], span: tuple[int, int, int],
     for ch, style in grid[rows]:
         text.append(ch, style=style)
     text.append("\n")
-    axis = ["─"] * WIDTH
+    axis = ["─"] * width
     for d in range(LOW, HIGH + 1, 2):
-        axis[_col(10.0**d)] = "┬"
+        axis[_at(10.0**d, width)] = "┬"
     text.append(" " * (_LABEL - 1) + "└" + "".join(axis) + "\n", style="dim")
-    labels = [" "] * (WIDTH + 4)
-    for d in range(LOW, HIGH + 1, 5):
+    labels = [" "] * (width + 4)
+    for d in range(LOW, HIGH + 1, 5 if width == WIDTH else 10):
         t = _tick(d)
-        at = max(0, _col(10.0**d) - len(t) // 2)
+        at = max(0, _at(10.0**d, width) - len(t) // 2)
         labels[at:at + len(t)] = list(t)
     text.append(" " * _LABEL + "".join(labels).rstrip() + "  h", style="dim")
     return text
@@ -123,19 +130,34 @@ def _slopes(curve: Curve) -> str:
     return f"{left} / {right}"
 
 
-def _legend(row: InputSweep) -> Table:
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for name, justify in (("", "left"), ("method", "left"), ("order", "right"),
-                          ("best h", "right"), ("its error", "right"),
-                          ("default h", "right"), ("its error", "right"),
-                          ("default sits", "left"), ("slopes", "right")):
-        table.add_column(name, justify=justify, no_wrap=True)
+def _legend(row: InputSweep) -> Fitted:
+    """Each method's best step, its default step and their errors: numbers that are never
+    cut (the words "default sits" wrap, then go, before a number would)."""
+    columns = [Column("method", "left"), Column("order"), Column("best h"), Column("error"),
+               Column("default h"), Column("error"),
+               Column("default sits", "left", drop=1, wrap=True, least=8),
+               Column("slopes")]
+    rows = []
     for c in row.curves:
         mark, colour = MARKS[c.method]
-        table.add_row(Text(mark, style=colour), c.method,
-                      str(c.order), f"{c.best_h:.1e}", _err(c.best_error),
-                      f"{c.default_h:.1e}", _err(c.default_error), _arm(c), _slopes(c))
-    return table
+        rows.append([Text.assemble((mark, colour), " ", c.method), str(c.order),
+                     f"{c.best_h:.1e}", _err(c.best_error), f"{c.default_h:.1e}",
+                     _err(c.default_error), _arm(c), _slopes(c)])
+    return Fitted(columns, rows)
+
+
+class _Panels:
+    """The methods' panels side by side as the width allows; below the width of one
+    two-columns-a-decade panel, one column a decade."""
+
+    def __init__(self, row: InputSweep, steps: list[float], user_h: float | None) -> None:
+        self.row, self.steps, self.user_h = row, steps, user_h
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = WIDTH if options.max_width >= _panel_width(WIDTH) else NARROW
+        span = _range(self.row)
+        yield Columns([_panel(c, self.steps, span, self.user_h, width)
+                       for c in self.row.curves], padding=(1, 3))
 
 
 def _err(e: float) -> str:
@@ -157,9 +179,7 @@ def sweep_plot(sweep: StepSweep, title: str, digits: int = 6) -> RenderableType:
         if row.reference_from == "analytic":
             head.append(" (no independent reference here: the plot shows agreement with "
                         "grad, not truth)", style="yellow")
-        span = _range(row)
-        panels = [_panel(c, sweep.steps, span, sweep.h) for c in row.curves]
-        parts += [head, Columns(panels, padding=(1, 3)), _legend(row), Text("")]
+        parts += [head, _Panels(row, sweep.steps, sweep.h), _legend(row), Text("")]
     parts.append(Text(
         "Right of each V's bottom truncation dominates (the error falls as h^order: slope "
         "+order); left of it rounding does (eps·M/h: slope -1). Complex-step has no "

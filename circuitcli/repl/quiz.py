@@ -49,7 +49,8 @@ class Quiz:
         self.number += 1
         self.out.print()
         for k, line in enumerate(exercise_lines(self.current, self.number)):
-            self.out.print(Text(line, style="bold" if k == 0 else ""), soft_wrap=True)
+            self.out.print(Text(line, style="bold" if k == 0 else ""),
+                           soft_wrap=not self.out.is_terminal)
         return self.current
 
     def reply(self, line: str) -> bool:
@@ -66,7 +67,7 @@ class Quiz:
             ans = grade_answer(ex, float("nan"), self.tol)
 
             for hint in answer_hint(ans, 6):
-                self.out.print(Text(f"  {hint}"), soft_wrap=True)
+                self.out.print(Text(f"  {hint}"), soft_wrap=not self.out.is_terminal)
             return False
         if text == "skip":
             ans = grade_answer(ex, float("nan"), self.tol)
@@ -75,13 +76,13 @@ class Quiz:
         value = parse_number(text)
         if value is None:
             self.out.print(Text(f"{text!r} is not a number: {HELP}", style="yellow"),
-                           soft_wrap=True)
+                           soft_wrap=not self.out.is_terminal)
             return False
         ans = grade_answer(ex, value, self.tol)
         self.asked += 1
         self.right += ans.right
         for words, style in answer_lines(ans):
-            self.out.print(Text(words, style=style), soft_wrap=True)
+            self.out.print(Text(words, style=style), soft_wrap=not self.out.is_terminal)
         if self.progress is not None:
             passed = self.progress.record(self.level, ans.right)
             try:

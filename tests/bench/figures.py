@@ -4,6 +4,8 @@ circuitcli/docs/benchmarks.md (`circuit help benchmarks`) keeps one section per 
 between `<!-- begin NAME -->` and `<!-- end NAME -->`. A script run with --write-docs prints
 as usual and then replaces its own section with what it printed, the command line, the date
 and the machine: the figures there always come from a real run, never typed in by hand.
+What the machine was doing besides (shared with other work, on battery, ...) is said by
+$BENCH_MACHINE_NOTE, which the section quotes after the machine.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ def run(main: Callable[[], Any]) -> Any:
 def section(name: str, command: str, output: str) -> str:
     when = time.strftime("%Y-%m-%d", time.gmtime())
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    note = os.environ.get("BENCH_MACHINE_NOTE", "").strip()
+    if note:
+        machine += f"; {note}"
     return (f"<!-- begin {name} -->\n`{command}` ({when}; {machine}):\n\n```text\n"
             f"{output.rstrip()}\n```\n<!-- end {name} -->")
 

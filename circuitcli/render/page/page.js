@@ -560,7 +560,7 @@
     fitting = Boolean(fit);
     const room = Math.max(100, wrap.clientWidth - 2);
     const whole = Math.min(1, room / L.width);
-    const phone = readable && window.innerWidth <= 760;
+    const phone = readable && window.innerWidth <= 1023; // the panels stack (page.css)
     // a big circuit is never shrunk below half size: its boxes are drawn as they come
     // into view, and a view of all 10,000 would draw them all
     const least = LAZY ? 0.5 : phone ? 0.6 : 0;
