@@ -22,7 +22,7 @@ from ..core.syntax import CircuitError
 from ..methods.dataset import Data, DataError
 from ..methods.model import LOSSES
 from .bundled import shipped
-from .files import loads_json, read_text
+from .files import no_constant, read_text, unique_keys
 
 np = lazy("numpy")
 
@@ -188,10 +188,14 @@ def load_params(path: str) -> dict[str, Any]:
     (a 5,001-digit number, 100,000 nested brackets) is one line of error.
     """
     text = _read_text(path, path, "parameter file")
-    try:
-        doc = loads_json(text)
-    except ValueError as err:
-        raise DataError(f"{path}: not a JSON parameter file ({err})") from None
+    try:  # NaN, Infinity and a key given twice are refused, as by files.loads_json
+        doc = json.loads(text, parse_constant=no_constant, object_pairs_hook=unique_keys)
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path}, line {err.lineno}: not a JSON parameter file ({err.msg})"
+                        ) from None
+    except (ValueError, RecursionError) as err:
+        why = "nested too deeply" if isinstance(err, RecursionError) else str(err).split(";")[0]
+        raise DataError(f"{path}: not a JSON parameter file ({why})") from None
     if not isinstance(doc, dict):
         raise DataError(f"{path}: not a parameter file (circuit train -o writes one)")
     form, version = doc.get("format"), doc.get("version")

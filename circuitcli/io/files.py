@@ -26,17 +26,16 @@ from ..core.lazy import lazy
 from ..core.safe_text import printable
 from ..core.syntax import CircuitError
 
-try:
-    import fcntl  # POSIX: a writer holds its temporary file, so a dead one's can be told apart
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None
-
+# POSIX: a writer holds its temporary file, so a dead one's can be told apart (only when a
+# file is written, so not at start-up)
+fcntl = lazy("fcntl")
+_LOCKS = os.name == "posix"
 json = lazy("json")  # parameter files and sessions; a run of grad reads neither
 tempfile = lazy("tempfile")  # only when a file is written
 
-__all__ = ["JSON_LIMIT", "TEXT_LIMIT", "decode_text", "loads_json", "read_bytes", "read_file",
-           "read_json", "read_lines", "read_stream", "read_text", "replace_file",
-           "sync_folder", "write_atomic", "write_file"]
+__all__ = ["JSON_LIMIT", "TEXT_LIMIT", "decode_text", "loads_json", "no_constant", "read_bytes",
+           "read_file", "read_json", "read_lines", "read_stream", "read_text", "replace_file",
+           "sync_folder", "unique_keys", "write_atomic", "write_file"]
 
 TEXT_LIMIT = 256 * 1024 * 1024  # a circuit file: far above any circuit a person writes
 JSON_LIMIT = 64 * 1024 * 1024  # a parameter file
@@ -160,7 +159,7 @@ def replace_file(real: str, data: bytes, mode: int | None = None) -> None:
 def _hold(fd: int) -> None:
     """Lock a temporary file for as long as its writer lives (the kernel drops the lock
     when the process dies, however it dies)."""
-    if fcntl is not None:
+    if _LOCKS:
         with contextlib.suppress(OSError):
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
@@ -176,7 +175,7 @@ def _remove_leftovers(folder: str, name: str) -> None:
                      and e.is_file(follow_symlinks=False)]
     except OSError:
         return
-    if not stale or fcntl is None:
+    if not stale or not _LOCKS:
         return
     for path in stale:
         try:
@@ -376,26 +375,31 @@ def loads_json(text: str | bytes) -> object:
             raise ValueError(f"the number {shown} is too large for a double")
         return value
 
-    def constant(name: str) -> float:  # NaN, Infinity: JavaScript's, not JSON's
-        raise ValueError(f"{name} is not a JSON number")
-
-    def unique(pairs: list[tuple[str, object]]) -> dict[str, object]:
-        doc: dict[str, object] = {}
-        for key, value in pairs:
-            if key in doc:  # Python keeps the last, other readers the first: refuse both
-                raise ValueError(f"the key {json.dumps(key)[:40]} appears twice in one object")
-            doc[key] = value
-        return doc
-
     try:
         return json.loads(text, parse_int=parse_int, parse_float=parse_float,
-                          parse_constant=constant, object_pairs_hook=unique)
+                          parse_constant=no_constant, object_pairs_hook=unique_keys)
     except RecursionError:
         raise ValueError("nested too deeply") from None
     except json.JSONDecodeError as err:
         raise ValueError(f"line {err.lineno}, column {err.colno}: {err.msg}") from None
     except OverflowError as err:
         raise ValueError(str(err)) from None
+
+
+def no_constant(name: str) -> float:
+    """json's parse_constant: NaN and Infinity are JavaScript's, not JSON's."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """json's object_pairs_hook: a key twice in one object is refused (Python's reader keeps
+    the last, others the first: which one was meant cannot be known)."""
+    doc: dict[str, object] = {}
+    for key, value in pairs:
+        if key in doc:
+            raise ValueError(f"the key {json.dumps(key)[:40]} appears twice in one object")
+        doc[key] = value
+    return doc
 
 
 def read_json(path: str, what: str = "JSON file", limit: int = JSON_LIMIT) -> object:

@@ -1,7 +1,7 @@
 """The live page for big circuits (issue 24): how long `circuit graph -o page.html` takes, and
 how soon the page answers in headless Chromium.
 
-    python tests/bench/bench_page.py [--sizes 1000,10000] [--runs 3]
+    python tests/bench/bench_page.py [--sizes 1000,10000] [--runs 3] [--write-docs]
 
 For each size, a random circuit of exactly that many nodes (inputs, gates; no constants) is
 written with `circuit graph FILE -o page.html` (a subprocess, wall clock), then opened in
@@ -145,4 +145,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from figures import run  # --write-docs: the output becomes its section of the docs
+
+    run(main)
