@@ -8,10 +8,12 @@ Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input, 3 a bug in circuit
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -109,17 +111,17 @@ class LazyGroup(click.Group):
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except click.exceptions.NoArgsIsHelpError as err:
-            err.show()
+            _say(err.show)
             sys.exit(err.exit_code)
         except click.ClickException as err:
             message = printable(err.format_message())  # it may quote what the user typed
             where = getattr(err, "ctx", None)
             if where is not None and "(circuit " not in message:
                 message += f" ({where.command_path} -h for help)"
-            click.echo(f"error: {message}", err=True)
+            _say(click.echo, f"error: {message}", err=True)
             sys.exit(err.exit_code)
         except click.Abort:  # Ctrl-C before the command ran
-            click.echo("interrupted", err=True)
+            _say(click.echo, "interrupted", err=True)
             sys.exit(130)
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -128,10 +130,10 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CircuitError as err:
-            click.echo(err.render(), err=True)
+            _say(click.echo, err.render(), err=True)
             ctx.exit(2)
         except KeyboardInterrupt:  # Ctrl-C: commands that keep partial results say so first
-            click.echo("interrupted", err=True)
+            _say(click.echo, "interrupted", err=True)
             ctx.exit(130)
         except BrokenPipeError:
             # the reader went away (`circuit grad ... | head`): nothing left to say
@@ -139,19 +141,26 @@ class LazyGroup(click.Group):
             ctx.exit(0)
         except OSError as err:
             where = f": {err.filename}" if getattr(err, "filename", None) else ""
-            click.echo(f"error: {printable(str(err.strerror or err))}{printable(where)}",
-                       err=True)
+            _say(click.echo, f"error: {printable(str(err.strerror or err))}"
+                 f"{printable(where)}", err=True)
             ctx.exit(2)
         except (click.ClickException, click.Abort, click.exceptions.Exit):
             raise
         except Exception as err:  # a bug of ours: say so in one line, not a traceback
             if os.environ.get("CIRCUIT_DEBUG"):
                 raise
-            click.echo(f"internal error: {type(err).__name__}: {printable(str(err))} (a bug "
-                       "in circuitcli; CIRCUIT_DEBUG=1 shows the traceback)", err=True)
+            _say(click.echo, f"internal error: {type(err).__name__}: {printable(str(err))} "
+                 "(a bug in circuitcli; CIRCUIT_DEBUG=1 shows the traceback)", err=True)
             ctx.exit(3)
 
 
+
+
+def _say(show: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+    """Print an error on the way out; if stderr cannot take it (a full disk, /dev/full), the
+    exit code still says what happened (2 for bad usage, not 1 from a failed print)."""
+    with contextlib.suppress(OSError):
+        show(*args, **kwargs)
 
 
 def _exists(module: str) -> bool:

@@ -1,5 +1,5 @@
 """A fuzz over every command in cli.COMMANDS (issue 12): whatever the arguments, the exit code
-is 0, 1, 2 or 130, and no run ends in "internal error" or a traceback.
+is 0, 1, 2 or 130, and no run ends in "internal error", a traceback or a numpy RuntimeWarning.
 
 The commands and their options are read from the command table, so a new command is fuzzed
 as soon as it is listed. Arguments mix expressions, NAME=VALUE with odd numbers, each
@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import os
 import tempfile
+import warnings
 from contextlib import contextmanager
 
 import click
@@ -116,11 +117,15 @@ def hostile_dir():
 
 
 def check_run(name: str, args: list[str], stdin: str, session: str | None) -> None:
-    with hostile_dir(), deadline(30):
+    with hostile_dir(), deadline(30), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         env = {"CIRCUIT_SESSION": session or os.path.join(os.getcwd(), "session.json"),
                "COLUMNS": "80"}
         r = CliRunner().invoke(main, [name, *args], input=stdin, env=env)
     where = f"circuit {name} {' '.join(map(repr, args))}"
+    # numpy's RuntimeWarnings (overflow, invalid value) would reach the user's stderr
+    leaked = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert not leaked, f"{where}: {leaked}"
     assert r.exit_code in OK_CODES, f"{where}: exit {r.exit_code}\n{r.output}\n{r.exception!r}"
     assert r.exception is None or isinstance(r.exception, SystemExit), \
         f"{where}: {r.exception!r}"

@@ -11,7 +11,7 @@ from ..core.grammar import parse_number
 from ..core.lazy import lazy
 from ..core.safe_text import printable
 from ..core.syntax import CircuitError
-from ..io.files import read_text
+from ..io.files import read_stream, read_text
 from ..io.sources import close_circuit_file
 from ..methods import check as checks
 from ..methods.numeric import METHODS
@@ -240,11 +240,11 @@ def _grade_backward(target, path: str, tol: float, digits: int, as_json: bool) -
 def _read_backward(path: str) -> tuple[str, str]:
     """A backward file's text: a path, or a shipped sample's name (ex1_mul.backward)."""
     if path == "-":
-        return sys.stdin.read(), "<stdin>"
+        return read_stream(sys.stdin, "backward file"), "<stdin>"
     if not os.path.exists(path) and os.sep not in path and path.endswith(".backward"):
-        shipped = bundled.sample_dir() / path
-        if shipped.is_file():
-            return read_text(str(shipped), "backward file"), path
+        found = bundled.shipped(path)
+        if found is not None:
+            return read_text(str(found), "backward file"), path
     if not os.path.exists(path):  # a mistyped name: did you mean a sample's?
         close = close_circuit_file(path, ".backward")
         if close:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ..core.evaluate import forward
+from ..core.syntax import CircuitError
 from ..render.code import ninja_code
 from .loading import load_drawable
 from .options import circuit_command, output_file_option, pull_option
@@ -35,6 +37,12 @@ def command(args: tuple[str, ...], output: str | None, with_values: bool, pull: 
     values = None
     if with_values:  # with an input left without a value, values_for says which
         values = d.values if d.values is not None else d.circuit.values_for(d.given)
+        try:  # a program that stops at its first line helps nobody: say where, as grad does
+            forward(d.circuit, values)
+        except CircuitError as err:
+            raise CircuitError(f"{err.message}, so the program would stop there (circuit code "
+                               "without --values prints it for other values)", err.text,
+                               err.start, err.end, err.source) from None
     program = ninja_code(d.circuit, values, pull, d.title)
     if output_path is None or output_path == "-":
         click.echo(program, nl=False)

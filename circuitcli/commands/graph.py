@@ -151,8 +151,9 @@ def _page(d: Drawable, pull: float, seed: int) -> bytes:
     every ReLU would sit at its kink and every gradient would be 0)."""
     if len(d.circuit) > html.PAGE_LIMIT:
         raise CircuitError(f"too big for the live page: {len(d.circuit)} nodes, above the "
-                           f"{html.PAGE_LIMIT} a browser can redraw on every edit; --format "
-                           "tree or --format dot draw a circuit of any size")
+                           f"{html.PAGE_LIMIT} a page holds (bigger ones take many seconds to "
+                           "write and to load); --format tree or --format dot draw a circuit "
+                           "of any size")
     values, note = d.values, ""
     if values is None:
         values, note = models.start_values(d.circuit, d.missing, d.given, seed)

@@ -8,12 +8,13 @@ import click
 from rich.console import Console
 
 from ..core.lazy import lazy
+from ..io.files import read_lines
 from ..io.sources import read_source
 from ..repl.commands import Repl, read_script
 from ..repl.piped import run_piped
 from ..repl.session import History, build, state_from_text
 from .loading import current_session, split_args
-from .options import CircuitCommand, circuit_arguments
+from .options import CircuitCommand, circuit_arguments, rows_options
 from .output import no_color
 
 terminals = lazy("circuitcli.repl.terminal")  # prompt_toolkit: only on a terminal
@@ -21,9 +22,11 @@ terminals = lazy("circuitcli.repl.terminal")  # prompt_toolkit: only on a termin
 
 @click.command("repl", cls=CircuitCommand)
 @circuit_arguments
+@rows_options
 @click.option("--echo", is_flag=True,
               help="Without a terminal: print each line before its result, as a transcript.")
-def command(args: tuple[str, ...], output: str | None, echo: bool) -> None:
+def command(args: tuple[str, ...], output: str | None, max_rows: int, show_all: bool,
+            echo: bool) -> None:
     """Type statements and see the table change: the calculator as a conversation.
 
     Lines are statements of the circuit language (x = -2, q = x + y, (x+y)*z);
@@ -44,15 +47,16 @@ def command(args: tuple[str, ...], output: str | None, echo: bool) -> None:
     """
     circuit_arg, values = split_args(args)
     terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    rows = None if show_all else max_rows  # the tables keep grad's --max-rows rule
     if terminal:
         plain = {"color_system": None} if no_color() else {}
         repl = Repl(Console(highlight=False, **plain),
                     Console(stderr=True, highlight=False, **plain),
-                    session=current_session)
+                    session=current_session, max_rows=rows)
     else:
         repl = Repl(Console(highlight=False, color_system=None, soft_wrap=False),
                     Console(stderr=True, highlight=False, color_system=None),
-                    session=current_session, source="<stdin>")
+                    session=current_session, source="<stdin>", max_rows=rows)
     script: tuple[str, str] | None = None
     if circuit_arg is not None and circuit_arg.endswith(".repl"):
         script = read_script(circuit_arg)
@@ -74,6 +78,6 @@ def command(args: tuple[str, ...], output: str | None, echo: bool) -> None:
     elif terminal:
         code = terminals.run_terminal(repl)
     else:
-        code = max(code, run_piped(repl, sys.stdin, echo))
+        code = max(code, run_piped(repl, read_lines(sys.stdin), echo))
     if code:
         raise SystemExit(code)

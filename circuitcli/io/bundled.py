@@ -10,7 +10,8 @@ from pathlib import Path
 
 from ..core.syntax import CircuitError
 
-__all__ = ["Sample", "catalogue", "find_sample", "guide_topics", "sample_dir", "samples"]
+__all__ = ["Sample", "catalogue", "find_sample", "guide_topics", "sample_dir", "samples",
+           "shipped"]
 
 
 def sample_dir() -> Path:
@@ -19,6 +20,19 @@ def sample_dir() -> Path:
     if spec is not None and spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations)))
     return Path(__file__).resolve().parents[2] / "samples"
+
+
+def shipped(name: str) -> Path | None:
+    """The shipped sample file called `name`, or None: a name with a folder in it, or one
+    the system refuses (300 characters: "File name too long"), is simply not a sample, and
+    the error the user sees names what they typed, not where circuitcli is installed."""
+    if not name or "/" in name or "\0" in name:
+        return None
+    path = sample_dir() / name
+    try:
+        return path if path.is_file() else None
+    except (OSError, ValueError):
+        return None
 
 
 def guide_topics() -> dict[str, Path]:

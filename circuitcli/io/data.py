@@ -21,8 +21,9 @@ from ..core.lazy import lazy
 from ..core.safe_text import printable
 from ..core.syntax import CircuitError
 from ..methods.dataset import Data, DataError
-from .bundled import sample_dir
-from .files import read_text
+from ..methods.model import LOSSES
+from .bundled import shipped
+from .files import no_constant, read_text, unique_keys
 
 np = lazy("numpy")
 sources = lazy("circuitcli.io.sources")  # "did you mean", for a missing file only
@@ -35,9 +36,9 @@ def resolve_data_path(name: str) -> str:
     """A path as given, or a data file shipped with the samples (moons.csv from anywhere)."""
     if os.path.exists(name) or os.sep in name:
         return name
-    shipped = sample_dir() / name
-    if shipped.is_file():
-        return str(shipped)
+    found = shipped(name)
+    if found is not None:
+        return str(found)
     close = sources.close_circuit_file(name, ".csv")  # mistyped: did you mean a sample's?
     if close:
         raise CircuitError(f"{printable(name)}: no such CSV file; did you mean "
@@ -149,6 +150,35 @@ def _read_text(path: str, shown: str, what: str) -> str:
         raise DataError(f"{shown}: cannot read it ({err.strerror})") from None
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# what each optional field of a parameter file may hold, as train -o writes it
+_FIELDS: dict[str, tuple[str, Any]] = {
+    "circuit": ("a string", lambda v: isinstance(v, str)),
+    "features": ("a list of names", lambda v: isinstance(v, list)
+                 and all(isinstance(x, str) for x in v)),
+    "label": ("a column name", lambda v: isinstance(v, str) and v != ""),
+    "loss_function": (" or ".join(LOSSES), lambda v: v in LOSSES),
+    "classify": ("true or false", lambda v: isinstance(v, bool)),
+    "loss": ("a number or null", lambda v: v is None or _is_number(v)),
+    "accuracy": ("a number from 0 to 1 or null",
+                 lambda v: v is None or (_is_number(v) and 0 <= v <= 1)),
+    "seed": ("a whole number or null", lambda v: v is None or type(v) is int),
+}
+
+
+def _check_fields(doc: Mapping[str, Any], path: str) -> None:
+    """A field predict reads (or train wrote) holding what it never holds is refused, not
+    guessed at: `"classify": "no"` would otherwise count as true."""
+    for name, (what, ok) in _FIELDS.items():
+        if name in doc and not ok(doc[name]):
+            shown = json.dumps(doc[name])
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            raise DataError(f"{path}: \"{name}\" is {shown}; it must be {what}")
+
+
 def params_text(doc: Mapping[str, Any]) -> str:
     """A parameter document as the JSON text of a parameter file (the command writes it
     with commands.output.write_output, through io.files)."""
@@ -166,8 +196,8 @@ def load_params(path: str) -> dict[str, Any]:
     (a 5,001-digit number, 100,000 nested brackets) is one line of error.
     """
     text = _read_text(path, path, "parameter file")
-    try:
-        doc = json.loads(text)
+    try:  # NaN, Infinity and a key given twice are refused, as by files.loads_json
+        doc = json.loads(text, parse_constant=no_constant, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as err:
         raise DataError(f"{path}, line {err.lineno}: not a JSON parameter file ({err.msg})"
                         ) from None
@@ -181,10 +211,11 @@ def load_params(path: str) -> dict[str, Any]:
         shown = json.dumps(form)[:40] if form is not None else "missing"
         raise DataError(f"{path}: not a parameter file: its \"format\" is {shown}, not "
                         f"\"{PARAMS_FORMAT}\" (circuit train -o writes one)")
-    if version != PARAMS_VERSION or isinstance(version, bool):
+    if type(version) is not int or version != PARAMS_VERSION:  # 1.0 and true are not 1
         shown = json.dumps(version)[:40] if version is not None else "missing"
         raise DataError(f"{path}: parameter file version {shown}; this circuitcli reads "
                         f"version {PARAMS_VERSION}")
+    _check_fields(doc, path)
     params = doc.get("params")
     if not isinstance(params, dict):
         raise DataError(f"{path}: no \"params\" object (circuit train -o writes one)")

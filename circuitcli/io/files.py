@@ -17,18 +17,25 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
+from collections.abc import Iterator
+from typing import IO
 
 from ..core.lazy import lazy
 from ..core.safe_text import printable
 from ..core.syntax import CircuitError
 
+# POSIX: a writer holds its temporary file, so a dead one's can be told apart (only when a
+# file is written, so not at start-up)
+fcntl = lazy("fcntl")
+_LOCKS = os.name == "posix"
 json = lazy("json")  # parameter files and sessions; a run of grad reads neither
 tempfile = lazy("tempfile")  # only when a file is written
 
-__all__ = ["JSON_LIMIT", "TEXT_LIMIT", "decode_text", "loads_json", "read_bytes", "read_file",
-           "read_json", "read_text", "replace_file", "sync_folder", "write_atomic",
-           "write_file"]
+__all__ = ["JSON_LIMIT", "TEXT_LIMIT", "decode_text", "loads_json", "no_constant", "read_bytes",
+           "read_file", "read_json", "read_lines", "read_stream", "read_text", "replace_file",
+           "sync_folder", "unique_keys", "write_atomic", "write_file"]
 
 TEXT_LIMIT = 256 * 1024 * 1024  # a circuit file: far above any circuit a person writes
 JSON_LIMIT = 64 * 1024 * 1024  # a parameter file
@@ -115,26 +122,78 @@ def replace_file(real: str, data: bytes, mode: int | None = None) -> None:
     same folder (`.NAME.XXXXXXXX.tmp`), fsync, rename over `real`, fsync the folder.
 
     `mode`: the new file's permissions (default: what the umask allows a new file). Raises
-    OSError; the temporary file never outlives a failure or an interrupt.
+    OSError; the temporary file never outlives a failure or an interrupt, and what a killed
+    writer left (kill -9 lets no code run) is removed by the next write to `real`.
     """
     if mode is None:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
     folder = os.path.dirname(real) or "."
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(real)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, real)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    _remove_leftovers(folder, os.path.basename(real))
+    for attempt in range(3):
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(real)}.",
+                                   suffix=".tmp")
+        try:
+            _hold(fd)  # while it is held, another writer's clean-up leaves the file alone
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+            os.fchmod(fd, mode)
+            os.replace(tmp, real)
+        except FileNotFoundError:
+            if attempt == 2 or os.path.lexists(tmp):
+                raise
+            continue  # taken for a dead writer's before it was held: write it again
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        finally:
+            os.close(fd)
+        break
     sync_folder(folder)
+
+
+def _hold(fd: int) -> None:
+    """Lock a temporary file for as long as its writer lives (the kernel drops the lock
+    when the process dies, however it dies)."""
+    if _LOCKS:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _remove_leftovers(folder: str, name: str) -> None:
+    """Remove the temporary files of writers of `name` that died before their rename: ours
+    only (`.NAME.` + mkstemp's 8 characters + `.tmp`, a regular file), and only those no
+    living writer holds."""
+    pattern = re.compile(re.escape(f".{name}.") + r"[a-z0-9_]{8}\.tmp")
+    try:
+        with os.scandir(folder) as entries:
+            stale = [e.path for e in entries if pattern.fullmatch(e.name)
+                     and e.is_file(follow_symlinks=False)]
+    except OSError:
+        return
+    if not stale or not _LOCKS:
+        return
+    for path in stale:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW
+                         | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            continue
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                continue
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a living writer holds it
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        finally:
+            os.close(fd)
 
 
 def sync_folder(folder: str) -> None:
@@ -235,6 +294,47 @@ def read_file(path: str | os.PathLike, what: str = "file", limit: int = TEXT_LIM
     return b"".join(chunks), st
 
 
+def read_stream(stream: IO, what: str = "circuit", limit: int | None = None) -> str:
+    """All of a stream (standard input, `-`), held to the limit a file has (TEXT_LIMIT):
+    an endless pipe is one line of error, not memory filled. Bytes that are not UTF-8
+    pass through as the parser's "unexpected character", as from a terminal."""
+    limit = TEXT_LIMIT if limit is None else limit
+    source = getattr(stream, "buffer", stream)
+    chunks: list[bytes | str] = []
+    size = 0
+    while size <= limit:
+        chunk = source.read(min(1 << 20, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise _error(f"standard input holds more than the {limit} bytes a {what} may have")
+    return "".join(_text(c) for c in chunks) if chunks and isinstance(chunks[0], str) \
+        else _text(b"".join(chunks))  # type: ignore[arg-type]
+
+
+def read_lines(stream: IO, what: str = "line", limit: int | None = None) -> Iterator[str]:
+    """A stream's lines (the piped REPL's script), each held to TEXT_LIMIT: a line that
+    never ends is one line of error, not memory filled."""
+    limit = TEXT_LIMIT if limit is None else limit
+    source = getattr(stream, "buffer", stream)
+    n = 0
+    while True:
+        line = source.readline(limit + 1)
+        if not line:
+            return
+        n += 1
+        if len(line) > limit:
+            raise _error(f"standard input, line {n}: longer than the {limit} bytes a {what} "
+                         "may have")
+        yield _text(line)
+
+
+def _text(data: bytes | str) -> str:
+    return data if isinstance(data, str) else data.decode("utf-8", "surrogateescape")
+
+
 def read_text(path: str, what: str = "circuit file", limit: int = TEXT_LIMIT) -> str:
     """The text of a regular file the user named, as UTF-8; every problem is one line."""
     return decode_text(read_bytes(path, what, limit), path, what)
@@ -255,7 +355,7 @@ def loads_json(text: str | bytes) -> object:
     Raises ValueError with a short reason for what Python's decoder cannot take or would
     take wrongly: a number beyond the double range (which would become inf, or raise
     OverflowError later), more digits than int() converts, nesting deeper than the
-    recursion limit.
+    recursion limit, a bare NaN or Infinity, a key given twice in one object.
     """
     def parse_int(digits: str) -> int:
         count = len(digits.lstrip("-"))
@@ -276,13 +376,30 @@ def loads_json(text: str | bytes) -> object:
         return value
 
     try:
-        return json.loads(text, parse_int=parse_int, parse_float=parse_float)
+        return json.loads(text, parse_int=parse_int, parse_float=parse_float,
+                          parse_constant=no_constant, object_pairs_hook=unique_keys)
     except RecursionError:
         raise ValueError("nested too deeply") from None
     except json.JSONDecodeError as err:
         raise ValueError(f"line {err.lineno}, column {err.colno}: {err.msg}") from None
     except OverflowError as err:
         raise ValueError(str(err)) from None
+
+
+def no_constant(name: str) -> float:
+    """json's parse_constant: NaN and Infinity are JavaScript's, not JSON's."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """json's object_pairs_hook: a key twice in one object is refused (Python's reader keeps
+    the last, others the first: which one was meant cannot be known)."""
+    doc: dict[str, object] = {}
+    for key, value in pairs:
+        if key in doc:
+            raise ValueError(f"the key {json.dumps(key)[:40]} appears twice in one object")
+        doc[key] = value
+    return doc
 
 
 def read_json(path: str, what: str = "JSON file", limit: int = JSON_LIMIT) -> object:

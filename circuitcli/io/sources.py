@@ -81,7 +81,7 @@ def read_source(arg: str, given: Mapping[str, float] | None = None, reference: b
     kept by reference in the session comes with that reference (path, size, mtime, hash).
     """
     if arg == "-":
-        return sys.stdin.read(), "<stdin>", None
+        return files.read_stream(sys.stdin), "<stdin>", None
     if os.path.isdir(arg) and (not arg.isidentifier() or arg not in (given or {})):
         raise CircuitError(f"{printable(arg)}: is a directory, not a circuit file")
     if os.path.exists(arg) and not os.path.isdir(arg):
@@ -90,8 +90,8 @@ def read_source(arg: str, given: Mapping[str, float] | None = None, reference: b
         large = reference and len(data) > sessions.BY_REFERENCE
         return text, arg, sessions.FileRef.of(arg, data, st.st_mtime_ns) if large else None
     if arg.endswith(".circuit") and os.sep not in arg:
-        shipped = bundled.sample_dir() / arg
-        if shipped.is_file():
+        shipped = bundled.shipped(arg)
+        if shipped is not None:
             return files.read_text(str(shipped), "circuit file"), arg, None
     if arg.endswith((".circuit", ".txt")):
         close = close_circuit_file(arg)
@@ -123,7 +123,7 @@ def close_circuit_file(arg: str, suffix: str = ".circuit") -> str | None:
 def _circuit_file_named(stem: str) -> str | None:
     """`stem.circuit` if it is a file here or a bundled sample, else None."""
     name = f"{stem}.circuit"
-    if os.path.isfile(name) or (bundled.sample_dir() / name).is_file():
+    if os.path.isfile(name) or bundled.shipped(name) is not None:
         return name
     return None
 

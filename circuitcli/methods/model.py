@@ -411,6 +411,12 @@ def _classes(data: Data, label: str):
         values = np.array([float(cells[k]) for cells in data.cells])
     except ValueError:
         return None
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:  # float() reads "nan" and "inf": a label the accuracy cannot count
+        row = int(bad[0])
+        raise DataError(f"{data.path}, row {row + 1} (line {data.lines[row]}), column {label}: "
+                        f"{data.cells[row][k].strip()!r} is not a label (+1 or -1); "
+                        "fix or drop the row, or give --label another column")
     return values if np.all(np.abs(values) == 1) else None
 
 

@@ -24,8 +24,9 @@ from .practice_js import practice_js
 
 __all__ = ["PAGE_LIMIT", "page_data", "page_html"]
 
-# the most nodes a live page holds: every edit redraws them all, and at 10,000 a browser
-# takes a few seconds per edit already (measured in Chromium, issue 24); past it, one line
+# the most nodes a live page holds. The page draws only what is in view (page.js, LAZY_FROM),
+# so at 10,000 it is written in about 2 s and answers an edit in about 0.25 s; at 30,000 the
+# write takes 8 s and an edit near 1 s (tests/bench/bench_page.py, issue 24): past it, one line
 PAGE_LIMIT = 10_000
 
 

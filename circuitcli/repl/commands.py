@@ -106,8 +106,9 @@ class Repl:
 
     def __init__(self, out: Console, err: Console, history: History | None = None,
                  session: Callable[[], Session | None] | None = None,
-                 source: str = "") -> None:
+                 source: str = "", max_rows: int | None = 40) -> None:
         self.out = out
+        self.max_rows = max_rows  # the CLI's --max-rows rule: None shows every row (--all)
         self.err = err
         self.history = history or History()
         self.session = session or (lambda: None)
@@ -118,6 +119,11 @@ class Repl:
     @property
     def state(self) -> State:
         return self.history.state
+
+    def title(self) -> str:
+        """The tables' header: the output's expression on one short line, safe to print (a
+        100k-term sum is not printed again above its own table)."""
+        return short_title(self.state.title())
 
     # -- one line -------------------------------------------------------------------------
     def run(self, line: str, lineno: int | None = None) -> bool:
@@ -186,13 +192,13 @@ class Repl:
                 self.print(Text("the circuit is empty: type an expression, such as (x+y)*z"))
             return
         if built.missing:
-            names = ", ".join(built.missing)
+            names = _names(built.missing)
             example = "; ".join(f"{n} = 1" for n in built.missing[:3])
-            self.print(Text(f"{state.title()}: no value yet for {names} (give one: "
+            self.print(Text(f"{self.title()}: no value yet for {names} (give one: "
                             f"{example})"))
             return
         assert built.result is not None
-        self.print(grad_table(built.result, state.title(), DIGITS, None))
+        self.print(grad_table(built.result, self.title(), DIGITS, self.max_rows))
 
     def error(self, err: CircuitError, line: str, lineno: int | None) -> None:
         """The CLI's one-line error with its caret, pointing into the line when it is there."""
@@ -222,7 +228,7 @@ class Repl:
             raise CircuitError("there is no circuit yet: type an expression, such as (x+y)*z")
         built = build(state)
         if built.missing:
-            names = ", ".join(built.missing)
+            names = _names(built.missing)
             raise CircuitError(f"no value yet for {names}: give one first "
                                f"({built.missing[0]} = 1.5)")
         return built
@@ -241,7 +247,7 @@ class Repl:
         assert built.circuit is not None and built.values is not None
         with step_views.progress(self.out, steps, "stepping", show=True) as tick:
             run = strategies.step(built.circuit, built.values, lr, steps, progress=tick)
-        self.print(step_views.step_view(run, self.state.title(), DIGITS))
+        self.print(step_views.step_view(run, self.title(), DIGITS))
         what = f":step {' '.join(args)}".strip()
         self.history.commit(self.state.with_values(run.after), what)
         if run.interrupted:  # Ctrl-C: the steps taken are kept, and the script stops
@@ -253,21 +259,21 @@ class Repl:
         built = self.ready()
         assert built.circuit is not None and built.values is not None
         result = checks.check(built.circuit, built.values)
-        self.print(check_views.check_table(result, self.state.title(), DIGITS, None))
+        self.print(check_views.check_table(result, self.title(), DIGITS, self.max_rows))
 
     def do_explain(self, args: list[str]) -> None:
         self._no_args("explain", args)
         built = self.ready()
         assert built.result is not None
         self.print(explain_views.explain_story(explains.explain(built.result),
-                                               self.state.title(), DIGITS))
+                                               self.title(), DIGITS, self.max_rows))
 
     def do_hessian(self, args: list[str]) -> None:
         direction = derivatives.parse_direction(args, ":hessian") if args else None
         built = self.ready()
         assert built.circuit is not None and built.values is not None
         h = derivatives.hessian(built.circuit, built.values, None, direction)
-        self.print(hessian_views.hessian_view(h, self.state.title(), DIGITS, None))
+        self.print(hessian_views.hessian_view(h, self.title(), DIGITS, self.max_rows))
         for warning in h.warnings:
             self.err.print(Text(f"warning: {warning}", style="yellow"))
 
@@ -281,7 +287,7 @@ class Repl:
         assert built.circuit is not None
         if args:
             self._not_the_session(os.path.expanduser(args[0]))
-        wrote = drawing.draw(self.out, built.circuit, built.result, state.title(),
+        wrote = drawing.draw(self.out, built.circuit, built.result, self.title(),
                              tuple(built.missing), args[0] if args else None)
         if wrote is not None:
             self.note(wrote)
@@ -409,6 +415,18 @@ class Repl:
         return session
 
 
+def short_title(text: str, width: int = 60) -> str:
+    """`text` on one line of at most `width` characters, made printable."""
+    flat = " ".join(text.split())
+    return printable(flat if len(flat) <= width else flat[: width - 1] + "…")
+
+
+def _names(names: list[str], most: int = 8) -> str:
+    """The first few names and how many more: a 100k-input circuit is not listed whole."""
+    more = len(names) - most
+    return ", ".join(names[:most]) + (f" and {more} more" if more > 0 else "")
+
+
 def _num(value: float) -> str:
     return fmt(value, DIGITS)
 
@@ -437,12 +455,12 @@ def _count(text: str) -> int:
 def _read(name: str) -> tuple[str, str]:
     """A circuit file's text: a path, else a shipped sample by name (neuron, neuron.circuit)."""
     path = os.path.expanduser(name)
-    if os.path.isfile(path):
+    if os.path.exists(path) and not os.path.isdir(path):  # a FIFO or device: read_text says so
         return read_text(path), name
     stem = name if name.endswith(".circuit") else f"{name}.circuit"
-    shipped = bundled.sample_dir() / stem
-    if os.sep not in name and shipped.is_file():
-        return shipped.read_text(encoding="utf-8"), stem
+    found = bundled.shipped(stem)
+    if found is not None:
+        return read_text(str(found)), stem
     if os.path.isdir(path):
         raise CircuitError(f"{name} is a directory, not a circuit file")
     known = [p.stem for p in bundled.sample_dir().glob("*.circuit")]
@@ -453,9 +471,9 @@ def _read(name: str) -> tuple[str, str]:
 def read_script(name: str) -> tuple[str, str]:
     """A lesson's lines (a .repl file): a path, else a shipped one by name (notebook.repl)."""
     path = os.path.expanduser(name)
-    if os.path.isfile(path):
+    if os.path.exists(path) and not os.path.isdir(path):  # a FIFO or device: read_text says so
         return read_text(path, "REPL script"), name
-    shipped = bundled.sample_dir() / name
-    if os.sep not in name and shipped.is_file():
-        return shipped.read_text(encoding="utf-8"), name
+    found = bundled.shipped(name)
+    if found is not None:
+        return read_text(str(found), "REPL script"), name
     raise CircuitError(f"no such file: {name} (notebook.repl is the shipped lesson)")

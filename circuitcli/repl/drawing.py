@@ -18,7 +18,7 @@ from ..core.syntax import CircuitError
 from ..io.files import write_file
 from ..methods.model import start_values
 from ..render.dot import GRAPHVIZ_LIMIT, dot_source, layout_size, run_graphviz
-from ..render.html import page_data, page_html
+from ..render.html import PAGE_LIMIT, page_data, page_html
 from ..render.layout import layout
 from ..render.mermaid import mermaid_source
 from ..render.tree import DEFAULT_DEPTH, CircuitTree
@@ -44,6 +44,10 @@ def draw(console: Console, circuit: Circuit, result: Result | None, title: str,
                            + " ".join(FORMATS))
     note = ""
     if form == "html":  # the live page, as circuit graph -o page.html writes it
+        if len(circuit) > PAGE_LIMIT:  # the CLI's limit, in the same words
+            raise CircuitError(f"too big for the live page: {len(circuit)} nodes, above the "
+                               f"{PAGE_LIMIT} a page holds; :graph FILE.dot or FILE.txt draws "
+                               "a circuit of any size")
         if result is not None:
             values = {name: result.values[i] for name, i in circuit.inputs.items()}
         else:

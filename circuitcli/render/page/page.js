@@ -108,9 +108,20 @@
   }
   function clip(text, room) { return text.length <= room ? text : text.slice(0, room - 1) + "…"; }
 
+  // A big circuit is drawn where it is looked at: past LAZY_FROM nodes only the nodes and
+  // edges in (or near) the view are elements, made as the view moves and dropped when it
+  // leaves them, so an edit redraws a screenful, not 10,000 boxes (issue 24: the whole
+  // drawing made Chromium lay out 60,000 elements on every edit and every scroll read)
+  const LAZY_FROM = 1000;
+  const LAZY = NODES.length > LAZY_FROM;
+  const EDGES = DATA.layout.edges;
   const svg = $("#graph");
-  const nodeEls = {};
-  const edgeEls = [];
+  const nodeEls = new Map(); // node index -> its elements, for the nodes drawn
+  const edgeEls = new Map(); // edge index -> its elements, for the edges drawn
+  const edgesInto = NODES.map(() => []);
+  EDGES.forEach((e, k) => edgesInto[e.to].push(k));
+  let edgeLayer = null;
+  let nodeLayer = null;
   function draw() {
     const L = DATA.layout;
     svg.setAttribute("width", L.width);
@@ -125,32 +136,42 @@
       el("path", { d: "M0,0 L10,5 L0,10 z", class: "tip",
         fill: kind === "plus" ? "#15803d" : kind === "minus" ? "#b91c1c" : "#6b7280" }, m);
     }
-    const edgeLayer = el("g", { class: "edges" }, svg);
-    const nodeLayer = el("g", { class: "nodes" }, svg);
-    for (const e of L.edges) {
-      const g = el("g", { class: "edge", "data-from": NODES[e.from].name,
-        "data-to": NODES[e.to].name, "data-slot": e.slot }, edgeLayer);
-      const path = el("path", { d: e.path, "marker-end": "url(#arrow-zero)" }, g);
-      let label = null;
-      if (NODES[e.from].live) {
-        // the label's point comes with the layout (render/layout.py): asking the browser
-        // for every path's length blocked the page for minutes on big circuits
-        const [x, y] = e.label;
-        label = el("text", { class: "edge-label", x, y: y - 4, "text-anchor": "middle" }, g);
-      }
-      edgeEls.push({ from: e.from, to: e.to, slot: e.slot, g, path, label });
+    edgeLayer = el("g", { class: "edges" }, svg);
+    nodeLayer = el("g", { class: "nodes" }, svg);
+    if (LAZY) return; // drawn by sync(), a view at a time
+    EDGES.forEach((_, k) => makeEdge(k));
+    NODES.forEach((_, i) => makeNode(i));
+  }
+
+  function makeEdge(k) {
+    const e = EDGES[k];
+    const g = el("g", { class: "edge", "data-from": NODES[e.from].name,
+      "data-to": NODES[e.to].name, "data-slot": e.slot }, edgeLayer);
+    const path = el("path", { d: e.path, "marker-end": "url(#arrow-zero)" }, g);
+    let label = null;
+    if (NODES[e.from].live) {
+      // the label's point comes with the layout (render/layout.py): asking the browser
+      // for every path's length blocked the page for minutes on big circuits
+      const [x, y] = e.label;
+      label = el("text", { class: "edge-label", x, y: y - 4, "text-anchor": "middle" }, g);
     }
-    NODES.forEach((node, i) => {
-      const box = L.nodes[String(i)];
-      if (!box) return;
+    const made = { k, from: e.from, to: e.to, slot: e.slot, g, path, label };
+    edgeEls.set(k, made);
+    return made;
+  }
+
+  function makeNode(i) {
+      const node = NODES[i];
+      const box = DATA.layout.nodes[String(i)];
+      if (!box) return null;
       const x = box.x - box.w / 2;
       const y = box.y - box.h / 2;
       if (node.gate === "const" && !node.listed) {
         const g = el("g", { class: "const", transform: `translate(${box.x},${box.y})` }, nodeLayer);
         el("ellipse", { rx: box.w / 2, ry: box.h / 2 }, g);
         el("text", { "text-anchor": "middle", y: 4 }, g).textContent = node.formula;
-        nodeEls[i] = { g };
-        return;
+        nodeEls.set(i, { g });
+        return nodeEls.get(i);
       }
       const cls = ["node"];
       if (node.gate === "input") cls.push("input");
@@ -176,8 +197,58 @@
       if (node.gate === "input") {
         big = el("text", { x: box.w - 12, y: 62, class: "big", "text-anchor": "end" }, g);
       }
-      nodeEls[i] = { g, value, grad, big };
+      nodeEls.set(i, { g, value, grad, big });
+      return nodeEls.get(i);
+  }
+
+  // ---- a big circuit: what is in view is drawn -----------------------------------------
+  // each node's and edge's box in layout units, computed once
+  const boxes = LAZY ? NODES.map((_, i) => {
+    const b = DATA.layout.nodes[String(i)];
+    return b ? [b.x - b.w / 2, b.y - b.h / 2, b.x + b.w / 2, b.y + b.h / 2] : null;
+  }) : [];
+  const edgeBoxes = LAZY ? EDGES.map((e) => {
+    const a = boxes[e.from] || [0, 0, 0, 0], b = boxes[e.to] || [0, 0, 0, 0];
+    const [lx, ly] = e.label || [a[0], a[1]];
+    return [Math.min(a[0], b[0], lx), Math.min(a[1], b[1], ly),
+      Math.max(a[2], b[2], lx), Math.max(a[3], b[3], ly)];
+  }) : [];
+  const MARGIN = 400; // layout units drawn beyond the view, so a short pan shows no gap
+  let pending = false;
+  function schedule() {
+    if (!LAZY || pending) return;
+    pending = true;
+    requestAnimationFrame(() => { pending = false; sync(); });
+  }
+  function sync() {
+    if (!LAZY) return;
+    const r = svg.getBoundingClientRect();
+    const x0 = -r.left / scale - MARGIN, y0 = -r.top / scale - MARGIN;
+    const x1 = (window.innerWidth - r.left) / scale + MARGIN;
+    const y1 = (window.innerHeight - r.top) / scale + MARGIN;
+    const seen = (b) => b && b[2] >= x0 && b[0] <= x1 && b[3] >= y0 && b[1] <= y1;
+    const made = [];
+    EDGES.forEach((_, k) => {
+      const want = seen(edgeBoxes[k]);
+      const have = edgeEls.get(k);
+      if (want && !have) made.push(["edge", makeEdge(k)]);
+      else if (!want && have) { have.g.remove(); edgeEls.delete(k); }
     });
+    NODES.forEach((_, i) => {
+      const want = seen(boxes[i]);
+      const have = nodeEls.get(i);
+      if (want && !have) made.push(["node", i]);
+      else if (!want && have) { have.g.remove(); nodeEls.delete(i); }
+    });
+    for (const [kind, what] of made) {
+      if (kind === "node") makeNode(what);
+    }
+    if (state) {
+      for (const [kind, what] of made) {
+        if (kind === "node") paintNode(what, state);
+        else paintEdge(what, state);
+      }
+    }
   }
 
   // During the walkthrough only what the passes have computed so far is on screen:
@@ -190,8 +261,14 @@
 
   function render() {
     const s = state;
-    NODES.forEach((node, i) => {
-      const e = nodeEls[i];
+    for (const i of nodeEls.keys()) paintNode(i, s);
+    for (const e of edgeEls.values()) paintEdge(e, s);
+    renderPanel(s);
+  }
+
+  function paintNode(i, s) {
+      const node = NODES[i];
+      const e = nodeEls.get(i);
       if (!e || !e.value) return;
       const v = s.vals[i];
       const hasGrad = node.live || i === OUT;
@@ -216,11 +293,12 @@
         e.big.textContent = !known ? "" : gr > 0 ? "▲" : gr < 0 ? "▼" : "●";
         e.big.setAttribute("class", "big " + sign(gr));
       }
-    });
-    for (const e of edgeEls) {
+  }
+
+  function paintEdge(e, s) {
       const use = s.uses[e.from].find((u) => u.by === e.to && u.slot === e.slot);
       const c = use ? use.contribution : 0;
-      const shown = !reveal || reveal.edges.has(e);
+      const shown = !reveal || reveal.edges.has(e.k);
       const kind = NODES[e.from].live && use && shown ? sign(c) : "zero";
       e.g.classList.remove("plus", "minus");
       if (kind !== "zero") e.g.classList.add(kind);
@@ -229,7 +307,9 @@
         e.label.textContent = use && shown ? fmt(c) : "";
         e.label.setAttribute("class", "edge-label " + kind);
       }
-    }
+  }
+
+  function renderPanel(s) {
     $("#out-name").textContent = NODES[OUT].name;
     $("#out-value").textContent = seenValue(OUT) ? fmt(s.vals[OUT]) : PENDING;
     for (const [name, i] of Object.entries(DATA.inputs)) {
@@ -379,7 +459,7 @@
       if (!node.args.length || !node.used) continue;
       const text = forwardLine(node.name, node.formula,
         worked(node, node.args.map((j) => s.vals[j])), fmt(s.vals[i]));
-      out.push({ pass: "forward", node: i, edges: edgeEls.filter((e) => e.to === i), text,
+      out.push({ pass: "forward", node: i, edges: edgesInto[i], text,
         value: i });
     }
     for (let i = OUT; i >= 0; i--) {
@@ -397,7 +477,7 @@
         if (!NODES[j].live) return;
         const u = s.uses[j].find((x) => x.by === i && x.slot === k);
         out.push({ pass: "backward", node: j,
-          edges: edgeEls.filter((e) => e.from === j && e.to === i && e.slot === k),
+          edges: edgesInto[i].filter((m) => EDGES[m].from === j && EDGES[m].slot === k),
           text: useLine(node.name, node.formula, NODES[j].name, fmt(u.local), fmt(u.pull),
             fmt(u.contribution)) });
       });
@@ -436,11 +516,13 @@
     // in the forward pass, gates not yet computed are faint; backward, edges not yet used
     if (st.pass === "forward") {
       NODES.forEach((node, i) => {
-        if (node.args.length && i > st.node && nodeEls[i]) nodeEls[i].g.classList.add("dim");
+        if (node.args.length && i > st.node && nodeEls.has(i)) {
+          nodeEls.get(i).g.classList.add("dim");
+        }
       });
     }
-    if (nodeEls[st.node]) nodeEls[st.node].g.classList.add("hot");
-    for (const e of st.edges) e.g.classList.add("hot");
+    if (nodeEls.has(st.node)) nodeEls.get(st.node).g.classList.add("hot");
+    for (const k of st.edges) if (edgeEls.has(k)) edgeEls.get(k).g.classList.add("hot");
     $("#explain").textContent = `${st.pass} ${k + 1}/${steps.length}: ${st.text}`;
     if (nodeEls[st.node]) follow(nodeEls[st.node].g);
   }
@@ -493,15 +575,20 @@
     const room = Math.max(100, wrap.clientWidth - 2);
     const whole = Math.min(1, room / L.width);
     const phone = readable && window.innerWidth <= 1023; // the panels stack (page.css)
-    scale = fit ? (phone ? Math.max(0.6, whole) : whole) : Math.min(4, Math.max(0.1, to));
+    // a big circuit is never shrunk below half size: its boxes are drawn as they come
+    // into view, and a view of all 10,000 would draw them all
+    const least = LAZY ? 0.5 : phone ? 0.6 : 0;
+    scale = fit ? Math.max(least, whole) : Math.min(4, Math.max(LAZY ? 0.25 : 0.1, to));
     svg.setAttribute("width", Math.round(L.width * scale));
     svg.setAttribute("height", Math.round(L.height * scale));
     svg.setAttribute("data-scale", scale.toFixed(3));
+    schedule();
   }
   $("[data-action=zoom-in]").addEventListener("click", () => zoom(scale * 1.25));
   $("[data-action=zoom-out]").addEventListener("click", () => zoom(scale / 1.25));
   $("[data-action=zoom-fit]").addEventListener("click", () => zoom(1, true));
-  window.addEventListener("resize", () => { if (fitting) zoom(1, true, true); });
+  window.addEventListener("resize", () => { if (fitting) zoom(1, true, true); else schedule(); });
+  window.addEventListener("scroll", schedule, { capture: true, passive: true });
   let drag = null;
   wrap.addEventListener("pointerdown", (ev) => {
     if (ev.pointerType !== "mouse" || ev.button !== 0) return; // touch scrolls natively
@@ -528,6 +615,7 @@
   zoom(1, true, true);
   buildInputs();
   recompute(true);
+  sync(); // a big circuit's first view, painted with the first state
   $("[data-action=step]").addEventListener("click", step);
   $("[data-action=reset]").addEventListener("click", () => {
     values = dict(start);
