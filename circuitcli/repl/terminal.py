@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.history import FileHistory, InMemoryHistory
@@ -23,7 +23,7 @@ from ..io.session import state_home
 from .commands import Quit, Repl, StepInterrupted
 from .complete import ReplCompleter
 
-__all__ = ["PROMPT", "history_path", "run_terminal"]
+__all__ = ["PROMPT", "file_history", "history_path", "run_terminal"]
 
 PROMPT = "circuit> "
 
@@ -37,22 +37,26 @@ HISTORY_LIMIT = 4 * 1024 * 1024
 
 
 def _history(repl: Repl):
+    return file_history(history_path(), "REPL history file", repl.note)
+
+
+def file_history(path: str, what: str, note: Callable[[str], None]):
     """History across sessions, from a regular file only: a FIFO there would block the
     start-up, a link to /dev/zero would be an endless line. Anything else, or a file over
-    HISTORY_LIMIT, gets a note and a history for this session only."""
-    path = history_path()
+    HISTORY_LIMIT, gets a note and a history for this session only. (The quiz's too.)"""
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         if not os.path.exists(path):
             os.close(_open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT))
         history = _RegularFileHistory(path)
+        history.what = what
         history.preload()
     except OSError as err:
-        repl.note(f"note: no history across sessions ({printable(path)}: "
-                  f"{err.strerror or err})")
+        note(f"note: no history across sessions ({printable(path)}: "
+             f"{err.strerror or err})")
         return InMemoryHistory()
     except CircuitError as err:
-        repl.note(f"note: no history across sessions ({printable(err.message)})")
+        note(f"note: no history across sessions ({printable(err.message)})")
         return InMemoryHistory()
     return history
 
@@ -78,11 +82,12 @@ class _RegularFileHistory(FileHistory):
     file is a regular file, and reading at most HISTORY_LIMIT bytes."""
 
     _strings: list[str] | None = None
+    what = "REPL history file"
 
     def preload(self) -> None:
         """Read now, so that a file we refuse is a note at start-up, not an error in
         prompt_toolkit's loader thread."""
-        data = read_bytes(self.filename, "REPL history file", HISTORY_LIMIT)
+        data = read_bytes(self.filename, self.what, HISTORY_LIMIT)
         strings: list[str] = []
         lines: list[str] = []
         for raw in data.decode("utf-8", "replace").splitlines(keepends=True):
