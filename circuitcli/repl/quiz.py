@@ -24,7 +24,7 @@ from ..methods.quiz import Exercise, exercise, grade_answer
 from ..render.practice import answer_hint, answer_lines, exercise_lines
 
 prompts = lazy("prompt_toolkit")  # only on a terminal
-terminals = lazy("circuitcli.repl.terminal")  # the REPL's history file rule
+histories = lazy("circuitcli.repl.history")  # the REPL's history file rule, on a terminal
 
 __all__ = ["Quiz", "run_piped_quiz", "run_terminal_quiz", "start_quiz"]
 
@@ -131,7 +131,7 @@ def run_terminal_quiz(quiz: Quiz, count: int | None) -> int:
     path = str(state_home() / "circuitcli" / "quiz_history")
     # a regular file only, read size-capped (a FIFO there would hang the start, a link to
     # /dev/zero fill memory): the REPL's history rule
-    history = terminals.file_history(path, "quiz history file",
+    history = histories.file_history(path, "quiz history file",
                                      lambda note: quiz.err.print(Text(note, style="dim")))
     session: prompts.PromptSession[str] = prompts.PromptSession(history=history)
     quiz.out.print(Text(f"circuit quiz: {HELP}; Ctrl-D leaves", style="dim"))
