@@ -189,8 +189,14 @@ def test_a_tiny_h_says_rounding_dominates():
     x = next(r for r in doc["rows"] if r["name"] == "x")
     truth = 2 * mp.e
     actual = float(abs(mp.mpf(x["numerical"]) - truth) / truth)
-    quoted = float(lesson.split("rounding about ")[1].split(" ")[0])
+    quoted = float(lesson.split("rounding about ")[1].split(" ")[0].rstrip(";"))
     assert 1e-7 < actual <= 10 * quoted
+    # "truncation is smaller still": the forward difference of exp at h is off by
+    # (e^h - 1)/h - 1, about h/2 = 5e-13, far below the quoted rounding; no noise is
+    # quoted as a truncation figure (it once said "truncation 8.1e-05")
+    h = mp.mpf(1e-12)
+    assert mp.expm1(h) / h - 1 < quoted / 1000 and "truncation about" not in lesson
+    assert "smaller still" in lesson and "a relative error of about 1e-08" in lesson
 
 
 def test_the_default_step_has_no_lesson():

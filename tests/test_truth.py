@@ -130,6 +130,27 @@ def test_the_judge_calls_the_old_answers_wrong():
     assert R.judge(c, {"y": -1.5}, {"y": math.nan}).kind == "nan-where-finite"
 
 
+def test_a_sum_of_pulls_that_cancels_counts_in_the_condition():
+    # found by bench_truth (stress, seed 3): z's gradient is 0.25·slope (the add path, by
+    # hand -0.148...) plus g/z - g·1/z from z / z, about 9.4e8 each way. The float sum keeps
+    # only their ulp (1.2e-7) of the small pull, whatever the rules; the judge must see that
+    # as conditioning, not call it wrong, and still call a wrong rule wrong there.
+    text = "(cos(max(x, z / z, cos(700)))) ** (abs(y + z) * y)"
+    point = {"x": -1.0, "z": 1e-10, "y": 0.25}
+    c = circuitcli.parse(text)
+    ours = c.grad(**point).input_grads
+    mp.mp.dps = 50
+    b, e = mp.cos(1), abs(mp.mpf(0.25) + mp.mpf(1e-10)) * mp.mpf(0.25)
+    truth_z = b**e * mp.log(b) * mp.mpf(0.25)  # d/dz: only the exponent's z counts
+    assert abs(mp.mpf(ours["z"]) - truth_z) > 1e-9  # the float sum really lost digits
+    assert abs(mp.mpf(ours["z"]) - truth_z) < 1e-6  # but no more than the terms' ulps
+    assert R.judge(c, point, ours).kind == "ill-conditioned"
+    assert R.judge(c, point, {**ours, "y": ours["y"] * 1.5}).kind == "wrong"
+    # with one pull (no z / z) the same point is well-conditioned and judged ok
+    plain = circuitcli.parse("(cos(max(x, 1, cos(700)))) ** (abs(y + z) * y)")
+    assert R.classify(plain, point).kind == "ok"
+
+
 def test_the_generator_draws_every_gate():
     assert set(R.FORMS) == {n for n, g in R.GATES.items() if g.arity != 0}
 
