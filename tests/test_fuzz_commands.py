@@ -60,9 +60,10 @@ NUMBERS = ["1", "-2", "0", "-0", "1e308", "-1e308", "1e-320", "5e-324", "1e999",
            "-inf", "0x10", "1_000", "٣", "--1", "1e", ".", "1.5e-3", "+.5", "", "10" * 200]
 WORDS = ["x", "y", "z", "f", "q", "out", "w0", "label", "nosuch", "x,y", "", "-", "x y", "é",
          # NAME=V option values (--expect, --hvp, --direction) at the doubles' edges
-         "x=1", "x=5e-324", "dx=1,dy=-2", "x=1e308", "y=-0"]
+         "x=1", "x=5e-324", "dx=1,dy=-2", "x=1e308", "y=-0", "²", "٣", "full"]
 FLOATS = ["1", "0", "-1", "1e-300", "1e308", "-1e308", "nan", "inf", "-0", "0.01", "abc", ""]
-INTS = ["0", "1", "2", "3", "-1", "17", "x", ""]  # small: a huge --epochs would only be slow
+# small: a huge --epochs would only be slow; '²' and '٣' pass str.isdigit()
+INTS = ["0", "1", "2", "3", "-1", "17", "x", "", "²", "٣"]
 
 # hypothesis text, without "/" and "~" so no token can be an absolute or home path
 TEXT = st.text(alphabet=st.characters(blacklist_characters="/~", blacklist_categories=["Cs"]),

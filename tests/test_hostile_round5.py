@@ -146,3 +146,23 @@ def test_a_quiz_history_that_is_not_a_regular_file_is_a_note_not_a_hang(tmp_path
     kind_now = os.lstat(path).st_mode
     assert {"fifo": stat.S_ISFIFO, "zero-link": stat.S_ISLNK,
             "directory": stat.S_ISDIR}[kind](kind_now)  # left as it was
+
+
+# ---- digits that are not ASCII digits ------------------------------------------------------
+
+
+@pytest.mark.parametrize("digits", ["²", "٣", "１"])
+def test_a_digits_option_that_is_not_ascii_digits_is_one_error(digits):
+    # str.isdigit() is true for all three, and int() fails on '²': it was exit 3
+    assert digits.isdigit()
+    r = run("grad", "x*2", "x=1", "--digits", digits)
+    no_crash(r)
+    assert r.exit_code == 2 and "--digits" in r.stderr, r.output
+
+
+@pytest.mark.parametrize("level", ["²", "٣"])
+def test_a_repl_quiz_level_that_is_not_ascii_digits_is_one_error(level):
+    r = run("repl", input=f":quiz {level}\n")
+    no_crash(r)
+    assert r.exit_code == 2
+    assert ":quiz takes at most one argument, a level from 1 to 40" in r.stderr, r.output
