@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import sys
@@ -210,3 +211,29 @@ def test_a_full_hessian_under_its_limit_is_computed(monkeypatch):
                                               [1, 0, 1, 0]]
     monkeypatch.setattr(derivatives, "HESSIAN_LIMIT", 4 * 11 - 1)
     assert run("hessian", ring(4)).exit_code == 2
+
+
+# ---- the Jacobian table keeps --max-rows ---------------------------------------------------
+
+
+def test_a_big_jacobian_table_keeps_max_rows_and_json_keeps_everything(tmp_path):
+    """1,000 outputs x 1,000 inputs took 193 s and 2.2 GB to lay out as a table."""
+    n = 60
+    (tmp_path / "q.circuit").write_text(
+        "".join(f"x{i} = {i + 1}\n" for i in range(n))
+        + "".join(f"q{i} = x{i} * x{(i + 1) % n}\n" for i in range(n))
+        + "f = " + " + ".join(f"q{i}" for i in range(n)) + "\n")
+    of = ",".join(f"q{i}" for i in range(n))
+    r = run("grad", "q.circuit", "--of", of)
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert "Jacobian: 60 outputs × 60 inputs" in lines[0]
+    shown = [int(m.group(1)) for m in map(re.compile(r"q(\d+)(?::| +│)").match, lines) if m]
+    assert shown == list(range(40)), shown  # the first 40 outputs, one row each
+    assert "20 outputs and 20 inputs left out" in r.stdout
+    r = run("grad", "q.circuit", "--of", of, "--all")
+    assert r.exit_code == 0 and "left out" not in r.stdout
+    doc = json.loads(run("grad", "q.circuit", "--of", of, "--json").stdout)["jacobian"]
+    assert len(doc["rows"]) == n and all(len(row) == n for row in doc["rows"])
+    # d q59 / d x0 = x59 = 60 and d q59 / d x59 = x0 = 1 (q59 = x59 * x0)
+    assert doc["rows"][59][0] == 60.0 and doc["rows"][59][59] == 1.0
