@@ -353,6 +353,26 @@ def test_grad_of_several_outputs_is_the_jacobian(doc):
     assert r.exit_code == 2 and "no node named nope" in r.stderr
 
 
+def test_the_jacobian_takes_the_names_the_tables_show(doc):
+    # unnamed gates are shown as add1, out: a reader types those next. By hand at
+    # x=-2, y=5, z=-4: d(x+y)/d(x,y,z) = (1, 1, 0); d((x+y)*z) = (z, z, x+y) = (-4, -4, 3).
+    d = doc("grad", "(x+y)*z", "x=-2", "y=5", "z=-4", "--of", "add1,out")
+    assert d["jacobian"]["rows"] == [[1, 1, 0], [-4, -4, 3]]
+    r = invoke("grad", "(x+y)*z", "x=-2", "y=5", "z=-4", "--of", "add,out")
+    assert r.exit_code == 2 and "did you mean add1?" in r.stderr
+    r = invoke("grad", "x*2+1", "x=1", "--of", "2,out")  # a constant is not a node to pick
+    assert r.exit_code == 2 and "no node named 2" in r.stderr
+
+
+def test_of_out_names_the_unnamed_output_the_tables_call_out(doc):
+    # d²((x+y)*z) by hand: only the z-row/z-column off the diagonal and x-y cross terms of 0
+    d = doc("hessian", "(x+y)*z", "x=-2", "y=5", "z=-4", "--of", "out")
+    assert d["output"] == {"name": "out", "value": -12.0}
+    assert d["hessian"] == [[0, 0, 1], [0, 0, 1], [1, 1, 0]]
+    r = invoke("grad", "a = x*2; b = a+1", "x=1", "--of", "out")  # shown as b: no node out
+    assert r.exit_code == 2 and "no node named out" in r.stderr
+
+
 def _same(a: float, b: float) -> bool:
     return a == b or (a != a and b != b)
 

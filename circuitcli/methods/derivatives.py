@@ -179,10 +179,14 @@ def adjoint_pass(circuit: Circuit, vals: Sequence[float], tans: Sequence[float],
 def _node(circuit: Circuit, name: str | None) -> int:
     if name is None:
         return circuit.output
-    if name not in circuit.named:
-        raise CircuitError(f"the circuit has no node named {name}"
-                           + (suggest(name, circuit.named) or ""))
-    return circuit.named[name]
+    if name in circuit.named:
+        return circuit.named[name]
+    # the names the tables show for unnamed gates (add1, out): what a reader types next
+    shown = {label: i for i, label in reversed(list(enumerate(circuit.labels())))}
+    if name in shown and circuit.args[shown[name]]:
+        return shown[name]
+    raise CircuitError(f"--of {name}: the circuit has no node named {name}"
+                       + (suggest(name, [*circuit.named, *shown]) or ""))
 
 
 # ---- forward mode ------------------------------------------------------------------------
