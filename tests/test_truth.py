@@ -151,6 +151,24 @@ def test_a_sum_of_pulls_that_cancels_counts_in_the_condition():
     assert R.classify(plain, point).kind == "ok"
 
 
+def test_a_point_fifty_digits_cannot_resolve_is_not_confirmed():
+    # found by bench_verdicts --stress (seed 12): base = (y / y) / exp(y) at y = 1e-300 is
+    # 1 at 50 digits, so the 50-digit d/dz of base ** z was 0 and our 0 was "confirmed".
+    # The truth (by hand, 700 digits): base ** z · log(base) = -y · e^(-y·z), about -1e-300,
+    # and no double base can hold 1 - 1e-300: ill-conditioned, not a confirmed answer.
+    c = circuitcli.parse("((y / y) / exp(y)) ** z")
+    point = {"y": 1e-300, "z": 709.0}
+    with mp.workdps(700):
+        y = mp.mpf(1e-300)
+        truth = -y * mp.exp(-y * 709)
+        assert mp.mpf(-1.0000001e-300) < truth < mp.mpf(-0.9999999e-300)
+    assert c.grad(**point).input_grads["z"] == 0.0
+    verdict = R.classify(c, point)
+    assert (verdict.kind, verdict.detail) == ("ill-conditioned", "50 digits cannot resolve it")
+    # one that 50 digits do resolve is still judged on its merits
+    assert R.classify(circuitcli.parse("(y / exp(y)) ** z"), {"y": 0.5, "z": 3.0}).kind == "ok"
+
+
 def test_the_generator_draws_every_gate():
     assert set(R.FORMS) == {n for n, g in R.GATES.items() if g.arity != 0}
 
