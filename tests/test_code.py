@@ -385,3 +385,18 @@ def test_a_new_gate_gets_its_code_from_the_table(monkeypatch):
     s = 1 / (1 + math.exp(1.5))
     assert close(printed["dx"], -3.0 * s) and close(printed["dy"], 0.5 * s)
     assert close(printed["f"], softplus.forward(REAL, -1.5))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("min(-(0), x)", -0.0),  # IEEE: -(0.0) is -0.0, and min(-0.0, 1) is -0.0
+    ("0 * -1 + 0 * x", 0.0),  # -0.0 + 0.0 is +0.0 (round to nearest)
+    ("min(0 * -1, x)", -0.0),  # 0.0 * -1.0 is -0.0
+])
+def test_a_gate_of_constants_only_computes_in_floats(text, expected):
+    """Found by the page/code/grad stress comparison: `-0` in Python is the integer 0, so
+    code wrote a value of 0 where grad has -0.0; constants-only gates are written as floats."""
+    r = run("code", text, "x=1", "--values")
+    assert r.exit_code == 0, r.output
+    _, printed = execute(r.stdout)
+    assert math.copysign(1, printed["out"]) == math.copysign(1, expected)
+    assert printed["out"] == expected

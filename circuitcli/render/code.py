@@ -145,6 +145,9 @@ class _Rules:
         gate = c.gates[i]
         a = c.args[i]
         consts = tuple(None if c.live[j] or c.args[j] else self.literal(j) for j in a)
+        if all(v is not None for v in consts):  # constants only: Python would do int
+            # arithmetic (-0 is 0, 0 * -1 is 0), so each is written as the float it is
+            consts = tuple(_number(c.base[j], repr) for j in a)
         key = (gate, consts)
         found = self.cache.get(key)
         if found is None:

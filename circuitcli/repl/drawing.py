@@ -17,8 +17,9 @@ from ..core.evaluate import Result
 from ..core.syntax import CircuitError
 from ..io.files import write_file
 from ..methods.model import start_values
-from ..render.dot import GRAPHVIZ_LIMIT, dot_source, layout_size, run_graphviz
-from ..render.html import PAGE_LIMIT, page_data, page_html
+from ..render import dot, html  # their limits read at each call: a test may lower them
+from ..render.dot import dot_source, layout_size, run_graphviz
+from ..render.html import page_data, page_html
 from ..render.layout import layout
 from ..render.mermaid import mermaid_source
 from ..render.tree import DEFAULT_DEPTH, CircuitTree
@@ -44,9 +45,9 @@ def draw(console: Console, circuit: Circuit, result: Result | None, title: str,
                            + " ".join(FORMATS))
     note = ""
     if form == "html":  # the live page, as circuit graph -o page.html writes it
-        if len(circuit) > PAGE_LIMIT:  # the CLI's limit, in the same words
+        if len(circuit) > html.PAGE_LIMIT:  # the CLI's limit, in the same words
             raise CircuitError(f"too big for the live page: {len(circuit)} nodes, above the "
-                               f"{PAGE_LIMIT} a page holds; :graph FILE.dot or FILE.txt draws "
+                               f"{html.PAGE_LIMIT} a page holds; :graph FILE.dot or FILE.txt draws "
                                "a circuit of any size")
         if result is not None:
             values = {name: result.values[i] for name, i in circuit.inputs.items()}
@@ -63,10 +64,10 @@ def draw(console: Console, circuit: Circuit, result: Result | None, title: str,
         data = mermaid_source(circuit, result, title, 6, fenced).encode("utf-8")
     else:
         size = layout_size(circuit) if form != "dot" else 0
-        if size > GRAPHVIZ_LIMIT:  # the CLI's guard (graph --force has no REPL twin)
+        if size > dot.GRAPHVIZ_LIMIT:  # the CLI's guard (graph --force has no REPL twin)
             raise CircuitError(
                 f"too big for Graphviz: {len(circuit)} nodes, {size} points to lay out "
-                f"counting edges, above the limit of {GRAPHVIZ_LIMIT} that dot draws in "
+                f"counting edges, above the limit of {dot.GRAPHVIZ_LIMIT} that dot draws in "
                 f"reasonable time; :graph FILE.dot or :graph (a tree) draw any size")
         source = dot_source(circuit, result, title, 6)
         data = source.encode("utf-8") if form == "dot" else run_graphviz(source, form)

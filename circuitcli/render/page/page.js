@@ -524,7 +524,7 @@
     if (nodeEls.has(st.node)) nodeEls.get(st.node).g.classList.add("hot");
     for (const k of st.edges) if (edgeEls.has(k)) edgeEls.get(k).g.classList.add("hot");
     $("#explain").textContent = `${st.pass} ${k + 1}/${steps.length}: ${st.text}`;
-    if (nodeEls[st.node]) follow(nodeEls[st.node].g);
+    if (nodeEls.has(st.node)) follow(nodeEls.get(st.node).g);
   }
 
   // a graph wider than its frame (a phone) is panned so that the walkthrough's node shows
