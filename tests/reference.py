@@ -16,7 +16,9 @@ from the gate table's rules). `judge` then classifies what `grad` answered:
 
 The condition number is measured, not guessed: each node's value and each node's gradient
 is nudged by a relative 1e-30 in turn and the change of every input gradient recorded, so
-cancellation anywhere in the circuit counts.
+cancellation anywhere in the circuit counts. A gradient summed from several pulls is also
+shifted by 1e-30 times the size of its terms: the sum's own rounding (g/z - g·1/z from
+`z / z` cancels to 0, but a pull added to one of them first keeps only their ulp).
 """
 
 from __future__ import annotations
@@ -184,10 +186,13 @@ class Sweep:
     grads: dict  # input name -> gradient (mpf), None if undefined
     branches: list
     node_grads: list = field(default_factory=list)
+    # per node: the sum of |each pull added into its gradient|, where two or more were added
+    terms: dict = field(default_factory=dict)
 
 
 def sweep(c: Circuit, point: dict, nudge_value: tuple[int, float] | None = None,
-          nudge_grad: tuple[int, float] | None = None) -> Sweep:
+          nudge_grad: tuple[int, float] | None = None, shift_grad: tuple[int, float] | None = None
+          ) -> Sweep:
     """Forward and backward at 50 digits over the tape; raises Undefined in the forward."""
     vals: list = []
     branches = []
@@ -211,10 +216,14 @@ def sweep(c: Circuit, point: dict, nudge_value: tuple[int, float] | None = None,
     grads: list = [mp.mpf(0)] * len(vals)
     undefined = [False] * len(vals)
     grads[c.output] = mp.mpf(1)
+    size = [mp.mpf(0)] * len(vals)
+    count = [0] * len(vals)
     for i in range(c.output, -1, -1):
         a = c.args[i]
         if nudge_grad is not None and nudge_grad[0] == i:
             grads[i] = grads[i] * (1 + mp.mpf(nudge_grad[1]))
+        if shift_grad is not None and shift_grad[0] == i:
+            grads[i] = grads[i] + mp.mpf(shift_grad[1])
         if not a or not used[i] or not c.live[i]:
             continue
         g, bad = grads[i], undefined[i]
@@ -227,8 +236,28 @@ def sweep(c: Circuit, point: dict, nudge_value: tuple[int, float] | None = None,
                 undefined[j] = True
             else:
                 grads[j] += p * g
+                size[j] += abs(p * g)
+                count[j] += 1
     out = {n: (None if undefined[i] else grads[i]) for n, i in c.inputs.items()}
-    return Sweep(vals, out, branches, grads)
+    return Sweep(vals, out, branches, grads, {i: size[i] for i in range(len(vals))
+                                              if count[i] > 1})
+
+
+def _resolved(c: Circuit, point: dict, truth: Sweep) -> bool:
+    """Do 50 digits see every input's effect? exp(1e-300) is 1 at 50 digits (and at 100),
+    so 1 / exp(y) ** z at y = 1e-300 has d/dz = 0 there, where the truth is -1e-300 and no
+    double can hold the base's difference from 1 (its condition is about 1e284). At 700
+    digits the gradients must agree with the 50-digit ones to 1e-40."""
+    try:
+        with mp.workdps(700):
+            deep = sweep(c, point)
+    except (Undefined, OutOfRange):
+        return False
+    for n, g in truth.grads.items():
+        h = deep.grads[n]
+        if h is None or abs(h - g) > mp.mpf(10) ** -40 * max(abs(h), abs(g)):
+            return False
+    return True
 
 
 @dataclass
@@ -254,6 +283,8 @@ def judge(c: Circuit, point: dict, ours: dict[str, float] | None) -> Verdict:
         return Verdict("undefined", "kink or undefined derivative")
     if any(mp.isinf(g) or mp.isnan(g) for g in truth.grads.values()):
         return Verdict("undefined", "infinite slope")
+    if not _resolved(c, point, truth):
+        return Verdict("ill-conditioned", "50 digits cannot resolve it")
     used, live = c.used(), c.live
     nodes = [i for i in range(len(c)) if used[i]]
     if not all(_in_range(truth.values[i]) for i in nodes) or not all(
@@ -275,6 +306,14 @@ def judge(c: Circuit, point: dict, ours: dict[str, float] | None) -> Verdict:
                 if g is None:
                     near = True
                 else:
+                    spread[n] += abs(g - truth.grads[n]) / tiny
+        if i in truth.terms:  # the sum into its gradient: rounding of the size of its terms
+            try:
+                moved = sweep(c, point, shift_grad=(i, tiny * truth.terms[i]))
+            except (Undefined, OutOfRange):
+                moved = None
+            for n, g in (moved.grads.items() if moved else ()):
+                if g is not None:
                     spread[n] += abs(g - truth.grads[n]) / tiny
         for sign in (1, -1):  # a nudge of 2**-44 (256 ulps) across a kink or a domain edge?
             try:

@@ -45,6 +45,10 @@ FILES = {
     "out.svg": b"old",
     os.fsdecode(b"\xff.circuit"): b"f = x * y\n",
     "a\x1b[2J.circuit": b"f = x * y  # \x1b[31mred\n",
+    # check --backward: a right one, one that divides by zero, one with an escape
+    "ok.backward": b"dx = y\ndy = x\n",
+    "div.backward": b"dx = 1/(x-x)\ndy += log(x-x)\n",
+    "evil.backward": b"dx = y\x1b]0;t\x07\n",
 }
 
 EXPRESSIONS = ["(x+y)*z", "x*y", "-x*y", "x", "1e308*x", "x/y", "relu(x)", "max(x, y)",
@@ -54,9 +58,12 @@ EXPRESSIONS = ["(x+y)*z", "x*y", "-x*y", "x", "1e308*x", "x/y", "relu(x)", "max(
                "é*x", "١+x", "x" * 300]
 NUMBERS = ["1", "-2", "0", "-0", "1e308", "-1e308", "1e-320", "5e-324", "1e999", "nan", "inf",
            "-inf", "0x10", "1_000", "٣", "--1", "1e", ".", "1.5e-3", "+.5", "", "10" * 200]
-WORDS = ["x", "y", "z", "f", "q", "out", "w0", "label", "nosuch", "x,y", "", "-", "x y", "é"]
+WORDS = ["x", "y", "z", "f", "q", "out", "w0", "label", "nosuch", "x,y", "", "-", "x y", "é",
+         # NAME=V option values (--expect, --hvp, --direction) at the doubles' edges
+         "x=1", "x=5e-324", "dx=1,dy=-2", "x=1e308", "y=-0", "²", "٣", "full"]
 FLOATS = ["1", "0", "-1", "1e-300", "1e308", "-1e308", "nan", "inf", "-0", "0.01", "abc", ""]
-INTS = ["0", "1", "2", "3", "-1", "17", "x", ""]  # small: a huge --epochs would only be slow
+# small: a huge --epochs would only be slow; '²' and '٣' pass str.isdigit()
+INTS = ["0", "1", "2", "3", "-1", "17", "x", "", "²", "٣"]
 
 # hypothesis text, without "/" and "~" so no token can be an absolute or home path
 TEXT = st.text(alphabet=st.characters(blacklist_characters="/~", blacklist_categories=["Cs"]),

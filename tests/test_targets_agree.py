@@ -93,6 +93,12 @@ def numpys_own(c, line: str) -> bool:
     ("-(x*y) + relu(-y)", {"x": -1e-200, "y": 1e-200}),  # a product underflowing to -0.0
     ("x**2 + pow(y, -2) * abs(y)", {"x": 1e-300, "y": 1e150}),
     ("sin(z) ** z", {"z": 1e-300}),
+    # whole numbers in code are floats where nothing else makes them so: int -0 is 0, int
+    # powers never overflow, max(0, x) returns the int (found by bench_truth --targets)
+    ("(-(0)) / (z - 3)", {"z": 700.0}),
+    ("-max(0, x, 2*0)", {"x": -1.0}),
+    ("pow(10, 400) * x", {"x": -1.0}),
+    ("(0*-1) * x", {"x": 2.0}),
 ])
 def test_the_issues_examples_are_the_same_in_every_python_target(text, point):
     assert differences(circuitcli.parse(text), point) == []

@@ -130,6 +130,45 @@ def test_the_judge_calls_the_old_answers_wrong():
     assert R.judge(c, {"y": -1.5}, {"y": math.nan}).kind == "nan-where-finite"
 
 
+def test_a_sum_of_pulls_that_cancels_counts_in_the_condition():
+    # found by bench_truth (stress, seed 3): z's gradient is 0.25·slope (the add path, by
+    # hand -0.148...) plus g/z - g·1/z from z / z, about 9.4e8 each way. The float sum keeps
+    # only their ulp (1.2e-7) of the small pull, whatever the rules; the judge must see that
+    # as conditioning, not call it wrong, and still call a wrong rule wrong there.
+    text = "(cos(max(x, z / z, cos(700)))) ** (abs(y + z) * y)"
+    point = {"x": -1.0, "z": 1e-10, "y": 0.25}
+    c = circuitcli.parse(text)
+    ours = c.grad(**point).input_grads
+    mp.mp.dps = 50
+    b, e = mp.cos(1), abs(mp.mpf(0.25) + mp.mpf(1e-10)) * mp.mpf(0.25)
+    truth_z = b**e * mp.log(b) * mp.mpf(0.25)  # d/dz: only the exponent's z counts
+    assert abs(mp.mpf(ours["z"]) - truth_z) > 1e-9  # the float sum really lost digits
+    assert abs(mp.mpf(ours["z"]) - truth_z) < 1e-6  # but no more than the terms' ulps
+    assert R.judge(c, point, ours).kind == "ill-conditioned"
+    assert R.judge(c, point, {**ours, "y": ours["y"] * 1.5}).kind == "wrong"
+    # with one pull (no z / z) the same point is well-conditioned and judged ok
+    plain = circuitcli.parse("(cos(max(x, 1, cos(700)))) ** (abs(y + z) * y)")
+    assert R.classify(plain, point).kind == "ok"
+
+
+def test_a_point_fifty_digits_cannot_resolve_is_not_confirmed():
+    # found by bench_verdicts --stress (seed 12): base = (y / y) / exp(y) at y = 1e-300 is
+    # 1 at 50 digits, so the 50-digit d/dz of base ** z was 0 and our 0 was "confirmed".
+    # The truth (by hand, 700 digits): base ** z · log(base) = -y · e^(-y·z), about -1e-300,
+    # and no double base can hold 1 - 1e-300: ill-conditioned, not a confirmed answer.
+    c = circuitcli.parse("((y / y) / exp(y)) ** z")
+    point = {"y": 1e-300, "z": 709.0}
+    with mp.workdps(700):
+        y = mp.mpf(1e-300)
+        truth = -y * mp.exp(-y * 709)
+        assert mp.mpf(-1.0000001e-300) < truth < mp.mpf(-0.9999999e-300)
+    assert c.grad(**point).input_grads["z"] == 0.0
+    verdict = R.classify(c, point)
+    assert (verdict.kind, verdict.detail) == ("ill-conditioned", "50 digits cannot resolve it")
+    # one that 50 digits do resolve is still judged on its merits
+    assert R.classify(circuitcli.parse("(y / exp(y)) ** z"), {"y": 0.5, "z": 3.0}).kind == "ok"
+
+
 def test_the_generator_draws_every_gate():
     assert set(R.FORMS) == {n for n, g in R.GATES.items() if g.arity != 0}
 

@@ -86,7 +86,8 @@ def _derivatives(args: tuple[str, ...], output: str | None, pull: float, digits:
             for warning in doc["warnings"]:
                 click.echo(f"warning: {warning}", err=True)
             return
-        make_console().print(jacobians.jacobian_table(jac, target.title, digits))
+        make_console().print(jacobians.jacobian_table(jac, target.title, digits,
+                                                      None if show_all else max_rows))
         for warning in jac.warnings:
             click.echo(f"warning: {warning}", err=True)
         return

@@ -231,7 +231,7 @@ class Digits(click.ParamType):
         text = str(value).strip().lower()
         if text == "full":
             return None
-        if text.isdigit() and 1 <= int(text) <= 17:
+        if text.isascii() and text.isdigit() and 1 <= int(text) <= 17:  # not '²', '٣'
             return int(text)
         self.fail(f"{value!r} is not a number of digits from 1 to 17, nor 'full'", param, ctx)
 

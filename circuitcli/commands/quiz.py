@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..core.lazy import lazy
+from ..io.files import read_lines
 from ..io.progress import Progress
 from ..methods.quiz import exercise, grade_answer
 from ..render.json import dumps
@@ -78,7 +79,7 @@ def command(level: int | None, seed: int | None, answer: float | None, count: in
     err = Console(stderr=True, highlight=False, color_system=None if not terminal else "auto")
     quiz = quizzes.Quiz(out, err, level, seed, progress, tol, fixed_level=level is not None)
     code = (quizzes.run_terminal_quiz(quiz, count) if terminal
-            else quizzes.run_piped_quiz(quiz, sys.stdin, count))
+            else quizzes.run_piped_quiz(quiz, read_lines(sys.stdin, "quiz answer"), count))
     if code:
         raise SystemExit(code)
 

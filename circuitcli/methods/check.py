@@ -297,15 +297,17 @@ def _step_lesson(method: str, h: float, nums: list[Numerical]) -> str | None:
         return None
     num = worst[1]
     if num.rounding > num.truncation:
+        # the second estimate's difference is itself rounding noise here, so it is no
+        # measure of truncation (at h = 1e-12 that is about h·f''/2, far smaller)
         what = (f"rounding error dominates: h = {h:g} is too small (rounding about "
-                f"{num.rounding / abs(num.value):.1e} relative, truncation "
-                f"{num.truncation / abs(num.value):.1e})")
+                f"{num.rounding / abs(num.value):.1e} relative; the estimates at two steps "
+                "differ by less than that noise, so truncation is smaller still)")
     else:
         what = (f"truncation error dominates: h = {h:g} is too large (truncation about "
                 f"{num.truncation / abs(num.value):.1e} relative, rounding "
                 f"{num.rounding / abs(num.value):.1e})")
-    return (f"{what}; the default step balances the two (about {m.best:.0e}); "
-            "check --sweep-h draws the error against h")
+    return (f"{what}; the default step balances the two (a relative error of about "
+            f"{m.best:.0e}); check --sweep-h draws the error against h")
 
 
 def _judge(row: Row, num: Numerical, method: str, s: float | None, size: float | None,

@@ -206,7 +206,14 @@ def grade(circuit: Circuit, values: Mapping[str, float], text: str, source: str 
                                    text, span[0], span[1], source)
         if wrong is not None:
             break
-        value = _value(line.expr, env)
+        try:
+            value = _value(line.expr, env)
+        except CircuitError as err:  # 1/0, log(-1): point into the file, not the expression
+            raise CircuitError(err.message, text,
+                               line.expr_start if err.start is None else
+                               line.expr_start + err.start,
+                               None if err.end is None else line.expr_start + err.end,
+                               source) from None
         before = known.get(line.target, 0.0) if line.op == "+=" else 0.0
         total = before + value
         known[line.target] = total

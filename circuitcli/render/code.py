@@ -128,26 +128,30 @@ class _Rules:
         self.seen: set[str] = set()
         self.spelling = {node: word for word, node in c.consts.items()}
 
-    def literal(self, i: int) -> str:
-        """A constant as the user wrote it (1.0 stays 1.0), if Python reads it the same."""
+    def literal(self, i: int, floating: bool = False) -> str:
+        """A constant as the user wrote it (1.0 stays 1.0), if Python reads it the same.
+
+        `floating`: where nothing else makes the arithmetic float (`-0`, `pow(10, 400)`,
+        `max(0, x)` returning the int), a whole number is written as a float (`-0.0` is
+        -0.0 as in grad; int `-0` is 0, and int powers never overflow to inf)."""
         word = self.spelling.get(i)
         value = self.c.base[i]
         if word is not None and math.isfinite(value):
             try:
-                if float(ast.literal_eval(word)) == value:
+                read = ast.literal_eval(word)
+                if float(read) == value and (isinstance(read, float) or not floating):
                     return word
-            except (ValueError, SyntaxError):
+            except (ValueError, SyntaxError, OverflowError):
                 pass
-        return _number(value)
+        return _number(value, repr) if floating else _number(value)
 
     def _shape(self, i: int) -> tuple[str, list[str]]:
         c = self.c
         gate = c.gates[i]
         a = c.args[i]
-        consts = tuple(None if c.live[j] or c.args[j] else self.literal(j) for j in a)
-        if all(v is not None for v in consts):  # constants only: Python would do int
-            # arithmetic (-0 is 0, 0 * -1 is 0), so each is written as the float it is
-            consts = tuple(_number(c.base[j], repr) for j in a)
+        inline = [not (c.live[j] or c.args[j]) for j in a]
+        floating = all(inline) or gate.arity is None  # no float beside it; max returns it
+        consts = tuple(self.literal(j, floating) if k else None for j, k in zip(a, inline))
         key = (gate, consts)
         found = self.cache.get(key)
         if found is None:
@@ -266,7 +270,10 @@ class _Fold(ast.NodeTransformer):
         x, y = _constant(node.left), _constant(node.right)
         fold = _FOLD.get(type(node.op))
         if fold is not None and x is not None and y is not None:
-            value = fold(x, y)
+            value = fold(float(x), float(y))  # as grad computes it: in doubles
+            if type(x) is int and type(y) is int and value == int(value) != 0 \
+                    and abs(value) < 2.0**53:
+                value = int(value)  # 2 - 1 reads 1: the same double, a plainer word
             return ast.UnaryOp(ast.USub(), ast.Constant(-value)) if value < 0 else \
                 ast.Constant(value)
         return node

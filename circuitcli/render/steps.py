@@ -119,6 +119,8 @@ def _arm(curve: Curve) -> str:
     """Which error dominates at the default step, from the curve's own shape."""
     if curve.default_error == 0 or not curve.best_error < math.inf:
         return "—"
+    if not (0 < curve.default_h < math.inf and 0 < curve.best_h < math.inf):
+        return "—"  # a step that underflowed to 0 (complex step at x = 5e-324) sits nowhere
     if abs(math.log10(curve.default_h / curve.best_h)) <= 1.0:
         return "at the bottom"
     return "rounding arm" if curve.default_h < curve.best_h else "truncation arm"

@@ -390,7 +390,8 @@ class Repl:
 
     def do_quiz(self, args: list[str]) -> None:
         """One exercise of the quiz (repl/quiz.py); the next line typed answers it."""
-        if len(args) > 1 or (args and not (args[0].isdigit() and 1 <= int(args[0]) <= 40)):
+        if len(args) > 1 or (args and not (args[0].isascii() and args[0].isdigit()
+                                           and 1 <= int(args[0]) <= 40)):  # not '²'
             raise CircuitError(":quiz takes at most one argument, a level from 1 to 40")
         self.quiz = quizzes.start_quiz(self.out, self.err, int(args[0]) if args else None,
                                        self.quiz)

@@ -8,7 +8,6 @@ transcript. The REPL's `:quiz` uses the same object, one exercise at a time.
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Iterable
 
@@ -17,6 +16,7 @@ from rich.text import Text
 
 from ..core.grammar import parse_number
 from ..core.lazy import lazy
+from ..core.safe_text import printable
 from ..core.syntax import CircuitError
 from ..io.progress import PASS_AFTER, Progress
 from ..io.session import state_home
@@ -24,7 +24,7 @@ from ..methods.quiz import Exercise, exercise, grade_answer
 from ..render.practice import answer_hint, answer_lines, exercise_lines
 
 prompts = lazy("prompt_toolkit")  # only on a terminal
-histories = lazy("prompt_toolkit.history")
+histories = lazy("circuitcli.repl.history")  # the REPL's history file rule, on a terminal
 
 __all__ = ["Quiz", "run_piped_quiz", "run_terminal_quiz", "start_quiz"]
 
@@ -76,7 +76,7 @@ class Quiz:
             return True
         value = parse_number(text)
         if value is None:
-            self.out.print(Text(f"{text!r} is not a number: {HELP}", style="yellow"),
+            self.out.print(Text(f"'{printable(text)}' is not a number: {HELP}", style="yellow"),
                            soft_wrap=not self.out.is_terminal)
             return False
         ans = grade_answer(ex, value, self.tol)
@@ -115,7 +115,7 @@ def run_piped_quiz(quiz: Quiz, lines: Iterable[str], count: int | None) -> int:
     quiz.pose()
     for raw in lines:
         line = raw.rstrip("\r\n")
-        quiz.out.print(Text(f"> {line}", style="bold"), soft_wrap=True)
+        quiz.out.print(Text(f"> {printable(line)}", style="bold"), soft_wrap=True)
         if line.strip() in ("q", "quit", "exit"):
             break
         if quiz.reply(line):
@@ -129,13 +129,10 @@ def run_piped_quiz(quiz: Quiz, lines: Iterable[str], count: int | None) -> int:
 def run_terminal_quiz(quiz: Quiz, count: int | None) -> int:
     """prompt_toolkit's line editing and history; Ctrl-D leaves, Ctrl-C leaves (130)."""
     path = str(state_home() / "circuitcli" / "quiz_history")
-    try:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        with open(path, "a", encoding="utf-8"):
-            pass
-        history = histories.FileHistory(path)
-    except OSError:
-        history = histories.InMemoryHistory()
+    # a regular file only, read size-capped (a FIFO there would hang the start, a link to
+    # /dev/zero fill memory): the REPL's history rule
+    history = histories.file_history(path, "quiz history file",
+                                     lambda note: quiz.err.print(Text(note, style="dim")))
     session: prompts.PromptSession[str] = prompts.PromptSession(history=history)
     quiz.out.print(Text(f"circuit quiz: {HELP}; Ctrl-D leaves", style="dim"))
     quiz.pose()

@@ -7,23 +7,15 @@ long command) and the session goes on; Ctrl-D on an empty line leaves.
 
 from __future__ import annotations
 
-import datetime
-import os
-import stat
-from collections.abc import Iterable
-
 from prompt_toolkit import PromptSession
-from prompt_toolkit.history import FileHistory, InMemoryHistory
 from rich.text import Text
 
-from ..core.safe_text import printable
-from ..core.syntax import CircuitError
-from ..io.files import read_bytes
 from ..io.session import state_home
 from .commands import Quit, Repl, StepInterrupted
 from .complete import ReplCompleter
+from .history import HISTORY_LIMIT, file_history
 
-__all__ = ["PROMPT", "history_path", "run_terminal"]
+__all__ = ["HISTORY_LIMIT", "PROMPT", "history_path", "run_terminal"]
 
 PROMPT = "circuit> "
 
@@ -32,85 +24,9 @@ def history_path() -> str:
     return str(state_home() / "circuitcli" / "repl_history")
 
 
-# the history file is read whole at start-up: past this it is not read (a note says so)
-HISTORY_LIMIT = 4 * 1024 * 1024
-
-
 def _history(repl: Repl):
-    """History across sessions, from a regular file only: a FIFO there would block the
-    start-up, a link to /dev/zero would be an endless line. Anything else, or a file over
-    HISTORY_LIMIT, gets a note and a history for this session only."""
-    path = history_path()
-    try:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        if not os.path.exists(path):
-            os.close(_open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT))
-        history = _RegularFileHistory(path)
-        history.preload()
-    except OSError as err:
-        repl.note(f"note: no history across sessions ({printable(path)}: "
-                  f"{err.strerror or err})")
-        return InMemoryHistory()
-    except CircuitError as err:
-        repl.note(f"note: no history across sessions ({printable(err.message)})")
-        return InMemoryHistory()
-    return history
-
-
-def _open_regular(path: str, flags: int) -> int:
-    """A descriptor on `path` if it is a regular file: opened without blocking (a FIFO
-    cannot hang us), then checked on the descriptor itself."""
-    fd = os.open(path, flags | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
-                 | getattr(os, "O_CLOEXEC", 0), 0o600)
-    try:
-        mode = os.fstat(fd).st_mode
-    except OSError:
-        os.close(fd)
-        raise
-    if not stat.S_ISREG(mode):
-        os.close(fd)
-        raise OSError(0, "not a regular file")
-    return fd
-
-
-class _RegularFileHistory(FileHistory):
-    """prompt_toolkit's FileHistory (same format), reading and appending only while the
-    file is a regular file, and reading at most HISTORY_LIMIT bytes."""
-
-    _strings: list[str] | None = None
-
-    def preload(self) -> None:
-        """Read now, so that a file we refuse is a note at start-up, not an error in
-        prompt_toolkit's loader thread."""
-        data = read_bytes(self.filename, "REPL history file", HISTORY_LIMIT)
-        strings: list[str] = []
-        lines: list[str] = []
-        for raw in data.decode("utf-8", "replace").splitlines(keepends=True):
-            if raw.startswith("+"):
-                lines.append(raw[1:])
-            elif lines:
-                strings.append("".join(lines)[:-1])
-                lines = []
-        if lines:
-            strings.append("".join(lines)[:-1])
-        self._strings = strings
-
-    def load_history_strings(self) -> Iterable[str]:
-        return reversed(self._strings or [])
-
-    def store_string(self, string: str) -> None:
-        text = f"\n# {datetime.datetime.now()}\n" + "".join(
-            f"+{line}\n" for line in string.split("\n"))
-        try:
-            fd = _open_regular(os.fsdecode(self.filename), os.O_WRONLY | os.O_APPEND)
-        except OSError:
-            return  # swapped for something else since start-up: kept in memory only
-        try:
-            os.write(fd, text.encode("utf-8", "replace"))
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
+    # HISTORY_LIMIT read here at each call (history.py's; a test may lower it on this module)
+    return file_history(history_path(), "REPL history file", repl.note, HISTORY_LIMIT)
 
 
 def run_terminal(repl: Repl) -> int:
