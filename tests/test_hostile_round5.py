@@ -237,3 +237,45 @@ def test_a_big_jacobian_table_keeps_max_rows_and_json_keeps_everything(tmp_path)
     assert len(doc["rows"]) == n and all(len(row) == n for row in doc["rows"])
     # d q59 / d x0 = x59 = 60 and d q59 / d x59 = x0 = 1 (q59 = x59 * x0)
     assert doc["rows"][59][0] == 60.0 and doc["rows"][59][59] == 1.0
+
+
+# ---- check --expect with many answers ------------------------------------------------------
+
+
+def test_many_expect_answers_scan_the_circuit_once_not_once_per_answer(monkeypatch):
+    """Each wrong answer scanned every node for "the gradient of another node" (and the
+    gradients' scale): 5,000 wrong answers on a 15,000-node circuit ran past 2 minutes.
+    Counted here in node visits (Circuit.is_input), not in seconds."""
+    from circuitcli.core.circuit import Circuit
+
+    n = 300
+    text = " + ".join(f"x{i}*y" for i in range(n))
+    values = [f"x{i}=1" for i in range(n)] + ["y=2"]
+    calls = {"n": 0}
+    real = Circuit.is_input
+
+    def counted(self, i):
+        calls["n"] += 1
+        return real(self, i)
+
+    monkeypatch.setattr(Circuit, "is_input", counted)
+
+    def visits(answers: int) -> int:
+        calls["n"] = 0
+        expect = ",".join(f"x{i}=3" for i in range(answers))  # wrong: each dx is 2
+        r = run("check", text, *values, "--expect", expect)
+        assert r.exit_code == 1, r.output
+        assert f"0 of {answers} right" in r.stdout
+        return calls["n"]
+
+    one, many = visits(1), visits(100)
+    nodes = 3 * n + 1  # x0..x(n-1), y, n products, n - 1 sums
+    assert many - one < nodes, (one, many)  # 99 more answers: less than one more scan
+
+
+def test_a_wrong_answer_still_names_the_nodes_whose_gradient_it_is():
+    text = " + ".join(f"x{i}*y" for i in range(10))
+    values = [f"x{i}=1" for i in range(10)] + ["y=2"]
+    r = run("check", text, *values, "--expect", "y=2")  # dy = x0 + ... + x9 = 10; each dx = 2
+    assert r.exit_code == 1
+    assert "2 is the gradient of x0, x1, x2, x3, x4, x5 and 4 more, not of y" in r.stdout
