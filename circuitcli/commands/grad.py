@@ -70,6 +70,10 @@ def _derivatives(args: tuple[str, ...], output: str | None, pull: float, digits:
     if wrt and direction:
         raise click.UsageError("give --wrt NAME or --direction NAME=V ..., not both")
     if output and "," in output:
+        if wrt or direction:
+            raise click.UsageError("--of a,b gives the whole Jacobian, every column; for one "
+                                   "direction leave out --of: the forward table shows every "
+                                   "node's tangent along it")
         names = [n.strip() for n in output.split(",")]
         if not all(names):
             raise click.BadParameter(f"{output!r}: give node names separated by commas",
