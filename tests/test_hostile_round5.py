@@ -279,3 +279,13 @@ def test_a_wrong_answer_still_names_the_nodes_whose_gradient_it_is():
     r = run("check", text, *values, "--expect", "y=2")  # dy = x0 + ... + x9 = 10; each dx = 2
     assert r.exit_code == 1
     assert "2 is the gradient of x0, x1, x2, x3, x4, x5 and 4 more, not of y" in r.stdout
+
+
+def test_a_bad_hessian_direction_in_the_repl_points_at_the_argument_not_at_show():
+    r = run("repl", input="x*y\nx = 1\ny = 2\n:hessian x=1e309\n")
+    no_crash(r)
+    assert r.exit_code == 2
+    lines = r.stderr.splitlines()
+    assert lines[0] == "error: <stdin>:4: :hessian x=1e309: the value must be a finite number"
+    assert lines[1:3] == ["  x=1e309", "    ^^^^^"]  # the caret under the value, in the argument
+    assert "of :show" not in r.stderr  # it was "(line 1 of :show)": :show has no such line
