@@ -105,6 +105,17 @@ def test_the_jacobian_picks_the_mode_with_fewer_passes():
         jacobian(c2, {"x": 3, "y": 2}, ["u", "f"], "reverse").rows
     with pytest.raises(CircuitError, match="no node named"):
         jacobian(c, p, ["q", "nope"])
+    # a mode asked for is said to be asked for, and the other mode's count beside it
+    asked = jacobian(c, p, ["q", "f"], "forward")
+    assert asked.why == ("forward mode, as asked: 3 passes (one per input); reverse mode "
+                         "would need one backward sweep per output (2)")
+    assert asked.rows == j.rows
+
+
+def test_a_direction_with_several_outputs_is_refused_plainly():
+    r = invoke("grad", "q = x + y; f = q * z", "x=-2", "y=5", "z=-4", "--of", "q,f",
+               "--forward", "--wrt", "x")
+    assert r.exit_code == 2 and "leave out --of" in r.stderr
 
 
 def test_classify_in_plain_words():
@@ -351,6 +362,41 @@ def test_grad_of_several_outputs_is_the_jacobian(doc):
     assert r.exit_code == 0 and "reverse mode" in r.stdout
     r = invoke("grad", "q = x + y; f = q * z", "x=-2", "y=5", "z=-4", "--of", "q,nope")
     assert r.exit_code == 2 and "no node named nope" in r.stderr
+
+
+def test_the_jacobian_takes_the_names_the_tables_show(doc):
+    # unnamed gates are shown as add1, out: a reader types those next. By hand at
+    # x=-2, y=5, z=-4: d(x+y)/d(x,y,z) = (1, 1, 0); d((x+y)*z) = (z, z, x+y) = (-4, -4, 3).
+    d = doc("grad", "(x+y)*z", "x=-2", "y=5", "z=-4", "--of", "add1,out")
+    assert d["jacobian"]["rows"] == [[1, 1, 0], [-4, -4, 3]]
+    r = invoke("grad", "(x+y)*z", "x=-2", "y=5", "z=-4", "--of", "add,out")
+    assert r.exit_code == 2 and "did you mean add1?" in r.stderr
+    r = invoke("grad", "x*2+1", "x=1", "--of", "2,out")  # a constant is not a node to pick
+    assert r.exit_code == 2 and "no node named 2" in r.stderr
+
+
+def test_of_out_names_the_unnamed_output_the_tables_call_out(doc):
+    # d²((x+y)*z) by hand: only the z-row/z-column off the diagonal and x-y cross terms of 0
+    d = doc("hessian", "(x+y)*z", "x=-2", "y=5", "z=-4", "--of", "out")
+    assert d["output"] == {"name": "out", "value": -12.0}
+    assert d["hessian"] == [[0, 0, 1], [0, 0, 1], [1, 1, 0]]
+    r = invoke("grad", "a = x*2; b = a+1", "x=1", "--of", "out")  # shown as b: no node out
+    assert r.exit_code == 2 and "no node named out" in r.stderr
+
+
+def test_check_order_2_keeps_the_entries_worth_reading_when_not_all_fit(doc):
+    # sum of x_i * x_(i+1) around a ring of 8: by hand every entry is 0 but the 16 (i, i±1)
+    text = "; ".join(f"x{i} = {i / 10}" for i in range(8)) + "; out = " + \
+        " + ".join(f"x{i}*x{(i + 1) % 8}" for i in range(8))
+    r = invoke("check", "--order", "2", text, "--max-rows", "16", env={"COLUMNS": "120"})
+    assert r.exit_code == 0, r.output
+    shown = [line for line in r.stdout.splitlines() if line.startswith("d²/")]
+    assert len(shown) == 16
+    assert all(line.split("│")[1].strip() == "1" for line in shown)
+    assert "48 entries left out" in r.stdout
+    d = doc("check", "--order", "2", text)
+    ones = {(e["row"], e["col"]) for e in d["entries"] if e["analytic"] == 1}
+    assert ones == {(f"x{i}", f"x{(i + k) % 8}") for i in range(8) for k in (1, 7)}
 
 
 def _same(a: float, b: float) -> bool:

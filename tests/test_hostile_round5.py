@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import sys
@@ -210,3 +211,81 @@ def test_a_full_hessian_under_its_limit_is_computed(monkeypatch):
                                               [1, 0, 1, 0]]
     monkeypatch.setattr(derivatives, "HESSIAN_LIMIT", 4 * 11 - 1)
     assert run("hessian", ring(4)).exit_code == 2
+
+
+# ---- the Jacobian table keeps --max-rows ---------------------------------------------------
+
+
+def test_a_big_jacobian_table_keeps_max_rows_and_json_keeps_everything(tmp_path):
+    """1,000 outputs x 1,000 inputs took 193 s and 2.2 GB to lay out as a table."""
+    n = 60
+    (tmp_path / "q.circuit").write_text(
+        "".join(f"x{i} = {i + 1}\n" for i in range(n))
+        + "".join(f"q{i} = x{i} * x{(i + 1) % n}\n" for i in range(n))
+        + "f = " + " + ".join(f"q{i}" for i in range(n)) + "\n")
+    of = ",".join(f"q{i}" for i in range(n))
+    r = run("grad", "q.circuit", "--of", of)
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert "Jacobian: 60 outputs × 60 inputs" in lines[0]
+    shown = [int(m.group(1)) for m in map(re.compile(r"q(\d+)(?::| +│)").match, lines) if m]
+    assert shown == list(range(40)), shown  # the first 40 outputs, one row each
+    assert "20 outputs and 20 inputs left out" in r.stdout
+    r = run("grad", "q.circuit", "--of", of, "--all")
+    assert r.exit_code == 0 and "left out" not in r.stdout
+    doc = json.loads(run("grad", "q.circuit", "--of", of, "--json").stdout)["jacobian"]
+    assert len(doc["rows"]) == n and all(len(row) == n for row in doc["rows"])
+    # d q59 / d x0 = x59 = 60 and d q59 / d x59 = x0 = 1 (q59 = x59 * x0)
+    assert doc["rows"][59][0] == 60.0 and doc["rows"][59][59] == 1.0
+
+
+# ---- check --expect with many answers ------------------------------------------------------
+
+
+def test_many_expect_answers_scan_the_circuit_once_not_once_per_answer(monkeypatch):
+    """Each wrong answer scanned every node for "the gradient of another node" (and the
+    gradients' scale): 5,000 wrong answers on a 15,000-node circuit ran past 2 minutes.
+    Counted here in node visits (Circuit.is_input), not in seconds."""
+    from circuitcli.core.circuit import Circuit
+
+    n = 300
+    text = " + ".join(f"x{i}*y" for i in range(n))
+    values = [f"x{i}=1" for i in range(n)] + ["y=2"]
+    calls = {"n": 0}
+    real = Circuit.is_input
+
+    def counted(self, i):
+        calls["n"] += 1
+        return real(self, i)
+
+    monkeypatch.setattr(Circuit, "is_input", counted)
+
+    def visits(answers: int) -> int:
+        calls["n"] = 0
+        expect = ",".join(f"x{i}=3" for i in range(answers))  # wrong: each dx is 2
+        r = run("check", text, *values, "--expect", expect)
+        assert r.exit_code == 1, r.output
+        assert f"0 of {answers} right" in r.stdout
+        return calls["n"]
+
+    one, many = visits(1), visits(100)
+    nodes = 3 * n + 1  # x0..x(n-1), y, n products, n - 1 sums
+    assert many - one < nodes, (one, many)  # 99 more answers: less than one more scan
+
+
+def test_a_wrong_answer_still_names_the_nodes_whose_gradient_it_is():
+    text = " + ".join(f"x{i}*y" for i in range(10))
+    values = [f"x{i}=1" for i in range(10)] + ["y=2"]
+    r = run("check", text, *values, "--expect", "y=2")  # dy = x0 + ... + x9 = 10; each dx = 2
+    assert r.exit_code == 1
+    assert "2 is the gradient of x0, x1, x2, x3, x4, x5 and 4 more, not of y" in r.stdout
+
+
+def test_a_bad_hessian_direction_in_the_repl_points_at_the_argument_not_at_show():
+    r = run("repl", input="x*y\nx = 1\ny = 2\n:hessian x=1e309\n")
+    no_crash(r)
+    assert r.exit_code == 2
+    lines = r.stderr.splitlines()
+    assert lines[0] == "error: <stdin>:4: :hessian x=1e309: the value must be a finite number"
+    assert lines[1:3] == ["  x=1e309", "    ^^^^^"]  # the caret under the value, in the argument
+    assert "of :show" not in r.stderr  # it was "(line 1 of :show)": :show has no such line

@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # beyond click + rich, `circuit grad` may load these (and circuitcli's own modules):
 # array (the tape), locale (click's gettext), rich.bar (the pull column), gc (compiled into
-# the interpreter: importing it costs nothing; cli.py freezes the objects on the way out)
-ALLOWED = {"array", "locale", "_locale", "rich.bar", "gc"}
+# the interpreter: importing it costs nothing; cli.py freezes the objects on the way out),
+# atexit (compiled in too: cli.run asks it whether the normal way out has work to do)
+ALLOWED = {"array", "locale", "_locale", "rich.bar", "gc", "atexit"}
 JSON = {"json", "json.decoder", "json.encoder", "json.scanner", "_json"}
 # what the grad path must not load (each was on it once, or is heavy)
 FORBIDDEN = {"sympy", "numpy", "mpmath", "prompt_toolkit", "pathlib", "hashlib", "fcntl",
@@ -141,6 +142,63 @@ def test_the_program_freezes_its_objects_on_the_way_out():
                           env={"PYTHONPATH": _search_path(), "CIRCUIT_SESSION": "off"})
     assert "EXIT 0 True" in done.stdout, done.stderr
     assert json.loads(done.stdout.split("EXIT")[0])["output"]["value"] == 6.0
+
+
+# a file left open and unflushed: the interpreter's normal way out flushes it as it frees it
+RUN = ("import atexit, sys\n"
+       "kept = open(sys.argv[1], 'w')\n"
+       "kept.write('TEARDOWN')\n"
+       "if sys.argv[2] == 'atexit':\n"
+       "    atexit.register(print, 'ATEXIT')\n"
+       "from circuitcli.cli import main, run\n"
+       "entry = main if sys.argv[2] == 'main' else run\n"
+       "sys.argv[1:] = sys.argv[3:]\n"
+       "entry()\n")
+
+
+def _run(tmp_path, how: str, *args: str, stdout=subprocess.PIPE) -> tuple[
+        subprocess.CompletedProcess, str]:
+    """The program run as the `circuit` script runs it, and what its teardown left."""
+    left = tmp_path / "teardown.txt"
+    done = subprocess.run([sys.executable, "-S", "-c", RUN, str(left), how, *args],
+                          stdout=stdout, stderr=subprocess.PIPE, text=True,
+                          env={"PYTHONPATH": _search_path(), "CIRCUIT_SESSION": "off"})
+    return done, left.read_text()
+
+
+def test_the_program_ends_at_once_once_its_output_is_out(tmp_path):
+    """The `circuit` script (cli.run) ends with os._exit once stdout and stderr are flushed:
+    no teardown runs, every byte of the output is there, the exit code is kept."""
+    done, left = _run(tmp_path, "plain", "grad", "x*y", "x=2", "y=3", "--json")
+    assert done.returncode == 0, done.stderr
+    assert left == ""
+    assert json.loads(done.stdout)["inputs"]["x"]["grad"] == 3.0  # by hand: d(xy)/dx = y
+    done, left = _run(tmp_path, "plain", "grad", "x*", "x=2")
+    assert done.returncode == 2 and left == ""
+    assert done.stderr.splitlines()[0].startswith("error: 1:3:")
+
+
+def test_the_program_leaves_the_normal_way_when_there_is_work_left(tmp_path):
+    # an atexit callback (sympy's, a coverage run's) runs, and the teardown with it
+    done, left = _run(tmp_path, "atexit", "grad", "x*y", "x=2", "y=3", "--json")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith("}\nATEXIT\n") and left == "TEARDOWN"
+    assert json.loads(done.stdout.split("ATEXIT")[0])["output"]["value"] == 6.0
+
+
+def test_a_failed_flush_leaves_the_normal_way(tmp_path):
+    """stdout that cannot take the output (a full disk) ends as it did before cli.run: the
+    error said on stderr, the normal way out (which tries the flush once more), the same
+    exit code as the click group's own main gives."""
+    ends = []
+    for how in ("plain", "main"):
+        with open("/dev/full", "w") as full:  # Linux's; CI runs there
+            done, left = _run(tmp_path, how, "grad", "x*y", "x=2", "y=3", "--json",
+                              stdout=full)
+        assert left == "TEARDOWN"
+        assert done.stderr.splitlines()[0] == "error: No space left on device"
+        ends.append(done.returncode)
+    assert ends[0] == ends[1] != 0
 
 
 def test_a_big_file_is_hashed_only_when_the_session_may_keep_it(tmp_path):

@@ -70,6 +70,10 @@ def _derivatives(args: tuple[str, ...], output: str | None, pull: float, digits:
     if wrt and direction:
         raise click.UsageError("give --wrt NAME or --direction NAME=V ..., not both")
     if output and "," in output:
+        if wrt or direction:
+            raise click.UsageError("--of a,b gives the whole Jacobian, every column; for one "
+                                   "direction leave out --of: the forward table shows every "
+                                   "node's tangent along it")
         names = [n.strip() for n in output.split(",")]
         if not all(names):
             raise click.BadParameter(f"{output!r}: give node names separated by commas",
@@ -86,7 +90,8 @@ def _derivatives(args: tuple[str, ...], output: str | None, pull: float, digits:
             for warning in doc["warnings"]:
                 click.echo(f"warning: {warning}", err=True)
             return
-        make_console().print(jacobians.jacobian_table(jac, target.title, digits))
+        make_console().print(jacobians.jacobian_table(jac, target.title, digits,
+                                                      None if show_all else max_rows))
         for warning in jac.warnings:
             click.echo(f"warning: {warning}", err=True)
         return

@@ -21,8 +21,15 @@ core/rules.py checks rule texts against these names and lowers them to each targ
 
 from __future__ import annotations
 
+import linecache
 import math
+from dataclasses import dataclass
 from functools import cache
+from types import SimpleNamespace
+
+from .lazy import imported, lazy
+
+numpy = lazy("numpy")  # only batches and the complex step: numpy_backend()
 
 __all__ = ["PRIMITIVES", "REAL", "Primitive", "RealBackend", "add_primitive",  # noqa: F822
            "names", "numpy_backend", "overlay", "remove_primitive"]
@@ -32,7 +39,6 @@ __all__ = ["PRIMITIVES", "REAL", "Primitive", "RealBackend", "add_primitive",  #
 def _primitive_class() -> type:
     """`Primitive`, made on first use (by `circuit code` and the page): a dataclass costs
     start-up time, and the float rules need only the texts (_TEXTS)."""
-    from dataclasses import dataclass
 
     @dataclass(frozen=True)
     class Primitive:
@@ -152,8 +158,6 @@ def names() -> list[str]:
 def _real_primitive(name: str, python: str) -> object:
     """A primitive as a Python function, from its `python` text (the text code prints)."""
     if python.startswith("def "):
-        import linecache  # already loaded by then (click and rich load it)
-
         ns: dict = {"math": math, "inf": math.inf, "nan": math.nan}
         filename = f"<primitive {name}>"  # a traceback shows the line
         linecache.cache[filename] = (len(python), None, python.splitlines(True), filename)
@@ -200,8 +204,6 @@ _NUMPY_NS: dict = {}
 
 
 def _numpy_primitive(name: str, text: str) -> object:
-    import linecache
-
     filename = f"<primitive {name} numpy>"  # a traceback shows the line
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     if text.startswith("def "):
@@ -220,9 +222,7 @@ def numpy_backend():
     """
     global _NUMPY
     if _NUMPY is None:
-        from types import SimpleNamespace
-
-        import numpy as np
+        np = imported(numpy)  # the module itself, not its stand-in: rules read it per call
 
         def re(x):
             return np.real(x)

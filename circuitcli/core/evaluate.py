@@ -16,6 +16,7 @@ from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
+from operator import itemgetter, not_
 from types import SimpleNamespace
 
 from .backend import REAL
@@ -260,7 +261,7 @@ def _flag_zero_underflow(result: Result) -> None:
     if 0.0 not in grads:
         return
     vals = result.values
-    gates, a0, a1, live, used = circuit.gates, circuit.a0, circuit.a1, circuit.live, circuit.used()
+    gates, a0, a1, live = circuit.gates, circuit.a0, circuit.a1, circuit.live
     if len(grads) >= _NUMPY_FROM:  # a big tape: the few consumers found at array speed
         view = np.frombuffer(grads, float)
         first = np.frombuffer(a0, np.int32)
@@ -271,13 +272,27 @@ def _flag_zero_underflow(result: Result) -> None:
         consumers = np.flatnonzero(hit).tolist()
         del view
     else:
-        consumers = [i for i in range(circuit.output + 1) if a0[i] >= 0 and grads[i] != 0
-                     and grads[i] - grads[i] == 0
-                     and (grads[a0[i]] == 0 or (a1[i] >= 0 and grads[a1[i]] == 0))]
+        # at C speed: a byte per node, 1 where its gradient is 0; each gate's arguments'
+        # bytes gathered (a leaf's -1 reads the extra 0 at the end; a gate of more
+        # arguments, a1 -2, is left out below) and combined as big integers, so a byte is 1
+        # where an argument's gradient is 0 and the gate's own is not
+        zero = bytes(map(not_, grads)) + b"\0"
+        n = len(grads)
+        if n < 2:
+            return  # one node: no gate
+        first = int.from_bytes(bytes(itemgetter(*a0)(zero)), "little")
+        second = int.from_bytes(bytes(itemgetter(*a1)(zero)), "little")
+        hit = ((first | second) & ~int.from_bytes(zero[:n], "little")).to_bytes(n, "little")
+        consumers = [i for i in compress(range(circuit.output + 1), hit)
+                     if grads[i] - grads[i] == 0]
+        if not consumers:
+            return
+    used = circuit.used()
+    exact = {gate: _exact_at_zero(gate) for gate in circuit.kinds()}
     found: list[int] = []
     for i in consumers:
         gate = gates[i]
-        if not used[i] or a1[i] < -1 or _exact_at_zero(gate):
+        if not used[i] or a1[i] < -1 or exact[gate]:
             continue
         xs = [vals[a0[i]]] if a1[i] == -1 else [vals[a0[i]], vals[a1[i]]]
         probe = math.copysign(2.0 ** 1000, grads[i])

@@ -90,6 +90,7 @@ def dtanh(x, g):
 ''',
 }
 HELPERS = {name: text.strip() for name, text in HELPERS.items()}
+rules.use_helpers(HELPERS)  # the compiler reads the table it is given, never imports it
 
 
 @dataclass(frozen=True, slots=True, eq=False)

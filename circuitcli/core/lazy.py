@@ -13,7 +13,7 @@ import sys
 from importlib import import_module
 from types import ModuleType
 
-__all__ = ["lazy"]
+__all__ = ["imported", "lazy"]
 
 
 class _Lazy:
@@ -36,3 +36,11 @@ class _Lazy:
 def lazy(name: str) -> ModuleType:
     """The module `name` (absolute), imported the first time an attribute is read."""
     return _Lazy(name)  # type: ignore[return-value]
+
+
+def imported(module: ModuleType) -> ModuleType:
+    """The real module behind a `lazy()` stand-in, imported now: for a namespace that
+    generated code reads on every call, where the stand-in's lookup would cost each time."""
+    if isinstance(module, _Lazy):
+        return sys.modules.get(module._name) or import_module(module._name)
+    return module

@@ -483,6 +483,8 @@ def _truncate(c: Circuit, length: int) -> None:
 
 def _output(c: Circuit, output: str | None) -> int:
     """The node to differentiate: --of NAME, else the last statement's."""
+    if output == "out" and "out" not in c.named and c.names[c._last] is None:
+        return c._last  # the name every table gives an unnamed output
     if output is not None:
         if output not in c.named:
             raise CircuitError(f"--of {output}: the circuit has no node named {output}"

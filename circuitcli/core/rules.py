@@ -41,17 +41,25 @@ from __future__ import annotations
 
 import ast
 import copy
+import linecache
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import backend
+from .lazy import imported, lazy
 
 if TYPE_CHECKING:
     from .gates import Gate
 
 __all__ = ["Parsed", "RuleError", "dual", "helper", "helper_closure", "notes", "over", "parsed",
            "problem_argument", "real",
-           "real_namespace", "real_trees", "register_source", "slopes", "substitute"]
+           "real_namespace", "real_trees", "register_source", "slopes", "substitute",
+           "use_helpers"]
+
+# only forward mode and Hessians lower rules to dual numbers (the vector form over numpy)
+duals = lazy("circuitcli.core.dual")
+dual_vectors = lazy("circuitcli.core.dual_vector")
+numpy = lazy("numpy")
 
 CONSTANTS = ("inf", "nan")
 
@@ -279,12 +287,19 @@ def slopes(gate: Gate) -> tuple[float, ...] | None:
 
 
 _HELPERS: dict[tuple[str, str], Helper] = {}
+_HELPER_TEXTS: dict[str, str] = {}
+
+
+def use_helpers(table: dict[str, str]) -> None:
+    """The helpers' texts (core/gates.HELPERS, handed over by the table's module, which
+    imports this one: the compiler never imports the table). The dict itself is kept, so
+    an entry added to it later is seen."""
+    global _HELPER_TEXTS
+    _HELPER_TEXTS = table
 
 
 def _helpers() -> dict[str, str]:
-    from .gates import HELPERS  # the table's module imports this one
-
-    return HELPERS
+    return _HELPER_TEXTS
 
 
 def helper(name: str) -> Helper:
@@ -333,8 +348,6 @@ def substitute(tree: ast.AST, names: dict[str, ast.expr],
 
 def register_source(filename: str, source: str) -> None:
     """Let tracebacks show lines of generated code (linecache serves `filename`)."""
-    import linecache
-
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
 
 
@@ -753,22 +766,16 @@ def _dual_namespace(names: Iterable[str], vector: bool) -> dict[str, Any] | None
     """The pair primitives (core/dual.py, core/dual_vector.py: the one place a derivative
     is known) and the helpers among `names` with all they call; None if one of those
     helpers has no lowering (the rules that call it run over Dual objects)."""
-    from . import dual
-
     ns = _DUAL_NS.get(vector)
     if ns is None:
-        ns = {"_inf": dual._inf, "_nan": dual._nan}
+        ns = {"_inf": duals._inf, "_nan": duals._nan}
         if vector:
-            import numpy as np
-
-            from . import dual_vector
-
-            ns.update(_np=np, _vt=dual_vector.vt, _vq=dual_vector.vq)
+            ns.update(_np=imported(numpy), _vt=dual_vectors.vt, _vq=dual_vectors.vq)
             for name in (*_DUAL_PRIMS, "power"):
-                ns[f"_vd_{name}"] = getattr(dual_vector, f"d_{name}")
+                ns[f"_vd_{name}"] = getattr(dual_vectors, f"d_{name}")
         else:
             for name in (*_DUAL_PRIMS, "power"):
-                ns[f"_d_{name}"] = getattr(dual, f"d_{name}")
+                ns[f"_d_{name}"] = getattr(duals, f"d_{name}")
         _DUAL_NS[vector] = ns
     pre = "_vdh_" if vector else "_dh_"
     for name in helper_closure(names):

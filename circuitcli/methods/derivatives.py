@@ -179,10 +179,14 @@ def adjoint_pass(circuit: Circuit, vals: Sequence[float], tans: Sequence[float],
 def _node(circuit: Circuit, name: str | None) -> int:
     if name is None:
         return circuit.output
-    if name not in circuit.named:
-        raise CircuitError(f"the circuit has no node named {name}"
-                           + (suggest(name, circuit.named) or ""))
-    return circuit.named[name]
+    if name in circuit.named:
+        return circuit.named[name]
+    # the names the tables show for unnamed gates (add1, out): what a reader types next
+    shown = {label: i for i, label in reversed(list(enumerate(circuit.labels())))}
+    if name in shown and circuit.args[shown[name]]:
+        return shown[name]
+    raise CircuitError(f"--of {name}: the circuit has no node named {name}"
+                       + (suggest(name, [*circuit.named, *shown]) or ""))
 
 
 # ---- forward mode ------------------------------------------------------------------------
@@ -246,19 +250,31 @@ def jacobian(circuit: Circuit, values: Mapping[str, float], outputs: Sequence[st
     inputs = list(circuit.inputs)
     m, n = len(nodes), len(inputs)
     result = evaluate(circuit, values, with_grads=False)
+    asked = mode is not None
     if mode is None:
         mode = "reverse" if m <= n else "forward"
+    if asked:
+        other = (f"reverse mode would need one backward sweep per output ({m})"
+                 if mode == "forward" else
+                 f"forward mode would need one forward pass per input ({n})")
+        passes = n if mode == "forward" else m
+        why = (f"{mode} mode, as asked: {passes} pass{'es' * (passes != 1)} "
+               f"({'one per input' if mode == 'forward' else 'one backward sweep per output'}); "
+               + other)
     if mode == "reverse":
-        why = (f"reverse mode: {m} output{'s' * (m != 1)}, {n} input{'s' * (n != 1)}: one "
-               f"backward sweep per output ({m} sweep{'s' * (m != 1)}) needs no more passes "
-               f"than one forward pass per input ({n})")
+        if not asked:
+            why = (f"reverse mode: {m} output{'s' * (m != 1)}, {n} input{'s' * (n != 1)}: "
+                   f"one backward sweep per output ({m} sweep{'s' * (m != 1)}) needs no more "
+                   f"passes than one forward pass per input ({n})")
         rows = []
         for i in nodes:
             grads = reverse_sweep(circuit, result.values, i)
             rows.append([grads[circuit.inputs[name]] for name in inputs])
     else:
-        why = (f"forward mode: {n} input{'s' * (n != 1)}, {m} outputs: one forward pass per "
-               f"input ({n}) needs fewer passes than one backward sweep per output ({m})")
+        if not asked:
+            why = (f"forward mode: {n} input{'s' * (n != 1)}, {m} outputs: one forward pass "
+                   f"per input ({n}) needs fewer passes than one backward sweep per output "
+                   f"({m})")
         cols = []
         for name in inputs:
             _, tans = tangent_pass(circuit, values, {name: 1.0})

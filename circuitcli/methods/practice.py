@@ -19,6 +19,7 @@ JavaScript for the live page (render/practice_js.py). Nothing here parses or run
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -258,7 +259,7 @@ def diagnose(ex: Explanation, node: int, answer: float, tol: float = DEFAULT_TOL
     c = result.circuit
     labels = c.labels()
     truth = result.grads[node]
-    scale = scale_of(result)
+    scale = _once(ex, "scale", lambda: scale_of(result))  # O(nodes): once per explanation
     verdict = Verdict(name or labels[node], node, labels[node], answer, truth,
                       close(answer, truth, tol, scale))
     if verdict.right:
@@ -330,17 +331,36 @@ def alternatives(ex: Explanation, node: int) -> list[Mistake]:
             found.append(Mistake(kind, rest + value if len(uses) > 1 else value,
                                  WORDS["in-use"].format(text=text, by=by(u))
                                  if len(uses) > 1 else text))
-    # the gradient of another node (nodes with the same gradient: one mistake)
-    others: dict[float, list[str]] = {}
-    used = c.used()
-    for j in range(len(c)):
-        if j != node and c.live[j] and (c.args[j] or c.is_input(j)) and used[j]:
-            others.setdefault(grads[j], []).append(labels[j])
-    for value, names in others.items():
-        shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+    # the gradient of another node (nodes with the same gradient: one mistake); the nodes
+    # grouped by gradient once per explanation, not once per answer (5,000 answers)
+    for value, bucket in _once(ex, "buckets", lambda: _gradient_buckets(ex)).items():
+        if node in bucket:  # the truth itself: never a mistake (matching drops it)
+            continue
+        names = [labels[j] for j in itertools.islice(bucket, 6)]
+        shown = ", ".join(names) + (f" and {len(bucket) - 6} more" if len(bucket) > 6 else "")
         found.append(Mistake("wrong-node", value, WORDS["wrong-node"].format(
             value=_n(value), names=shown, name=name)))
     return found
+
+
+def _once(ex: Explanation, key: str, make):
+    """What `make` gives, computed once per explanation (every answer asks the same)."""
+    cache = vars(ex).setdefault("_practice_cache", {})
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
+
+
+def _gradient_buckets(ex: Explanation) -> dict[float, dict[int, None]]:
+    """Each gradient -> the nodes that have it, in node order (answerable nodes only)."""
+    c = ex.result.circuit
+    grads = ex.result.grads
+    used = c.used()
+    buckets: dict[float, dict[int, None]] = {}
+    for j in range(len(c)):
+        if c.live[j] and (c.args[j] or c.is_input(j)) and used[j]:
+            buckets.setdefault(grads[j], {})[j] = None
+    return buckets
 
 
 def use_slips(ex: Explanation, node: int, u: Use) -> list[tuple[str, float, str]]:

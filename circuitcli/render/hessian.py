@@ -105,15 +105,35 @@ def forward_document(t: Tangents, nodes: bool = True) -> dict[str, Any]:
 # ---- the Jacobian ------------------------------------------------------------------------
 
 
-def jacobian_table(j: Jacobian, title: str, digits: int = 6) -> RenderableType:
+def jacobian_table(j: Jacobian, title: str, digits: int = 6, max_rows: int | None = 40
+                   ) -> RenderableType:
+    """One row an output, one column an input; past max_rows, the first max_rows outputs and
+    the max_rows inputs with the largest entries (1,000 x 1,000 cells took 2 GB to lay out)."""
     header = Text()
     header.append(title, style="bold")
     header.append(f"   Jacobian: {len(j.outputs)} outputs × {len(j.inputs)} inputs", style="dim")
-    columns = [Column("d ↓ / d →", "left"), Column("value"), *(Column(n) for n in j.inputs)]
-    table = Fitted(columns, ([Text(name, style="bold"), Text(fmt(value, digits)),
-                              *[Text(fmt(v, digits), style=_sign_style(v)) for v in row]]
-                             for name, value, row in zip(j.outputs, j.values, j.rows)))
-    return Group(header, table, Text(j.why, style="dim"))
+    m, n = len(j.outputs), len(j.inputs)
+    rows = range(m) if max_rows is None or m <= max_rows else range(max_rows)
+
+    def size(k: int) -> float:
+        return max((abs(v) if v == v else math.inf for v in (j.rows[r][k] for r in rows)),
+                   default=0.0)
+
+    cols = (list(range(n)) if max_rows is None or n <= max_rows
+            else sorted(heapq.nlargest(max_rows, range(n), key=size)))
+    columns = [Column("d ↓ / d →", "left"), Column("value"), *(Column(j.inputs[k]) for k in cols)]
+    table = Fitted(columns, ([Text(j.outputs[r], style="bold"), Text(fmt(j.values[r], digits)),
+                              *[Text(fmt(j.rows[r][k], digits), style=_sign_style(j.rows[r][k]))
+                                for k in cols]]
+                             for r in rows))
+    parts: list[RenderableType] = [header, table, Text(j.why, style="dim")]
+    left = [f"{count} {what}{'s' * (count != 1)}" for count, what in
+            ((m - len(rows), "output"), (n - len(cols), "input")) if count]
+    if left:
+        parts.append(Text(f"{' and '.join(left)} left out (the first outputs, the inputs with "
+                          "the largest entries shown); --all shows every one, --json gives "
+                          "them all", style="dim"))
+    return Group(*parts)
 
 
 def jacobian_document(j: Jacobian, expression: dict[str, str]) -> dict[str, Any]:

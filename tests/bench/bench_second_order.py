@@ -9,7 +9,7 @@
    same scalar graph (float64), side by side in one run.
 3. Random circuits of every gate, half at stress points, judged against the 50-digit
    reference (tests/reference.py): wrong finite entries and nan where the truth is finite,
-   for us and for PyTorch float64 on the same graphs.
+   for us (Hessians and forward-mode tangents) and for PyTorch float64 on the same graphs.
 
 PyTorch is optional: `pip install torch` (the CPU wheel) into the benchmark's environment;
 without it the script prints our figures and says so.
@@ -34,7 +34,7 @@ import reference as R  # noqa: E402
 import circuitcli  # noqa: E402
 from circuitcli.core.evaluate import backward, evaluate, forward  # noqa: E402
 from circuitcli.core.syntax import CircuitError  # noqa: E402
-from circuitcli.methods.derivatives import hessian_of, hvp  # noqa: E402
+from circuitcli.methods.derivatives import dual_values, hessian_of, hvp  # noqa: E402
 
 try:
     import torch
@@ -189,9 +189,12 @@ def reference_counts(cases: int, seed: int) -> None:
         try:
             c.grad(**p)
             H = hessian_of(c, c.values_for(p))[1]
+            first = list(c.inputs)[:1]  # every node's tangent along the first input, judged too
+            tans = [d.t for d in dual_values(c, c.values_for(p), {first[0]: 1.0})] \
+                if first else None
         except CircuitError:
-            H = None
-        v = R.judge_second(c, p, H)
+            H, tans = None, None
+        v = R.judge_second(c, p, H, tans)
         ours[v.kind] += 1
         if v.kind in ("wrong", "nan-where-finite", "error"):
             examples["ours " + v.kind].append((c.text, p, v.detail))
@@ -206,7 +209,8 @@ def reference_counts(cases: int, seed: int) -> None:
                 examples["torch " + w.kind].append((c.text, p, w.detail))
     kinds = ["ok", "wrong", "nan-where-finite", "ill-conditioned", "undefined", "out-of-range"]
     print(f"\n3. Hessians of {cases} random circuits of every gate (half at stress points) "
-          "against the 50-digit reference")
+          "against the 50-digit reference\n   (ours: every Hessian entry and every node's "
+          "tangent along the first input; torch: every Hessian entry)")
     print(f"   {'':28s}" + "".join(f"{k:>18s}" for k in kinds))
     print(f"   {'circuitcli':28s}" + "".join(f"{ours[k]:18d}" for k in kinds))
     if torch is not None:
