@@ -746,3 +746,10 @@ def test_the_hessian_in_vector_mode_is_the_hvps_side_by_side():
                     (c.text, p, r, k, a, b)
         compared += 1
     assert compared > 200
+
+
+def test_a_jacobian_output_named_twice_is_refused():
+    """`--of q,q,r` showed q's row twice; a repeated name is a slip, said in one line."""
+    r = invoke("grad", "q = x*y; r = x+y", "x=1", "y=2", "--of", "q,q,r")
+    assert r.exit_code == 2 and "q is given twice" in r.stderr and "--of" in r.stderr
+    assert r.stdout == ""

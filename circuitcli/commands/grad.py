@@ -10,6 +10,7 @@ from .loading import load_target
 from .options import (
     circuit_command,
     forward_options,
+    once,
     pull_option,
     result_options,
     rows_options,
@@ -78,6 +79,7 @@ def _derivatives(args: tuple[str, ...], output: str | None, pull: float, digits:
         if not all(names):
             raise click.BadParameter(f"{output!r}: give node names separated by commas",
                                      param_hint="--of")
+        once(names, hint="--of")
         target = load_target(args, None)
         jac = derivatives.jacobian(target.circuit, target.values, names,
                                    "forward" if forward else None)

@@ -103,9 +103,9 @@ def _build(c: Circuit, text: str) -> None:
 
     The operand stack holds (node, start, end): a node and the span of the text that made
     it; the operator stack holds (precedence, gate, start), (0, None, where it opens) for a
-    parenthesis and (0, function name, start, end of '(') for a call. What every operand and operator
-    costs is written in this loop; statements, parentheses, calls and mistakes go to
-    _Parser's methods, once each.
+    parenthesis and (0, function name, start, end of '(') for a call. What every operand and
+    operator costs is written in this loop; statements, parentheses, calls and mistakes go
+    to _Parser's methods, once each.
     """
     named, consts = c.named, c.consts
     table = _operator_table()
