@@ -50,10 +50,46 @@ def make_console(stderr: bool = False):
 
 def print_story(renderable) -> None:
     """Lines of prose with numbers in them (explain, the learner's reports): on a terminal
-    wrapped between words, where the terminal's own folding would cut a number in two;
-    piped or in a file, each line whole."""
+    wrapped between words, where the terminal's own folding would cut a number in two, a
+    wrapped line going on two columns further in than it began (so its end does not read
+    as a new line); piped or in a file, each line whole."""
     console = make_console()
-    console.print(renderable, soft_wrap=not console.is_terminal)
+    if console.is_terminal:
+        console.print(_hanging(renderable))
+    else:
+        console.print(renderable, soft_wrap=True)
+
+
+class _Hanging:
+    """One line of prose whose wrapped part keeps its indent, plus two columns."""
+
+    def __init__(self, text) -> None:
+        self.text = text
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        lines = []
+        for line in self.text.split("\n", allow_blank=True):
+            indent = len(line.plain) - len(line.plain.lstrip(" "))
+            body = line[indent:]
+            room = max(options.max_width - indent - 2, 8)
+            for k, part in enumerate(body.wrap(console, room) or [Text("")]):
+                part.rstrip()
+                lines.append(Text(" " * (indent + (2 if k else 0))) + part)
+        yield Text("\n").join(lines)
+
+
+def _hanging(renderable):
+    """The story's Text lines made _Hanging, through its Groups; tables are left as they are."""
+    from rich.console import Group
+    from rich.text import Text
+
+    if isinstance(renderable, Text):
+        return _Hanging(renderable)
+    if isinstance(renderable, Group):
+        return Group(*(_hanging(part) for part in renderable.renderables))
+    return renderable
 
 
 def print_notes(notes) -> None:
