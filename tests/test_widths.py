@@ -342,3 +342,22 @@ def test_wrapped_prose_keeps_its_indent(args: list[str], width: int) -> None:
             assert any(w.startswith(line.rstrip()) for w in starts), (line, "\n".join(narrow))
     assert " ".join(" ".join(narrow).split()) == " ".join(" ".join(wide).split()) or \
         args[0] == "check"  # the check's table lays out anew; its prose is compared above
+
+
+@pytest.mark.parametrize("width", [40, 60])
+def test_the_repls_explain_keeps_its_indent_too(width: int) -> None:
+    """The same in the REPL: `:explain` at 40 columns went on at column 0."""
+    def repl(columns: int) -> list[str]:
+        result = CliRunner().invoke(main, ["repl"], input=REPL_INPUT + ":explain\n", env={
+            "COLUMNS": str(columns), "CIRCUIT_SESSION": "off", "NO_COLOR": "1",
+            "FORCE_COLOR": "1"})
+        assert result.exit_code == 0, result.output
+        text = result.stdout
+        return text[text.index("forward:"):].splitlines()
+
+    wide, narrow = repl(300), repl(width)
+    starts = [line for line in wide if line and not line[0].isspace()]
+    for line in narrow:
+        if line and not line[0].isspace():
+            assert any(w.startswith(line.rstrip()) for w in starts), (line, "\n".join(narrow))
+    assert " ".join(" ".join(narrow).split()) == " ".join(" ".join(wide).split())

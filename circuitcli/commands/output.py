@@ -20,6 +20,7 @@ from ..core.syntax import CircuitError
 if TYPE_CHECKING:
     from .loading import Target
 
+fit = lazy("circuitcli.render.fit")  # only for a story on a terminal
 files = lazy("circuitcli.io.files")  # only when -o writes a file
 json_out = lazy("circuitcli.render.json")  # only with --json
 steps = lazy("circuitcli.render.step")  # show and set
@@ -55,41 +56,9 @@ def print_story(renderable) -> None:
     as a new line); piped or in a file, each line whole."""
     console = make_console()
     if console.is_terminal:
-        console.print(_hanging(renderable))
+        console.print(fit.hanging(renderable))
     else:
         console.print(renderable, soft_wrap=True)
-
-
-class _Hanging:
-    """One line of prose whose wrapped part keeps its indent, plus two columns."""
-
-    def __init__(self, text) -> None:
-        self.text = text
-
-    def __rich_console__(self, console, options):
-        from rich.text import Text
-
-        lines = []
-        for line in self.text.split("\n", allow_blank=True):
-            indent = len(line.plain) - len(line.plain.lstrip(" "))
-            body = line[indent:]
-            room = max(options.max_width - indent - 2, 8)
-            for k, part in enumerate(body.wrap(console, room) or [Text("")]):
-                part.rstrip()
-                lines.append(Text(" " * (indent + (2 if k else 0))) + part)
-        yield Text("\n").join(lines)
-
-
-def _hanging(renderable):
-    """The story's Text lines made _Hanging, through its Groups; tables are left as they are."""
-    from rich.console import Group
-    from rich.text import Text
-
-    if isinstance(renderable, Text):
-        return _Hanging(renderable)
-    if isinstance(renderable, Group):
-        return Group(*(_hanging(part) for part in renderable.renderables))
-    return renderable
 
 
 def print_notes(notes) -> None:
