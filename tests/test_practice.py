@@ -315,3 +315,12 @@ def test_the_learners_options_keep_the_contract(right, wrong, run, session_file,
     assert typo.exit_code == 2, typo.output
     assert "did you mean" in typo.stderr.lower() and f"'{option}'" in typo.stderr, typo.stderr
     assert len(typo.stderr.strip().splitlines()) == 1
+
+
+def test_help_practice_prints_the_learners_page(run):
+    r = run("help", "practice")
+    assert r.exit_code == 0
+    page = (Path(__file__).resolve().parent.parent / "circuitcli" / "docs" / "practice.md")
+    assert r.stdout.rstrip("\n") == page.read_text(encoding="utf-8").rstrip("\n")
+    for shown in ("--expect", "--backward", "circuit quiz", ":quiz", "Your turn on the live page"):
+        assert shown in r.stdout, shown
