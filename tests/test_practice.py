@@ -58,6 +58,11 @@ def test_chain_forgotten():
     # Ex-5 neuron: dx = a * dq; forgetting dq leaves a = 1 (truth 0.10499...)
     v = verdict("ex5_neuron.circuit", "dx", 1.0)
     assert "chain" in v.kinds
+    # q = a*x + b*y + c = 1*-1 + 2*3 - 3 = 2; dx = a * s(1-s) with s = 1/(1+e^-2)
+    s = 1 / (1 + math.exp(-2))
+    assert v.truth == pytest.approx(s * (1 - s), rel=1e-12)
+    chain = next(m for m in v.mistakes if m.kind == "chain")
+    assert "1 is the local derivative" in chain.text and "0.104994" in chain.text
 
 
 def test_value_in_place_of_local_and_sigmoid_s_are_both_named():
