@@ -105,6 +105,17 @@ def test_the_jacobian_picks_the_mode_with_fewer_passes():
         jacobian(c2, {"x": 3, "y": 2}, ["u", "f"], "reverse").rows
     with pytest.raises(CircuitError, match="no node named"):
         jacobian(c, p, ["q", "nope"])
+    # a mode asked for is said to be asked for, and the other mode's count beside it
+    asked = jacobian(c, p, ["q", "f"], "forward")
+    assert asked.why == ("forward mode, as asked: 3 passes (one per input); reverse mode "
+                         "would need one backward sweep per output (2)")
+    assert asked.rows == j.rows
+
+
+def test_a_direction_with_several_outputs_is_refused_plainly():
+    r = invoke("grad", "q = x + y; f = q * z", "x=-2", "y=5", "z=-4", "--of", "q,f",
+               "--forward", "--wrt", "x")
+    assert r.exit_code == 2 and "leave out --of" in r.stderr
 
 
 def test_classify_in_plain_words():
@@ -371,6 +382,21 @@ def test_of_out_names_the_unnamed_output_the_tables_call_out(doc):
     assert d["hessian"] == [[0, 0, 1], [0, 0, 1], [1, 1, 0]]
     r = invoke("grad", "a = x*2; b = a+1", "x=1", "--of", "out")  # shown as b: no node out
     assert r.exit_code == 2 and "no node named out" in r.stderr
+
+
+def test_check_order_2_keeps_the_entries_worth_reading_when_not_all_fit(doc):
+    # sum of x_i * x_(i+1) around a ring of 8: by hand every entry is 0 but the 16 (i, i±1)
+    text = "; ".join(f"x{i} = {i / 10}" for i in range(8)) + "; out = " + \
+        " + ".join(f"x{i}*x{(i + 1) % 8}" for i in range(8))
+    r = invoke("check", "--order", "2", text, "--max-rows", "16", env={"COLUMNS": "120"})
+    assert r.exit_code == 0, r.output
+    shown = [line for line in r.stdout.splitlines() if line.startswith("d²/")]
+    assert len(shown) == 16
+    assert all(line.split("│")[1].strip() == "1" for line in shown)
+    assert "48 entries left out" in r.stdout
+    d = doc("check", "--order", "2", text)
+    ones = {(e["row"], e["col"]) for e in d["entries"] if e["analytic"] == 1}
+    assert ones == {(f"x{i}", f"x{(i + k) % 8}") for i in range(8) for k in (1, 7)}
 
 
 def _same(a: float, b: float) -> bool:
@@ -720,3 +746,10 @@ def test_the_hessian_in_vector_mode_is_the_hvps_side_by_side():
                     (c.text, p, r, k, a, b)
         compared += 1
     assert compared > 200
+
+
+def test_a_jacobian_output_named_twice_is_refused():
+    """`--of q,q,r` showed q's row twice; a repeated name is a slip, said in one line."""
+    r = invoke("grad", "q = x*y; r = x+y", "x=1", "y=2", "--of", "q,q,r")
+    assert r.exit_code == 2 and "q is given twice" in r.stderr and "--of" in r.stderr
+    assert r.stdout == ""

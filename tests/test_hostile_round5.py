@@ -279,3 +279,33 @@ def test_a_wrong_answer_still_names_the_nodes_whose_gradient_it_is():
     r = run("check", text, *values, "--expect", "y=2")  # dy = x0 + ... + x9 = 10; each dx = 2
     assert r.exit_code == 1
     assert "2 is the gradient of x0, x1, x2, x3, x4, x5 and 4 more, not of y" in r.stdout
+
+
+def test_a_bad_hessian_direction_in_the_repl_points_at_the_argument_not_at_show():
+    r = run("repl", input="x*y\nx = 1\ny = 2\n:hessian x=1e309\n")
+    no_crash(r)
+    assert r.exit_code == 2
+    lines = r.stderr.splitlines()
+    assert lines[0] == "error: <stdin>:4: :hessian x=1e309: the value must be a finite number"
+    assert lines[1:3] == ["  x=1e309", "    ^^^^^"]  # the caret under the value, in the argument
+    assert "of :show" not in r.stderr  # it was "(line 1 of :show)": :show has no such line
+
+
+@pytest.mark.parametrize("line", [":graph \0", ":graph a\0.txt", ":save a\0.txt"])
+def test_a_nul_in_a_repl_file_name_is_one_error(tmp_path, monkeypatch, line):
+    """Found by the REPL fuzz: a NUL (which argv cannot carry, a REPL line can) reached
+    os.path.realpath and os.stat as a ValueError: exit 3."""
+    monkeypatch.chdir(tmp_path)
+    r = run("repl", input=f"x = 1\nf = x*2\n{line}\n")
+    assert r.exit_code in (0, 2) and "internal error" not in r.output, r.output
+    assert "error: <stdin>:3" in r.output and "Traceback" not in r.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_nul_in_a_repl_file_name_with_the_session_on(tmp_path):
+    """The session's own guard (is this the session file?) met the NUL first."""
+    r = CliRunner().invoke(main, ["repl"], input="x = 1\nf = x*2\n:graph \0.txt\n",
+                           env={"XDG_STATE_HOME": str(tmp_path / "state"),
+                                "CIRCUIT_SESSION": None})
+    no_crash(r)
+    assert "error: <stdin>:3" in r.output

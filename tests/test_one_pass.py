@@ -223,6 +223,8 @@ def _postfix(text: str, toks: list[Token]) -> list[Term]:
                 stack.pop()
                 if top[0] == "call":
                     emit(("call", top[1], top[2], e, counts.pop()))
+                else:  # a group: its operand's span takes in the parentheses
+                    emit(("group", "(", top[2], e, 1))
         elif kind == "=":
             raise CircuitError("unexpected '=': one assignment per statement (separate with ';')",
                                text, s)
@@ -352,6 +354,9 @@ def _expression(c: Circuit, st: Statement, text: str) -> int:
             if node is None:
                 node = _new_input(c, st, word, start, end, text)
             push((node, start, end))
+            continue
+        elif kind == "group":
+            push((stack.pop()[0], start, end))
             continue
         else:
             gate = operators[word] if kind == "op" else _function(word, arity, start, end, text)

@@ -166,6 +166,14 @@ def test_bad_expectations_are_usage_errors(run):
     assert "Traceback" not in r.output
 
 
+@pytest.mark.parametrize("given", [["x=-4,x=2"], ["x=-4", "--expect", "x=2"]])
+def test_one_answer_per_node(run, given):
+    """Two answers for x were both graded, one right and one wrong: a slip, said in a line."""
+    r = run("check", "(x+y)*z", "x=-2", "y=5", "z=-4", "--expect", *given)
+    assert r.exit_code == 2 and "x is given twice" in r.stderr and "--expect" in r.stderr
+    assert r.stdout == ""
+
+
 def test_expect_does_not_change_the_session(run, session_file):
     run("grad", "x*y", "x=1", "y=2")
     before = session_file.read_bytes()

@@ -252,3 +252,18 @@ def test_a_bare_name_as_the_last_statement_makes_that_node_the_output():
     result = circuitcli.parse("q = x + y; r = q * 2; q").grad(x=2, y=3)
     assert result.circuit.output_name == "q"
     assert (result.output, result.input_grads) == (5.0, {"x": 1.0, "y": 1.0})
+
+
+@pytest.mark.parametrize(("text", "underlined"), [
+    ("1/(x-3)", "1/(x-3)"),  # the division's caret reached only `1/(x-3`
+    ("2*(x-3)**-1", "(x-3)**-1"),  # and began inside the parenthesis
+    ("y + ((x-3))*log((x-3))", "log((x-3))"),
+])
+def test_the_caret_takes_in_a_parenthesised_operand_whole(text, underlined):
+    """Found in the hostile-input round: a span ended at the operand inside ')'."""
+    values = {"x": 3.0, "y": 1.0} if "y" in text else {"x": 3.0}
+    err = error_of(text, **values)
+    _, line, caret = err.render().splitlines()
+    start = line.index(underlined)
+    assert caret.strip() == "^" * len(underlined), err.render()
+    assert caret.index("^") == start, err.render()

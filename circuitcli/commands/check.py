@@ -24,6 +24,7 @@ from .options import (
     CircuitCommand,
     at_least_zero,
     circuit_arguments,
+    once,
     probe_option,
     result_options,
     rows_options,
@@ -82,6 +83,7 @@ def _expected(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
                 raise click.BadParameter(f"{item.strip()!r}: expected NAME=NUMBER, "
                                          "e.g. --expect x=-4 dq=3", ctx, param)
             found.append((name.strip(), x))
+    once([name for name, _ in found], ctx, param)
     return found
 
 

@@ -10,6 +10,7 @@ from .loading import load_target
 from .options import (
     circuit_command,
     forward_options,
+    once,
     pull_option,
     result_options,
     rows_options,
@@ -70,10 +71,15 @@ def _derivatives(args: tuple[str, ...], output: str | None, pull: float, digits:
     if wrt and direction:
         raise click.UsageError("give --wrt NAME or --direction NAME=V ..., not both")
     if output and "," in output:
+        if wrt or direction:
+            raise click.UsageError("--of a,b gives the whole Jacobian, every column; for one "
+                                   "direction leave out --of: the forward table shows every "
+                                   "node's tangent along it")
         names = [n.strip() for n in output.split(",")]
         if not all(names):
             raise click.BadParameter(f"{output!r}: give node names separated by commas",
                                      param_hint="--of")
+        once(names, hint="--of")
         target = load_target(args, None)
         jac = derivatives.jacobian(target.circuit, target.values, names,
                                    "forward" if forward else None)

@@ -16,6 +16,7 @@ import click
 
 from ..core.grammar import parse_number
 from ..core.lazy import lazy
+from ..core.safe_text import printable
 from .completion import any_file, circuit_args, csv_files, input_names, node_names
 
 if TYPE_CHECKING:
@@ -201,6 +202,18 @@ def names(given: tuple[str, ...]) -> list[str]:
                 raise click.BadParameter(f"{chunk!r}: expected input names separated by commas")
             found.append(name.strip())
     return found
+
+
+def once(found: list[str], ctx: click.Context | None = None,
+         param: click.Parameter | None = None, hint: str | None = None) -> None:
+    """A name given twice (`--of q,q`, `--expect x=1,x=2`) is a slip, not a request: one
+    line saying so rather than a table with the row twice or two answers graded."""
+    seen: set[str] = set()
+    for name in found:
+        if name in seen:
+            raise click.BadParameter(f"{printable(name)} is given twice; give each name once",
+                                     ctx, param, param_hint=hint)
+        seen.add(name)
 
 
 # ---- the shared options ---------------------------------------------------------------------

@@ -98,17 +98,14 @@ def _operator_table() -> tuple:
     return tuple(table)
 
 
-_PAREN = (0, None, 0)
-
-
 def _build(c: Circuit, text: str) -> None:
     """The one pass: tokens in, gates appended to the tape's columns; no recursion.
 
     The operand stack holds (node, start, end): a node and the span of the text that made
-    it; the operator stack holds (precedence, gate, start), (0, None, 0) for a parenthesis
-    and (0, function name, start, end of '(') for a call. What every operand and operator
-    costs is written in this loop; statements, parentheses, calls and mistakes go to
-    _Parser's methods, once each.
+    it; the operator stack holds (precedence, gate, start), (0, None, where it opens) for a
+    parenthesis and (0, function name, start, end of '(') for a call. What every operand and
+    operator costs is written in this loop; statements, parentheses, calls and mistakes go
+    to _Parser's methods, once each.
     """
     named, consts = c.named, c.consts
     table = _operator_table()
@@ -352,7 +349,7 @@ class _Parser:
         if paren_end == self.skip:
             return  # the '(' of a call already opened
         if expect:
-            self.ops.append(_PAREN)
+            self.ops.append((0, None, paren_end - 1))  # where it opens: the span's start
             self.depth += 1
             return
         call = _call_after_all(self.c, self.text, self.stack, paren_end)
@@ -384,6 +381,9 @@ class _Parser:
         entry = ops.pop()
         if entry[1] is not None:
             self.call(entry[1], entry[2], self.counts.pop(), end)
+        elif self.stack:  # the operand's span takes in its parentheses: `1/(x-3)` whole
+            node = self.stack[-1][0]
+            self.stack[-1] = (node, entry[2], end)
 
     def call(self, word: str, s: int, arity: int, end: int) -> None:
         """`f(a, b)` closed: its gate over the top `arity` operands."""

@@ -82,6 +82,8 @@ def write_atomic(path: str, data: bytes | str) -> None:
     """
     if isinstance(data, str):
         data = data.encode("utf-8")
+    if "\0" in path:  # only a REPL line or a file can carry one (argv cannot)
+        raise _error(f"cannot write {_shown(path)}: a file name cannot hold a NUL character")
     try:
         st = os.stat(path)
     except FileNotFoundError:

@@ -353,6 +353,8 @@ class Session:
         """Whether writing `path` would write the session file or its lock (the same file,
         or the same name once links are followed): `-o` and the REPL's :save refuse it,
         as they refuse every input they read."""
+        if "\0" in path:  # no file has this name: the writer refuses it in its own words
+            return False
         for ours in (self.path, self.lock_path):
             try:
                 if os.path.samefile(path, ours):

@@ -250,19 +250,31 @@ def jacobian(circuit: Circuit, values: Mapping[str, float], outputs: Sequence[st
     inputs = list(circuit.inputs)
     m, n = len(nodes), len(inputs)
     result = evaluate(circuit, values, with_grads=False)
+    asked = mode is not None
     if mode is None:
         mode = "reverse" if m <= n else "forward"
+    if asked:
+        other = (f"reverse mode would need one backward sweep per output ({m})"
+                 if mode == "forward" else
+                 f"forward mode would need one forward pass per input ({n})")
+        passes = n if mode == "forward" else m
+        why = (f"{mode} mode, as asked: {passes} pass{'es' * (passes != 1)} "
+               f"({'one per input' if mode == 'forward' else 'one backward sweep per output'}); "
+               + other)
     if mode == "reverse":
-        why = (f"reverse mode: {m} output{'s' * (m != 1)}, {n} input{'s' * (n != 1)}: one "
-               f"backward sweep per output ({m} sweep{'s' * (m != 1)}) needs no more passes "
-               f"than one forward pass per input ({n})")
+        if not asked:
+            why = (f"reverse mode: {m} output{'s' * (m != 1)}, {n} input{'s' * (n != 1)}: "
+                   f"one backward sweep per output ({m} sweep{'s' * (m != 1)}) needs no more "
+                   f"passes than one forward pass per input ({n})")
         rows = []
         for i in nodes:
             grads = reverse_sweep(circuit, result.values, i)
             rows.append([grads[circuit.inputs[name]] for name in inputs])
     else:
-        why = (f"forward mode: {n} input{'s' * (n != 1)}, {m} outputs: one forward pass per "
-               f"input ({n}) needs fewer passes than one backward sweep per output ({m})")
+        if not asked:
+            why = (f"forward mode: {n} input{'s' * (n != 1)}, {m} outputs: one forward pass "
+                   f"per input ({n}) needs fewer passes than one backward sweep per output "
+                   f"({m})")
         cols = []
         for name in inputs:
             _, tans = tangent_pass(circuit, values, {name: 1.0})

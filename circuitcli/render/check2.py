@@ -23,6 +23,17 @@ def _verdict(ok: bool | None) -> Text:
     return Text("✓ agree" if ok else "✗ differ", style="green" if ok else "bold red")
 
 
+def _worth_reading(entries: list, max_rows: int) -> list:
+    """The rows kept when not all fit: disagreements first, then entries not judged, then
+    the entries that are not 0 (the ones a reader can compare), in the matrix's order."""
+    if len(entries) <= max_rows:
+        return entries
+    rank = sorted(range(len(entries)), key=lambda k: (entries[k].ok is not False,
+                                                      entries[k].ok is not None,
+                                                      entries[k].analytic == 0, k))
+    return [entries[k] for k in sorted(rank[:max_rows])]
+
+
 def check2_table(c: Check2, title: str, digits: int = 6, max_rows: int | None = 40
                  ) -> RenderableType:
     header = Text()
@@ -39,14 +50,15 @@ def check2_table(c: Check2, title: str, digits: int = 6, max_rows: int | None = 
                Column("± est.", style="dim", drop=1), Column("verdict", "left")]
     entries = c.entries
     # symmetric: the upper triangle reads the same; show it all for a small matrix
-    shown = entries if max_rows is None else entries[:max_rows]
+    shown = entries if max_rows is None else _worth_reading(entries, max_rows)
     table = Fitted(columns, ([Text(f"d²/d{e.row} d{e.col}"), Text(fmt(e.analytic, digits)),
                               Text(fmt(e.exact, digits)), Text(fmt(e.complex_step, digits)),
                               Text(fmt(e.numerical, digits)), Text(fmt(e.error, 2)),
                               _verdict(e.ok)] for e in shown))
     parts: list[RenderableType] = [header, table]
     if len(shown) < len(entries):
-        parts.append(Text(f"{len(entries) - len(shown)} entries left out; --all shows "
+        parts.append(Text(f"{len(entries) - len(shown)} entries left out (shown first: "
+                          "disagreements, entries not judged, entries not 0); --all shows "
                           "every one", style="dim"))
     for culprit in c.culprits:
         parts.append(Text(f"✗ wrong rule at {culprit.name} ({culprit.gate}): {culprit.detail}",

@@ -210,6 +210,10 @@ class Repl:
         if located is not None and err.text == line:
             head = f"{where}:{located[1]}: " if where else ""
             lines = [f"error: {head}{message}", *rendered[1:]]
+        elif (located is not None and line.lstrip().startswith(":") and err.text
+              and err.text in line):  # in a `:` command's argument (:hessian x=nan)
+            head = f"{where}: " if where else ""
+            lines = [f"error: {head}{message}", *rendered[1:]]
         elif located is not None:  # in the circuit, at one of the lines :show prints
             head = f"{where}: " if where else ""
             lines = [f"error: {head}{message} (line {located[0]} of :show)",
