@@ -323,3 +323,41 @@ def test_step_newton(args: list[str], width: int) -> None:
     text = re.sub(r"along \d+ directions?|\d+ forward and \d+ backward", "", text)
     assert_numbers(text, [*numbers_in(doc), *steps, 1, 2])
     assert max(len(line) for line in text.splitlines()) <= width or width < 60
+
+
+@pytest.mark.parametrize("width", [40, 80])
+@pytest.mark.parametrize("args", [["explain", *NEURON],
+                                  ["check", "ex5_neuron.circuit", "--expect", "dq=0.8808"]])
+def test_wrapped_prose_keeps_its_indent(args: list[str], width: int) -> None:
+    """Found in the round-3 new-user trial: at 40 columns explain's `  s = sigmoid(axpbypc)
+    = sigmoid(2) =` went on with `0.880797` at column 0, and at 80 check --expect's bullet
+    `  - f's value ... df/dq =` with `0.104994`, so the end of a line read as a new one. A
+    wrapped line goes on indented: every line starting at column 0 on a narrow terminal
+    starts a line at column 0 on a wide one, and the indented ones keep their words."""
+    wide = run_on_terminal(args, 300).splitlines()
+    narrow = run_on_terminal(args, width).splitlines()
+    starts = [line for line in wide if line and not line[0].isspace()]
+    for line in narrow:
+        if line and not line[0].isspace() and not line.startswith(("━", "┃")):
+            assert any(w.startswith(line.rstrip()) for w in starts), (line, "\n".join(narrow))
+    assert " ".join(" ".join(narrow).split()) == " ".join(" ".join(wide).split()) or \
+        args[0] == "check"  # the check's table lays out anew; its prose is compared above
+
+
+@pytest.mark.parametrize("width", [40, 60])
+def test_the_repls_explain_keeps_its_indent_too(width: int) -> None:
+    """The same in the REPL: `:explain` at 40 columns went on at column 0."""
+    def repl(columns: int) -> list[str]:
+        result = CliRunner().invoke(main, ["repl"], input=REPL_INPUT + ":explain\n", env={
+            "COLUMNS": str(columns), "CIRCUIT_SESSION": "off", "NO_COLOR": "1",
+            "FORCE_COLOR": "1"})
+        assert result.exit_code == 0, result.output
+        text = result.stdout
+        return text[text.index("forward:"):].splitlines()
+
+    wide, narrow = repl(300), repl(width)
+    starts = [line for line in wide if line and not line[0].isspace()]
+    for line in narrow:
+        if line and not line[0].isspace():
+            assert any(w.startswith(line.rstrip()) for w in starts), (line, "\n".join(narrow))
+    assert " ".join(" ".join(narrow).split()) == " ".join(" ".join(wide).split())

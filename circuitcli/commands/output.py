@@ -20,6 +20,7 @@ from ..core.syntax import CircuitError
 if TYPE_CHECKING:
     from .loading import Target
 
+fit = lazy("circuitcli.render.fit")  # only for a story on a terminal
 files = lazy("circuitcli.io.files")  # only when -o writes a file
 json_out = lazy("circuitcli.render.json")  # only with --json
 steps = lazy("circuitcli.render.step")  # show and set
@@ -50,10 +51,14 @@ def make_console(stderr: bool = False):
 
 def print_story(renderable) -> None:
     """Lines of prose with numbers in them (explain, the learner's reports): on a terminal
-    wrapped between words, where the terminal's own folding would cut a number in two;
-    piped or in a file, each line whole."""
+    wrapped between words, where the terminal's own folding would cut a number in two, a
+    wrapped line going on two columns further in than it began (so its end does not read
+    as a new line); piped or in a file, each line whole."""
     console = make_console()
-    console.print(renderable, soft_wrap=not console.is_terminal)
+    if console.is_terminal:
+        console.print(fit.hanging(renderable))
+    else:
+        console.print(renderable, soft_wrap=True)
 
 
 def print_notes(notes) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["Column", "Fitted"]
+__all__ = ["Column", "Fitted", "hanging"]
 
 
 class Column:
@@ -158,3 +158,31 @@ class Fitted:
 def _renamed(column: Column, header: str) -> Column:
     return Column(header, column.justify, column.style, None, None, column.wrap, column.width,
                   column.record, None, column.least)
+
+
+class _Hanging:
+    """One line of prose whose wrapped part keeps its indent, plus two columns."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines = []
+        for line in self.text.split("\n", allow_blank=True):
+            indent = len(line.plain) - len(line.plain.lstrip(" "))
+            room = max(options.max_width - indent - 2, 8)
+            for k, part in enumerate(line[indent:].wrap(console, room) or [Text("")]):
+                part.rstrip()
+                lines.append(Text(" " * (indent + (2 if k else 0))) + part)
+        yield Text("\n").join(lines)
+
+
+def hanging(renderable: RenderableType) -> RenderableType:
+    """Prose for a terminal (explain, the learner's reports): each Text line, through its
+    Groups, wraps between words and goes on two columns further in than it began, so a
+    wrapped line's end does not read as a new line. Tables are left as they are."""
+    if isinstance(renderable, Text):
+        return _Hanging(renderable)
+    if isinstance(renderable, Group):
+        return Group(*(hanging(part) for part in renderable.renderables))
+    return renderable

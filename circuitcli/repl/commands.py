@@ -24,6 +24,7 @@ from ..core.lazy import lazy
 from ..core.safe_text import printable
 from ..core.syntax import CircuitError, suggest
 from ..io.files import read_text, write_file
+from ..render.fit import hanging
 from ..render.table import fmt, grad_table
 from .session import Built, History, State, apply_line, build, state_from_text
 
@@ -269,8 +270,9 @@ class Repl:
         self._no_args("explain", args)
         built = self.ready()
         assert built.result is not None
-        self.print(explain_views.explain_story(explains.explain(built.result),
-                                               self.title(), DIGITS, self.max_rows))
+        story = explain_views.explain_story(explains.explain(built.result), self.title(),
+                                            DIGITS, self.max_rows)
+        self.print(hanging(story) if self.out.is_terminal else story)
 
     def do_hessian(self, args: list[str]) -> None:
         direction = derivatives.parse_direction(args, ":hessian") if args else None
