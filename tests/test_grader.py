@@ -238,3 +238,27 @@ def test_any_backward_text_grades_or_says_what_is_wrong(text):
         assert err.render().startswith("error: ")
         return
     assert isinstance(graded.ok, bool)
+
+
+# ---- the issue's own example: `dout` is the pull from above ----------------------------------
+
+ISSUE_PASS = "dq = z * dout\ndx = 1.0 * dq\ndy = 1.0 * dq\ndz = q * dout\n"
+
+
+@pytest.mark.parametrize("pull", ["dout", "df"])
+def test_the_issues_example_with_dout_or_the_outputs_d_name(run, tmp_path, pull):
+    # q = x + y = 3, f = q * z at -2, 5, -4: dq = z = -4, dx = dy = dq = -4, dz = q = 3
+    path = tmp_path / "mine.backward"
+    path.write_text(ISSUE_PASS.replace("dout", pull))
+    r = run("check", "q = x + y; f = q * z", "x=-2", "y=5", "z=-4", "--backward", str(path),
+            "--json")
+    assert r.exit_code == 0, r.output
+    assert [ln["value"] for ln in json.loads(r.stdout)["lines"]] == [-4.0, -4.0, -4.0, 3.0]
+    # dz = z * dout: z's own value (-4) for its local derivative q (3)
+    path.write_text(ISSUE_PASS.replace("dz = q", "dz = z").replace("dout", pull))
+    r = run("check", "q = x + y; f = q * z", "x=-2", "y=5", "z=-4", "--backward", str(path),
+            "--json")
+    assert r.exit_code == 1
+    wrong = json.loads(r.stdout)["wrong"]
+    assert wrong["line"] == 4 and wrong["expected"] == 3.0
+    assert wrong["mistakes"], wrong

@@ -58,6 +58,11 @@ def test_chain_forgotten():
     # Ex-5 neuron: dx = a * dq; forgetting dq leaves a = 1 (truth 0.10499...)
     v = verdict("ex5_neuron.circuit", "dx", 1.0)
     assert "chain" in v.kinds
+    # q = a*x + b*y + c = 1*-1 + 2*3 - 3 = 2; dx = a * s(1-s) with s = 1/(1+e^-2)
+    s = 1 / (1 + math.exp(-2))
+    assert v.truth == pytest.approx(s * (1 - s), rel=1e-12)
+    chain = next(m for m in v.mistakes if m.kind == "chain")
+    assert "1 is the local derivative" in chain.text and "0.104994" in chain.text
 
 
 def test_value_in_place_of_local_and_sigmoid_s_are_both_named():
@@ -323,3 +328,12 @@ def test_the_learners_options_keep_the_contract(right, wrong, run, session_file,
     assert typo.exit_code == 2, typo.output
     assert "did you mean" in typo.stderr.lower() and f"'{option}'" in typo.stderr, typo.stderr
     assert len(typo.stderr.strip().splitlines()) == 1
+
+
+def test_help_practice_prints_the_learners_page(run):
+    r = run("help", "practice")
+    assert r.exit_code == 0
+    page = (Path(__file__).resolve().parent.parent / "circuitcli" / "docs" / "practice.md")
+    assert r.stdout.rstrip("\n") == page.read_text(encoding="utf-8").rstrip("\n")
+    for shown in ("--expect", "--backward", "circuit quiz", ":quiz", "Your turn on the live page"):
+        assert shown in r.stdout, shown

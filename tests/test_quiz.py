@@ -172,6 +172,19 @@ def test_piped_transcript_and_progress(run, tmp_path):
     assert not (tmp_path / "state" / "circuitcli" / "quiz.json").exists()
 
 
+def test_a_wrong_answer_breaks_the_streak(run, tmp_path):
+    # right, right, wrong, right: three in a row were never reached, so level 1 is not
+    # passed; the streak is 1 (the last answer), the best 2
+    answers = piped_answers(1, 10, 4)
+    answers[2] += 100
+    r = run("quiz", "--level", "1", "--seed", "10", "--count", "4",
+            input="".join(f"{a!r}\n" for a in answers))
+    assert r.exit_code == 0, r.output
+    assert "3 of 4 right" in r.stdout and "best streak 2" in r.stdout
+    saved = json.loads((tmp_path / "state" / "circuitcli" / "quiz.json").read_text())
+    assert saved == {"passed": [], "streak": 1, "best": 2, "answered": 4, "right": 3}
+
+
 def test_piped_wrong_answer_is_diagnosed_and_explained(run):
     doc = exercise(1, 3).document()
     truth = mul_truth(doc)
