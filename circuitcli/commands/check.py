@@ -30,7 +30,7 @@ from .options import (
     rows_options,
     tol_option,
 )
-from .output import make_console, print_story
+from .output import make_console, print_story, print_view
 
 # what only one option's path uses: --sweep-h, --expect, --order 2, --backward
 bundled = lazy("circuitcli.io.bundled")  # --backward NAME.backward, a shipped sample
@@ -175,9 +175,9 @@ def command(args: tuple[str, ...], output: str | None, method: str, h: float | N
     if as_json:
         click.echo(dumps(check_document(result)))
     else:
-        make_console().print(check_table(result, target.title, digits,
-                                         None if show_all else max_rows,
-                                         show_formulas=not no_formula))
+        print_view(check_table(result, target.title, digits,
+                               None if show_all else max_rows,
+                               show_formulas=not no_formula))
     for warning in result.result.warnings:  # inf or nan on the way: on stderr, in both forms
         click.echo(f"warning: {warning}", err=True)
     if not result.ok:

@@ -9,7 +9,7 @@ from ..methods.newton import newton_strategy
 from ..render.json import dumps
 from ..render.step import compare_document, compare_notes, compare_view
 from . import loading, options
-from .output import interrupted, make_console, print_notes
+from .output import interrupted, print_notes, print_view
 
 
 @options.circuit_command("compare")
@@ -48,5 +48,5 @@ def command(args: tuple[str, ...], output: str | None, lr: float, tweak: float |
     if as_json:
         click.echo(dumps(compare_document(result)))
     else:
-        make_console().print(compare_view(result, target.title, digits))
+        print_view(compare_view(result, target.title, digits))
     print_notes(compare_notes(result))

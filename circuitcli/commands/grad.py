@@ -15,7 +15,7 @@ from .options import (
     result_options,
     rows_options,
 )
-from .output import make_console, print_notes
+from .output import make_console, print_notes, print_view
 
 # the table or the JSON, whichever is asked for (the table needs no json module, the JSON
 # no rich.bar); forward mode and the Jacobian only with --forward or --of a,b
@@ -57,8 +57,8 @@ def command(args: tuple[str, ...], output: str | None, pull: float, digits: int,
         for warning in result.warnings:  # inf and nan are null in JSON: say where they came from
             click.echo(f"warning: {warning}", err=True)
         return
-    make_console().print(tables.grad_table(result, target.title, digits,
-                                           None if show_all else max_rows))
+    print_view(tables.grad_table(result, target.title, digits,
+                                 None if show_all else max_rows))
     print_notes(tables.grad_notes(result))
 
 

@@ -10,7 +10,7 @@ from ..render.json import dumps
 from ..render.table import grad_notes
 from .loading import load_target
 from .options import circuit_command, output_file_option, result_options, rows_options
-from .output import make_console, print_notes, write_output
+from .output import print_notes, print_view, write_output
 
 
 @circuit_command("hessian")
@@ -50,6 +50,6 @@ def command(args: tuple[str, ...], output: str | None, hvp: tuple[str, ...], max
     if output_path == "-":
         click.echo(hessian_csv(h), nl=False)
         return
-    make_console().print(hessian_view(h, target.title, digits, None if show_all else max_rows))
+    print_view(hessian_view(h, target.title, digits, None if show_all else max_rows))
     h.result.warnings[:] = h.warnings
     print_notes(grad_notes(h.result))

@@ -27,6 +27,7 @@ steps = lazy("circuitcli.render.step")  # show and set
 loading = lazy("circuitcli.commands.loading")  # the session, for -o's check
 
 __all__ = ["check_output", "interrupted", "make_console", "no_color", "print_notes",
+           "print_view",
            "show_target", "write_output"]
 
 
@@ -61,12 +62,19 @@ def print_story(renderable) -> None:
         console.print(renderable, soft_wrap=True)
 
 
+def print_view(renderable) -> None:
+    """A table with its title and notes: on a terminal a wrapped note goes on two columns
+    further in than it began (render.fit.hanging); tables lay themselves out."""
+    console = make_console()
+    console.print(fit.hanging(renderable) if console.is_terminal else renderable)
+
+
 def print_notes(notes) -> None:
     """Warnings and notes (rich Text lines) on stderr, so stdout holds only the result."""
     if notes:
         console = make_console(stderr=True)
         for note in notes:
-            console.print(note)
+            console.print(fit.hanging(note) if console.is_terminal else note)
 
 
 def interrupted(what: str) -> None:
