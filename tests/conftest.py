@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,12 @@ def doc():
 def session_file() -> Path:
     """The file that keeps this test's current circuit."""
     return Path(os.environ["CIRCUIT_SESSION"])
+
+
+def entry_point() -> str:
+    """The installed `circuit` script, for tests that run it in a real terminal."""
+    here = Path(sys.executable).parent / "circuit"
+    found = str(here) if here.exists() else shutil.which("circuit")
+    if found is None:
+        pytest.skip("the circuit entry point is not installed (pip install -e .)")
+    return found

@@ -8,13 +8,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import stat
-import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import entry_point
 
 from circuitcli.cli import main
 
@@ -104,14 +102,6 @@ def test_a_piped_quiz_line_is_held_to_the_line_limit(monkeypatch):
     assert "line 1: longer than the 1000 bytes" in r.stderr
 
 
-def _entry() -> str:
-    here = Path(sys.executable).parent / "circuit"
-    found = str(here) if here.exists() else shutil.which("circuit")
-    if found is None:
-        pytest.skip("the circuit entry point is not installed (pip install -e .)")
-    return found
-
-
 @pytest.mark.parametrize("kind", ["fifo", "zero-link", "directory"])
 def test_a_quiz_history_that_is_not_a_regular_file_is_a_note_not_a_hang(tmp_path, kind):
     """On a terminal the quiz kept its answers in quiz_history with open(path, "a"): a FIFO
@@ -131,7 +121,7 @@ def test_a_quiz_history_that_is_not_a_regular_file_is_a_note_not_a_hang(tmp_path
     env = {**os.environ, "TERM": "xterm", "XDG_STATE_HOME": str(tmp_path / "state"),
            "CIRCUIT_SESSION": "off", "NO_COLOR": "1", "PROMPT_TOOLKIT_NO_CPR": "1",
            "COLUMNS": "100", "LINES": "40"}
-    child = pexpect.spawn(_entry(), ["quiz", "--level", "1", "--seed", "1"], env=env,
+    child = pexpect.spawn(entry_point(), ["quiz", "--level", "1", "--seed", "1"], env=env,
                           encoding="utf-8", timeout=20, dimensions=(40, 100))
     try:
         child.expect("no history across sessions")

@@ -12,9 +12,9 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import entry_point
 
 from circuitcli.core.parser import parse
 from circuitcli.methods.quiz import exercise, grade_answer
@@ -221,18 +221,11 @@ def test_repl_quiz(run):
 pexpect = pytest.importorskip("pexpect")
 
 
-def _entry() -> str:
-    here = Path(sys.executable).parent / "circuit"
-    if not here.exists():
-        pytest.skip("the circuit entry point is not installed")
-    return str(here)
-
-
 def _spawn(tmp_path, *args):
     env = {**os.environ, "TERM": "xterm", "XDG_STATE_HOME": str(tmp_path / "state"),
            "CIRCUIT_SESSION": "off", "NO_COLOR": "1", "PROMPT_TOOLKIT_NO_CPR": "1",
            "COLUMNS": "100", "LINES": "40"}
-    return pexpect.spawn(_entry(), ["quiz", *args], env=env, encoding="utf-8", timeout=30,
+    return pexpect.spawn(entry_point(), ["quiz", *args], env=env, encoding="utf-8", timeout=30,
                          dimensions=(40, 100))
 
 

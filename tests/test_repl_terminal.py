@@ -11,11 +11,10 @@ from __future__ import annotations
 import math
 import os
 import re
-import shutil
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import entry_point
 
 pexpect = pytest.importorskip("pexpect")
 pytest.importorskip("prompt_toolkit")
@@ -30,14 +29,6 @@ def text(shown: str) -> str:
     two characters (styles, cursor moves), and a space may be drawn as a cursor move."""
     escapes = r"(?:\x1b\[[0-9;?]*[A-Za-z])*"
     return escapes.join(r"(?: |\x1b\[\d*C)" if ch == " " else re.escape(ch) for ch in shown)
-
-
-def entry_point() -> str:
-    here = Path(sys.executable).parent / "circuit"
-    found = str(here) if here.exists() else shutil.which("circuit")
-    if found is None:
-        pytest.skip("the circuit entry point is not installed (pip install -e .)")
-    return found
 
 
 @pytest.fixture
