@@ -53,6 +53,15 @@ def repl_line(draw) -> str:
 SETUP = ["x = -2", "y = 5", "z = -4", "f = (x+y)*z"]  # so that most commands have a circuit
 
 
+def _held(r, caught, where: str) -> None:
+    """What every fuzz run must keep: a documented exit code, no crash, no leaked warning."""
+    assert r.exit_code in OK_CODES, f"{where}: exit {r.exit_code}\n{r.output}\n{r.exception!r}"
+    assert r.exception is None or isinstance(r.exception, SystemExit), f"{where}: {r.exception!r}"
+    assert "internal error" not in r.output and "Traceback" not in r.output, f"{where}\n{r.output}"
+    leaked = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert not leaked, f"{where}: {leaked}"
+
+
 def check_repl(lines: list[str]) -> None:
     script = "\n".join(lines) + "\n"
     with hostile_dir(), deadline(60), warnings.catch_warnings(record=True) as caught:
@@ -61,11 +70,7 @@ def check_repl(lines: list[str]) -> None:
         r = CliRunner().invoke(main, ["repl"], input=script.encode("utf-8", "surrogateescape"),
                                env=env)
     where = f"circuit repl <<< {script!r}"
-    assert r.exit_code in OK_CODES, f"{where}: exit {r.exit_code}\n{r.output}\n{r.exception!r}"
-    assert r.exception is None or isinstance(r.exception, SystemExit), f"{where}: {r.exception!r}"
-    assert "internal error" not in r.output and "Traceback" not in r.output, f"{where}\n{r.output}"
-    leaked = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
-    assert not leaked, f"{where}: {leaked}"
+    _held(r, caught, where)
 
 
 @settings(FUZZ, max_examples=25, derandomize=True, database=None)
@@ -124,11 +129,7 @@ def check_page(text: str, values: list[str], pull: str | None) -> None:
                                env=env)
         page = Path("p.html").read_text(encoding="utf-8") if Path("p.html").exists() else None
     where = f"circuit graph {text!r} {values} {extra} -o p.html"
-    assert r.exit_code in OK_CODES, f"{where}: exit {r.exit_code}\n{r.output}\n{r.exception!r}"
-    assert r.exception is None or isinstance(r.exception, SystemExit), f"{where}: {r.exception!r}"
-    assert "internal error" not in r.output and "Traceback" not in r.output, f"{where}\n{r.output}"
-    leaked = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
-    assert not leaked, f"{where}: {leaked}"
+    _held(r, caught, where)
     if r.exit_code != 0:
         assert page is None, where  # a refused page is never half written
         return
